@@ -1,0 +1,101 @@
+package evidence
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// DefaultMaxBytes is the size limit applied when Options.MaxBytes is zero.
+// SageMaker writes reports of a few kilobytes to a few megabytes; anything
+// far larger is not a report we should hold in memory.
+const DefaultMaxBytes = 16 << 20
+
+// DefaultMaxValues is the limit on JSON values (objects, arrays, strings,
+// literals; numbers inside arrays of numbers are stored compactly and not
+// counted) applied when Options.MaxValues is zero. It bounds the memory a
+// small but pathological document can make the parser allocate.
+const DefaultMaxValues = 1 << 20
+
+// ErrTooLarge is returned (wrapped in an *Error) when a report exceeds the
+// size limit.
+var ErrTooLarge = errors.New("report exceeds the size limit")
+
+// Options tunes a Parse function. The zero value, or a nil *Options, uses the
+// defaults.
+type Options struct {
+	// Name identifies the report in errors, typically its S3 URI.
+	Name string
+	// MaxBytes is the largest report accepted; 0 means DefaultMaxBytes.
+	MaxBytes int64
+	// MaxValues is the largest number of JSON values accepted; 0 means
+	// DefaultMaxValues.
+	MaxValues int
+}
+
+func (o *Options) name() string {
+	if o == nil {
+		return ""
+	}
+	return o.Name
+}
+
+func (o *Options) maxBytes() int64 {
+	if o == nil || o.MaxBytes <= 0 {
+		return DefaultMaxBytes
+	}
+	return o.MaxBytes
+}
+
+func (o *Options) maxValues() int {
+	if o == nil || o.MaxValues <= 0 {
+		return DefaultMaxValues
+	}
+	return o.MaxValues
+}
+
+// readReport reads a whole report, refusing it once it exceeds the limit. It
+// never reads more than limit+1 bytes, and refuses without reading at all when
+// r can tell its size up front (bytes.Reader, strings.Reader, *os.File).
+func readReport(report string, r io.Reader, opts *Options) ([]byte, error) {
+	limit := opts.maxBytes()
+	if size, ok := sizeOf(r); ok && size > limit {
+		return nil, tooLarge(report, opts.name(), size, limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, &Error{Report: report, Name: opts.name(), Offset: -1, Err: fmt.Errorf("read: %w", err)}
+	}
+	if int64(len(data)) > limit {
+		return nil, tooLarge(report, opts.name(), -1, limit)
+	}
+	return data, nil
+}
+
+func tooLarge(report, name string, size, limit int64) error {
+	msg := fmt.Errorf("more than %d bytes: %w", limit, ErrTooLarge)
+	if size >= 0 {
+		msg = fmt.Errorf("%d bytes, limit is %d: %w", size, limit, ErrTooLarge)
+	}
+	return &Error{Report: report, Name: name, Offset: -1, Err: msg}
+}
+
+// sizeOf reports the remaining size of readers that know it.
+func sizeOf(r io.Reader) (int64, bool) {
+	switch v := r.(type) {
+	case interface{ Len() int }: // bytes.Reader, strings.Reader, bytes.Buffer
+		return int64(v.Len()), true
+	case *os.File:
+		fi, err := v.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return 0, false
+		}
+		pos, err := v.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return 0, false
+		}
+		return fi.Size() - pos, true
+	}
+	return 0, false
+}
