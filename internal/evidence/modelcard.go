@@ -31,7 +31,7 @@ type ModelCard struct {
 
 // ModelOverview is the card's model_overview.
 type ModelOverview struct {
-	ModelID, ModelName, Description, Version string
+	ModelID, ModelName, Description, Version   string
 	Owner, Creator, ProblemType, AlgorithmType string
 	Artifacts                                  []string
 }
