@@ -1,0 +1,211 @@
+// Package sagemaker emulates the subset of Amazon SageMaker that
+// modelpromote uses: the model registry (model package groups and versioned
+// model packages), the lineage sources a package points at (training jobs,
+// processing jobs, pipeline executions), model cards, and real-time
+// deployment (models, endpoint configs, endpoints with blue/green updates and
+// alarm-driven rollbacks).
+//
+// It speaks the real wire protocol (AWS JSON 1.1, dispatched on
+// X-Amz-Target: SageMaker.<Operation>) so that the unmodified aws-sdk-go-v2
+// client can be pointed at it. State is kept per (account, region). Tests
+// seed it, steer endpoint rollouts and inspect it through Go methods on
+// [Service].
+package sagemaker
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelpromote/modelpromote/internal/emulator/aws/service"
+)
+
+// Options configures a [Service]. The zero value is usable.
+type Options struct {
+	// PackageDelay is how long a new model package takes to go from
+	// Pending through InProgress to Completed. Zero means 20ms.
+	PackageDelay time.Duration
+	// EndpointDelay is the length of one endpoint phase: creating, each
+	// traffic-shifting step of an update, and rolling back. Zero means 20ms.
+	EndpointDelay time.Duration
+	// Alarms resolves the CloudWatch alarms named in an endpoint's
+	// AutoRollbackConfiguration. With nil, no alarm exists, so any update
+	// that names one is refused.
+	Alarms Alarms
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Alarms is what the SageMaker emulator needs from CloudWatch: whether an
+// alarm exists in an account and region, and its state (OK, ALARM or
+// INSUFFICIENT_DATA). The CloudWatch emulator implements it.
+type Alarms interface {
+	AlarmState(account, region, name string) (state string, ok bool)
+}
+
+// AlarmSetter is implemented by an [Alarms] that can also change an alarm's
+// state; [Service.TripAlarmDuringNextRollout] uses it so that the alarm is
+// visible in ALARM through CloudWatch too.
+type AlarmSetter interface {
+	SetAlarmState(account, region, name, state, reason string) error
+}
+
+// Service is the emulated SageMaker. It implements service.Service.
+type Service struct {
+	opts Options
+
+	mu     sync.Mutex
+	scopes map[scope]*state
+	timers []*time.Timer
+	closed bool
+}
+
+var _ service.Service = (*Service)(nil)
+
+// scope is one account in one region: SageMaker resources are regional.
+type scope struct{ account, region string }
+
+// New returns an empty emulated SageMaker.
+func New(opts Options) *Service {
+	if opts.PackageDelay <= 0 {
+		opts.PackageDelay = 20 * time.Millisecond
+	}
+	if opts.EndpointDelay <= 0 {
+		opts.EndpointDelay = 20 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{opts: opts, scopes: map[scope]*state{}}
+}
+
+// Close stops every pending status transition. Resources keep the status
+// they had.
+func (s *Service) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	for _, t := range s.timers {
+		t.Stop()
+	}
+	s.timers = nil
+}
+
+// Name is the SigV4 signing name.
+func (s *Service) Name() string { return "sagemaker" }
+
+// Operation returns the operation named by X-Amz-Target.
+func (s *Service) Operation(r *http.Request) string {
+	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
+	return op
+}
+
+const targetPrefix = "SageMaker."
+
+// handler serves one operation for a caller's scope, with s.mu held. It
+// returns the response body, or an *apiError.
+type handler func(s *Service, st *state, c service.Caller, body []byte) (any, error)
+
+// handlers maps operation names to their implementations; each resource
+// family registers its own in an init function.
+var handlers = map[string]handler{}
+
+// ServeAWS handles an authenticated request.
+func (s *Service) ServeAWS(w http.ResponseWriter, r *http.Request, c service.Caller) {
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("X-Amz-Target"), targetPrefix) {
+		s.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException", "")
+		return
+	}
+	h, ok := handlers[s.Operation(r)]
+	if !ok {
+		s.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException", "")
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.WriteError(w, r, http.StatusBadRequest, "SerializationException", err.Error())
+		return
+	}
+	if len(body) == 0 {
+		body = []byte("{}")
+	}
+	// Encode under the lock: out may point into state that timers change.
+	s.mu.Lock()
+	out, err := h(s, s.state(c.Account, c.Region), c, body)
+	var resp []byte
+	if err == nil {
+		if out == nil {
+			out = struct{}{}
+		}
+		resp, err = json.Marshal(out)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		e := asAPIError(err)
+		s.WriteError(w, r, e.status, e.code, e.message)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-RequestId", requestID())
+	w.Write(resp)
+}
+
+// WriteError writes a JSON 1.1 error: the code in __type and the
+// X-Amzn-ErrorType header, the message in the body.
+func (s *Service) WriteError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-RequestId", requestID())
+	w.Header().Set("X-Amzn-ErrorType", code)
+	w.WriteHeader(status)
+	b, _ := json.Marshal(errorBody{Type: code, Message: message})
+	w.Write(b)
+}
+
+// errorBody is SageMaker's error document. SageMaker's modelled errors carry
+// their text in a member called Message; the SDK's generic decoder reads it
+// case-insensitively, its typed errors need the exact name.
+type errorBody struct {
+	Type    string `json:"__type"`
+	Message string `json:"Message,omitempty"`
+}
+
+// state returns the resources of one account in one region, creating them on
+// first use. s.mu must be held.
+func (s *Service) state(account, region string) *state {
+	k := scope{account, region}
+	st, ok := s.scopes[k]
+	if !ok {
+		st = newState(account, region)
+		s.scopes[k] = st
+	}
+	return st
+}
+
+// after runs f with s.mu held once d has passed, unless the service is
+// closed by then. s.mu must be held when after is called.
+func (s *Service) after(d time.Duration, f func()) {
+	if s.closed {
+		return
+	}
+	s.timers = append(s.timers, time.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.closed {
+			f()
+		}
+	}))
+}
+
+func (s *Service) now() time.Time { return s.opts.Now().UTC() }
+
+// decode unmarshals a request body into v.
+func decode(body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		return &apiError{status: http.StatusBadRequest, code: "SerializationException", message: fmt.Sprintf("Start of structure or map found where not expected: %v", err)}
+	}
+	return nil
+}
