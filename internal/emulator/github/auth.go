@@ -1,0 +1,368 @@
+package ghemu
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v4"
+)
+
+// account is a user, organization or bot.
+type account struct {
+	id        int64
+	login     string
+	kind      string // "User", "Organization", "Bot"
+	createdAt time.Time
+	teams     map[string]*team // organizations only, by slug
+}
+
+// app is the GitHub App the bot runs as.
+type app struct {
+	id        int64
+	slug      string
+	key       *rsa.PrivateKey
+	createdAt time.Time
+}
+
+// installation is the App installed on an account (all its repositories).
+type installation struct {
+	id        int64
+	account   *account
+	createdAt time.Time
+}
+
+// principal is who a token stands for.
+type principal struct {
+	token   string
+	user    *account      // the acting user (the bot for installation tokens)
+	inst    *installation // nil for user tokens
+	expires time.Time     // zero: never
+	repos   map[string]bool
+}
+
+// AppInfo is the emulated GitHub App's identity, for configuring
+// ghinstallation or the bot.
+type AppInfo struct {
+	ID            int64
+	Slug          string
+	PrivateKey    *rsa.PrivateKey
+	PrivateKeyPEM []byte // PKCS#1, as GitHub hands it out
+	BotLogin      string // "SLUG[bot]"
+}
+
+// App returns the App's identity and private key.
+func (e *Emulator) App() AppInfo {
+	return AppInfo{
+		ID:            e.app.id,
+		Slug:          e.app.slug,
+		PrivateKey:    e.app.key,
+		PrivateKeyPEM: pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(e.app.key)}),
+		BotLogin:      e.app.slug + "[bot]",
+	}
+}
+
+// bot returns the App's bot user, creating it. Callers hold e.mu or are
+// constructing the emulator.
+func (e *Emulator) bot() *account {
+	login := e.app.slug + "[bot]"
+	if a := e.accounts[strings.ToLower(login)]; a != nil {
+		return a
+	}
+	return e.addAccount(login, "Bot")
+}
+
+func (e *Emulator) addAccount(login, kind string) *account {
+	a := &account{id: e.nextID(), login: login, kind: kind, createdAt: now(), teams: map[string]*team{}}
+	e.accounts[strings.ToLower(login)] = a
+	return a
+}
+
+func (e *Emulator) account(login string) *account { return e.accounts[strings.ToLower(login)] }
+
+func newToken(prefix string) string {
+	b := make([]byte, 18)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// Install installs the App on the account owner (created as an organization
+// if unknown) and returns the installation ID.
+func (e *Emulator) Install(owner string) int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a := e.account(owner)
+	if a == nil {
+		a = e.addAccount(owner, "Organization")
+	}
+	for _, in := range e.installations {
+		if in.account == a {
+			return in.id
+		}
+	}
+	in := &installation{id: e.nextID(), account: a, createdAt: now()}
+	e.installations[in.id] = in
+	return in.id
+}
+
+// InstallationToken issues an installation token directly (what
+// ghinstallation would obtain), valid for an hour.
+func (e *Emulator) InstallationToken(installationID int64) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	in := e.installations[installationID]
+	if in == nil {
+		return "", fmt.Errorf("no installation %d", installationID)
+	}
+	return e.issueInstallationToken(in, nil).token, nil
+}
+
+func (e *Emulator) issueInstallationToken(in *installation, repos map[string]bool) *principal {
+	p := &principal{token: newToken("ghs_"), user: e.bot(), inst: in, expires: now().Add(time.Hour), repos: repos}
+	e.tokens[p.token] = p
+	return p
+}
+
+// AppJWT signs a JWT for the App the way ghinstallation does (RS256, iss =
+// App ID), valid for ttl.
+func (e *Emulator) AppJWT(ttl time.Duration) string {
+	iat := time.Now().Add(-30 * time.Second)
+	claims := jwt.RegisteredClaims{
+		Issuer:    strconv.FormatInt(e.app.id, 10),
+		IssuedAt:  jwt.NewNumericDate(iat),
+		ExpiresAt: jwt.NewNumericDate(iat.Add(ttl)),
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodRS256, claims).SignedString(e.app.key)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// authenticate identifies the caller, answering 401 when the operation's
+// credentials are missing or invalid.
+func (c *call) authenticate() bool {
+	h := c.r.Header.Get("Authorization")
+	scheme, cred, _ := strings.Cut(h, " ")
+	cred = strings.TrimSpace(cred)
+	switch strings.ToLower(scheme) {
+	case "token", "bearer":
+	default:
+		cred = ""
+	}
+	e := c.e
+	if c.rt.auth == authJWT {
+		if err := e.verifyJWT(cred); err != nil {
+			writeError(c.w, http.StatusUnauthorized, err.Error(), docURL(c.rt.id))
+			return false
+		}
+		return true
+	}
+	if cred == "" {
+		if c.rt.auth == authNone {
+			return true
+		}
+		writeError(c.w, http.StatusUnauthorized, "Requires authentication", docURL(c.rt.id))
+		return false
+	}
+	e.mu.Lock()
+	p := e.tokens[cred]
+	e.mu.Unlock()
+	if p == nil || (!p.expires.IsZero() && time.Now().After(p.expires)) {
+		writeError(c.w, http.StatusUnauthorized, "Bad credentials", "https://docs.github.com/rest")
+		return false
+	}
+	c.who = p
+	return true
+}
+
+// verifyJWT checks an App JWT as GitHub does: RS256 signed with the App's
+// key, iss the App ID, exp at most 10 minutes ahead (60 s clock drift
+// allowed), iat present.
+func (e *Emulator) verifyJWT(raw string) error {
+	if raw == "" {
+		return fmt.Errorf("A JSON web token could not be decoded")
+	}
+	var claims jwt.RegisteredClaims
+	_, err := jwt.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
+		if t.Method != jwt.SigningMethodRS256 {
+			return nil, fmt.Errorf("unexpected signing method %v", t.Header["alg"])
+		}
+		return &e.app.key.PublicKey, nil
+	})
+	var ve *jwt.ValidationError
+	switch {
+	case err == nil:
+	case asValidationError(err, &ve) && ve.Errors&jwt.ValidationErrorExpired != 0:
+		return fmt.Errorf("'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires")
+	case asValidationError(err, &ve) && ve.Errors&jwt.ValidationErrorIssuedAt != 0:
+		return fmt.Errorf("'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued")
+	default:
+		return fmt.Errorf("A JSON web token could not be decoded")
+	}
+	if claims.ExpiresAt == nil {
+		return fmt.Errorf("'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires")
+	}
+	if claims.IssuedAt == nil {
+		return fmt.Errorf("'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued")
+	}
+	if claims.ExpiresAt.Time.After(time.Now().Add(10*time.Minute + time.Minute)) {
+		return fmt.Errorf("'Expiration time' claim ('exp') is too far in the future")
+	}
+	if claims.Issuer != strconv.FormatInt(e.app.id, 10) {
+		return fmt.Errorf("Integration not found")
+	}
+	return nil
+}
+
+func asValidationError(err error, target **jwt.ValidationError) bool {
+	ve, ok := err.(*jwt.ValidationError)
+	if ok {
+		*target = ve
+	}
+	return ok
+}
+
+// canSee reports whether the caller may see repository r: installation
+// tokens only see their installation's account (and the repositories the
+// token was narrowed to); user tokens see everything.
+func (c *call) canSee(r *repo) bool {
+	if c.who == nil {
+		return true
+	}
+	if c.who.inst == nil {
+		return true
+	}
+	if c.who.inst.account != r.owner {
+		return false
+	}
+	return c.who.repos == nil || c.who.repos[strings.ToLower(r.name)]
+}
+
+// actor is the calling user (the bot for installation tokens).
+func (c *call) actor() *account {
+	if c.who == nil {
+		return nil
+	}
+	return c.who.user
+}
+
+func (e *Emulator) appRoutes() []route {
+	return []route{
+		{id: "apps/get-authenticated", method: "GET", path: "/app", auth: authJWT, handle: (*call).getApp},
+		{id: "apps/get-repo-installation", method: "GET", path: "/repos/{owner}/{repo}/installation", auth: authJWT, handle: (*call).getRepoInstallation},
+		{id: "apps/create-installation-access-token", method: "POST", path: "/app/installations/{installation_id}/access_tokens", auth: authJWT, handle: (*call).createAccessToken},
+		{id: "rate-limit/get", method: "GET", path: "/rate_limit", auth: authNone, handle: (*call).getRateLimit},
+	}
+}
+
+var appPermissions = map[string]string{
+	"checks": "write", "contents": "write", "deployments": "write", "issues": "write",
+	"metadata": "read", "pull_requests": "write", "statuses": "write", "members": "read",
+}
+
+var appEvents = []string{"check_run", "issue_comment", "pull_request", "pull_request_review", "push"}
+
+func (c *call) getApp() {
+	a := c.e.app
+	owner := &account{id: 1, login: "modelpromote", kind: "Organization"}
+	c.json(http.StatusOK, map[string]any{
+		"id":           a.id,
+		"slug":         a.slug,
+		"node_id":      nodeID("A", a.id),
+		"client_id":    fmt.Sprintf("Iv1.%016x", a.id),
+		"owner":        userJSON(c.u(), owner),
+		"name":         a.slug,
+		"description":  "GitOps promotions for ML models",
+		"external_url": "https://github.com/modelpromote/modelpromote",
+		"html_url":     c.u().html("/apps/" + a.slug),
+		"created_at":   ts(a.createdAt),
+		"updated_at":   ts(a.createdAt),
+		"permissions":  appPermissions,
+		"events":       appEvents,
+	})
+}
+
+func (c *call) getRepoInstallation() {
+	r := c.e.repo(c.r.PathValue("owner"), c.r.PathValue("repo"))
+	if r == nil {
+		c.notFound()
+		return
+	}
+	for _, in := range c.e.installations {
+		if in.account == r.owner {
+			c.json(http.StatusOK, installationJSON(c.u(), c.e.app, in))
+			return
+		}
+	}
+	c.notFound()
+}
+
+func installationJSON(u urls, a *app, in *installation) map[string]any {
+	return map[string]any{
+		"id":                   in.id,
+		"account":              userJSON(u, in.account),
+		"repository_selection": "all",
+		"access_tokens_url":    u.api(fmt.Sprintf("/app/installations/%d/access_tokens", in.id)),
+		"repositories_url":     u.api("/installation/repositories"),
+		"html_url":             u.html(fmt.Sprintf("/organizations/%s/settings/installations/%d", in.account.login, in.id)),
+		"app_id":               a.id,
+		"app_slug":             a.slug,
+		"target_id":            in.account.id,
+		"target_type":          in.account.kind,
+		"permissions":          appPermissions,
+		"events":               appEvents,
+		"created_at":           ts(in.createdAt),
+		"updated_at":           ts(in.createdAt),
+		"single_file_name":     nil,
+		"suspended_by":         nil,
+		"suspended_at":         nil,
+	}
+}
+
+func (c *call) createAccessToken() {
+	id, ok := c.intParam("installation_id")
+	if !ok {
+		return
+	}
+	in := c.e.installations[id]
+	if in == nil {
+		c.notFound()
+		return
+	}
+	var req struct {
+		Repositories []string `json:"repositories"`
+	}
+	if !c.decode(&req) {
+		return
+	}
+	var repos map[string]bool
+	if len(req.Repositories) > 0 {
+		repos = map[string]bool{}
+		for _, name := range req.Repositories {
+			if c.e.repo(in.account.login, name) == nil {
+				c.invalid(fieldError{Resource: "Repository", Code: "invalid", Message: "There is at least one repository that does not exist or is not accessible to the parent installation."})
+				return
+			}
+			repos[strings.ToLower(name)] = true
+		}
+	}
+	p := c.e.issueInstallationToken(in, repos)
+	selection := "all"
+	if repos != nil {
+		selection = "selected"
+	}
+	c.json(http.StatusCreated, map[string]any{
+		"token":                p.token,
+		"expires_at":           ts(p.expires),
+		"permissions":          appPermissions,
+		"repository_selection": selection,
+	})
+}

@@ -1,0 +1,208 @@
+// Package ghemu is an in-process emulator of the GitHub REST API subset that
+// modelpromote uses, plus signed webhook delivery and the Actions OIDC token
+// endpoint.
+//
+// The real go-github and ghinstallation clients talk to it unchanged; only
+// the base URL differs (both https://api.github.com-style "/" and the GitHub
+// Enterprise Server form "/api/v3/" are served). Every request and response
+// is checked against GitHub's official OpenAPI description (a subset kept in
+// openapi/subset.json.gz); failures are recorded and, with New(t), fail the
+// test at cleanup.
+//
+// State lives in memory: accounts, repositories backed by git-like objects
+// (blobs, trees, commits with real git hashes), pull requests, reviews,
+// comments, check runs, statuses, deployments and teams. Tests seed it from
+// Go (CreateRepo, Push, OpenPullRequest, Review, Merge…), inject faults, and
+// inspect it afterwards (Comments, CheckRuns, Deployments…).
+package ghemu
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// Emulator is an emulated GitHub. Its methods are safe for concurrent use.
+type Emulator struct {
+	srv    *httptest.Server
+	tb     testing.TB
+	strict bool
+	mux    *http.ServeMux
+
+	mu       sync.Mutex
+	seq      int64     // last ID handed out
+	commitAt time.Time // logical clock for commit timestamps (deterministic SHAs)
+
+	accounts      map[string]*account // by lower-case login
+	tokens        map[string]*principal
+	repos         map[string]*repo // by lower-case full name
+	objects       objectStore
+	app           *app
+	installations map[int64]*installation
+	rateUsed      map[string]int // by token
+
+	hooks      []*hook
+	deliveries []*delivery
+	pending    []*delivery // held deliveries, in the order they were emitted
+	mode       DeliveryMode
+	wg         sync.WaitGroup // async deliveries in flight
+
+	faults  map[string][]*Fault
+	latency map[string]time.Duration
+	calls   map[string]int
+
+	verrs []ValidationError
+
+	oidc *oidcIssuer
+}
+
+// Option configures an Emulator.
+type Option func(*config)
+
+type config struct {
+	appID   int64
+	appSlug string
+	strict  bool
+	appKey  *rsa.PrivateKey
+	mode    DeliveryMode
+}
+
+// WithApp sets the GitHub App's ID and slug (default 1000, "modelpromote").
+func WithApp(id int64, slug string) Option {
+	return func(c *config) { c.appID, c.appSlug = id, slug }
+}
+
+// WithAppKey uses key as the App's private key instead of generating one.
+func WithAppKey(key *rsa.PrivateKey) Option {
+	return func(c *config) { c.appKey = key }
+}
+
+// WithStrictValidation makes a response that does not match GitHub's OpenAPI
+// description reach the client as a 500 instead of passing through (it is
+// recorded either way). Requests that do not match are always answered with
+// 422, as GitHub answers them.
+func WithStrictValidation() Option {
+	return func(c *config) { c.strict = true }
+}
+
+// WithDeliveryMode sets how webhooks are delivered (default Sync).
+func WithDeliveryMode(m DeliveryMode) Option {
+	return func(c *config) { c.mode = m }
+}
+
+// New starts an emulator. With a non-nil tb it is closed at cleanup, and the
+// test fails then if any request or response did not match GitHub's OpenAPI
+// description (see ValidationErrors). With a nil tb call Close when done.
+func New(tb testing.TB, opts ...Option) *Emulator {
+	if tb != nil {
+		tb.Helper()
+	}
+	cfg := config{appID: 1000, appSlug: "modelpromote"}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.appKey == nil {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(fmt.Sprintf("ghemu: generate app key: %v", err))
+		}
+		cfg.appKey = key
+	}
+	e := &Emulator{
+		tb:            tb,
+		strict:        cfg.strict,
+		commitAt:      time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
+		accounts:      map[string]*account{},
+		tokens:        map[string]*principal{},
+		repos:         map[string]*repo{},
+		objects:       objectStore{},
+		installations: map[int64]*installation{},
+		rateUsed:      map[string]int{},
+		mode:          cfg.mode,
+		faults:        map[string][]*Fault{},
+		latency:       map[string]time.Duration{},
+		calls:         map[string]int{},
+		oidc:          newOIDCIssuer(),
+	}
+	e.app = &app{id: cfg.appID, slug: cfg.appSlug, key: cfg.appKey, createdAt: time.Now().UTC()}
+	e.bot() // the App's bot user exists from the start
+	e.mux = e.routes()
+	e.srv = httptest.NewServer(e)
+	if tb != nil {
+		tb.Cleanup(func() {
+			e.Close()
+			for _, v := range e.ValidationErrors() {
+				tb.Errorf("ghemu: %s", v)
+			}
+		})
+	}
+	return e
+}
+
+// Close stops the server after in-flight async deliveries finish.
+func (e *Emulator) Close() {
+	e.wg.Wait()
+	e.srv.Close()
+}
+
+// URL is the API base URL, with a trailing slash (like https://api.github.com/).
+func (e *Emulator) URL() string { return e.srv.URL + "/" }
+
+// EnterpriseURL is the GitHub Enterprise Server form of the base URL
+// (http://HOST/api/v3/), as go-github's WithEnterpriseURLs builds it.
+func (e *Emulator) EnterpriseURL() string { return e.srv.URL + "/api/v3/" }
+
+// Client returns a go-github client of the API at URL that authenticates
+// with token (none when empty).
+func (e *Emulator) Client(token string) *github.Client {
+	c := github.NewClient(e.srv.Client())
+	if token != "" {
+		c = c.WithAuthToken(token)
+	}
+	u, _ := url.Parse(e.URL())
+	c.BaseURL, c.UploadURL = u, u
+	return c
+}
+
+// HTTPClient is an *http.Client suitable for talking to the emulator.
+func (e *Emulator) HTTPClient() *http.Client { return e.srv.Client() }
+
+// ServeHTTP serves the API at "/" and "/api/v3/", the Actions OIDC endpoint
+// under "/_actions/".
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	base := e.srv.URL
+	if p, ok := strings.CutPrefix(r.URL.Path, "/api/v3"); ok && (p == "" || p[0] == '/') {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = p
+		r2.URL.RawPath = ""
+		if rp, ok := strings.CutPrefix(r.URL.RawPath, "/api/v3"); ok {
+			r2.URL.RawPath = rp
+		}
+		r = r2
+		base += "/api/v3"
+	}
+	if strings.HasPrefix(r.URL.Path, "/_actions/") {
+		e.serveOIDC(w, r)
+		return
+	}
+	r = r.WithContext(withAPIBase(r.Context(), base))
+	e.mux.ServeHTTP(w, r)
+}
+
+// nextID hands out IDs shared by every kind of object. Callers hold e.mu.
+func (e *Emulator) nextID() int64 {
+	e.seq++
+	return e.seq
+}
+
+// now is the wall clock used for timestamps other than commit dates.
+func now() time.Time { return time.Now().UTC().Truncate(time.Second) }

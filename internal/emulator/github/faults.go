@@ -1,0 +1,166 @@
+package ghemu
+
+import (
+	"maps"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Fault is an error the emulator answers an operation with, on demand.
+type Fault struct {
+	// Status is the HTTP status: 403 or 429 for a secondary rate limit,
+	// 5xx for a server error.
+	Status int
+	// RetryAfter, when set, is sent as the Retry-After header (seconds).
+	RetryAfter time.Duration
+	// Message is the error message; a default matching GitHub's is used
+	// when empty.
+	Message string
+	// Times is how many calls fail before the operation recovers (at least 1).
+	Times int
+}
+
+// SecondaryRateLimit is GitHub's secondary rate limit answer (status 403 or
+// 429, with Retry-After), n times.
+func SecondaryRateLimit(n, status int, retryAfter time.Duration) Fault {
+	return Fault{
+		Status:     status,
+		RetryAfter: retryAfter,
+		Times:      n,
+		Message:    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.",
+	}
+}
+
+// ServerError is a 5xx answer, n times.
+func ServerError(n, status int) Fault {
+	return Fault{Status: status, Times: n}
+}
+
+// InjectFault makes the next f.Times calls of operation op (an operationId
+// such as "checks/create", or "" for any operation) fail with f.
+func (e *Emulator) InjectFault(op string, f Fault) {
+	if f.Times < 1 {
+		f.Times = 1
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.faults[op] = append(e.faults[op], &f)
+}
+
+// SetLatency delays every call of op ("" for all operations) by d.
+func (e *Emulator) SetLatency(op string, d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.latency[op] = d
+}
+
+// takeFault consumes one pending fault for op. Callers hold e.mu.
+func (e *Emulator) takeFault(op string) *Fault {
+	for _, key := range []string{op, ""} {
+		q := e.faults[key]
+		if len(q) == 0 {
+			continue
+		}
+		f := *q[0]
+		q[0].Times--
+		if q[0].Times == 0 {
+			e.faults[key] = q[1:]
+		}
+		return &f
+	}
+	return nil
+}
+
+func (f *Fault) write(w http.ResponseWriter) {
+	if f.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))
+	}
+	msg := f.Message
+	if msg == "" {
+		msg = http.StatusText(f.Status)
+	}
+	doc := "https://docs.github.com/rest"
+	if f.Status == http.StatusForbidden || f.Status == http.StatusTooManyRequests {
+		doc = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
+	}
+	writeError(w, f.Status, msg, doc)
+}
+
+// Calls returns how many times operation op (an operationId) was called,
+// counting failed and faulted calls.
+func (e *Emulator) Calls(op string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.calls[op]
+}
+
+// CallCounts returns the call count of every operation called so far.
+func (e *Emulator) CallCounts() map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return maps.Clone(e.calls)
+}
+
+// ResetCalls zeroes the call counts.
+func (e *Emulator) ResetCalls() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.calls = map[string]int{}
+}
+
+// Primary rate limit: 5,000 requests an hour per token, 60 unauthenticated.
+const (
+	rateLimitToken = 5000
+	rateLimitAnon  = 60
+)
+
+// rateWindow is the start of the current hour-long rate limit window; the
+// emulator's windows start with the emulator.
+var rateEpoch = time.Now().Truncate(time.Hour)
+
+func rateReset() time.Time {
+	return rateEpoch.Add(time.Since(rateEpoch).Truncate(time.Hour) + time.Hour)
+}
+
+// setRateHeaders counts the call against the caller's primary rate limit
+// and sets GitHub's X-RateLimit-* headers. GET /rate_limit is not counted.
+func (e *Emulator) setRateHeaders(c *call) {
+	key, limit := "anon", rateLimitAnon
+	if c.who != nil {
+		key, limit = c.who.token, rateLimitToken
+	}
+	e.mu.Lock()
+	if c.rt.id != "rate-limit/get" {
+		e.rateUsed[key]++
+	}
+	used := e.rateUsed[key]
+	e.mu.Unlock()
+	h := c.w.Header()
+	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(0, limit-used)))
+	h.Set("X-RateLimit-Used", strconv.Itoa(used))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(rateReset().Unix(), 10))
+	h.Set("X-RateLimit-Resource", "core")
+	h.Set("X-GitHub-Request-Id", newToken("")[:16])
+}
+
+func (c *call) getRateLimit() {
+	key, limit := "anon", rateLimitAnon
+	if c.who != nil {
+		key, limit = c.who.token, rateLimitToken
+	}
+	used := c.e.rateUsed[key]
+	core := map[string]any{"limit": limit, "used": used, "remaining": max(0, limit-used), "reset": rateReset().Unix()}
+	other := func(l int) map[string]any {
+		return map[string]any{"limit": l, "used": 0, "remaining": l, "reset": rateReset().Unix()}
+	}
+	c.json(http.StatusOK, map[string]any{
+		"resources": map[string]any{
+			"core":    core,
+			"search":  other(30),
+			"graphql": other(5000),
+		},
+		"rate": core,
+	})
+}
