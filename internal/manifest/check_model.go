@@ -57,7 +57,7 @@ func checkStage(c *checker, field string, s Stage) {
 		c.at(ef("instanceType"), "instanceType %q is not a SageMaker instance type (e.g. ml.m5.large)", e.InstanceType)
 	}
 	if e.InstanceCount < 1 || e.InstanceCount > maxEndpointInstances {
-		c.atKey(ef("instanceCount"), "instanceCount must be between 1 and %d, found %d", maxEndpointInstances, e.InstanceCount)
+		c.at(ef("instanceCount"), "instanceCount must be between 1 and %d, found %d", maxEndpointInstances, e.InstanceCount)
 	}
 	if e.VariantName != "" && !sagemakerNameRE.MatchString(e.VariantName) {
 		c.at(ef("variantName"), "variantName %q must be letters, digits and hyphens (at most 63)", e.VariantName)

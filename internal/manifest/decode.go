@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -266,8 +267,21 @@ func (d *decoder) walkMap(n *yaml.Node, t reflect.Type, path string) {
 	}
 }
 
+// fieldCache holds yamlFields per struct type: the walk asks for every
+// mapping node, and reflection over the same few types dominated it.
+var fieldCache sync.Map // reflect.Type → map[string]reflect.Type
+
 // yamlFields maps the YAML names of t's fields to their types.
 func yamlFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := computeYAMLFields(t)
+	fieldCache.Store(t, m)
+	return m
+}
+
+func computeYAMLFields(t reflect.Type) map[string]reflect.Type {
 	m := make(map[string]reflect.Type, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)

@@ -190,7 +190,7 @@ func display(v reflect.Value) any {
 }
 
 func yamlName(f reflect.StructField) string {
-	for name := range yamlFields(reflect.StructOf([]reflect.StructField{f})) {
+	for name := range computeYAMLFields(reflect.StructOf([]reflect.StructField{f})) {
 		return name
 	}
 	return f.Name

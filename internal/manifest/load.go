@@ -3,7 +3,10 @@ package manifest
 import (
 	"fmt"
 	"path"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // positions remembers where each field of a decoded file was written.
@@ -124,24 +127,34 @@ func Load(tree Tree, dir string) *Set {
 	}
 	sortStrings(s.Files)
 	cfgPath := ConfigPath(dir)
-	for _, p := range s.Files {
-		if p == cfgPath || path.Base(p) == "modelpromote.yml" {
-			if p != cfgPath {
-				s.Problems = append(s.Problems, Problem{File: p, Message: fmt.Sprintf("the configuration file must be named %s", ConfigFile)})
-				continue
-			}
-			doc, ps := ParseConfig(p, tree[p])
-			s.Config = doc
-			s.Problems = append(s.Problems, ps...)
-			continue
+	type parsed struct {
+		model    *ModelDoc
+		config   *ConfigDoc
+		problems Problems
+	}
+	results := make([]parsed, len(s.Files))
+	parallel(len(s.Files), func(i int) {
+		p := s.Files[i]
+		switch {
+		case p == cfgPath:
+			results[i].config, results[i].problems = ParseConfig(p, tree[p])
+		case path.Base(p) == "modelpromote.yml":
+			results[i].problems = Problems{{File: p, Message: fmt.Sprintf("the configuration file must be named %s", ConfigFile)}}
+		default:
+			results[i].model, results[i].problems = ParseModel(p, tree[p])
 		}
-		doc, ps := ParseModel(p, tree[p])
-		s.Problems = append(s.Problems, ps...)
+	})
+	for i, r := range results {
+		s.Problems = append(s.Problems, r.problems...)
+		if r.config != nil {
+			s.Config = r.config
+		}
+		doc := r.model
 		if doc == nil {
 			continue
 		}
 		if other, dup := s.Models[doc.Name]; dup && doc.Name != "" {
-			s.Problems = append(s.Problems, Problem{File: p, Pos: doc.Of("model"), Field: "model",
+			s.Problems = append(s.Problems, Problem{File: s.Files[i], Pos: doc.Of("model"), Field: "model",
 				Message: fmt.Sprintf("model %q is also defined in %s", doc.Name, other.File)})
 			continue
 		}
@@ -173,4 +186,29 @@ func Validate(tree Tree, dir string) (*Set, Problems) {
 	}
 	ps.Sort()
 	return s, ps
+}
+
+// parallel runs f(0..n-1) on GOMAXPROCS workers. Parsing is CPU-bound and
+// files are independent, so a large repository validates in proportion to
+// its cores.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -1,0 +1,211 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/modelpromote/modelpromote/internal/manifest"
+	"github.com/modelpromote/modelpromote/internal/policy"
+)
+
+// Input is what an offline plan is built from: two trees of the promotions
+// repository.
+type Input struct {
+	// Base and Head label the two revisions in the plan.
+	Base, Head string
+	// BaseTree and HeadTree are the repository's files at each revision.
+	BaseTree, HeadTree manifest.Tree
+	// Dir is the promotions directory (default "promotions").
+	Dir string
+}
+
+// Build computes the plan's promotions, the manifest and policy findings,
+// and the actions apply would take. Policy and environments always come from
+// the base tree: a change cannot loosen the rules it is judged by.
+// AWS- and GitHub-backed checks add their findings to the returned plan.
+func Build(in Input) *Plan {
+	dir := in.Dir
+	if dir == "" {
+		dir = "promotions"
+	}
+	base := manifest.Load(in.BaseTree, dir)
+	head := manifest.Load(in.HeadTree, dir)
+	p := &Plan{Base: in.Base, Head: in.Head, Dir: dir, Findings: []Finding{}, Actions: []Action{}}
+
+	cfgPath := manifest.ConfigPath(dir)
+	for _, prob := range head.Problems {
+		if prob.File == cfgPath && string(in.BaseTree[cfgPath]) == string(in.HeadTree[cfgPath]) {
+			continue // the base configuration's own problems are reported below
+		}
+		p.addProblem(prob)
+	}
+	if base.Config == nil || hasErrorIn(base.Problems, cfgPath) {
+		p.Findings = append(p.Findings, Finding{Gate: GateManifest, Severity: SeverityError, File: cfgPath,
+			Message: fmt.Sprintf("the base revision has no valid %s; policy and environments are read from the base only, so the configuration must be fixed on the base branch first", manifest.ConfigFile)})
+		d := manifest.Compare(base, head, in.BaseTree, in.HeadTree)
+		p.fillDiff(d)
+		return p
+	}
+	cfg := base.Config
+	for _, prob := range manifest.CheckModels(cfg, head.Models) {
+		p.addProblem(prob)
+	}
+	d := manifest.Compare(base, head, in.BaseTree, in.HeadTree)
+	p.fillDiff(d)
+	for _, mp := range d.Promotions {
+		env, ok := cfg.Environment(mp.Stage)
+		if !ok {
+			continue // reported by CheckModels
+		}
+		p.Promotions = append(p.Promotions, Promotion{Promotion: mp, Environment: env})
+	}
+	p.orderPromotions(cfg.Config)
+	p.checkPolicy(cfg, head)
+	p.planActions(cfg.Config)
+	p.SetGates(GateManifest, GatePolicy)
+	return p
+}
+
+func hasErrorIn(ps manifest.Problems, file string) bool {
+	for _, p := range ps {
+		if p.File == file {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Plan) addProblem(prob manifest.Problem) {
+	p.Findings = append(p.Findings, Finding{Gate: GateManifest, Severity: SeverityError, File: prob.File, Pos: prob.Pos, Message: prob.Message})
+}
+
+func (p *Plan) fillDiff(d *manifest.Diff) {
+	p.NewModels, p.RemovedModels, p.RemovedStages, p.Renames = d.NewModels, d.RemovedModels, d.RemovedStages, d.Renames
+	p.ConfigChanged, p.ConfigChanges = d.ConfigChanged, d.ConfigChanges
+}
+
+// orderPromotions sorts promotions by stage order, then model: apply runs
+// them in this order, and promotions to one endpoint are serialized in it.
+func (p *Plan) orderPromotions(cfg *manifest.Config) {
+	slices.SortStableFunc(p.Promotions, func(a, b Promotion) int {
+		if ra, rb := policy.Rank(cfg, a.Stage), policy.Rank(cfg, b.Stage); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(a.Model, b.Model)
+	})
+}
+
+// checkPolicy adds the findings the manifests alone can support. Whether a
+// version is live in the previous stage is read from AWS by the check;
+// here the manifests can already show a promotion that skips a stage.
+func (p *Plan) checkPolicy(cfg *manifest.ConfigDoc, head *manifest.Set) {
+	if p.ConfigChanged {
+		owners := strings.Join(cfg.Policy.Owners, ", ")
+		n := max(cfg.Policy.OwnerApprovals, 1)
+		p.Findings = append(p.Findings, Finding{Gate: GateGovernance, Severity: SeverityPending, File: manifest.ConfigPath(p.Dir), Pos: manifest.Pos{Line: 1, Col: 1},
+			Message: fmt.Sprintf("this change edits %s (%s): it needs %d approval(s) from the owners (%s), and takes effect only once merged; this pull request is still judged by the base branch's policy", manifest.ConfigFile, strings.Join(p.ConfigChanges, ", "), n, owners)})
+	}
+	promoted := map[string]int{} // model/stage → version promoted in this change
+	for _, pr := range p.Promotions {
+		promoted[pr.Key()] = pr.ToVersion
+	}
+	for _, pr := range p.Promotions {
+		pos := pr.Pos
+		if pr.IsRollback() {
+			p.Findings = append(p.Findings, Finding{Gate: GatePolicy, Severity: SeverityNotice, Model: pr.Model, Stage: pr.Stage, File: pr.File, Pos: pos,
+				Message: fmt.Sprintf("rolls %s back from version %d to %d", pr.Stage, pr.FromVersion, pr.ToVersion)})
+		}
+		after := pr.Environment.After
+		if after == "" || pr.IsReconfiguration() {
+			continue
+		}
+		if v, ok := promoted[pr.Model+"/"+after]; ok && v == pr.ToVersion {
+			p.Findings = append(p.Findings, Finding{Gate: GatePolicy, Severity: SeverityError, Model: pr.Model, Stage: pr.Stage, File: pr.File, Pos: pos,
+				Message: fmt.Sprintf("promotes version %d to %s and %s in one change: it must be live in %s before it can be promoted to %s; split this into two pull requests", pr.ToVersion, after, pr.Stage, after, pr.Stage)})
+			continue
+		}
+		m := head.Models[pr.Model]
+		if m == nil {
+			continue
+		}
+		prev, ok := m.Stages[after]
+		switch {
+		case !ok:
+			p.Findings = append(p.Findings, Finding{Gate: GatePolicy, Severity: SeverityError, Model: pr.Model, Stage: pr.Stage, File: pr.File, Pos: pos,
+				Message: fmt.Sprintf("%s comes after %s, but %s has no %s stage: a version must be live in %s first", pr.Stage, after, pr.Model, after, after)})
+		case prev.Version != pr.ToVersion:
+			p.Findings = append(p.Findings, Finding{Gate: GatePolicy, Severity: SeverityWarning, Model: pr.Model, Stage: pr.Stage, File: pr.File, Pos: pos,
+				Message: fmt.Sprintf("version %d is not the version the manifest puts in %s (%d); the check confirms from AWS whether it is live there", pr.ToVersion, after, prev.Version)})
+		}
+	}
+	for _, rs := range p.RemovedStages {
+		p.Findings = append(p.Findings, Finding{Gate: GatePolicy, Severity: SeverityNotice, Model: rs.Model, Stage: rs.Stage, File: rs.File,
+			Message: fmt.Sprintf("stage %s of %s is removed from the manifest; its endpoint is left serving version %d (modelpromote never deletes endpoints)", rs.Stage, rs.Model, rs.Version)})
+	}
+	for _, m := range p.RemovedModels {
+		p.Findings = append(p.Findings, Finding{Gate: GatePolicy, Severity: SeverityNotice,
+			Message: fmt.Sprintf("model %s is removed from the manifests; its endpoints are left serving (modelpromote never deletes endpoints)", m)})
+	}
+}
+
+// planActions lists apply's steps for each promotion, in order.
+func (p *Plan) planActions(cfg *manifest.Config) {
+	for _, pr := range p.Promotions {
+		env := pr.Environment
+		prefix := ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion)
+		add := func(kind ActionKind, summary string, details map[string]string) {
+			p.Actions = append(p.Actions, Action{Kind: kind, Model: pr.Model, Stage: pr.Stage, Summary: summary, Details: details})
+		}
+		add(ActionAssumeRole, fmt.Sprintf("assume %s in account %s", env.RoleARN, env.Account),
+			map[string]string{"roleArn": env.RoleARN, "account": env.Account, "region": env.Region})
+		add(ActionCopyArtifacts, fmt.Sprintf("copy the model data and reports of %s version %d from account %s to s3://%s/%s", pr.ModelPackageGroup, pr.ToVersion, cfg.Source.Account, env.ArtifactBucket, prefix),
+			map[string]string{"sourceAccount": cfg.Source.Account, "bucket": env.ArtifactBucket, "prefix": prefix, "kmsKeyArn": env.KMSKeyARN})
+		add(ActionRegisterPackage, fmt.Sprintf("register %s version %d in model package group %s of account %s (or adopt the package already registered from it)", pr.ModelPackageGroup, pr.ToVersion, pr.ModelPackageGroup, env.Account),
+			map[string]string{"group": pr.ModelPackageGroup, "sourceVersion": fmt.Sprint(pr.ToVersion)})
+		verb := "create or update"
+		if pr.IsNew() {
+			verb = "create (or update, if it already exists)"
+		}
+		r := pr.To.Rollout
+		add(ActionDeploy, fmt.Sprintf("%s endpoint %s: %d × %s, rollout %s", verb, pr.To.Name, pr.To.InstanceCount, pr.To.InstanceType, RolloutSummary(r)),
+			map[string]string{"endpoint": pr.To.Name, "instanceType": pr.To.InstanceType, "instanceCount": fmt.Sprint(pr.To.InstanceCount),
+				"variant": pr.To.Variant(), "strategy": r.StrategyName(), "alarms": strings.Join(r.Alarms, ",")})
+		add(ActionRecordEvidence, fmt.Sprintf("write the evidence record to s3://%s/%sevidence/", env.ArtifactBucket, prefix),
+			map[string]string{"bucket": env.ArtifactBucket, "prefix": prefix + "evidence/"})
+	}
+}
+
+// ArtifactPrefix is the deterministic key prefix a package version's copied
+// artifacts live under in a target bucket: "<group>/<version>/".
+func ArtifactPrefix(group string, version int) string {
+	return fmt.Sprintf("%s/%d/", group, version)
+}
+
+// RolloutSummary describes a rollout in a few words.
+func RolloutSummary(r manifest.Rollout) string {
+	var s string
+	switch r.StrategyName() {
+	case manifest.StrategyCanary:
+		if r.CanaryPercent > 0 {
+			s = fmt.Sprintf("canary %d%%", r.CanaryPercent)
+		} else {
+			s = fmt.Sprintf("canary %d instance(s)", r.CanaryInstances)
+		}
+	case manifest.StrategyLinear:
+		if r.LinearStepPercent > 0 {
+			s = fmt.Sprintf("linear %d%% steps", r.LinearStepPercent)
+		} else {
+			s = fmt.Sprintf("linear %d-instance steps", r.LinearStepInstances)
+		}
+	default:
+		s = "all at once"
+	}
+	if r.WaitSeconds > 0 {
+		s += fmt.Sprintf(", %ds bake", r.WaitSeconds)
+	}
+	if len(r.Alarms) > 0 {
+		s += ", rollback on " + strings.Join(r.Alarms, ", ")
+	}
+	return s
+}
