@@ -111,10 +111,16 @@ func (d *doc) constraints() (*Constraints, error) {
 			c.ProblemType = p
 		}
 		n, path := d.root.vals[i], join("", key)
+		if !pathName.MatchString(key) {
+			return nil, d.errorf(n, path, "group name %q is not a plain name", key)
+		}
 		if err := d.wantObject(n, path); err != nil {
 			return nil, err
 		}
 		for j, name := range n.keys {
+			if !pathName.MatchString(name) {
+				return nil, d.errorf(n.vals[j], join(path, name), "metric name %q is not a plain name", name)
+			}
 			con, err := d.constraint(n.vals[j], join(path, name))
 			if err != nil {
 				return nil, err

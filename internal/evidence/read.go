@@ -63,12 +63,40 @@ func readReport(report string, r io.Reader, opts *Options) ([]byte, error) {
 	if size, ok := sizeOf(r); ok && size > limit {
 		return nil, tooLarge(report, opts.name(), size, limit)
 	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	data, err := readAtMost(r, limit+1)
 	if err != nil {
 		return nil, &Error{Report: report, Name: opts.name(), Offset: -1, Err: fmt.Errorf("read: %w", err)}
 	}
 	if int64(len(data)) > limit {
 		return nil, tooLarge(report, opts.name(), -1, limit)
+	}
+	return data, nil
+}
+
+// readAtMost reads up to n bytes in chunks and joins them once, so that a
+// report costs about twice its size in allocations, however it arrives.
+func readAtMost(r io.Reader, n int64) ([]byte, error) {
+	const chunkSize = 1 << 20
+	var chunks [][]byte
+	total := int64(0)
+	for total < n {
+		buf := make([]byte, min(chunkSize, n-total))
+		k, err := io.ReadFull(r, buf)
+		chunks = append(chunks, buf[:k])
+		total += int64(k)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	data := make([]byte, 0, total)
+	for _, c := range chunks {
+		data = append(data, c...)
 	}
 	return data, nil
 }

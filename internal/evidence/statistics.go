@@ -108,11 +108,19 @@ func (p ProblemType) known() bool {
 
 func (d *doc) metricGroup(s *Statistics, group string, n *node) error {
 	path := join("", group)
+	if !pathName.MatchString(group) {
+		return d.errorf(n, path, "group name %q is not a plain name", group)
+	}
 	if err := d.wantObject(n, path); err != nil {
 		return err
 	}
 	for i, name := range n.keys {
 		v, mpath := n.vals[i], join(path, name)
+		if !pathName.MatchString(name) {
+			// Metric paths are "<group>.<metric>": a name with dots or
+			// brackets would make them ambiguous.
+			return d.errorf(v, mpath, "metric name %q is not a plain name", name)
+		}
 		key := group + "." + name
 		switch {
 		case v.kind == kindObject && (v.field("value") != nil || v.field("standard_deviation") != nil):
