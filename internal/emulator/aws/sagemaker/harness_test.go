@@ -123,3 +123,5 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

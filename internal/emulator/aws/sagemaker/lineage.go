@@ -130,7 +130,7 @@ func (s *Service) SeedTrainingJob(account, region string, j TrainingJob) Trainin
 	}
 	j.CreationTime = orTime(j.CreationTime, now)
 	j.LastModifiedTime = orTime(j.LastModifiedTime, now)
-	st.trainingJobs[j.TrainingJobName] = &j
+	st.trainingJobs[strings.ToLower(j.TrainingJobName)] = &j
 	return clone(j)
 }
 
@@ -144,7 +144,7 @@ func (s *Service) SeedProcessingJob(account, region string, j ProcessingJob) Pro
 	j.ProcessingJobStatus = or(j.ProcessingJobStatus, "Completed")
 	j.CreationTime = orTime(j.CreationTime, now)
 	j.LastModifiedTime = orTime(j.LastModifiedTime, now)
-	st.processingJobs[j.ProcessingJobName] = &j
+	st.processingJobs[strings.ToLower(j.ProcessingJobName)] = &j
 	return clone(j)
 }
 
@@ -182,7 +182,7 @@ func (s *Service) describeTrainingJob(st *state, _ service.Caller, body []byte) 
 	if err := required(in.TrainingJobName, "trainingJobName"); err != nil {
 		return nil, err
 	}
-	j, ok := st.trainingJobs[nameFromARN(in.TrainingJobName, "training-job")]
+	j, ok := st.trainingJobs[strings.ToLower(nameFromARN(in.TrainingJobName, "training-job"))]
 	if !ok {
 		// The API model declares ResourceNotFound, but SageMaker answers
 		// with a ValidationException.
@@ -199,7 +199,7 @@ func (s *Service) describeProcessingJob(st *state, _ service.Caller, body []byte
 	if err := required(in.ProcessingJobName, "processingJobName"); err != nil {
 		return nil, err
 	}
-	j, ok := st.processingJobs[nameFromARN(in.ProcessingJobName, "processing-job")]
+	j, ok := st.processingJobs[strings.ToLower(nameFromARN(in.ProcessingJobName, "processing-job"))]
 	if !ok {
 		return nil, validationError("Could not find requested job with name %s", in.ProcessingJobName)
 	}

@@ -153,7 +153,9 @@ func TestCreateModelPackageRejects(t *testing.T) {
 		edit    func(*sm.CreateModelPackageInput)
 		wantMsg string
 	}{
-		{"tags with group", func(in *sm.CreateModelPackageInput) { in.Tags = []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}} }, "Tags cannot be set on a versioned model package"},
+		{"tags with group", func(in *sm.CreateModelPackageInput) {
+			in.Tags = []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}
+		}, "Tags cannot be set on a versioned model package"},
 		{"name with group", func(in *sm.CreateModelPackageInput) { in.ModelPackageName = aws.String("churn") }, "Both ModelPackageName and ModelPackageGroupName are provided"},
 		{"neither name nor group", func(in *sm.CreateModelPackageInput) { in.ModelPackageGroupName = nil }, "Missing ARN."},
 		{"missing group", func(in *sm.CreateModelPackageInput) { in.ModelPackageGroupName = aws.String("nope") }, "model-package-group/nope does not exist"},
@@ -165,9 +167,15 @@ func TestCreateModelPackageRejects(t *testing.T) {
 		{"metadata key of 129", func(in *sm.CreateModelPackageInput) {
 			in.CustomerMetadataProperties = map[string]string{strings.Repeat("k", 129): "v"}
 		}, "less than or equal to 128"},
-		{"metadata value of 257", func(in *sm.CreateModelPackageInput) { in.CustomerMetadataProperties = map[string]string{"k": strings.Repeat("v", 257)} }, "less than or equal to 256"},
-		{"GeneratedBy of 1025", func(in *sm.CreateModelPackageInput) { in.MetadataProperties.GeneratedBy = aws.String(strings.Repeat("g", 1025)) }, "metadataProperties.generatedBy"},
-		{"CommitId of 1025", func(in *sm.CreateModelPackageInput) { in.MetadataProperties.CommitId = aws.String(strings.Repeat("c", 1025)) }, "metadataProperties.commitId"},
+		{"metadata value of 257", func(in *sm.CreateModelPackageInput) {
+			in.CustomerMetadataProperties = map[string]string{"k": strings.Repeat("v", 257)}
+		}, "less than or equal to 256"},
+		{"GeneratedBy of 1025", func(in *sm.CreateModelPackageInput) {
+			in.MetadataProperties.GeneratedBy = aws.String(strings.Repeat("g", 1025))
+		}, "metadataProperties.generatedBy"},
+		{"CommitId of 1025", func(in *sm.CreateModelPackageInput) {
+			in.MetadataProperties.CommitId = aws.String(strings.Repeat("c", 1025))
+		}, "metadataProperties.commitId"},
 		{"client token too long", func(in *sm.CreateModelPackageInput) { in.ClientToken = aws.String(strings.Repeat("t", 37)) }, "clientToken"},
 	}
 	for _, tt := range tests {

@@ -13,8 +13,8 @@ type state struct {
 	configs   map[string]*EndpointConfig // by lower-cased name
 	endpoints map[string]*Endpoint       // by lower-cased name
 
-	trainingJobs       map[string]*TrainingJob   // by name
-	processingJobs     map[string]*ProcessingJob // by name
+	trainingJobs       map[string]*TrainingJob   // by lower-cased name
+	processingJobs     map[string]*ProcessingJob // by lower-cased name
 	pipelineExecutions map[string]*PipelineExecution
 	modelCards         map[string][]*ModelCard // by name, versions in order
 
