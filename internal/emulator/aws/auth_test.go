@@ -1,0 +1,194 @@
+package awsemu_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
+)
+
+func TestAuthentication(t *testing.T) {
+	e := newEnv(t)
+	if err := e.srv.S3().CreateBucket("dev-bucket", devAccount); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.AddRole(awsemu.Role{Account: devAccount, Name: "deployer", Trust: []string{devAccount}}); err != nil {
+		t.Fatal(err)
+	}
+	session, err := e.sts(e.dev).AssumeRole(ctx(t), &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::" + devAccount + ":role/deployer"), RoleSessionName: aws.String("pr-1"),
+		DurationSeconds: aws.Int32(900),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	temp := aws.Credentials{
+		AccessKeyID: *session.Credentials.AccessKeyId, SecretAccessKey: *session.Credentials.SecretAccessKey,
+		SessionToken: *session.Credentials.SessionToken,
+	}
+	wrongSecret := e.dev
+	wrongSecret.SecretAccessKey = "x" + e.dev.SecretAccessKey[1:]
+	wrongToken := temp
+	wrongToken.SessionToken = "FwoGZXIvYXdzEbogus"
+	unknown := aws.Credentials{AccessKeyID: "AKIAUNKNOWNKEY000000", SecretAccessKey: "secret"}
+
+	tests := []struct {
+		name     string
+		creds    aws.Credentials
+		advance  time.Duration
+		stsCode  string
+		s3Code   string
+		s3Status int
+	}{
+		{name: "long-term key", creds: e.dev},
+		{name: "temporary key", creds: temp},
+		{name: "wrong secret", creds: wrongSecret, stsCode: "SignatureDoesNotMatch", s3Code: "SignatureDoesNotMatch"},
+		{name: "unknown key", creds: unknown, stsCode: "InvalidClientTokenId", s3Code: "InvalidAccessKeyId"},
+		{name: "wrong session token", creds: wrongToken, stsCode: "InvalidClientTokenId", s3Code: "InvalidToken"},
+		{name: "expired session", creds: temp, advance: 16 * time.Minute, stsCode: "ExpiredToken", s3Code: "ExpiredToken"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e.srv.Advance(tc.advance)
+			defer e.srv.Advance(-tc.advance)
+			_, err := e.sts(tc.creds, noRetries).GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{})
+			if got := apiCode(t, err); got != tc.stsCode {
+				t.Errorf("sts: code %q, want %q (%v)", got, tc.stsCode, err)
+			}
+			_, err = e.s3(tc.creds, noRetries).ListObjectsV2(ctx(t), &s3.ListObjectsV2Input{Bucket: aws.String("dev-bucket")})
+			if got := apiCode(t, err); got != tc.s3Code {
+				t.Errorf("s3: code %q, want %q (%v)", got, tc.s3Code, err)
+			}
+		})
+	}
+}
+
+// signed builds a request signed with creds, the way the SDK would.
+func signed(t *testing.T, creds aws.Credentials, method, url, service string, body []byte, header http.Header) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+	if service == "s3" && req.Header.Get("X-Amz-Content-Sha256") == "" {
+		req.Header.Set("X-Amz-Content-Sha256", hash)
+	}
+	if h := req.Header.Get("X-Amz-Content-Sha256"); h != "" {
+		hash = h
+	}
+	err = v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = service == "s3" }).
+		SignHTTP(context.Background(), creds, req, hash, service, "us-east-1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func do(t *testing.T, req *http.Request) (int, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func TestTamperedBodyIsRejected(t *testing.T) {
+	e := newEnv(t)
+	if err := e.srv.S3().CreateBucket("dev-bucket", devAccount); err != nil {
+		t.Fatal(err)
+	}
+	// STS: the payload hash is part of the signature.
+	req := signed(t, e.dev, "POST", e.srv.URL()+"/", "sts", []byte("Action=GetCallerIdentity&Version=2011-06-15"),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	req.Body = io.NopCloser(strings.NewReader("Action=GetCallerIdentitX&Version=2011-06-15"))
+	if status, body := do(t, req); status != 403 || !strings.Contains(body, "<Code>SignatureDoesNotMatch</Code>") {
+		t.Errorf("sts tampered body: %d %s", status, body)
+	}
+	// S3: the body must match x-amz-content-sha256.
+	req = signed(t, e.dev, "PUT", e.srv.URL()+"/dev-bucket/k", "s3", []byte("hello"), nil)
+	req.Body = io.NopCloser(strings.NewReader("jello"))
+	if status, body := do(t, req); status != 400 || !strings.Contains(body, "<Code>XAmzContentSHA256Mismatch</Code>") {
+		t.Errorf("s3 tampered body: %d %s", status, body)
+	}
+	if _, ok := e.srv.S3().Object("dev-bucket", "k"); ok {
+		t.Error("object stored despite mismatching body")
+	}
+	// UNSIGNED-PAYLOAD is accepted as S3 does.
+	req = signed(t, e.dev, "PUT", e.srv.URL()+"/dev-bucket/u", "s3", []byte("hello"),
+		http.Header{"X-Amz-Content-Sha256": {"UNSIGNED-PAYLOAD"}})
+	if status, body := do(t, req); status != 200 {
+		t.Errorf("unsigned payload: %d %s", status, body)
+	}
+	// A request with no signature at all.
+	req, _ = http.NewRequest("GET", e.srv.URL()+"/dev-bucket/u", nil)
+	if status, body := do(t, req); status != 403 || !strings.Contains(body, "<Code>AccessDenied</Code>") {
+		t.Errorf("anonymous s3: %d %s", status, body)
+	}
+}
+
+func TestUnsignedPayloadFromSDK(t *testing.T) {
+	e := newEnv(t)
+	if err := e.srv.S3().CreateBucket("dev-bucket", devAccount); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.s3(e.dev).PutObject(ctx(t), &s3.PutObjectInput{
+		Bucket: aws.String("dev-bucket"), Key: aws.String("k"), Body: strings.NewReader("payload"),
+	}, s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertContent(t, e, "dev-bucket", "k", []byte("payload"))
+}
+
+// TestTLSStreamsAWSChunked: over TLS the SDK uploads an unseekable body
+// aws-chunked with a trailing CRC32; over plain HTTP it refuses to.
+func TestTLSStreamsAWSChunked(t *testing.T) {
+	srv, err := newTLSServer(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := srv.AddAccount("dev", devAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.S3().CreateBucket("dev-bucket", devAccount); err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("0123456789abcdef"), 100_000)
+	client := s3.NewFromConfig(srv.Config(creds), awsemu.PathStyle)
+	_, err = client.PutObject(ctx(t), &s3.PutObjectInput{
+		Bucket: aws.String("dev-bucket"), Key: aws.String("streamed"),
+		Body: io.MultiReader(bytes.NewReader(data)), ContentLength: aws.Int64(int64(len(data))),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, ok := srv.S3().Object("dev-bucket", "streamed")
+	sum := sha256.Sum256(data)
+	if !ok || o.SHA256 != hex.EncodeToString(sum[:]) || o.ChecksumAlgorithm != "CRC32" {
+		t.Errorf("object = %+v", o)
+	}
+}

@@ -1,0 +1,73 @@
+package awsemu
+
+import (
+	"sync"
+	"time"
+)
+
+// Request is one entry of the emulator's request log.
+type Request struct {
+	Time      time.Time
+	Service   string
+	Operation string
+	// Account is the caller's account ID ("" when authentication failed
+	// before the key was known).
+	Account string
+	// Caller is the principal ARN.
+	Caller string
+	// Status is the HTTP status the emulator answered with.
+	Status int
+	// Fault names the injected fault that answered, if any.
+	Fault    string
+	Duration time.Duration
+}
+
+type requestLog struct {
+	mu      sync.Mutex
+	entries []Request
+	counts  map[string]int
+}
+
+func (l *requestLog) add(r Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = append(l.entries, r)
+	if l.counts == nil {
+		l.counts = map[string]int{}
+	}
+	l.counts[r.Service+":"+r.Operation]++
+}
+
+// Requests returns a copy of the request log, oldest first.
+func (s *Server) Requests() []Request {
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	return append([]Request(nil), s.log.entries...)
+}
+
+// Count returns how many requests reached service:operation, including
+// failed and faulted ones (every one costs API budget).
+func (s *Server) Count(service, operation string) int {
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	return s.log.counts[service+":"+operation]
+}
+
+// Counts returns the number of requests per "service:Operation".
+func (s *Server) Counts() map[string]int {
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	out := make(map[string]int, len(s.log.counts))
+	for k, v := range s.log.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// ResetRequests empties the request log and the counts.
+func (s *Server) ResetRequests() {
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	s.log.entries = nil
+	s.log.counts = nil
+}

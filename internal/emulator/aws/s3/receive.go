@@ -1,0 +1,146 @@
+package s3
+
+import (
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// received is a request body written to a data file.
+type received struct {
+	file      string
+	size      int64
+	md5       []byte
+	sha256Hex string
+	checksums map[string]string // algorithm → base64
+}
+
+// receive writes the request body to a new data file, decoding aws-chunked
+// bodies and verifying x-amz-content-sha256, Content-MD5 and any
+// x-amz-checksum-* header or trailer. It always computes the algorithms in
+// want, plus CRC64NVME when the client sent no checksum (S3's default).
+func (s *Service) receive(r *http.Request, want ...string) (*received, *apiError) {
+	contentSHA := r.Header.Get("X-Amz-Content-Sha256")
+	var body io.Reader = r.Body
+	if r.Body == nil {
+		body = http.NoBody
+	}
+	var chunked *chunkedReader
+	if strings.HasPrefix(contentSHA, "STREAMING-") || strings.Contains(r.Header.Get("Content-Encoding"), "aws-chunked") {
+		chunked = newChunkedReader(body)
+		body = chunked
+	}
+
+	sent := map[string]string{} // algorithm → value the client sent (header)
+	algs := map[string]bool{}
+	for h := range r.Header {
+		if alg := algorithmOfHeader(h); alg != "" {
+			sent[alg] = r.Header.Get(h)
+			algs[alg] = true
+		}
+	}
+	for _, t := range strings.Split(r.Header.Get("X-Amz-Trailer"), ",") {
+		if alg := algorithmOfHeader(strings.TrimSpace(t)); alg != "" {
+			algs[alg] = true
+		}
+	}
+	if alg := strings.ToUpper(r.Header.Get("X-Amz-Sdk-Checksum-Algorithm")); newChecksum(alg) != nil {
+		algs[alg] = true
+	}
+	for _, alg := range want {
+		algs[alg] = true
+	}
+	if len(algs) == 0 {
+		algs[algCRC64NVME] = true
+	}
+
+	md5h, shah := md5.New(), sha256.New()
+	writers := []io.Writer{md5h, shah}
+	hashes := map[string]hash.Hash{}
+	for alg := range algs {
+		hashes[alg] = newChecksum(alg)
+		writers = append(writers, hashes[alg])
+	}
+	f, err := os.CreateTemp(s.dir, "obj-")
+	if err != nil {
+		return nil, internalError(fmt.Errorf("create data file: %w", err))
+	}
+	defer f.Close()
+	fail := func(e *apiError) (*received, *apiError) {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, e
+	}
+	n, err := io.CopyBuffer(io.MultiWriter(append(writers, f)...), body, make([]byte, 256<<10))
+	if err != nil {
+		if errors.Is(err, errMalformedChunk) {
+			return fail(&apiError{http.StatusBadRequest, "IncompleteBody", "The request body terminated unexpectedly"})
+		}
+		return fail(&apiError{http.StatusBadRequest, "IncompleteBody", "The request body terminated unexpectedly"})
+	}
+	if cl := r.Header.Get("X-Amz-Decoded-Content-Length"); cl != "" && cl != strconv.FormatInt(n, 10) {
+		return fail(&apiError{http.StatusBadRequest, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header"})
+	}
+	rec := &received{file: f.Name(), size: n, md5: md5h.Sum(nil), sha256Hex: hex.EncodeToString(shah.Sum(nil)), checksums: map[string]string{}}
+
+	if isHex64(contentSHA) && contentSHA != rec.sha256Hex {
+		return fail(&apiError{http.StatusBadRequest, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."})
+	}
+	if m := r.Header.Get("Content-Md5"); m != "" && m != base64.StdEncoding.EncodeToString(rec.md5) {
+		return fail(&apiError{http.StatusBadRequest, "BadDigest", "The Content-MD5 you specified did not match what we received."})
+	}
+	if chunked != nil {
+		for k := range chunked.trailers {
+			if alg := algorithmOfHeader(k); alg != "" {
+				sent[alg] = chunked.trailers.Get(k)
+			}
+		}
+	}
+	for alg, h := range hashes {
+		got := b64(h.Sum(nil))
+		if v, ok := sent[alg]; ok && v != got {
+			return fail(&apiError{http.StatusBadRequest, "BadDigest", fmt.Sprintf("The %s you specified did not match the calculated checksum.", alg)})
+		}
+		rec.checksums[alg] = got
+	}
+	return rec, nil
+}
+
+// primaryChecksum picks the checksum S3 stores for an object: the one the
+// client asked for, else CRC64NVME.
+func (rec *received) primaryChecksum(r *http.Request) (alg, value string) {
+	for h := range r.Header {
+		if a := algorithmOfHeader(h); a != "" {
+			return a, rec.checksums[a]
+		}
+	}
+	for _, t := range strings.Split(r.Header.Get("X-Amz-Trailer"), ",") {
+		if a := algorithmOfHeader(strings.TrimSpace(t)); a != "" {
+			return a, rec.checksums[a]
+		}
+	}
+	if a := strings.ToUpper(r.Header.Get("X-Amz-Sdk-Checksum-Algorithm")); rec.checksums[a] != "" {
+		return a, rec.checksums[a]
+	}
+	if v, ok := rec.checksums[algCRC64NVME]; ok {
+		return algCRC64NVME, v
+	}
+	return "", ""
+}
+
+func isHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
