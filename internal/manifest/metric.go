@@ -2,34 +2,38 @@ package manifest
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/modelpromote/modelpromote/internal/evidence"
 )
 
-// Metric paths name one metric in a model's reports:
+// ValidateMetricPath reports whether p is a well-formed threshold metric
+// path: evidence's metric path grammar (see package evidence), in one of the
+// namespaces a threshold can read:
 //
-//	<problem>_metrics.<metric>            model quality statistics, e.g.
-//	                                      binary_classification_metrics.auc,
-//	                                      regression_metrics.rmse
-//	bias.<phase>.<METRIC>                 a Clarify bias metric for every facet
-//	                                      value, e.g. bias.post_training.DI
-//	bias.<phase>.<facet>.<METRIC>         the same for one facet, every value
-//	bias.<phase>.<facet>=<value>.<METRIC> the same for one facet value
-//
-// where <problem> is regression, binary_classification or
-// multiclass_classification and <phase> is pre_training or post_training.
-var (
-	problemMetricRE = regexp.MustCompile(`^(regression|binary_classification|multiclass_classification)_metrics\.[a-z][a-z0-9_]{0,127}$`)
-	biasMetricRE    = regexp.MustCompile(`^bias\.(pre_training|post_training)\.([A-Za-z0-9_][A-Za-z0-9_ -]{0,127}(=[^.]{1,128})?\.)?[A-Za-z][A-Za-z0-9_]{0,31}$`)
-)
-
-// ValidateMetricPath reports whether p is a well-formed metric path.
+//	<problem>_metrics.<metric>        model quality statistics, e.g.
+//	                                  binary_classification_metrics.auc;
+//	                                  <problem> is regression,
+//	                                  binary_classification or
+//	                                  multiclass_classification
+//	bias.<phase>.<METRIC>             a Clarify bias metric for every facet
+//	                                  group, e.g. bias.post_training.DI;
+//	                                  <phase> is pre_training or post_training
+//	bias.<phase>.<METRIC>[<facet>=<value>]  the same for one facet group
 func ValidateMetricPath(p string) error {
+	path, err := evidence.ParsePath(p)
 	switch {
-	case problemMetricRE.MatchString(p), biasMetricRE.MatchString(p):
+	case err != nil:
+	case path.Group == "regression_metrics", path.Group == "binary_classification_metrics", path.Group == "multiclass_classification_metrics":
+		if path.Qualified {
+			return fmt.Errorf("%q: model quality metrics have no facet qualifier", p)
+		}
 		return nil
-	case strings.HasPrefix(p, "bias."):
-		return fmt.Errorf("%q is not a bias metric path: use bias.pre_training.METRIC or bias.post_training.METRIC (optionally bias.PHASE.FACET.METRIC or bias.PHASE.FACET=VALUE.METRIC)", p)
+	case path.Group == "bias.pre_training", path.Group == "bias.post_training":
+		return nil
+	}
+	if strings.HasPrefix(p, "bias.") {
+		return fmt.Errorf("%q is not a bias metric path: use bias.pre_training.METRIC or bias.post_training.METRIC, optionally with [FACET=VALUE]", p)
 	}
 	return fmt.Errorf("%q is not a metric path: use PROBLEM_metrics.METRIC (PROBLEM is regression, binary_classification or multiclass_classification) or bias.PHASE.METRIC", p)
 }
@@ -65,7 +69,11 @@ func (t Threshold) BetterDirection() string {
 	if t.Better != "" {
 		return t.Better
 	}
-	name := t.Metric[strings.LastIndexByte(t.Metric, '.')+1:]
+	path, err := evidence.ParsePath(t.Metric)
+	if err != nil {
+		return ""
+	}
+	name := path.Metric
 	if strings.HasPrefix(t.Metric, "bias.") {
 		return "" // bias metrics measure distance from parity, not quality
 	}
