@@ -303,14 +303,14 @@ func unifiedDiff(old, new string) (patch string, adds, dels int) {
 			lines = append(lines, " "+a[i])
 			i++
 			j++
-		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
-			lines = append(lines, "+"+b[j])
-			adds++
-			j++
-		default:
+		case i < len(a) && (j == len(b) || lcs[i+1][j] >= lcs[i][j+1]):
 			lines = append(lines, "-"+a[i])
 			dels++
 			i++
+		default:
+			lines = append(lines, "+"+b[j])
+			adds++
+			j++
 		}
 	}
 	header := fmt.Sprintf("@@ -%s +%s @@", hunkRange(1, len(a)), hunkRange(1, len(b)))

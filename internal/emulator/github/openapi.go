@@ -130,6 +130,11 @@ func (e *Emulator) validateRequest(rt route, r *http.Request, body []byte) (*ope
 	for _, m := range pathParamRE.FindAllStringSubmatch(rt.path, -1) {
 		params[m[1]] = r.PathValue(m[1])
 	}
+	// compare's documented path is /compare/{base}...{head}, which a
+	// ServeMux pattern cannot express: it is served as {basehead...}.
+	if bh := r.PathValue("basehead"); bh != "" {
+		params["base"], params["head"], _ = strings.Cut(bh, "...")
+	}
 	// ghinstallation sends the JSON literal null for "no options", which
 	// GitHub takes as no body; the description does not say so.
 	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
@@ -166,7 +171,7 @@ func (e *Emulator) validateResponse(rt route, in *openapi3filter.RequestValidati
 		Options:                in.Options,
 	}
 	out.SetBodyBytes(body)
-	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil && !descriptionDefect(status, err) {
 		return &ValidationError{Operation: rt.id, Method: in.Request.Method, Path: in.Request.URL.Path, Response: true, Status: status, Err: shortError(err)}
 	}
 	return nil
@@ -338,6 +343,22 @@ func zero(s *openapi3.Schema, depth int) any {
 	return nil
 }
 
+// descriptionDefect recognises failures caused by the description rather
+// than the response: several error responses are documented as oneOf
+// basic-error and repository-rule-violation-error, which GitHub's ordinary
+// {"message", "documentation_url"} body matches both of.
+//
+// Error statuses the description does not list for an operation (GitHub
+// answers 422 Validation Failed on check runs, for one, though only 201 is
+// documented) are accepted too; a success status it does not list is not.
+func descriptionDefect(status int, err error) bool {
+	if status < 400 {
+		return false
+	}
+	return strings.Contains(err.Error(), "matches more than one oneOf schemas") ||
+		strings.Contains(err.Error(), "status is not supported")
+}
+
 // shortError drops the schema dump kin-openapi appends to its messages.
 func shortError(err error) string {
 	s := err.Error()
@@ -345,7 +366,7 @@ func shortError(err error) string {
 		rest := s[i:]
 		s = s[:i]
 		if j := strings.Index(rest, "\nValue:"); j >= 0 {
-			v := strings.TrimSpace(rest[j+len("\nValue:"):])
+			v := strings.Join(strings.Fields(rest[j+len("\nValue:"):]), " ")
 			if len(v) > 200 {
 				v = v[:200] + "…"
 			}

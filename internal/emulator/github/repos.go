@@ -93,7 +93,7 @@ func (e *Emulator) repoRoutes() []route {
 		{id: "repos/get-branch", method: "GET", path: "/repos/{owner}/{repo}/branches/{branch}", handle: (*call).getBranch},
 		{id: "repos/get-commit", method: "GET", path: "/repos/{owner}/{repo}/commits/{ref}", handle: (*call).getCommit},
 		{id: "repos/list-pull-requests-associated-with-commit", method: "GET", path: "/repos/{owner}/{repo}/commits/{commit_sha}/pulls", handle: (*call).listCommitPulls},
-		{id: "repos/compare-commits", method: "GET", path: "/repos/{owner}/{repo}/compare/{basehead}", pattern: "/repos/{owner}/{repo}/compare/{basehead...}", handle: (*call).compare},
+		{id: "repos/compare-commits", method: "GET", path: "/repos/{owner}/{repo}/compare/{base}...{head}", pattern: "/repos/{owner}/{repo}/compare/{basehead...}", handle: (*call).compare},
 		{id: "repos/get-content", method: "GET", path: "/repos/{owner}/{repo}/contents/{path}", pattern: "/repos/{owner}/{repo}/contents/{path...}", handle: (*call).getContent},
 		{id: "repos/create-or-update-file-contents", method: "PUT", path: "/repos/{owner}/{repo}/contents/{path}", pattern: "/repos/{owner}/{repo}/contents/{path...}", handle: (*call).putContent},
 	}
