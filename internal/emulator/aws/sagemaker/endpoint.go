@@ -120,6 +120,9 @@ func (s *Service) createEndpoint(st *state, _ service.Caller, body []byte) (any,
 	if err := s.validateDeploymentConfig(st, in.DeploymentConfig); err != nil {
 		return nil, err
 	}
+	if err := s.checkQuota(st, ec); err != nil {
+		return nil, err
+	}
 	if err := st.addTags(arn, in.Tags); err != nil {
 		return nil, err
 	}
@@ -175,6 +178,9 @@ func (s *Service) updateEndpoint(st *state, _ service.Caller, body []byte) (any,
 		dc = e.LastDeploymentConfig
 	}
 	if err := s.validateDeploymentConfig(st, dc); err != nil {
+		return nil, err
+	}
+	if err := s.checkQuota(st, ec); err != nil {
 		return nil, err
 	}
 	key := strings.ToLower(e.EndpointName)

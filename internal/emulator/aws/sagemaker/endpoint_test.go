@@ -371,3 +371,41 @@ func TestDeploymentConfigValidation(t *testing.T) {
 		t.Errorf("missing config: %q", msg)
 	}
 }
+
+// Blue/green needs room for both fleets: with a quota of 3 ml.m5.large, an
+// endpoint of 2 can be created but not updated to another 2.
+func TestBlueGreenUpdateNeedsDoubleTheInstanceQuota(t *testing.T) {
+	cw := cloudwatch.New(cloudwatch.Options{})
+	svc := sagemaker.New(sagemaker.Options{Alarms: cw, EndpointInstanceQuota: map[string]int32{"ml.m5.large": 3}})
+	e := newEnvWith(t, svc, cw)
+	inService(t, e)
+	deployable(t, e, "v2")
+	err := update(t, e, "v2", nil)
+	var limit *types.ResourceLimitExceeded
+	if !errorsAs(err, &limit) || !strings.Contains(aws.ToString(limit.Message), "is 3 Instances, with current utilization of 2 Instances and a request delta of 2 Instances") {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func TestCreateEndpointErrors(t *testing.T) {
+	e := newEnv(t)
+	deployable(t, e, "v1")
+	e.sm.InjectRolloutFault(prodAccount, region, "churn", sagemaker.FaultRollback, "")
+	if _, err := e.prod.CreateEndpoint(ctx(t), &sm.CreateEndpointInput{EndpointName: aws.String("churn"), EndpointConfigName: aws.String("v1")}); err != nil {
+		t.Fatal(err)
+	}
+	// A create has nothing to roll back to: it fails.
+	eventually(t, "Failed", func() bool { return describe(t, e).EndpointStatus == types.EndpointStatusFailed })
+
+	for _, tt := range []struct{ name, endpoint, config, wantMsg string }{
+		{"missing config", "other", "v9", `Could not find endpoint configuration "arn:aws:sagemaker:eu-west-1:222222222222:endpoint-config/v9".`},
+		{"bad name", "other_one", "v1", "Member must satisfy regular expression pattern"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.prod.CreateEndpoint(ctx(t), &sm.CreateEndpointInput{EndpointName: aws.String(tt.endpoint), EndpointConfigName: aws.String(tt.config)})
+			if msg := apiError(t, err, "ValidationException"); !strings.Contains(msg, tt.wantMsg) {
+				t.Errorf("message = %q, want %q", msg, tt.wantMsg)
+			}
+		})
+	}
+}

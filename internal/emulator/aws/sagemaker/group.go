@@ -118,7 +118,7 @@ func (s *Service) listModelPackageGroups(st *state, _ service.Caller, body []byt
 	if in.SortBy == "Name" {
 		slices.SortStableFunc(all, func(a, b summary) int { return strings.Compare(a.ModelPackageGroupName, b.ModelPackageGroupName) })
 	}
-	if in.SortOrder != "Ascending" { // the API's default is Descending
+	if in.SortOrder == "Descending" { // the API's default is Ascending
 		slices.Reverse(all)
 	}
 	items, next, err := page(all, in.NextToken, in.MaxResults)

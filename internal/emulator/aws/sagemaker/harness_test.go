@@ -71,6 +71,11 @@ func newEnv(t *testing.T) *env {
 		EndpointDelay: 20 * time.Millisecond,
 		Alarms:        cw,
 	})
+	return newEnvWith(t, svc, cw)
+}
+
+func newEnvWith(t *testing.T, svc *sagemaker.Service, cw *cloudwatch.Service) *env {
+	t.Helper()
 	srv := httptest.NewServer(core{svc})
 	t.Cleanup(func() {
 		srv.Close()

@@ -219,7 +219,8 @@ func (in jobListInput) keep(name, status string, created Timestamp) bool {
 		inTimeRange(created, in.CreationTimeAfter, in.CreationTimeBefore)
 }
 
-// order sorts a job list as SortBy/SortOrder ask (default: newest first).
+// order sorts a job list as SortBy/SortOrder ask (default: by creation
+// time, ascending, as the API documents).
 func order[T any](items []T, in jobListInput, name func(T) string, status func(T) string, created func(T) Timestamp) {
 	slices.SortStableFunc(items, func(a, b T) int {
 		switch in.SortBy {
@@ -230,7 +231,7 @@ func order[T any](items []T, in jobListInput, name func(T) string, status func(T
 		}
 		return created(a).Compare(created(b).Time)
 	})
-	if in.SortOrder != "Ascending" {
+	if in.SortOrder == "Descending" {
 		slices.Reverse(items)
 	}
 }

@@ -36,6 +36,11 @@ type Options struct {
 	// AutoRollbackConfiguration. With nil, no alarm exists, so any update
 	// that names one is refused.
 	Alarms Alarms
+	// EndpointInstanceQuota is the account-level "<instance type> for
+	// endpoint usage" quota, per account and region; instance types not in
+	// it are unlimited. CreateEndpoint and UpdateEndpoint over it fail with
+	// ResourceLimitExceeded.
+	EndpointInstanceQuota map[string]int32
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -60,7 +65,6 @@ type Service struct {
 
 	mu     sync.Mutex
 	scopes map[scope]*state
-	timers []*time.Timer
 	closed bool
 }
 
@@ -83,16 +87,12 @@ func New(opts Options) *Service {
 	return &Service{opts: opts, scopes: map[scope]*state{}}
 }
 
-// Close stops every pending status transition. Resources keep the status
-// they had.
+// Close stops every pending status transition: resources keep the status
+// they have.
 func (s *Service) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	for _, t := range s.timers {
-		t.Stop()
-	}
-	s.timers = nil
 }
 
 // Name is the SigV4 signing name.
@@ -191,13 +191,13 @@ func (s *Service) after(d time.Duration, f func()) {
 	if s.closed {
 		return
 	}
-	s.timers = append(s.timers, time.AfterFunc(d, func() {
+	time.AfterFunc(d, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if !s.closed {
 			f()
 		}
-	}))
+	})
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
