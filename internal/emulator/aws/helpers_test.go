@@ -3,10 +3,11 @@ package awsemu_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -128,4 +129,11 @@ func assertContent(t *testing.T, e *env, bucket, key string, want []byte) {
 	if w := sha256.Sum256(want); sum != hex.EncodeToString(w[:]) {
 		t.Errorf("s3://%s/%s sha256 = %s, want %x", bucket, key, sum, w)
 	}
+}
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+func md5hex(b []byte) string {
+	s := md5.Sum(b)
+	return hex.EncodeToString(s[:])
 }

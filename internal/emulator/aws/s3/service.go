@@ -281,5 +281,5 @@ func requestID() string {
 	return strings.ToUpper(hex.EncodeToString(b))
 }
 
-func bucketARN(name string) string     { return "arn:aws:s3:::" + name }
+func bucketARN(name string) string      { return "arn:aws:s3:::" + name }
 func objectARN(name, key string) string { return "arn:aws:s3:::" + name + "/" + key }

@@ -13,9 +13,9 @@ type errorDoc struct {
 }
 
 type listAllMyBucketsResult struct {
-	XMLName xml.Name     `xml:"ListAllMyBucketsResult"`
-	Xmlns   string       `xml:"xmlns,attr"`
-	Owner   owner        `xml:"Owner"`
+	XMLName xml.Name    `xml:"ListAllMyBucketsResult"`
+	Xmlns   string      `xml:"xmlns,attr"`
+	Owner   owner       `xml:"Owner"`
 	Buckets []bucketXML `xml:"Buckets>Bucket"`
 }
 
@@ -156,16 +156,16 @@ type completeMultipartUploadResult struct {
 }
 
 type listPartsResult struct {
-	XMLName              xml.Name   `xml:"ListPartsResult"`
-	Xmlns                string     `xml:"xmlns,attr"`
-	Bucket               string     `xml:"Bucket"`
-	Key                  string     `xml:"Key"`
-	UploadID             string     `xml:"UploadId"`
-	PartNumberMarker     int        `xml:"PartNumberMarker"`
-	NextPartNumberMarker int        `xml:"NextPartNumberMarker"`
-	MaxParts             int        `xml:"MaxParts"`
-	IsTruncated          bool       `xml:"IsTruncated"`
-	ChecksumAlgorithm    string     `xml:"ChecksumAlgorithm,omitempty"`
+	XMLName              xml.Name  `xml:"ListPartsResult"`
+	Xmlns                string    `xml:"xmlns,attr"`
+	Bucket               string    `xml:"Bucket"`
+	Key                  string    `xml:"Key"`
+	UploadID             string    `xml:"UploadId"`
+	PartNumberMarker     int       `xml:"PartNumberMarker"`
+	NextPartNumberMarker int       `xml:"NextPartNumberMarker"`
+	MaxParts             int       `xml:"MaxParts"`
+	IsTruncated          bool      `xml:"IsTruncated"`
+	ChecksumAlgorithm    string    `xml:"ChecksumAlgorithm,omitempty"`
 	Parts                []partXML `xml:"Part"`
 }
 
