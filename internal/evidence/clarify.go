@@ -29,7 +29,7 @@ type BiasReport struct {
 	// Stage is PreTraining or PostTraining.
 	Stage string
 	// Label is the label column; LabelValueOrThreshold its positive value(s)
-	// or threshold.
+	// or threshold (a list is joined with commas, as Clarify writes it).
 	Label, LabelValueOrThreshold string
 	// Groups are the facet groups, in report order.
 	Groups []FacetGroup
@@ -115,7 +115,7 @@ func (d *doc) biasReport(a *Analysis, stage string, n *node, path string) (*Bias
 	if rep.Label, err = d.text(n.field("label"), join(path, "label")); err != nil {
 		return nil, err
 	}
-	if rep.LabelValueOrThreshold, err = d.text(n.field("label_value_or_threshold"), join(path, "label_value_or_threshold")); err != nil {
+	if rep.LabelValueOrThreshold, err = d.textJoin(n.field("label_value_or_threshold"), join(path, "label_value_or_threshold"), ","); err != nil {
 		return nil, err
 	}
 	facets := n.field("facets")
@@ -148,7 +148,7 @@ func (d *doc) facetGroup(a *Analysis, stage, facet string, n *node, path string)
 		return g, err
 	}
 	var err error
-	if g.ValueOrThreshold, err = d.text(n.field("value_or_threshold"), join(path, "value_or_threshold")); err != nil {
+	if g.ValueOrThreshold, err = d.textJoin(n.field("value_or_threshold"), join(path, "value_or_threshold"), ","); err != nil {
 		return g, err
 	}
 	ms, mpath := n.field("metrics"), join(path, "metrics")

@@ -213,3 +213,15 @@ func TestParseClarifyAcceptsNumericThresholds(t *testing.T) {
 		t.Errorf("metrics %v, report %+v", keys(a.Metrics), a.PreTraining)
 	}
 }
+
+func TestParseClarifyJoinsValueListsWithCommas(t *testing.T) {
+	doc := `{"post_training_bias_metrics": {"label": "y", "label_value_or_threshold": [1, 2],
+	  "facets": {"region": [{"value_or_threshold": ["north", "east"], "metrics": [{"name": "DI", "value": 0.9}]}]}}}`
+	a, err := ParseClarify(strings.NewReader(doc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.Metrics["bias.post_training.DI[region=north,east]"]; !ok || a.PostTraining.LabelValueOrThreshold != "1,2" {
+		t.Errorf("metrics %v, report %+v", keys(a.Metrics), a.PostTraining)
+	}
+}

@@ -381,7 +381,10 @@ func (d *doc) str(n *node, path string) (string, error) {
 // booleans as written, arrays of those joined with newlines. Model cards and
 // Clarify labels are written by hand or by many tools, so the same field
 // comes in several shapes.
-func (d *doc) text(n *node, path string) (string, error) {
+func (d *doc) text(n *node, path string) (string, error) { return d.textJoin(n, path, "\n") }
+
+// textJoin is text with arrays joined by sep.
+func (d *doc) textJoin(n *node, path, sep string) (string, error) {
 	if n == nil {
 		return "", nil
 	}
@@ -402,7 +405,7 @@ func (d *doc) text(n *node, path string) (string, error) {
 			s, _ := d.text(e, index(path, i))
 			parts = append(parts, s)
 		}
-		return strings.Join(parts, "\n"), nil
+		return strings.Join(parts, sep), nil
 	}
 	return "", d.errorf(n, path, "want text, got %s", n.describe())
 }

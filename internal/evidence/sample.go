@@ -198,3 +198,66 @@ func marshalSample(v any) []byte {
 	}
 	return append(b, '\n')
 }
+
+// SampleDataStatistics returns a data quality statistics report for s, in
+// the shape Model Monitor writes (KLL distributions are omitted).
+func SampleDataStatistics(s DataStatistics) []byte {
+	features := make([]map[string]any, 0, len(s.Features))
+	for _, f := range s.Features {
+		out := map[string]any{"name": f.Name, "inferred_type": f.InferredType}
+		common := map[string]Number{"num_present": f.Present, "num_missing": f.Missing}
+		if n := f.Numerical; n != nil {
+			out["numerical_statistics"] = map[string]any{
+				"common": common, "mean": n.Mean, "sum": n.Sum, "std_dev": n.StdDev, "min": n.Min, "max": n.Max,
+			}
+		}
+		if st := f.String; st != nil {
+			buckets := make([]map[string]any, 0, len(st.Categories))
+			for _, v := range sortedKeys(st.Categories) {
+				buckets = append(buckets, map[string]any{"value": v, "count": st.Categories[v]})
+			}
+			out["string_statistics"] = map[string]any{
+				"common": common, "distinct_count": st.DistinctCount,
+				"distribution": map[string]any{"categorical": map[string]any{"buckets": buckets}},
+			}
+		}
+		features = append(features, out)
+	}
+	return marshalSample(map[string]any{"version": 0.0, "dataset": map[string]Number{"item_count": s.ItemCount}, "features": features})
+}
+
+// SampleDataConstraints returns a data quality constraints report for c, in
+// the shape a Model Monitor baseline job suggests. An empty
+// c.Monitoring.EvaluateConstraints gets Model Monitor's defaults.
+func SampleDataConstraints(c DataConstraints) []byte {
+	features := make([]map[string]any, 0, len(c.Features))
+	for _, f := range c.Features {
+		out := map[string]any{"name": f.Name, "inferred_type": f.InferredType}
+		if f.Completeness.Set {
+			out["completeness"] = f.Completeness
+		}
+		if f.InferredType == "Integral" || f.InferredType == "Fractional" {
+			out["num_constraints"] = map[string]bool{"is_non_negative": f.NonNegative}
+		}
+		if f.Domains != nil {
+			out["string_constraints"] = map[string]any{"domains": f.Domains}
+		}
+		features = append(features, out)
+	}
+	m := c.Monitoring
+	if m.EvaluateConstraints == "" {
+		m = MonitoringConfig{
+			EvaluateConstraints: "Enabled", EmitMetrics: "Enabled",
+			DatatypeCheckThreshold: Num(1), DomainContentThreshold: Num(1),
+			Distribution: DistributionConstraints{PerformComparison: "Enabled", ComparisonThreshold: Num(0.1), ComparisonMethod: "Robust"},
+		}
+	}
+	return marshalSample(map[string]any{"version": 0.0, "features": features, "monitoring_config": map[string]any{
+		"evaluate_constraints": m.EvaluateConstraints, "emit_metrics": m.EmitMetrics,
+		"datatype_check_threshold": m.DatatypeCheckThreshold, "domain_content_threshold": m.DomainContentThreshold,
+		"distribution_constraints": map[string]any{
+			"perform_comparison": m.Distribution.PerformComparison, "comparison_threshold": m.Distribution.ComparisonThreshold,
+			"comparison_method": m.Distribution.ComparisonMethod,
+		},
+	}})
+}

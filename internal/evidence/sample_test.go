@@ -3,6 +3,7 @@ package evidence
 import (
 	"bytes"
 	"math"
+	"reflect"
 	"testing"
 )
 
@@ -113,5 +114,37 @@ func TestSampleModelCardParses(t *testing.T) {
 	m := c.Evaluations[0].Metrics
 	if len(m) != 2 || m[0].Name != "auc" || m[0].Value.Float != 0.91 || m[1].Name != "f1" {
 		t.Errorf("metrics = %+v", m)
+	}
+}
+
+func TestSampleDataQualityRoundTrips(t *testing.T) {
+	want, err := ParseDataStatistics(bytes.NewReader(testdata(t, "data_quality_statistics.json")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseDataStatistics(bytes.NewReader(SampleDataStatistics(*want)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
+	}
+	wantC, err := ParseDataConstraints(bytes.NewReader(testdata(t, "data_quality_constraints.json")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotC, err := ParseDataConstraints(bytes.NewReader(SampleDataConstraints(*wantC)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(gotC, wantC) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", gotC, wantC)
+	}
+	if v := gotC.Evaluate(got); len(v) != 3 {
+		t.Errorf("violations = %+v", v)
+	}
+	defaults, err := ParseDataConstraints(bytes.NewReader(SampleDataConstraints(DataConstraints{Features: []FeatureConstraint{{Name: "a", InferredType: "Integral", Completeness: Num(1)}}})), nil)
+	if err != nil || defaults.Monitoring.Distribution.ComparisonMethod != "Robust" {
+		t.Errorf("defaults = %+v, %v", defaults, err)
 	}
 }
