@@ -88,6 +88,8 @@ type Promotion struct {
 	Environment manifest.Environment `json:"environment"`
 	// Gates holds each gate's status, in the order of Gates.
 	Gates []GateStatus `json:"gates"`
+	// Details is the evidence the AWS- and GitHub-backed checks gathered.
+	Details Details `json:"details"`
 }
 
 // GateStatus is one gate's status for one promotion.
@@ -149,6 +151,39 @@ type Plan struct {
 	ConfigChanges []string            `json:"configChanges,omitempty"`
 	Findings      []Finding           `json:"findings"`
 	Actions       []Action            `json:"actions"`
+	// OwnerApprovals is the owners' gate when the change edits the
+	// configuration.
+	OwnerApprovals *Approvals `json:"ownerApprovals,omitempty"`
+	// PR is the pull request the plan is for, when there is one.
+	PR *PullRequest `json:"pullRequest,omitempty"`
+	// Drift lists stages whose endpoint does not serve what the base
+	// manifest says, for the stages this change touches.
+	Drift []Drift `json:"drift,omitempty"`
+}
+
+// PullRequest identifies the pull request a plan was built for.
+type PullRequest struct {
+	Repo    string `json:"repo"` // owner/name
+	Number  int    `json:"number"`
+	URL     string `json:"url"`
+	Author  string `json:"author"`
+	BaseSHA string `json:"baseSha"`
+	HeadSHA string `json:"headSha"`
+	// Fork is true when the head repository is not the base repository.
+	Fork bool `json:"fork"`
+}
+
+// Drift is a stage whose endpoint serves something else than the manifest
+// says.
+type Drift struct {
+	Model    string `json:"model"`
+	Stage    string `json:"stage"`
+	Endpoint string `json:"endpoint"`
+	// Manifest is the version the base manifest names; Serving what the
+	// endpoint serves (0: nothing we deployed, or no endpoint).
+	Manifest int    `json:"manifest"`
+	Serving  int    `json:"serving"`
+	Detail   string `json:"detail"`
 }
 
 // Verdict is the plan's overall status: the worst gate of any promotion and

@@ -1,0 +1,163 @@
+package plan
+
+import (
+	"time"
+
+	"github.com/modelpromote/modelpromote/internal/evidence"
+	"github.com/modelpromote/modelpromote/internal/manifest"
+	"github.com/modelpromote/modelpromote/internal/policy"
+)
+
+// Details is what the AWS- and GitHub-backed checks learned about one
+// promotion: the evidence behind its gates, for reviewers and for the
+// evidence record. Every field is nil or empty until its check has run.
+type Details struct {
+	// Package is the source model package being promoted.
+	Package *ModelPackage `json:"package,omitempty"`
+	// Lineage is what produced the package, from data to job.
+	Lineage *Lineage `json:"lineage,omitempty"`
+	// Live is what the target stage serves now (nil: nothing, a first
+	// deployment), and PreviousStage what the `after` stage serves.
+	Live          *Serving `json:"live,omitempty"`
+	PreviousStage *Serving `json:"previousStage,omitempty"`
+	// Reports are the compliance reports the stage requires, checked.
+	Reports []ReportCheck `json:"reports,omitempty"`
+	// Evaluation compares each metric of the candidate with the live
+	// version's, with the policy's verdicts.
+	Evaluation []MetricRow `json:"evaluation,omitempty"`
+	// Bias lists bias metrics per facet group, candidate against live.
+	Bias []MetricRow `json:"bias,omitempty"`
+	// SHAP lists the candidate's most important features and their shift.
+	SHAP []evidence.Shift `json:"shap,omitempty"`
+	// Approvals is the governance gate's working.
+	Approvals *Approvals `json:"approvals,omitempty"`
+}
+
+// ModelPackage is the part of a SageMaker model package the checks and
+// apply use, free of SDK types.
+type ModelPackage struct {
+	ARN            string    `json:"arn"`
+	Group          string    `json:"group"`
+	Version        int       `json:"version"`
+	Status         string    `json:"status"`         // ModelPackageStatus: Completed, …
+	ApprovalStatus string    `json:"approvalStatus"` // Approved, PendingManualApproval, Rejected
+	CreatedAt      time.Time `json:"createdAt"`
+	Description    string    `json:"description,omitempty"`
+	// Containers are the inference containers: image and model data.
+	Containers []Container `json:"containers"`
+	// Metadata is MetadataProperties.
+	CommitID    string `json:"commitId,omitempty"`
+	Repository  string `json:"repository,omitempty"`
+	GeneratedBy string `json:"generatedBy,omitempty"`
+	ProjectID   string `json:"projectId,omitempty"`
+	// Reports are the ModelMetrics sources, by kind.
+	Reports []ReportRef `json:"reports,omitempty"`
+	// ModelCardName names the model card that documents the package.
+	ModelCardName string `json:"modelCardName,omitempty"`
+	// CustomerMetadata is CustomerMetadataProperties.
+	CustomerMetadata map[string]string `json:"customerMetadata,omitempty"`
+}
+
+// Container is one inference container of a model package.
+type Container struct {
+	Image        string `json:"image"`
+	ModelDataURL string `json:"modelDataUrl,omitempty"`
+}
+
+// ReportRef is one ModelMetrics source: where a report is and what digest
+// was recorded for it.
+type ReportRef struct {
+	Kind manifest.ReportKind `json:"kind"`
+	// Part distinguishes the two files of a kind that has two: "statistics"
+	// or "constraints" (model and data quality), "report" otherwise.
+	Part        string `json:"part"`
+	S3URI       string `json:"s3Uri"`
+	ContentType string `json:"contentType,omitempty"`
+	// Digest is the recorded ContentDigest, "" when none was recorded.
+	Digest string `json:"digest,omitempty"`
+}
+
+// Lineage is the chain that produced a package.
+type Lineage struct {
+	// Steps go from the data to the package: datasets, jobs, the pipeline
+	// execution, the package itself.
+	Steps []LineageStep `json:"steps"`
+}
+
+// LineageStep is one node of the lineage graph.
+type LineageStep struct {
+	// Kind is "data", "pipeline-execution", "training-job",
+	// "processing-job" or "model-package".
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	ARN    string `json:"arn,omitempty"`
+	Status string `json:"status,omitempty"`
+	// URI is set for data: an S3 location.
+	URI string `json:"uri,omitempty"`
+}
+
+// Serving is what an endpoint in a target account runs, traced through
+// endpoint → endpoint config → model → the provenance apply wrote.
+type Serving struct {
+	Endpoint       string `json:"endpoint"`
+	EndpointStatus string `json:"endpointStatus"`
+	EndpointConfig string `json:"endpointConfig"`
+	// SourcePackageARN and SourceVersion identify the source package the
+	// served model was promoted from ("" / 0 when not deployed by us).
+	SourcePackageARN string `json:"sourcePackageArn,omitempty"`
+	SourceVersion    int    `json:"sourceVersion,omitempty"`
+	// TargetPackageARN is the package in the target registry.
+	TargetPackageARN string `json:"targetPackageArn,omitempty"`
+	// Since is when the endpoint started serving this config.
+	Since time.Time `json:"since"`
+}
+
+// ReportCheck is one required report, checked.
+type ReportCheck struct {
+	ReportRef
+	// ComputedDigest is the SHA-256 of the bytes read, "" when not read.
+	ComputedDigest string `json:"computedDigest,omitempty"`
+	// LastModified is the object's last modification time.
+	LastModified time.Time `json:"lastModified"`
+	Size         int64     `json:"size"`
+	// Status is pass, pending or fail; Problem says why it is not pass.
+	Status  Status `json:"status"`
+	Problem string `json:"problem,omitempty"`
+}
+
+// MetricRow is one metric of the evaluation diff.
+type MetricRow struct {
+	evidence.Change
+	// Thresholds are the policy's verdicts on this metric (none when the
+	// policy sets no threshold on it).
+	Thresholds []policy.Verdict `json:"thresholds,omitempty"`
+}
+
+// Approvals is how the governance gate counted reviews.
+type Approvals struct {
+	// Required is how many eligible approvals the stage needs.
+	Required int `json:"required"`
+	// Approvers is the policy's list ("team:x", users), empty for anyone.
+	Approvers []string `json:"approvers,omitempty"`
+	// HeadSHA is the commit approvals must be on.
+	HeadSHA string `json:"headSha"`
+	// Reviews is each reviewer's latest decisive review and whether it
+	// counted.
+	Reviews []ReviewVerdict `json:"reviews"`
+	// Counted is the number of approvals that counted.
+	Counted int `json:"counted"`
+}
+
+// ReviewVerdict is one reviewer's latest decisive review, judged.
+type ReviewVerdict struct {
+	Login    string    `json:"login"`
+	State    string    `json:"state"` // APPROVED, CHANGES_REQUESTED, DISMISSED
+	CommitID string    `json:"commitId"`
+	At       time.Time `json:"at"`
+	// Counted is true when the review counts towards Required.
+	Counted bool `json:"counted"`
+	// Reason says why it does not count (stale, author, not an approver…).
+	Reason string `json:"reason,omitempty"`
+	// Via names the approvers entry that made the reviewer eligible.
+	Via string `json:"via,omitempty"`
+}
