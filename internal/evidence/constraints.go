@@ -182,6 +182,9 @@ type Violation struct {
 // or whose value is not finite, is a violation: a constraint that cannot be
 // checked must not pass.
 func (c *Constraints) Evaluate(s *Statistics) []Violation {
+	if s == nil {
+		s = &Statistics{}
+	}
 	var out []Violation
 	for _, path := range sortedKeys(c.Constraints) {
 		con := c.Constraints[path]

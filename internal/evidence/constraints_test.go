@@ -169,3 +169,14 @@ func TestParseDataReportsRejectWrongTypes(t *testing.T) {
 		t.Errorf("statistics err = %v", err)
 	}
 }
+
+func TestEvaluateWithoutStatisticsReportsEveryConstraint(t *testing.T) {
+	c := &Constraints{Constraints: map[string]Constraint{"regression_metrics.mae": {Threshold: Num(1), Operator: GreaterThan}}}
+	if v := c.Evaluate(nil); len(v) != 1 {
+		t.Errorf("violations = %+v", v)
+	}
+	dc := &DataConstraints{Features: []FeatureConstraint{{Name: "a"}}}
+	if v := dc.Evaluate(nil); len(v) != 1 || v[0].Check != MissingColumnCheck {
+		t.Errorf("violations = %+v", v)
+	}
+}

@@ -397,8 +397,13 @@ type DataViolation struct {
 // feature is present, at least as complete as required, non-negative when
 // required, and of a compatible type (Integral data satisfies a Fractional
 // constraint). Violations come in the constraints' feature order. Distribution
-// drift and domain content are not checked.
+// drift and domain content are not checked. It checks whatever
+// monitoring_config.evaluate_constraints says: what "Disabled" means for a
+// promotion is the policy's call.
 func (c *DataConstraints) Evaluate(s *DataStatistics) []DataViolation {
+	if s == nil {
+		s = &DataStatistics{}
+	}
 	byName := make(map[string]FeatureStatistics, len(s.Features))
 	for _, f := range s.Features {
 		byName[f.Name] = f

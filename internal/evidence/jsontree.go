@@ -90,11 +90,18 @@ type doc struct {
 	root         *node
 }
 
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
 // parseDoc reads and parses a report.
 func parseDoc(report string, r io.Reader, opts *Options) (*doc, error) {
 	buf, err := readReport(report, r, opts)
 	if err != nil {
 		return nil, err
+	}
+	if bytes.HasPrefix(buf, utf8BOM) {
+		// Some Windows tools write one; blank it rather than cut it, so
+		// offsets still point into the report as stored.
+		copy(buf, "   ")
 	}
 	d := &doc{report: report, name: opts.name(), buf: buf}
 	p := &treeParser{d: d, dec: json.NewDecoder(bytes.NewReader(buf)), budget: opts.maxValues()}

@@ -179,3 +179,15 @@ func TestParseStatisticsKeepsOtherNonScalarEntries(t *testing.T) {
 }
 
 func keys[V any](m map[string]V) []string { return sortedKeys(m) }
+
+func TestParseStatisticsToleratesByteOrderMark(t *testing.T) {
+	doc := "\xef\xbb\xbf{\"regression_metrics\": {\"mae\": {\"value\": \"x\"}}}"
+	_, err := ParseStatistics(strings.NewReader(doc), nil)
+	var e *Error
+	if !errors.As(err, &e) || e.Offset != 44 || e.Path != "regression_metrics.mae.value" {
+		t.Errorf("err = %v, want the offset in the stored report", err)
+	}
+	if _, err := ParseStatistics(strings.NewReader("\xef\xbb\xbf"+`{"regression_metrics": {}}`), nil); err != nil {
+		t.Errorf("BOM: %v", err)
+	}
+}
