@@ -38,19 +38,9 @@ func resourceNotFound(format string, args ...any) error {
 	return &apiError{status: http.StatusBadRequest, code: "ResourceNotFound", message: fmt.Sprintf(format, args...)}
 }
 
-// resourceInUse is the modelled ResourceInUse error.
-func resourceInUse(format string, args ...any) error {
-	return &apiError{status: http.StatusBadRequest, code: "ResourceInUse", message: fmt.Sprintf(format, args...)}
-}
-
 // resourceLimitExceeded is the modelled ResourceLimitExceeded error.
 func resourceLimitExceeded(format string, args ...any) error {
 	return &apiError{status: http.StatusBadRequest, code: "ResourceLimitExceeded", message: fmt.Sprintf(format, args...)}
-}
-
-// conflict is the modelled ConflictException error.
-func conflict(format string, args ...any) error {
-	return &apiError{status: http.StatusBadRequest, code: "ConflictException", message: fmt.Sprintf(format, args...)}
 }
 
 // constraintError words a failed member constraint the way AWS's request

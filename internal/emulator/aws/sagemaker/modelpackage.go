@@ -124,6 +124,8 @@ func (st *state) addPackage(in createModelPackageInput, s *Service) (*ModelPacka
 	p.ModelPackageStatusDetails = ModelPackageStatusDetails{ValidationStatuses: []ModelPackageStatusItem{}}
 	st.packages = append(st.packages, &p)
 	pp := &p
+	failure, fails := st.packageFaults[strings.ToLower(p.ModelPackageGroupName)]
+	delete(st.packageFaults, strings.ToLower(p.ModelPackageGroupName))
 	// Registration is asynchronous: callers must poll for Completed.
 	s.after(s.opts.PackageDelay/2, func() {
 		if pp.ModelPackageStatus == "Pending" {
@@ -131,11 +133,28 @@ func (st *state) addPackage(in createModelPackageInput, s *Service) (*ModelPacka
 		}
 	})
 	s.after(s.opts.PackageDelay, func() {
-		if pp.ModelPackageStatus == "InProgress" || pp.ModelPackageStatus == "Pending" {
-			pp.ModelPackageStatus = "Completed"
+		if pp.ModelPackageStatus != "InProgress" && pp.ModelPackageStatus != "Pending" {
+			return
+		}
+		pp.ModelPackageStatus = "Completed"
+		if fails {
+			pp.ModelPackageStatus = "Failed"
+			pp.ModelPackageStatusDetails.ValidationStatuses = []ModelPackageStatusItem{{Name: pp.ModelPackageName, Status: "Failed", FailureReason: failure}}
 		}
 	})
 	return pp, nil
+}
+
+// FailNextPackage makes the next model package created in the group end
+// Failed instead of Completed, with reason as its validation failure.
+func (s *Service) FailNextPackage(account, region, group, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.state(account, region)
+	if st.packageFaults == nil {
+		st.packageFaults = map[string]string{}
+	}
+	st.packageFaults[strings.ToLower(group)] = reason
 }
 
 // validateNewPackage applies CreateModelPackage's member rules.

@@ -396,3 +396,23 @@ func rawCall(t *testing.T, url, op, body string) (code, message string) {
 	}
 	return e.Type, e.Message
 }
+
+func TestFailNextPackage(t *testing.T) {
+	e := newEnv(t)
+	c := ctx(t)
+	createGroup(t, e.prod, "churn")
+	e.sm.FailNextPackage(prodAccount, region, "churn", "Image could not be pulled")
+	out, err := e.prod.CreateModelPackage(c, packageInput("churn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d *sm.DescribeModelPackageOutput
+	eventually(t, "package settled", func() bool {
+		d, err = e.prod.DescribeModelPackage(c, &sm.DescribeModelPackageInput{ModelPackageName: out.ModelPackageArn})
+		return err == nil && d.ModelPackageStatus != types.ModelPackageStatusPending && d.ModelPackageStatus != types.ModelPackageStatusInProgress
+	})
+	if d.ModelPackageStatus != types.ModelPackageStatusFailed || len(d.ModelPackageStatusDetails.ValidationStatuses) != 1 ||
+		aws.ToString(d.ModelPackageStatusDetails.ValidationStatuses[0].FailureReason) != "Image could not be pulled" {
+		t.Errorf("package = %s %+v", d.ModelPackageStatus, d.ModelPackageStatusDetails)
+	}
+}

@@ -1,12 +1,12 @@
 package sagemaker
 
 import (
-	"github.com/modelpromote/modelpromote/internal/emulator/aws/service"
-
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/modelpromote/modelpromote/internal/emulator/aws/service"
 )
 
 // SeedModelPackageGroup creates a model package group, as
@@ -31,12 +31,10 @@ func (s *Service) SeedModelPackage(account, region string, p ModelPackage) (Mode
 	defer s.mu.Unlock()
 	st := s.state(account, region)
 	status := or(p.ModelPackageStatus, "Completed")
-	approval := p.ModelApprovalStatus
 	in := createModelPackageInput{ModelPackage: p}
 	if err := validateNewPackage(&in); err != nil {
 		return ModelPackage{}, err
 	}
-	in.ModelApprovalStatus = approval
 	created, err := st.addPackage(in, s)
 	if err != nil {
 		return ModelPackage{}, err

@@ -1,12 +1,14 @@
 package sagemaker_test
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 )
 
 func TestStateIsPerAccountAndRegion(t *testing.T) {
@@ -44,6 +46,8 @@ func TestWriteErrorIsDecodedBySDK(t *testing.T) {
 		{http.StatusBadRequest, "AccessDeniedException"},
 		{http.StatusInternalServerError, "InternalFailure"},
 		{http.StatusBadRequest, "ResourceNotFound"},
+		{http.StatusBadRequest, "ResourceInUse"},
+		{http.StatusBadRequest, "ConflictException"},
 	} {
 		t.Run(tt.code, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -53,6 +57,11 @@ func TestWriteErrorIsDecodedBySDK(t *testing.T) {
 			_, err := client(srv.URL, "AKIDPROD000000000000", region).ListEndpoints(ctx(t), &sm.ListEndpointsInput{})
 			if msg := apiError(t, err, tt.code); msg != "injected "+tt.code {
 				t.Errorf("message = %q", msg)
+			}
+			var conflict *types.ConflictException
+			var inUse *types.ResourceInUse
+			if (tt.code == "ConflictException") != errors.As(err, &conflict) || (tt.code == "ResourceInUse") != errors.As(err, &inUse) {
+				t.Errorf("%T: modelled errors must decode to their types", err)
 			}
 		})
 	}

@@ -20,8 +20,9 @@ type state struct {
 
 	tags map[string][]Tag // by resource ARN
 
-	faults map[string]injectedFault // next rollout's fault, by endpoint
-	trips  map[string]string        // alarm to trip in next rollout
+	packageFaults map[string]string        // next package's failure, by group
+	faults        map[string]injectedFault // next rollout's fault, by endpoint
+	trips         map[string]string        // alarm to trip in next rollout
 
 	seq uint64 // orders resources kept in maps by creation
 }
