@@ -4,7 +4,7 @@
 // It knows these formats, each read from an io.Reader with a size limit
 // (Options.MaxBytes, default 16 MiB; a larger report is refused after reading
 // at most one byte past the limit, and before reading at all when the reader
-// knows its size):
+// knows its size or Options.Size gives it):
 //
 //   - model quality statistics and constraints (Model Monitor model quality
 //     jobs, SageMaker Pipelines evaluation steps): ParseStatistics,

@@ -32,6 +32,10 @@ type Options struct {
 	// MaxValues is the largest number of JSON values accepted; 0 means
 	// DefaultMaxValues.
 	MaxValues int
+	// Size is the report's size when the caller knows it (an S3 object's
+	// ContentLength); a report larger than the limit is then refused before
+	// anything is read. 0 means unknown.
+	Size int64
 }
 
 func (o *Options) name() string {
@@ -60,6 +64,9 @@ func (o *Options) maxValues() int {
 // r can tell its size up front (bytes.Reader, strings.Reader, *os.File).
 func readReport(report string, r io.Reader, opts *Options) ([]byte, error) {
 	limit := opts.maxBytes()
+	if opts != nil && opts.Size > limit {
+		return nil, tooLarge(report, opts.name(), opts.Size, limit)
+	}
 	if size, ok := sizeOf(r); ok && size > limit {
 		return nil, tooLarge(report, opts.name(), size, limit)
 	}

@@ -143,3 +143,10 @@ func TestParseReportsReadErrors(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestParseRefusesOversizeReportByDeclaredSize(t *testing.T) {
+	_, err := ParseModelCard(failing{}, &Options{Name: "card", Size: 50 << 20, MaxBytes: 1 << 20})
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "52428800 bytes, limit is 1048576") {
+		t.Errorf("err = %v", err)
+	}
+}
