@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"io/fs"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -33,26 +35,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	srv, err := awsemu.New(awsemu.Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	e := &env{srv: srv}
-	if e.dev, err = srv.AddAccount("dev", devAccount); err != nil {
-		t.Fatal(err)
-	}
-	if e.prod, err = srv.AddAccount("prod", prodAccount); err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return newEnvIn(t, t.TempDir())
 }
 
 // fastRetries keeps the SDK's standard retryer but with millisecond backoff.
@@ -136,4 +119,46 @@ func errorsAs(err error, target any) bool { return errors.As(err, target) }
 func md5hex(b []byte) string {
 	s := md5.Sum(b)
 	return hex.EncodeToString(s[:])
+}
+
+// newEnvIn is newEnv with S3 data in dir.
+func newEnvIn(t *testing.T, dir string) *env {
+	t.Helper()
+	srv, err := awsemu.New(awsemu.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	e := &env{srv: srv}
+	if e.dev, err = srv.AddAccount("dev", devAccount); err != nil {
+		t.Fatal(err)
+	}
+	if e.prod, err = srv.AddAccount("prod", prodAccount); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// diskUsage sums the sizes of the files under dir.
+func diskUsage(t *testing.T, dir string) int64 {
+	t.Helper()
+	var total int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		total += info.Size()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return total
 }
