@@ -110,7 +110,7 @@ func canary(alarms ...string) *types.DeploymentConfig {
 }
 
 func TestCreateEndpointBecomesInService(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvDelay(t, 200*time.Millisecond)
 	deployable(t, e, "v1")
 	out, err := e.prod.CreateEndpoint(ctx(t), &sm.CreateEndpointInput{EndpointName: aws.String("churn"), EndpointConfigName: aws.String("v1")})
 	if err != nil {
@@ -142,7 +142,7 @@ func TestCreateEndpointBecomesInService(t *testing.T) {
 }
 
 func TestUpdateEndpointSwitchesConfig(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvDelay(t, 200*time.Millisecond)
 	inService(t, e)
 	deployable(t, e, "v2")
 	dc := canary()
@@ -195,7 +195,7 @@ func TestFailedRolloutRollsBackAndFoolsTheWaiter(t *testing.T) {
 }
 
 func TestUpdateInProgressEndpointIsRefused(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvDelay(t, 200*time.Millisecond)
 	deployable(t, e, "v1")
 	deployable(t, e, "v2")
 	if _, err := e.prod.CreateEndpoint(ctx(t), &sm.CreateEndpointInput{EndpointName: aws.String("churn"), EndpointConfigName: aws.String("v1")}); err != nil {

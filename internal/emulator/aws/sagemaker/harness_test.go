@@ -65,12 +65,15 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvDelay(t, 20*time.Millisecond)
+}
+
+// newEnvDelay is newEnv with a longer phase, for tests that must observe an
+// intermediate status even on a slow, loaded machine.
+func newEnvDelay(t *testing.T, d time.Duration) *env {
+	t.Helper()
 	cw := cloudwatch.New(cloudwatch.Options{})
-	svc := sagemaker.New(sagemaker.Options{
-		PackageDelay:  20 * time.Millisecond,
-		EndpointDelay: 20 * time.Millisecond,
-		Alarms:        cw,
-	})
+	svc := sagemaker.New(sagemaker.Options{PackageDelay: d, EndpointDelay: d, Alarms: cw})
 	return newEnvWith(t, svc, cw)
 }
 

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -67,7 +68,7 @@ func packageInput(group string) *sm.CreateModelPackageInput {
 }
 
 func TestCreateModelPackageStoresEverythingAndCompletes(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvDelay(t, 300*time.Millisecond)
 	c := ctx(t)
 	createGroup(t, e.prod, "churn")
 	in := packageInput("churn")
