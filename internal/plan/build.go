@@ -61,7 +61,7 @@ func Build(in Input) *Plan {
 		p.Promotions = append(p.Promotions, Promotion{Promotion: mp, Environment: env})
 	}
 	p.orderPromotions(cfg.Config)
-	p.checkPolicy(cfg, head)
+	p.checkPolicy(cfg, base, head)
 	p.planActions(cfg.Config)
 	p.SetGates(GateManifest, GatePolicy)
 	return p
@@ -99,7 +99,7 @@ func (p *Plan) orderPromotions(cfg *manifest.Config) {
 // checkPolicy adds the findings the manifests alone can support. Whether a
 // version is live in the previous stage is read from AWS by the check;
 // here the manifests can already show a promotion that skips a stage.
-func (p *Plan) checkPolicy(cfg *manifest.ConfigDoc, head *manifest.Set) {
+func (p *Plan) checkPolicy(cfg *manifest.ConfigDoc, base, head *manifest.Set) {
 	if p.ConfigChanged {
 		owners := strings.Join(cfg.Policy.Owners, ", ")
 		n := max(cfg.Policy.OwnerApprovals, 1)
@@ -110,7 +110,7 @@ func (p *Plan) checkPolicy(cfg *manifest.ConfigDoc, head *manifest.Set) {
 	for _, pr := range p.Promotions {
 		promoted[pr.Key()] = pr.ToVersion
 	}
-	for _, pr := range p.Promotions {
+	for i, pr := range p.Promotions {
 		pos := pr.Pos
 		if pr.IsRollback() {
 			p.Findings = append(p.Findings, Finding{Gate: GatePolicy, Severity: SeverityNotice, Model: pr.Model, Stage: pr.Stage, File: pr.File, Pos: pos,
@@ -130,6 +130,15 @@ func (p *Plan) checkPolicy(cfg *manifest.ConfigDoc, head *manifest.Set) {
 			continue
 		}
 		prev, ok := m.Stages[after]
+		// Where the version must be live is read from the base manifest when
+		// it has the stage: the change under review must not pick the
+		// endpoint that vouches for it.
+		p.Promotions[i].AfterEndpoint = prev.Endpoint.Name
+		if bm := base.Models[pr.Model]; bm != nil {
+			if bs, ok := bm.Stages[after]; ok {
+				p.Promotions[i].AfterEndpoint = bs.Endpoint.Name
+			}
+		}
 		switch {
 		case !ok:
 			p.Findings = append(p.Findings, Finding{Gate: GatePolicy, Severity: SeverityError, Model: pr.Model, Stage: pr.Stage, File: pr.File, Pos: pos,

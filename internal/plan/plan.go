@@ -84,6 +84,9 @@ type Finding struct {
 // Promotion is one promotion in the plan, with its gates.
 type Promotion struct {
 	manifest.Promotion
+	// AfterEndpoint is the model's endpoint in the `after` stage, where the
+	// version must already be live ("" when the stage has no `after`).
+	AfterEndpoint string `json:"afterEndpoint,omitempty"`
 	// Environment is the target environment, from the base configuration.
 	Environment manifest.Environment `json:"environment"`
 	// Gates holds each gate's status, in the order of Gates.

@@ -1,0 +1,148 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelpromote/modelpromote/internal/manifest"
+)
+
+// CheckAWS runs the AWS-backed checks of every promotion: lineage,
+// compliance, evaluation and stage order. Promotions are checked in
+// parallel, and within a promotion every read that does not depend on
+// another runs at once. It fills each promotion's Details, adds findings,
+// and records drift for the stages the change touches.
+func (p *Plan) CheckAWS(ctx context.Context, cfg *manifest.Config, src Sources) {
+	per := make([]promotionResult, len(p.Promotions))
+	var wg sync.WaitGroup
+	for i := range p.Promotions {
+		wg.Go(func() { per[i] = checkPromotion(ctx, cfg, src, &p.Promotions[i]) })
+	}
+	wg.Wait()
+	for _, r := range per {
+		p.Findings = append(p.Findings, r.findings...)
+		if r.drift != nil {
+			p.Drift = append(p.Drift, *r.drift)
+		}
+	}
+}
+
+type promotionResult struct {
+	findings []Finding
+	drift    *Drift
+}
+
+func checkPromotion(ctx context.Context, cfg *manifest.Config, src Sources, pr *Promotion) promotionResult {
+	var res promotionResult
+	var mu sync.Mutex
+	add := func(g Gate, s Severity, msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		res.findings = append(res.findings, Finding{Gate: g, Severity: s, Model: pr.Model, Stage: pr.Stage, File: pr.File, Pos: pr.Pos, Message: msg})
+	}
+	sp := cfg.Policy.Stages[pr.Stage]
+	now := src.now()
+
+	var side sync.WaitGroup
+	side.Go(func() { checkStageOrder(ctx, src, cfg, pr, sp, add) })
+	var live liveState
+	side.Go(func() { live = readLive(ctx, src, pr, sp, now, add) })
+
+	pkg, err := src.Reg.ModelPackage(ctx, pr.ModelPackageGroup, pr.ToVersion)
+	if err != nil {
+		msg := fmt.Sprintf("could not read %s version %d from the source registry: %v", pr.ModelPackageGroup, pr.ToVersion, err)
+		if errors.Is(err, ErrNotFound) {
+			msg = fmt.Sprintf("version %d of model package group %s does not exist in the source account %s", pr.ToVersion, pr.ModelPackageGroup, src.Source.Account)
+		}
+		add(GateLineage, SeverityError, msg)
+		add(GateCompliance, SeverityError, "not checked: the source package could not be read")
+		add(GateEvaluation, SeverityError, "not checked: the source package could not be read")
+		side.Wait()
+		pr.Details.Live = live.serving
+		res.drift = drift(pr, live.serving)
+		return res
+	}
+	pr.Details.Package = pkg
+
+	var work sync.WaitGroup
+	work.Go(func() { pr.Details.Lineage = checkLineage(ctx, src, pkg, sp, add) })
+	var checks []ReportCheck
+	var set reportSet
+	work.Go(func() { checks, set = newReportReader(src).readReports(ctx, pkg, kindsToRead(sp), sp, now) })
+	var card *ReportCheck
+	if slices.Contains(sp.Reports, manifest.ReportModelCard) {
+		work.Go(func() { card, _ = checkModelCard(ctx, src, pkg, add) })
+	}
+	work.Wait()
+	side.Wait()
+
+	complianceFindings(add, pkg, checks, set, sp)
+	if card != nil {
+		checks = append(checks, *card)
+	}
+	pr.Details.Reports = checks
+	pr.Details.Live = live.serving
+	pr.Details.Evaluation, pr.Details.Bias, pr.Details.SHAP = evaluate(set, live.reports, sp.Thresholds, add)
+	res.drift = drift(pr, live.serving)
+	return res
+}
+
+// liveState is the version the target stage serves, with its reports.
+type liveState struct {
+	serving *Serving
+	reports reportSet
+}
+
+// readLive reads what the target endpoint serves and, when modelpromote
+// deployed it, that version's reports for the evaluation diff.
+func readLive(ctx context.Context, src Sources, pr *Promotion, sp manifest.StagePolicy, now time.Time, add func(Gate, Severity, string)) liveState {
+	var st liveState
+	s, err := src.Stages.Serving(ctx, pr.Environment, pr.To.Name)
+	if err != nil {
+		add(GateEvaluation, SeverityWarning, fmt.Sprintf("could not read what endpoint %s serves in %s: %v; the evaluation diff has no live version", pr.To.Name, pr.Stage, err))
+		return st
+	}
+	st.serving = s
+	if s == nil || s.SourceVersion == 0 {
+		return st
+	}
+	if !strings.Contains(s.SourcePackageARN, "/"+pr.ModelPackageGroup+"/") {
+		add(GateEvaluation, SeverityNotice, fmt.Sprintf("endpoint %s serves a different model package group (%s); no comparison", pr.To.Name, s.SourcePackageARN))
+		return st
+	}
+	livePkg, err := src.Reg.ModelPackage(ctx, pr.ModelPackageGroup, s.SourceVersion)
+	if err != nil {
+		add(GateEvaluation, SeverityWarning, fmt.Sprintf("could not read the live version %d: %v; the evaluation diff has no live version", s.SourceVersion, err))
+		return st
+	}
+	// The live version's reports are read without the stage's rules: they
+	// are for comparison, and were judged when that version was promoted.
+	_, st.reports = newReportReader(src).readReports(ctx, livePkg, kindsToRead(sp), manifest.StagePolicy{}, now)
+	return st
+}
+
+// drift compares what the base manifest says a stage runs with what its
+// endpoint serves.
+func drift(pr *Promotion, s *Serving) *Drift {
+	if pr.From == nil {
+		return nil
+	}
+	d := &Drift{Model: pr.Model, Stage: pr.Stage, Endpoint: pr.From.Name, Manifest: pr.FromVersion}
+	switch {
+	case s == nil && pr.From.Name == pr.To.Name:
+		d.Detail = fmt.Sprintf("the manifest says %s runs version %d, but endpoint %s does not exist", pr.Stage, pr.FromVersion, pr.From.Name)
+	case s == nil:
+		return nil // the endpoint is being renamed; the old one is not read
+	case s.SourceVersion != pr.FromVersion:
+		d.Serving = s.SourceVersion
+		d.Detail = fmt.Sprintf("the manifest says %s runs version %d, but endpoint %s serves %s", pr.Stage, pr.FromVersion, s.Endpoint, describeServing(s))
+	default:
+		return nil
+	}
+	return d
+}

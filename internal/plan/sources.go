@@ -1,0 +1,106 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/modelpromote/modelpromote/internal/manifest"
+)
+
+// ErrNotFound is returned (wrapped) by sources when a thing does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Registry reads the source account's model registry and the jobs that
+// produced its packages.
+type Registry interface {
+	// ModelPackage returns version of group, or ErrNotFound.
+	ModelPackage(ctx context.Context, group string, version int) (*ModelPackage, error)
+	// PipelineExecution returns a pipeline execution and its steps.
+	PipelineExecution(ctx context.Context, arn string) (*PipelineExecution, error)
+	// TrainingJob returns a training job by name or ARN.
+	TrainingJob(ctx context.Context, nameOrARN string) (*TrainingJob, error)
+	// ModelCard returns the latest version of a model card, or ErrNotFound.
+	ModelCard(ctx context.Context, name string) (*ModelCard, error)
+}
+
+// PipelineExecution is a SageMaker Pipelines execution.
+type PipelineExecution struct {
+	ARN    string
+	Status string // Executing, Stopping, Stopped, Failed, Succeeded
+	Steps  []PipelineStep
+}
+
+// PipelineStep is one step of a pipeline execution.
+type PipelineStep struct {
+	Name   string
+	Status string // Starting, Executing, Stopping, Stopped, Failed, Succeeded
+	// TrainingJobARN and ProcessingJobARN are set for those step types.
+	TrainingJobARN   string
+	ProcessingJobARN string
+	// ModelPackageARN is set for a RegisterModel step.
+	ModelPackageARN string
+}
+
+// TrainingJob is a SageMaker training job.
+type TrainingJob struct {
+	Name   string
+	ARN    string
+	Status string // InProgress, Completed, Failed, Stopping, Stopped
+	// ModelArtifacts is ModelArtifacts.S3ModelArtifacts.
+	ModelArtifacts string
+	// Inputs are the input channels' S3 URIs, by channel name.
+	Inputs map[string]string
+}
+
+// ModelCard is a SageMaker model card.
+type ModelCard struct {
+	Name    string
+	Version int
+	Status  string // Draft, PendingReview, Approved, Archived
+	Content []byte // the card's JSON content
+	// UpdatedAt is when this version was last modified.
+	UpdatedAt time.Time
+}
+
+// ObjectInfo is what a HEAD of an S3 object tells.
+type ObjectInfo struct {
+	URI          string
+	Size         int64
+	LastModified time.Time
+}
+
+// Objects reads S3 objects.
+type Objects interface {
+	// Stat returns an object's size and modification time, or ErrNotFound.
+	Stat(ctx context.Context, uri string) (ObjectInfo, error)
+	// Open streams an object's bytes.
+	Open(ctx context.Context, uri string) (io.ReadCloser, ObjectInfo, error)
+}
+
+// Stages tells what target environments serve.
+type Stages interface {
+	// Serving traces an endpoint to the source package it was promoted
+	// from. It returns nil (and no error) when the endpoint does not exist.
+	Serving(ctx context.Context, env manifest.Environment, endpoint string) (*Serving, error)
+}
+
+// Sources are where the AWS-backed checks read facts from.
+type Sources struct {
+	Source  manifest.Source
+	Reg     Registry
+	Objects Objects
+	Stages  Stages
+	// Now is the clock (time.Now when nil), for report age and soak time.
+	Now func() time.Time
+	// MaxReportBytes bounds each report read (evidence's default when 0).
+	MaxReportBytes int64
+}
+
+func (s Sources) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
