@@ -105,6 +105,12 @@ func (s *Service) createModel(st *state, c service.Caller, body []byte) (any, er
 		if ct.Image == "" {
 			return nil, constraintError(nil, fmt.Sprintf("containers.%d.member.image", i+1), "Member must not be null")
 		}
+		if s.opts.ImageAccess != nil {
+			if err := s.opts.ImageAccess(st.account, st.region, ct.Image); err != nil {
+				// Worded by the emulator; SageMaker's exact text varies.
+				return nil, validationError("Could not access image %s from account %s: %v", ct.Image, st.account, err)
+			}
+		}
 	}
 	key := strings.ToLower(m.ModelName)
 	m.ModelArn = st.arn("model", m.ModelName)

@@ -1,12 +1,16 @@
 package sagemaker_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/modelpromote/modelpromote/internal/emulator/aws/cloudwatch"
+	"github.com/modelpromote/modelpromote/internal/emulator/aws/sagemaker"
 )
 
 func TestModelsAndEndpointConfigs(t *testing.T) {
@@ -157,4 +161,21 @@ func TestTags(t *testing.T) {
 	if !errorsAs(err, &limit) || aws.ToString(limit.Message) == "" {
 		t.Errorf("error %T is not a typed ResourceLimitExceeded with its message", err)
 	}
+}
+
+func TestCreateModelChecksImageAccess(t *testing.T) {
+	cw := cloudwatch.New(cloudwatch.Options{})
+	svc := sagemaker.New(sagemaker.Options{Alarms: cw, ImageAccess: func(account, region, image string) error {
+		if !strings.HasPrefix(image, account+".dkr.ecr.") {
+			return errors.New("the repository policy does not allow this account to pull")
+		}
+		return nil
+	}})
+	e := newEnvWith(t, svc, cw)
+	_, err := e.prod.CreateModel(ctx(t), &sm.CreateModelInput{ModelName: aws.String("m"), ExecutionRoleArn: aws.String(role),
+		PrimaryContainer: &types.ContainerDefinition{Image: aws.String("111111111111.dkr.ecr.eu-west-1.amazonaws.com/churn:1")}})
+	if msg := apiError(t, err, "ValidationException"); !strings.Contains(msg, "repository policy") {
+		t.Errorf("message = %q", msg)
+	}
+	deployable(t, e, "ok") // an image of the prod account itself
 }

@@ -41,6 +41,10 @@ type Options struct {
 	// it are unlimited. CreateEndpoint and UpdateEndpoint over it fail with
 	// ResourceLimitExceeded.
 	EndpointInstanceQuota map[string]int32
+	// ImageAccess, when set, says whether an account can pull a container
+	// image (ECR repository policy, cross-account access); CreateModel
+	// refuses images it returns an error for. Nil lets every image through.
+	ImageAccess func(account, region, image string) error
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
