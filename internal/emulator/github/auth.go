@@ -146,9 +146,9 @@ func (e *Emulator) AppJWT(ttl time.Duration) string {
 	return s
 }
 
-// authenticate identifies the caller, answering 401 when the operation's
-// credentials are missing or invalid.
-func (c *call) authenticate() bool {
+// authenticate identifies the caller. It returns GitHub's 401 message when
+// the operation's credentials are missing or invalid.
+func (c *call) authenticate() (string, bool) {
 	h := c.r.Header.Get("Authorization")
 	scheme, cred, _ := strings.Cut(h, " ")
 	cred = strings.TrimSpace(cred)
@@ -160,27 +160,24 @@ func (c *call) authenticate() bool {
 	e := c.e
 	if c.rt.auth == authJWT {
 		if err := e.verifyJWT(cred); err != nil {
-			writeError(c.w, http.StatusUnauthorized, err.Error(), docURL(c.rt.id))
-			return false
+			return err.Error(), false
 		}
-		return true
+		return "", true
 	}
 	if cred == "" {
 		if c.rt.auth == authNone {
-			return true
+			return "", true
 		}
-		writeError(c.w, http.StatusUnauthorized, "Requires authentication", docURL(c.rt.id))
-		return false
+		return "Requires authentication", false
 	}
 	e.mu.Lock()
 	p := e.tokens[cred]
 	e.mu.Unlock()
 	if p == nil || (!p.expires.IsZero() && time.Now().After(p.expires)) {
-		writeError(c.w, http.StatusUnauthorized, "Bad credentials", "https://docs.github.com/rest")
-		return false
+		return "Bad credentials", false
 	}
 	c.who = p
-	return true
+	return "", true
 }
 
 // verifyJWT checks an App JWT as GitHub does: RS256 signed with the App's

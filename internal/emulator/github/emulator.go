@@ -81,7 +81,8 @@ func WithApp(id int64, slug string) Option {
 	return func(c *config) { c.appID, c.appSlug = id, slug }
 }
 
-// WithAppKey uses key as the App's private key instead of generating one.
+// WithAppKey uses key as the App's private key instead of the default one
+// (generated once per process and shared by emulators).
 func WithAppKey(key *rsa.PrivateKey) Option {
 	return func(c *config) { c.appKey = key }
 }
@@ -111,11 +112,7 @@ func New(tb testing.TB, opts ...Option) *Emulator {
 		o(&cfg)
 	}
 	if cfg.appKey == nil {
-		key, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(fmt.Sprintf("ghemu: generate app key: %v", err))
-		}
-		cfg.appKey = key
+		cfg.appKey = sharedKey(0)
 	}
 	e := &Emulator{
 		tb:            tb,
@@ -146,6 +143,25 @@ func New(tb testing.TB, opts ...Option) *Emulator {
 		})
 	}
 	return e
+}
+
+// sharedKeys are generated once per process: RSA generation dominates the
+// cost of an emulator, and tests start many. Index 0 is the default App key,
+// 1 the Actions OIDC key.
+var (
+	sharedKeysOnce [2]sync.Once
+	sharedKeys     [2]*rsa.PrivateKey
+)
+
+func sharedKey(i int) *rsa.PrivateKey {
+	sharedKeysOnce[i].Do(func() {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(fmt.Sprintf("ghemu: generate RSA key: %v", err))
+		}
+		sharedKeys[i] = key
+	})
+	return sharedKeys[i]
 }
 
 // Close stops the server after in-flight async deliveries finish.

@@ -1,7 +1,6 @@
 package ghemu
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
@@ -28,10 +27,7 @@ type oidcIssuer struct {
 }
 
 func newOIDCIssuer() *oidcIssuer {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(fmt.Sprintf("ghemu: generate OIDC key: %v", err))
-	}
+	key := sharedKey(1)
 	return &oidcIssuer{key: key, kid: newToken("")[:16], runs: map[string]ActionsRun{}}
 }
 

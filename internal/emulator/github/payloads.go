@@ -185,6 +185,19 @@ func (e *Emulator) pushCommit(u urls, r *repo, c *commit) map[string]any {
 
 func (e *Emulator) checkRunEvent(u urls, r *repo, cr *checkRun, action string, sender *account) *event {
 	m := e.basePayload(u, r, action, sender)
-	m["check_run"] = e.checkRunJSON(u, r, cr)
+	run := e.checkRunJSON(u, r, cr)
+	headBranch := any(nil)
+	for name, sha := range r.branches {
+		if sha == cr.headSHA {
+			headBranch = name
+		}
+	}
+	run["check_suite"] = map[string]any{
+		"id": cr.suiteID, "node_id": nodeID("CS", cr.suiteID), "head_branch": headBranch, "head_sha": cr.headSHA,
+		"status": cr.status, "conclusion": run["conclusion"], "url": u.api(fmt.Sprintf("/repos/%s/check-suites/%d", r.fullName(), cr.suiteID)),
+		"before": nil, "after": cr.headSHA, "pull_requests": run["pull_requests"], "app": e.appJSON(u),
+		"created_at": ts(cr.startedAt), "updated_at": ts(cr.startedAt),
+	}
+	m["check_run"] = run
 	return &event{name: "check_run", action: action, repo: r, payload: m}
 }

@@ -118,10 +118,12 @@ func (e *Emulator) serve(rt route, w http.ResponseWriter, r *http.Request) {
 	}
 
 	c := &call{e: e, rt: rt, w: w, r: r, body: body}
-	if !c.authenticate() {
+	msg, ok := c.authenticate()
+	e.setRateHeaders(c)
+	if !ok {
+		writeError(w, http.StatusUnauthorized, msg, "https://docs.github.com/rest")
 		return
 	}
-	e.setRateHeaders(c)
 	if fault != nil {
 		fault.write(w)
 		return
