@@ -129,3 +129,44 @@ func TestDescribeModelCard(t *testing.T) {
 		}
 	}
 }
+
+// QueryLineage starts from the package's artifact, found with ListArtifacts;
+// a model package ARN is not a lineage entity.
+func TestQueryLineageFromPackageArtifact(t *testing.T) {
+	e := newEnv(t)
+	c := ctx(t)
+	lin, err := e.sm.SeedDevPackage(devAccount, region, sagemaker.DevPackage{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.dev.QueryLineage(c, &sm.QueryLineageInput{StartArns: []string{lin.Package.ModelPackageArn}})
+	if msg := apiError(t, err, "ValidationException"); !strings.Contains(msg, "ListArtifacts") {
+		t.Errorf("package ARN as StartArn: %q", msg)
+	}
+	arts, err := e.dev.ListArtifacts(c, &sm.ListArtifactsInput{SourceUri: aws.String(lin.Package.ModelPackageArn)})
+	if err != nil || len(arts.ArtifactSummaries) != 1 {
+		t.Fatalf("ListArtifacts = %+v, %v", arts, err)
+	}
+	out, err := e.dev.QueryLineage(c, &sm.QueryLineageInput{
+		StartArns:    []string{aws.ToString(arts.ArtifactSummaries[0].ArtifactArn)},
+		Direction:    types.DirectionAscendants,
+		IncludeEdges: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotTraining, gotModelData bool
+	for _, v := range out.Vertices {
+		gotTraining = gotTraining || (v.LineageType == types.LineageTypeTrialComponent && strings.HasSuffix(aws.ToString(v.Arn), "-aws-training-job"))
+		gotModelData = gotModelData || aws.ToString(v.Arn) == lin.ModelArtifact.ArtifactArn
+	}
+	if !gotTraining || !gotModelData || len(out.Edges) != 4 {
+		t.Errorf("vertices %+v, %d edges", out.Vertices, len(out.Edges))
+	}
+	a, err := e.dev.DescribeArtifact(c, &sm.DescribeArtifactInput{ArtifactArn: aws.String(lin.ModelArtifact.ArtifactArn)})
+	if err != nil || aws.ToString(a.Source.SourceUri) != aws.ToString(&lin.Package.InferenceSpecification.Containers[0].ModelDataUrl) {
+		t.Errorf("DescribeArtifact = %+v, %v", a, err)
+	}
+	_, err = e.dev.QueryLineage(c, &sm.QueryLineageInput{StartArns: []string{"arn:aws:sagemaker:eu-west-1:111111111111:artifact/0000"}})
+	apiError(t, err, "ResourceNotFound")
+}

@@ -76,6 +76,12 @@ type DevLineage struct {
 	PipelineExecution PipelineExecution
 	TrainingJob       TrainingJob
 	EvaluationJob     ProcessingJob
+	// ModelArtifact is the lineage artifact of the model data the training
+	// job produced; PackageArtifact is the model package's (its SourceUri
+	// is the package ARN). The training job's trial component produced
+	// the first, which contributed to the second.
+	ModelArtifact   Artifact
+	PackageArtifact Artifact
 	// Objects are the S3 objects the package refers to, by s3:// URI, with
 	// the bytes its ContentDigests were computed from. Put them in the S3
 	// emulator to make the package's artifacts and reports readable.
@@ -193,6 +199,7 @@ func (s *Service) SeedDevPackage(account, region string, o DevPackage) (DevLinea
 			{StepName: "RegisterModel-RegisterModel", Metadata: &StepMetadata{RegisterModel: &StepResource{Arn: pkg.ModelPackageArn}}},
 		},
 	})
+	s.seedLineageGraph(account, region, &lin, put("Preprocess/output/train/train.csv", []byte("churn,tenure,monthly_charges\n0,34,56.95\n1,2,53.85\n")))
 	lin.Objects = objects
 	return lin, nil
 }
@@ -224,4 +231,27 @@ var (
 // callerOf is the caller seeding acts as: the account itself.
 func callerOf(st *state) service.Caller {
 	return service.Caller{Account: st.account, Region: st.region, ARN: "arn:aws:iam::" + st.account + ":root"}
+}
+
+// seedLineageGraph records what SageMaker's lineage tracking would have for
+// a dev package: training data and image → training job's trial component
+// → model data artifact → model package artifact.
+func (s *Service) seedLineageGraph(account, region string, lin *DevLineage, trainingDataURI string) {
+	modelData := lin.Package.InferenceSpecification.Containers[0].ModelDataUrl
+	image := lin.Package.InferenceSpecification.Containers[0].Image
+	trainingData := s.SeedArtifact(account, region, Artifact{ArtifactType: "DataSet", Source: ArtifactSource{SourceUri: trainingDataURI}})
+	img := s.SeedArtifact(account, region, Artifact{ArtifactType: "Image", Source: ArtifactSource{SourceUri: image}})
+	lin.ModelArtifact = s.SeedArtifact(account, region, Artifact{ArtifactType: "Model", Source: ArtifactSource{SourceUri: modelData}})
+	lin.PackageArtifact = s.SeedArtifact(account, region, Artifact{ArtifactType: "Model", ArtifactName: lin.Package.ModelPackageGroupName + "-" + fmt.Sprint(lin.Package.ModelPackageVersion),
+		Source: ArtifactSource{SourceUri: lin.Package.ModelPackageArn}})
+	tc := fmt.Sprintf("arn:aws:sagemaker:%s:%s:experiment-trial-component/%s-aws-training-job", region, account, strings.ToLower(lin.TrainingJob.TrainingJobName))
+	s.SeedLineageEntity(account, region, LineageEntity{Arn: tc, LineageType: "TrialComponent", Type: "SageMakerTrainingJob"})
+	for _, a := range []Association{
+		{SourceArn: trainingData.ArtifactArn, DestinationArn: tc, AssociationType: "ContributedTo"},
+		{SourceArn: img.ArtifactArn, DestinationArn: tc, AssociationType: "ContributedTo"},
+		{SourceArn: tc, DestinationArn: lin.ModelArtifact.ArtifactArn, AssociationType: "Produced"},
+		{SourceArn: lin.ModelArtifact.ArtifactArn, DestinationArn: lin.PackageArtifact.ArtifactArn, AssociationType: "ContributedTo"},
+	} {
+		s.SeedAssociation(account, region, a)
+	}
 }

@@ -18,6 +18,10 @@ type state struct {
 	pipelineExecutions map[string]*PipelineExecution
 	modelCards         map[string][]*ModelCard // by name, versions in order
 
+	artifacts    []*Artifact              // in creation order
+	entities     map[string]LineageEntity // lineage vertices by ARN
+	associations []Association            // lineage edges
+
 	tags map[string][]Tag // by resource ARN
 
 	packageFaults map[string]string        // next package's failure, by group
@@ -45,6 +49,7 @@ func newState(account, region string) *state {
 		processingJobs:     map[string]*ProcessingJob{},
 		pipelineExecutions: map[string]*PipelineExecution{},
 		modelCards:         map[string][]*ModelCard{},
+		entities:           map[string]LineageEntity{},
 		tags:               map[string][]Tag{},
 	}
 }
