@@ -217,6 +217,14 @@ func TestUpdateInProgressEndpointIsRefused(t *testing.T) {
 	if d := describe(t, e); d.EndpointStatus != types.EndpointStatusUpdating {
 		t.Errorf("stuck endpoint is %s", d.EndpointStatus)
 	}
+	for _, status := range []string{"RollingBack", "SystemUpdating", "Deleting"} {
+		if err := e.sm.SetEndpointStatus(prodAccount, region, "churn", status, ""); err != nil {
+			t.Fatal(err)
+		}
+		if msg := apiError(t, update(t, e, "v2", nil), "ValidationException"); msg != want {
+			t.Errorf("while %s: %q", status, msg)
+		}
+	}
 }
 
 func TestAutoRollbackAlarmsMustExist(t *testing.T) {

@@ -1,15 +1,38 @@
 // Package sagemaker emulates the subset of Amazon SageMaker that
 // modelpromote uses: the model registry (model package groups and versioned
-// model packages), the lineage sources a package points at (training jobs,
-// processing jobs, pipeline executions), model cards, and real-time
-// deployment (models, endpoint configs, endpoints with blue/green updates and
-// alarm-driven rollbacks).
+// model packages), the lineage a package points at (training and processing
+// jobs, pipeline executions and their steps, lineage artifacts), model
+// cards, and real-time deployment (models, endpoint configs, endpoints with
+// blue/green updates and alarm-driven rollbacks).
 //
 // It speaks the real wire protocol (AWS JSON 1.1, dispatched on
-// X-Amz-Target: SageMaker.<Operation>) so that the unmodified aws-sdk-go-v2
-// client can be pointed at it. State is kept per (account, region). Tests
-// seed it, steer endpoint rollouts and inspect it through Go methods on
-// [Service].
+// X-Amz-Target: SageMaker.<Operation>, timestamps as epoch seconds, errors
+// as {"__type", "Message"}) so that the unmodified aws-sdk-go-v2 client can
+// be pointed at it. State is kept per (account, region); names are unique
+// per account and region, case-insensitively, and lower-cased in ARNs.
+//
+// Time is real and short: a model package goes Pending → InProgress →
+// Completed over [Options.PackageDelay]; an endpoint spends
+// [Options.EndpointDelay] per phase (creating, each traffic shift of an
+// update plus one to bake, rolling back, deleting).
+//
+// From Go, tests
+//   - seed: [Service.SeedDevPackage] (a whole dev-account lineage),
+//     [Service.SeedModelPackageGroup], [Service.SeedModelPackage],
+//     [Service.SeedTrainingJob], [Service.SeedProcessingJob],
+//     [Service.SeedPipelineExecution], [Service.SeedModelCard],
+//     [Service.SeedArtifact], [Service.SeedLineageEntity],
+//     [Service.SeedAssociation];
+//   - steer: [Service.InjectRolloutFault], [Service.TripAlarmDuringNextRollout],
+//     [Service.SetEndpointStatus], [Service.FailNextPackage];
+//   - inspect: [Service.Snapshot], [Service.ModelPackage], [Service.Endpoint]
+//     (with its History), [Service.Tags].
+//
+// Error codes, HTTP statuses and the "Could not find …", "Cannot create
+// already existing …" and "Cannot update in-progress endpoint …" messages
+// follow SageMaker. Where AWS does not document its wording (missing
+// auto-rollback alarms, tags on a versioned package, rollback reasons) the
+// message is the emulator's own and says plainly what is wrong.
 package sagemaker
 
 import (
