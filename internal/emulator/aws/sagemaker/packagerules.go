@@ -112,4 +112,3 @@ func validateCustomerMetadata(m map[string]string) error {
 	}
 	return nil
 }
-
