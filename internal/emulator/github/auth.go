@@ -46,6 +46,10 @@ type principal struct {
 	inst    *installation // nil for user tokens
 	expires time.Time     // zero: never
 	repos   map[string]bool
+	// actions marks an Actions GITHUB_TOKEN; readOnly one that may not
+	// write (what a pull request from a fork gets).
+	actions  bool
+	readOnly bool
 }
 
 // AppInfo is the emulated GitHub App's identity, for configuring
@@ -130,6 +134,29 @@ func (e *Emulator) issueInstallationToken(in *installation, repos map[string]boo
 	return p
 }
 
+// ActionsToken issues what an Actions job gets as GITHUB_TOKEN for repo
+// (OWNER/NAME): an installation token of the github-actions App, acting as
+// github-actions[bot], limited to that repository. A readOnly token (a
+// pull request from a fork) is refused every write with 403. Neither can
+// read organization team memberships, as on GitHub.
+func (e *Emulator) ActionsToken(repo string, readOnly bool) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, err := e.repoByFullName(repo)
+	if err != nil {
+		return "", err
+	}
+	bot := e.account("github-actions[bot]")
+	if bot == nil {
+		bot = e.addAccount("github-actions[bot]", "Bot")
+	}
+	in := &installation{id: e.nextID(), account: r.owner, createdAt: now()}
+	p := &principal{token: newToken("ghs_"), user: bot, inst: in, expires: now().Add(time.Hour),
+		repos: map[string]bool{strings.ToLower(r.name): true}, actions: true, readOnly: readOnly}
+	e.tokens[p.token] = p
+	return p.token, nil
+}
+
 // AppJWT signs a JWT for the App the way ghinstallation does (RS256, iss =
 // App ID), valid for ttl.
 func (e *Emulator) AppJWT(ttl time.Duration) string {
@@ -177,6 +204,21 @@ func (c *call) authenticate() (string, bool) {
 		return "Bad credentials", false
 	}
 	c.who = p
+	return "", true
+}
+
+// authorize refuses what the caller's token may not do: writes with a
+// read-only token, team reads with an Actions token.
+func (c *call) authorize() (string, bool) {
+	if c.who == nil {
+		return "", true
+	}
+	if c.who.readOnly && c.r.Method != http.MethodGet && c.r.Method != http.MethodHead {
+		return "Resource not accessible by integration", false
+	}
+	if c.who.actions && strings.HasPrefix(c.rt.id, "teams/") {
+		return "Resource not accessible by integration", false
+	}
 	return "", true
 }
 

@@ -159,3 +159,73 @@ func TestTokenAuthentication(t *testing.T) {
 		t.Errorf("core = %+v", rl.GetCore())
 	}
 }
+
+func TestActionsTokens(t *testing.T) {
+	f := newFixture(t)
+	f.e.AddTeamMember("acme", "leads", "bob", "", "")
+	n, _ := f.openPR(t, "promote", promotionChange)
+	tests := []struct {
+		name      string
+		readOnly  bool
+		wantWrite int
+	}{
+		{"same-repository pull request", false, http.StatusCreated},
+		{"pull request from a fork", true, http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := f.e.ActionsToken(repoName, tt.readOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := f.e.Client(tok)
+			if _, _, err := c.PullRequests.Get(ctx, "acme", "models", n); err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			cm, resp, err := c.Issues.CreateComment(ctx, "acme", "models", n, &github.IssueComment{Body: github.String("hi")})
+			got := statusOf(t, err)
+			if err == nil {
+				got = resp.StatusCode
+				if cm.GetUser().GetLogin() != "github-actions[bot]" {
+					t.Errorf("comment by %s", cm.GetUser().GetLogin())
+				}
+			}
+			if got != tt.wantWrite {
+				t.Errorf("write status %d, want %d", got, tt.wantWrite)
+			}
+			_, _, err = c.Teams.GetTeamMembershipBySlug(ctx, "acme", "leads", "bob")
+			if statusOf(t, err) != http.StatusForbidden {
+				t.Errorf("GITHUB_TOKEN read a team membership: %v", err)
+			}
+		})
+	}
+}
+
+func TestPrimaryRateLimitAndConditionalRequests(t *testing.T) {
+	e := ghemu.New(t, ghemu.WithRateLimit(3))
+	e.CreateRepo(repoName, nil)
+	tok := e.CreateUser("alice")
+	c := e.Client(tok)
+	_, resp, err := c.Repositories.Get(ctx, "acme", "models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	etag := resp.Header.Get("ETag")
+	req, _ := c.NewRequest("GET", "repos/acme/models", nil)
+	req.Header.Set("If-None-Match", etag)
+	for i := 0; i < 3; i++ { // 304s do not count
+		resp, err := c.Do(ctx, req, nil)
+		if resp == nil || resp.StatusCode != http.StatusNotModified {
+			t.Fatalf("conditional request: %v %v", resp, err)
+		}
+	}
+	for i := 0; i < 2; i++ {
+		if _, _, err := c.Repositories.Get(ctx, "acme", "models"); err != nil {
+			t.Fatalf("call %d: %v", i+2, err)
+		}
+	}
+	_, _, err = c.Repositories.Get(ctx, "acme", "models")
+	if _, ok := err.(*github.RateLimitError); !ok {
+		t.Errorf("fourth call: %T %v", err, err)
+	}
+}

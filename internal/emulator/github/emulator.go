@@ -33,10 +33,11 @@ import (
 
 // Emulator is an emulated GitHub. Its methods are safe for concurrent use.
 type Emulator struct {
-	srv    *httptest.Server
-	tb     testing.TB
-	strict bool
-	mux    *http.ServeMux
+	srv       *httptest.Server
+	tb        testing.TB
+	strict    bool
+	rateLimit int
+	mux       *http.ServeMux
 
 	mu       sync.Mutex
 	seq      int64     // last ID handed out
@@ -69,11 +70,12 @@ type Emulator struct {
 type Option func(*config)
 
 type config struct {
-	appID   int64
-	appSlug string
-	strict  bool
-	appKey  *rsa.PrivateKey
-	mode    DeliveryMode
+	appID     int64
+	appSlug   string
+	strict    bool
+	appKey    *rsa.PrivateKey
+	mode      DeliveryMode
+	rateLimit int
 }
 
 // WithApp sets the GitHub App's ID and slug (default 1000, "modelpromote").
@@ -107,7 +109,7 @@ func New(tb testing.TB, opts ...Option) *Emulator {
 	if tb != nil {
 		tb.Helper()
 	}
-	cfg := config{appID: 1000, appSlug: "modelpromote"}
+	cfg := config{appID: 1000, appSlug: "modelpromote", rateLimit: defaultRateLimit}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -117,6 +119,7 @@ func New(tb testing.TB, opts ...Option) *Emulator {
 	e := &Emulator{
 		tb:            tb,
 		strict:        cfg.strict,
+		rateLimit:     cfg.rateLimit,
 		commitAt:      time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
 		accounts:      map[string]*account{},
 		tokens:        map[string]*principal{},

@@ -1,6 +1,7 @@
 package ghemu
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
 	"strconv"
@@ -109,11 +110,54 @@ func (e *Emulator) ResetCalls() {
 	e.calls = map[string]int{}
 }
 
-// Primary rate limit: 5,000 requests an hour per token, 60 unauthenticated.
+// Primary rate limit: 5,000 requests an hour per token (WithRateLimit
+// changes it), 60 unauthenticated.
 const (
-	rateLimitToken = 5000
-	rateLimitAnon  = 60
+	defaultRateLimit = 5000
+	rateLimitAnon    = 60
 )
+
+// WithRateLimit sets the primary rate limit per token per hour; calls
+// beyond it are refused with 403 as GitHub refuses them.
+func WithRateLimit(n int) Option {
+	return func(c *config) { c.rateLimit = n }
+}
+
+// rateKey is the counter and limit that apply to the caller.
+func (e *Emulator) rateKey(c *call) (string, int) {
+	if c.who != nil {
+		return c.who.token, e.rateLimit
+	}
+	return "anon", rateLimitAnon
+}
+
+// rateExceeded reports whether the caller has used up its primary limit.
+func (e *Emulator) rateExceeded(c *call) bool {
+	key, limit := e.rateKey(c)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return c.rt.id != "rate-limit/get" && e.rateUsed[key] > limit
+}
+
+// uncount gives back the call's rate limit unit.
+func (e *Emulator) uncount(c *call) {
+	key, _ := e.rateKey(c)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.rateUsed[key] > 0 {
+		e.rateUsed[key]--
+	}
+}
+
+func (c *call) rateSubject() string {
+	switch {
+	case c.who == nil:
+		return "your IP address"
+	case c.who.inst != nil:
+		return fmt.Sprintf("installation ID %d", c.who.inst.id)
+	}
+	return "user ID " + itoa(c.who.user.id)
+}
 
 // rateWindow is the start of the current hour-long rate limit window; the
 // emulator's windows start with the emulator.
@@ -126,10 +170,7 @@ func rateReset() time.Time {
 // setRateHeaders counts the call against the caller's primary rate limit
 // and sets GitHub's X-RateLimit-* headers. GET /rate_limit is not counted.
 func (e *Emulator) setRateHeaders(c *call) {
-	key, limit := "anon", rateLimitAnon
-	if c.who != nil {
-		key, limit = c.who.token, rateLimitToken
-	}
+	key, limit := e.rateKey(c)
 	e.mu.Lock()
 	if c.rt.id != "rate-limit/get" {
 		e.rateUsed[key]++
@@ -146,10 +187,7 @@ func (e *Emulator) setRateHeaders(c *call) {
 }
 
 func (c *call) getRateLimit() {
-	key, limit := "anon", rateLimitAnon
-	if c.who != nil {
-		key, limit = c.who.token, rateLimitToken
-	}
+	key, limit := c.e.rateKey(c)
 	used := c.e.rateUsed[key]
 	core := map[string]any{"limit": limit, "used": used, "remaining": max(0, limit-used), "reset": rateReset().Unix()}
 	other := func(l int) map[string]any {

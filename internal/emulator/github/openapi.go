@@ -20,9 +20,10 @@ import (
 
 // subsetGz is the part of GitHub's OpenAPI description (npm @octokit/openapi
 // 23.0.2, generated/api.github.com.json) for the operations served here,
-// written by openapi/extract.
+// written by openapi/extract (see openapi/README.md for fetching the npm
+// packages first).
 //
-//go:generate go run ./openapi/extract -spec openapi/package/generated/api.github.com.json -ops openapi/operations.txt -out openapi/subset.json.gz
+//go:generate sh -c "cd openapi && go run ./extract -spec openapi/package/generated/api.github.com.json -webhooks examples/package/api.github.com/index.json -examples-out ../examples"
 //go:embed openapi/subset.json.gz
 var subsetGz []byte
 

@@ -3,6 +3,8 @@ package ghemu
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -124,6 +126,14 @@ func (e *Emulator) serve(rt route, w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, msg, "https://docs.github.com/rest")
 		return
 	}
+	if msg, ok := c.authorize(); !ok {
+		writeError(w, http.StatusForbidden, msg, docURL(rt.id))
+		return
+	}
+	if e.rateExceeded(c) {
+		writeError(w, http.StatusForbidden, "API rate limit exceeded for "+c.rateSubject()+".", "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting")
+		return
+	}
 	if fault != nil {
 		fault.write(w)
 		return
@@ -160,6 +170,16 @@ func (e *Emulator) serve(rt route, w http.ResponseWriter, r *http.Request) {
 	}
 	for k, v := range rec.Header() {
 		w.Header()[k] = v
+	}
+	if r.Method == http.MethodGet && res.StatusCode == http.StatusOK {
+		sum := sha256.Sum256(resBody)
+		etag := `"` + hex.EncodeToString(sum[:]) + `"`
+		w.Header().Set("ETag", etag)
+		if inm := r.Header.Get("If-None-Match"); inm != "" && strings.TrimPrefix(inm, "W/") == etag {
+			e.uncount(c) // conditional requests answered 304 are free
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
 	}
 	w.WriteHeader(res.StatusCode)
 	w.Write(resBody)

@@ -1,13 +1,18 @@
 // Command extract copies the operations the GitHub emulator serves, and every
 // component they reference (transitively), out of GitHub's official OpenAPI
-// description into a small gzipped subset that the emulator embeds.
+// description into a small gzipped subset that the emulator embeds. With
+// -webhooks it also copies one example payload per event and action the
+// emulator sends out of @octokit/webhooks-examples.
 //
-// Usage (from internal/emulator/github/openapi):
+// Usage (see README.md; from internal/emulator/github/openapi):
 //
-//	npm pack @octokit/openapi@23.0.2 && tar xzf octokit-openapi-23.0.2.tgz
-//	go run ./extract -spec package/generated/api.github.com.json
+//	npm pack @octokit/openapi@23.0.2 && mkdir -p openapi && tar xzf octokit-openapi-23.0.2.tgz -C openapi
+//	npm pack @octokit/webhooks-examples@7.6.1 && mkdir -p examples && tar xzf octokit-webhooks-examples-7.6.1.tgz -C examples
+//	go run ./extract -spec openapi/package/generated/api.github.com.json \
+//	    -webhooks examples/package/api.github.com/index.json -examples-out ../examples
 //
-// Examples are dropped (they are large and not needed for validation).
+// OpenAPI examples are dropped (they are large and not needed for
+// validation).
 package main
 
 import (
@@ -27,10 +32,67 @@ func main() {
 	spec := flag.String("spec", "package/generated/api.github.com.json", "GitHub's OpenAPI description (from npm @octokit/openapi)")
 	ops := flag.String("ops", "operations.txt", "operation IDs to keep, one a line")
 	out := flag.String("out", "subset.json.gz", "gzipped subset to write")
+	hooks := flag.String("webhooks", "", "api.github.com/index.json from npm @octokit/webhooks-examples (optional)")
+	examplesOut := flag.String("examples-out", "../examples", "directory for the webhook example payloads")
 	flag.Parse()
 	if err := run(*spec, *ops, *out); err != nil {
 		log.Fatal(err)
 	}
+	if *hooks != "" {
+		if err := extractExamples(*hooks, *examplesOut); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+// webhookExamples are the events and actions the emulator delivers.
+var webhookExamples = []string{
+	"check_run.rerequested", "issue_comment.created", "issue_comment.edited",
+	"pull_request.closed", "pull_request.opened", "pull_request.reopened", "pull_request.synchronize",
+	"pull_request_review.dismissed", "pull_request_review.submitted", "push",
+}
+
+// extractExamples writes the first example of each wanted event and action
+// as DIR/EVENT.ACTION.json (DIR/EVENT.json for events without actions).
+func extractExamples(indexPath, dir string) error {
+	raw, err := os.ReadFile(indexPath)
+	if err != nil {
+		return err
+	}
+	var index []struct {
+		Name     string           `json:"name"`
+		Examples []map[string]any `json:"examples"`
+	}
+	if err := json.Unmarshal(raw, &index); err != nil {
+		return fmt.Errorf("parse %s: %w", indexPath, err)
+	}
+	want := map[string]bool{}
+	for _, w := range webhookExamples {
+		want[w] = true
+	}
+	for _, ev := range index {
+		for _, ex := range ev.Examples {
+			key := ev.Name
+			if a, ok := ex["action"].(string); ok {
+				key += "." + a
+			}
+			if !want[key] {
+				continue
+			}
+			delete(want, key)
+			b, err := json.MarshalIndent(ex, "", " ")
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(dir+"/"+key+".json", append(b, '\n'), 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	if len(want) > 0 {
+		return fmt.Errorf("no examples for %v", want)
+	}
+	return nil
 }
 
 func run(specPath, opsPath, outPath string) error {
