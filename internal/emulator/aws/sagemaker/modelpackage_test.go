@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -300,6 +301,8 @@ func TestListModelPackagesFiltersSortsAndPaginates(t *testing.T) {
 		{"newest first", sm.ListModelPackagesInput{ModelPackageGroupName: aws.String("churn"), SortBy: types.ModelPackageSortByCreationTime, SortOrder: types.SortOrderDescending}, []int32{5, 4, 3, 2, 1}},
 		{"all versioned", sm.ListModelPackagesInput{ModelPackageType: types.ModelPackageTypeVersioned, SortBy: types.ModelPackageSortByName}, []int32{1, 2, 3, 4, 5, 1}},
 		{"unversioned by default", sm.ListModelPackagesInput{}, nil},
+		{"created after an hour ago", sm.ListModelPackagesInput{ModelPackageGroupName: aws.String("fraud"), CreationTimeAfter: aws.Time(time.Now().Add(-time.Hour))}, []int32{1}},
+		{"created before an hour ago", sm.ListModelPackagesInput{ModelPackageGroupName: aws.String("fraud"), CreationTimeBefore: aws.Time(time.Now().Add(-time.Hour))}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -415,5 +418,37 @@ func TestFailNextPackage(t *testing.T) {
 	if d.ModelPackageStatus != types.ModelPackageStatusFailed || len(d.ModelPackageStatusDetails.ValidationStatuses) != 1 ||
 		aws.ToString(d.ModelPackageStatusDetails.ValidationStatuses[0].FailureReason) != "Image could not be pulled" {
 		t.Errorf("package = %s %+v", d.ModelPackageStatus, d.ModelPackageStatusDetails)
+	}
+}
+
+// Concurrent registrations in one group get distinct, gapless versions.
+func TestConcurrentCreateModelPackageVersions(t *testing.T) {
+	e := newEnv(t)
+	createGroup(t, e.prod, "churn")
+	const n = 20
+	arns := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := e.prod.CreateModelPackage(ctx(t), packageInput("churn"))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			arns <- aws.ToString(out.ModelPackageArn)
+		}()
+	}
+	wg.Wait()
+	close(arns)
+	seen := map[string]bool{}
+	for arn := range arns {
+		seen[arn] = true
+	}
+	for v := 1; v <= n; v++ {
+		if arn := fmt.Sprintf("arn:aws:sagemaker:eu-west-1:222222222222:model-package/churn/%d", v); !seen[arn] {
+			t.Errorf("version %d missing", v)
+		}
 	}
 }
