@@ -16,6 +16,10 @@ type Input struct {
 	Base, Head string
 	// BaseTree and HeadTree are the repository's files at each revision.
 	BaseTree, HeadTree manifest.Tree
+	// PolicyTree, when set, is where policy and environments are read
+	// from instead of BaseTree: a pull request is diffed from its merge
+	// base, but judged by its base branch's current policy.
+	PolicyTree manifest.Tree
 	// Dir is the promotions directory (default "promotions").
 	Dir string
 }
@@ -31,23 +35,28 @@ func Build(in Input) *Plan {
 	}
 	base := manifest.Load(in.BaseTree, dir)
 	head := manifest.Load(in.HeadTree, dir)
+	policyTree, policySet := in.BaseTree, base
+	if in.PolicyTree != nil {
+		policyTree, policySet = in.PolicyTree, manifest.Load(in.PolicyTree, dir)
+	}
 	p := &Plan{Base: in.Base, Head: in.Head, Dir: dir, Findings: []Finding{}, Actions: []Action{}}
 
 	cfgPath := manifest.ConfigPath(dir)
 	for _, prob := range head.Problems {
-		if prob.File == cfgPath && string(in.BaseTree[cfgPath]) == string(in.HeadTree[cfgPath]) {
+		if prob.File == cfgPath && string(policyTree[cfgPath]) == string(in.HeadTree[cfgPath]) {
 			continue // the base configuration's own problems are reported below
 		}
 		p.addProblem(prob)
 	}
-	if base.Config == nil || hasErrorIn(base.Problems, cfgPath) {
+	if policySet.Config == nil || hasErrorIn(policySet.Problems, cfgPath) {
 		p.Findings = append(p.Findings, Finding{Gate: GateManifest, Severity: SeverityError, File: cfgPath,
 			Message: fmt.Sprintf("the base revision has no valid %s; policy and environments are read from the base only, so the configuration must be fixed on the base branch first", manifest.ConfigFile)})
 		d := manifest.Compare(base, head, in.BaseTree, in.HeadTree)
 		p.fillDiff(d)
 		return p
 	}
-	cfg := base.Config
+	cfg := policySet.Config
+	p.Config = cfg.Config
 	for _, prob := range manifest.CheckModels(cfg, head.Models) {
 		p.addProblem(prob)
 	}
@@ -61,7 +70,7 @@ func Build(in Input) *Plan {
 		p.Promotions = append(p.Promotions, Promotion{Promotion: mp, Environment: env})
 	}
 	p.orderPromotions(cfg.Config)
-	p.checkPolicy(cfg, base, head)
+	p.checkPolicy(cfg, policySet, head)
 	p.planActions(cfg.Config)
 	p.SetGates(GateManifest, GatePolicy)
 	return p

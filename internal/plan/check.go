@@ -18,12 +18,40 @@ import (
 // another runs at once. It fills each promotion's Details, adds findings,
 // and records drift for the stages the change touches.
 func (p *Plan) CheckAWS(ctx context.Context, cfg *manifest.Config, src Sources) {
+	p.mergeAWS(p.checkAWS(ctx, cfg, src))
+}
+
+// Check runs every online check (the AWS-backed ones and the governance
+// gate) at once, then sets every promotion's gates. Plans whose base has no
+// valid configuration are left as they are: they already fail.
+func (p *Plan) Check(ctx context.Context, src Sources, facts PullRequestFacts, dir Directory) {
+	if p.Config == nil {
+		return
+	}
+	var aws []promotionResult
+	var gov governance
+	var wg sync.WaitGroup
+	wg.Go(func() { aws = p.checkAWS(ctx, p.Config, src) })
+	wg.Go(func() { gov = p.judgeGovernance(ctx, p.Config, facts, dir) })
+	wg.Wait()
+	p.mergeAWS(aws)
+	p.mergeGovernance(gov)
+	p.SetGates(Gates...)
+}
+
+// checkAWS checks every promotion in parallel. Each goroutine writes only
+// its own promotion's Details.
+func (p *Plan) checkAWS(ctx context.Context, cfg *manifest.Config, src Sources) []promotionResult {
 	per := make([]promotionResult, len(p.Promotions))
 	var wg sync.WaitGroup
 	for i := range p.Promotions {
 		wg.Go(func() { per[i] = checkPromotion(ctx, cfg, src, &p.Promotions[i]) })
 	}
 	wg.Wait()
+	return per
+}
+
+func (p *Plan) mergeAWS(per []promotionResult) {
 	for _, r := range per {
 		p.Findings = append(p.Findings, r.findings...)
 		if r.drift != nil {

@@ -188,15 +188,39 @@ func short(sha string) string {
 // configuration. Missing approvals hold a gate (pending); requested changes
 // block it (fail).
 func (p *Plan) CheckGovernance(ctx context.Context, cfg *manifest.Config, facts PullRequestFacts, dir Directory) {
-	for i := range p.Promotions {
-		pr := &p.Promotions[i]
+	p.mergeGovernance(p.judgeGovernance(ctx, cfg, facts, dir))
+}
+
+// governance is the governance gate's outcome, merged into the plan.
+type governance struct {
+	perPromotion []*Approvals
+	owners       *Approvals
+	findings     []Finding
+}
+
+func (p *Plan) judgeGovernance(ctx context.Context, cfg *manifest.Config, facts PullRequestFacts, dir Directory) governance {
+	g := governance{perPromotion: make([]*Approvals, len(p.Promotions))}
+	add := func(f Finding) { g.findings = append(g.findings, f) }
+	for i, pr := range p.Promotions {
 		sp := cfg.Policy.Stages[pr.Stage]
 		a := JudgeApprovals(ctx, facts, sp.Approvals, NewApprovers(sp.Approvers, dir))
-		pr.Details.Approvals = a
-		p.governanceFindings(pr.Model, pr.Stage, pr.File, pr.Pos, a)
+		g.perPromotion[i] = a
+		governanceFindings(add, pr.Model, pr.Stage, pr.File, pr.Pos, a)
 	}
 	if p.ConfigChanged {
-		// Replace the offline "needs the owners" finding with the verdict.
+		n := max(cfg.Policy.OwnerApprovals, 1)
+		g.owners = JudgeApprovals(ctx, facts, n, NewApprovers(cfg.Policy.Owners, dir))
+		governanceFindings(add, "", "", manifest.ConfigPath(p.Dir), manifest.Pos{Line: 1, Col: 1}, g.owners)
+	}
+	return g
+}
+
+func (p *Plan) mergeGovernance(g governance) {
+	for i, a := range g.perPromotion {
+		p.Promotions[i].Details.Approvals = a
+	}
+	if g.owners != nil {
+		// The verdict replaces the offline "needs the owners" finding.
 		kept := p.Findings[:0]
 		for _, f := range p.Findings {
 			if !(f.Gate == GateGovernance && f.Model == "" && f.File == manifest.ConfigPath(p.Dir)) {
@@ -204,16 +228,14 @@ func (p *Plan) CheckGovernance(ctx context.Context, cfg *manifest.Config, facts 
 			}
 		}
 		p.Findings = kept
-		n := max(cfg.Policy.OwnerApprovals, 1)
-		a := JudgeApprovals(ctx, facts, n, NewApprovers(cfg.Policy.Owners, dir))
-		p.OwnerApprovals = a
-		p.governanceFindings("", "", manifest.ConfigPath(p.Dir), manifest.Pos{Line: 1, Col: 1}, a)
+		p.OwnerApprovals = g.owners
 	}
+	p.Findings = append(p.Findings, g.findings...)
 }
 
-func (p *Plan) governanceFindings(model, stage, file string, pos manifest.Pos, a *Approvals) {
+func governanceFindings(addFinding func(Finding), model, stage, file string, pos manifest.Pos, a *Approvals) {
 	add := func(sev Severity, msg string) {
-		p.Findings = append(p.Findings, Finding{Gate: GateGovernance, Severity: sev, Model: model, Stage: stage, File: file, Pos: pos, Message: msg})
+		addFinding(Finding{Gate: GateGovernance, Severity: sev, Model: model, Stage: stage, File: file, Pos: pos, Message: msg})
 	}
 	subject := "this promotion"
 	if model == "" {

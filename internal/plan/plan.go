@@ -157,6 +157,9 @@ type Plan struct {
 	// OwnerApprovals is the owners' gate when the change edits the
 	// configuration.
 	OwnerApprovals *Approvals `json:"ownerApprovals,omitempty"`
+	// Config is the configuration the plan was judged by (from the base);
+	// nil when the base has none. Not serialized: it is policy, not plan.
+	Config *manifest.Config `json:"-"`
 	// PR is the pull request the plan is for, when there is one.
 	PR *PullRequest `json:"pullRequest,omitempty"`
 	// Drift lists stages whose endpoint does not serve what the base

@@ -1,0 +1,110 @@
+// Package artifacts reads and copies S3 objects: model data and compliance
+// reports. Reads set ExpectedBucketOwner, so that a bucket of the same name
+// in another account can never stand in for the source's.
+package artifacts
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/modelpromote/modelpromote/internal/aws/awserr"
+	"github.com/modelpromote/modelpromote/internal/manifest"
+	"github.com/modelpromote/modelpromote/internal/plan"
+)
+
+// URI is a parsed s3://bucket/key.
+type URI struct {
+	Bucket, Key string
+}
+
+// String formats the URI.
+func (u URI) String() string { return "s3://" + u.Bucket + "/" + u.Key }
+
+// ParseURI parses s3://bucket/key, refusing what could not name one object
+// safely: no key, an invalid bucket name, or "." and ".." path segments
+// (a key is copied under a target prefix, and must not climb out of it).
+func ParseURI(s string) (URI, error) {
+	rest, ok := strings.CutPrefix(s, "s3://")
+	if !ok {
+		return URI{}, fmt.Errorf("%q is not an s3:// URI", s)
+	}
+	bucket, key, _ := strings.Cut(rest, "/")
+	if !manifest.ValidBucketName(bucket) {
+		return URI{}, fmt.Errorf("%q: %q is not a valid bucket name", s, bucket)
+	}
+	if key == "" || strings.HasSuffix(key, "/") {
+		return URI{}, fmt.Errorf("%q names no object", s)
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "." || seg == ".." || seg == "" {
+			return URI{}, fmt.Errorf("%q: key has an empty, \".\" or \"..\" segment", s)
+		}
+	}
+	if strings.ContainsAny(key, "\x00\r\n") {
+		return URI{}, fmt.Errorf("%q: key has control characters", s)
+	}
+	return URI{Bucket: bucket, Key: key}, nil
+}
+
+// Store reads objects of one account.
+type Store struct {
+	S3 *s3.Client
+	// Owner is the account that must own every bucket read (optional).
+	Owner string
+}
+
+// New returns a Store for cfg. pathStyle forces path-style addressing (for
+// emulators and S3-compatible servers).
+func New(cfg aws.Config, owner string, pathStyle bool) *Store {
+	return &Store{S3: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }), Owner: owner}
+}
+
+func (s *Store) owner() *string {
+	if s.Owner == "" {
+		return nil
+	}
+	return aws.String(s.Owner)
+}
+
+// Stat implements plan.Objects.
+func (s *Store) Stat(ctx context.Context, uri string) (plan.ObjectInfo, error) {
+	u, err := ParseURI(uri)
+	if err != nil {
+		return plan.ObjectInfo{}, err
+	}
+	out, err := s.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &u.Bucket, Key: &u.Key, ExpectedBucketOwner: s.owner()})
+	if awserr.IsNotFound(err) {
+		return plan.ObjectInfo{}, fmt.Errorf("%s: %w", uri, plan.ErrNotFound)
+	}
+	if err != nil {
+		return plan.ObjectInfo{}, fmt.Errorf("head %s: %w", uri, err)
+	}
+	return plan.ObjectInfo{URI: uri, Size: aws.ToInt64(out.ContentLength), LastModified: aws.ToTime(out.LastModified)}, nil
+}
+
+// Open implements plan.Objects.
+func (s *Store) Open(ctx context.Context, uri string) (io.ReadCloser, plan.ObjectInfo, error) {
+	u, err := ParseURI(uri)
+	if err != nil {
+		return nil, plan.ObjectInfo{}, err
+	}
+	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: &u.Bucket, Key: &u.Key, ExpectedBucketOwner: s.owner()})
+	if awserr.IsNotFound(err) {
+		return nil, plan.ObjectInfo{}, fmt.Errorf("%s: %w", uri, plan.ErrNotFound)
+	}
+	if err != nil {
+		return nil, plan.ObjectInfo{}, fmt.Errorf("get %s: %w", uri, err)
+	}
+	return out.Body, plan.ObjectInfo{URI: uri, Size: aws.ToInt64(out.ContentLength), LastModified: aws.ToTime(out.LastModified)}, nil
+}
+
+// copySource formats x-amz-copy-source: the bucket and the URL-encoded key.
+func copySource(u URI) string {
+	return u.Bucket + "/" + (&url.URL{Path: u.Key}).EscapedPath()
+}

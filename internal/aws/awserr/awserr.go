@@ -1,0 +1,56 @@
+// Package awserr classifies AWS API errors. Most SageMaker not-found errors
+// are not typed: Describe* calls answer ValidationException with a "Could
+// not find …" message, so classification looks at the error code and
+// message through smithy.APIError.
+package awserr
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+)
+
+// Code returns the API error code, or "".
+func Code(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// IsNotFound reports whether err says the resource does not exist.
+func IsNotFound(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "ResourceNotFound", "ResourceNotFoundException", "NoSuchKey", "NotFound", "NoSuchBucket", "NoSuchUpload":
+		return true
+	case "ValidationException":
+		msg := ae.ErrorMessage()
+		return strings.Contains(msg, "Could not find") || strings.Contains(msg, "does not exist")
+	}
+	var re *awshttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound
+}
+
+// IsAccessDenied reports whether err is an authorization failure.
+func IsAccessDenied(err error) bool {
+	switch Code(err) {
+	case "AccessDenied", "AccessDeniedException", "Forbidden":
+		return true
+	}
+	var re *awshttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden && Code(err) == ""
+}
+
+// IsThrottle reports whether err is throttling.
+func IsThrottle(err error) bool {
+	return retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool()
+}

@@ -1,0 +1,119 @@
+// Package endpoints reads and deploys SageMaker endpoints in target
+// accounts. Reading traces what an endpoint serves: endpoint → endpoint
+// config → model → target model package → the provenance apply wrote
+// into it (the source package ARN).
+package endpoints
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/modelpromote/modelpromote/internal/aws/awserr"
+	"github.com/modelpromote/modelpromote/internal/manifest"
+	"github.com/modelpromote/modelpromote/internal/plan"
+)
+
+// Configs gives the aws.Config of an environment (accounts.Accounts does).
+type Configs interface {
+	Environment(env manifest.Environment) aws.Config
+}
+
+// Stages implements plan.Stages over every target environment.
+type Stages struct {
+	Configs Configs
+	mu      sync.Mutex
+	clients map[string]*sagemaker.Client
+}
+
+// NewStages returns Stages reading with the environments' credentials.
+func NewStages(c Configs) *Stages { return &Stages{Configs: c, clients: map[string]*sagemaker.Client{}} }
+
+// Client returns the SageMaker client of an environment.
+func (s *Stages) Client(env manifest.Environment) *sagemaker.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.clients[env.Name]; ok {
+		return c
+	}
+	c := sagemaker.NewFromConfig(s.Configs.Environment(env))
+	s.clients[env.Name] = c
+	return c
+}
+
+// Serving implements plan.Stages.
+func (s *Stages) Serving(ctx context.Context, env manifest.Environment, endpoint string) (*plan.Serving, error) {
+	return Trace(ctx, s.Client(env), endpoint)
+}
+
+// Trace follows an endpoint to the source package it serves. It returns
+// nil when the endpoint does not exist. An endpoint modelpromote did not
+// deploy is returned with SourceVersion 0.
+func Trace(ctx context.Context, sm *sagemaker.Client, endpoint string) (*plan.Serving, error) {
+	ep, err := sm.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(endpoint)})
+	if awserr.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe endpoint %s: %w", endpoint, err)
+	}
+	s := &plan.Serving{
+		Endpoint:       endpoint,
+		EndpointStatus: string(ep.EndpointStatus),
+		EndpointConfig: aws.ToString(ep.EndpointConfigName),
+		Since:          aws.ToTime(ep.LastModifiedTime),
+	}
+	cfg, err := sm.DescribeEndpointConfig(ctx, &sagemaker.DescribeEndpointConfigInput{EndpointConfigName: ep.EndpointConfigName})
+	if err != nil {
+		return nil, fmt.Errorf("describe endpoint config %s: %w", s.EndpointConfig, err)
+	}
+	if len(cfg.ProductionVariants) == 0 {
+		return s, nil
+	}
+	model, err := sm.DescribeModel(ctx, &sagemaker.DescribeModelInput{ModelName: cfg.ProductionVariants[0].ModelName})
+	if err != nil {
+		return nil, fmt.Errorf("describe model %s: %w", aws.ToString(cfg.ProductionVariants[0].ModelName), err)
+	}
+	pkgARN := ""
+	if model.PrimaryContainer != nil {
+		pkgARN = aws.ToString(model.PrimaryContainer.ModelPackageName)
+	}
+	for _, c := range model.Containers {
+		if pkgARN == "" {
+			pkgARN = aws.ToString(c.ModelPackageName)
+		}
+	}
+	if pkgARN == "" {
+		return s, nil // not deployed from a model package: not ours
+	}
+	pkg, err := sm.DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: aws.String(pkgARN)})
+	if err != nil {
+		return nil, fmt.Errorf("describe model package %s: %w", pkgARN, err)
+	}
+	s.TargetPackageARN = aws.ToString(pkg.ModelPackageArn)
+	src := pkg.CustomerMetadataProperties[plan.ProvenanceSourceARN]
+	if src == "" {
+		return s, nil
+	}
+	s.SourcePackageARN = src
+	s.SourceVersion = VersionOf(src)
+	return s, nil
+}
+
+// VersionOf returns the version of a versioned model package ARN, or 0.
+func VersionOf(arn string) int {
+	i := strings.LastIndexByte(arn, '/')
+	if i < 0 {
+		return 0
+	}
+	v, err := strconv.Atoi(arn[i+1:])
+	if err != nil || v < 1 {
+		return 0
+	}
+	return v
+}

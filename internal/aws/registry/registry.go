@@ -1,0 +1,214 @@
+// Package registry reads (and, for apply, writes) a SageMaker Model
+// Registry: model packages, what produced them, and model cards. It turns
+// SDK shapes into plan's plain types.
+package registry
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/modelpromote/modelpromote/internal/aws/awserr"
+	"github.com/modelpromote/modelpromote/internal/manifest"
+	"github.com/modelpromote/modelpromote/internal/plan"
+)
+
+// Registry is one account's model registry.
+type Registry struct {
+	SM      *sagemaker.Client
+	Account string
+	Region  string
+}
+
+// New returns the registry of the account cfg's credentials belong to.
+func New(cfg aws.Config, account string) *Registry {
+	return &Registry{SM: sagemaker.NewFromConfig(cfg), Account: account, Region: cfg.Region}
+}
+
+// PackageARN returns the ARN of a versioned model package. SageMaker
+// writes resource names in ARNs in lower case.
+func (r *Registry) PackageARN(group string, version int) string {
+	return fmt.Sprintf("arn:%s:sagemaker:%s:%s:model-package/%s/%d", manifest.PartitionOf(r.Region), r.Region, r.Account, strings.ToLower(group), version)
+}
+
+// Describe returns the full description of version of group, or an error
+// wrapping plan.ErrNotFound.
+func (r *Registry) Describe(ctx context.Context, group string, version int) (*sagemaker.DescribeModelPackageOutput, error) {
+	return r.DescribeARN(ctx, r.PackageARN(group, version))
+}
+
+// DescribeARN describes a model package by ARN.
+func (r *Registry) DescribeARN(ctx context.Context, arn string) (*sagemaker.DescribeModelPackageOutput, error) {
+	out, err := r.SM.DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: aws.String(arn)})
+	if awserr.IsNotFound(err) {
+		return nil, fmt.Errorf("model package %s: %w", arn, plan.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe model package %s: %w", arn, err)
+	}
+	return out, nil
+}
+
+// ModelPackage implements plan.Registry.
+func (r *Registry) ModelPackage(ctx context.Context, group string, version int) (*plan.ModelPackage, error) {
+	out, err := r.Describe(ctx, group, version)
+	if err != nil {
+		return nil, err
+	}
+	p := Convert(out)
+	if p.Group == "" {
+		p.Group = group
+	}
+	return p, nil
+}
+
+// Convert turns a DescribeModelPackage output into plan's type.
+func Convert(out *sagemaker.DescribeModelPackageOutput) *plan.ModelPackage {
+	p := &plan.ModelPackage{
+		ARN:              aws.ToString(out.ModelPackageArn),
+		Group:            aws.ToString(out.ModelPackageGroupName),
+		Version:          int(aws.ToInt32(out.ModelPackageVersion)),
+		Status:           string(out.ModelPackageStatus),
+		ApprovalStatus:   string(out.ModelApprovalStatus),
+		CreatedAt:        aws.ToTime(out.CreationTime),
+		Description:      aws.ToString(out.ModelPackageDescription),
+		CustomerMetadata: out.CustomerMetadataProperties,
+	}
+	if spec := out.InferenceSpecification; spec != nil {
+		for _, c := range spec.Containers {
+			url := aws.ToString(c.ModelDataUrl)
+			if url == "" && c.ModelDataSource != nil && c.ModelDataSource.S3DataSource != nil {
+				url = aws.ToString(c.ModelDataSource.S3DataSource.S3Uri)
+			}
+			p.Containers = append(p.Containers, plan.Container{Image: aws.ToString(c.Image), ModelDataURL: url})
+		}
+	}
+	if m := out.MetadataProperties; m != nil {
+		p.CommitID, p.Repository = aws.ToString(m.CommitId), aws.ToString(m.Repository)
+		p.GeneratedBy, p.ProjectID = aws.ToString(m.GeneratedBy), aws.ToString(m.ProjectId)
+	}
+	p.Reports = Reports(out.ModelMetrics)
+	p.ModelCardName = out.CustomerMetadataProperties["ModelCardName"]
+	return p
+}
+
+// Reports lists the report sources of ModelMetrics by kind. A combined
+// Bias.Report stands for both bias kinds when the specific ones are absent.
+func Reports(m *types.ModelMetrics) []plan.ReportRef {
+	if m == nil {
+		return nil
+	}
+	var refs []plan.ReportRef
+	add := func(kind manifest.ReportKind, part string, src *types.MetricsSource) {
+		if src == nil || aws.ToString(src.S3Uri) == "" {
+			return
+		}
+		refs = append(refs, plan.ReportRef{Kind: kind, Part: part, S3URI: aws.ToString(src.S3Uri),
+			ContentType: aws.ToString(src.ContentType), Digest: aws.ToString(src.ContentDigest)})
+	}
+	if q := m.ModelQuality; q != nil {
+		add(manifest.ReportModelQuality, plan.PartStatistics, q.Statistics)
+		add(manifest.ReportModelQuality, plan.PartConstraints, q.Constraints)
+	}
+	if q := m.ModelDataQuality; q != nil {
+		add(manifest.ReportDataQuality, plan.PartStatistics, q.Statistics)
+		add(manifest.ReportDataQuality, plan.PartConstraints, q.Constraints)
+	}
+	if b := m.Bias; b != nil {
+		pre, post := b.PreTrainingReport, b.PostTrainingReport
+		if pre == nil {
+			pre = b.Report
+		}
+		if post == nil {
+			post = b.Report
+		}
+		add(manifest.ReportBiasPreTraining, plan.PartReport, pre)
+		add(manifest.ReportBiasPostTraining, plan.PartReport, post)
+	}
+	if e := m.Explainability; e != nil {
+		add(manifest.ReportExplainability, plan.PartReport, e.Report)
+	}
+	return refs
+}
+
+// PipelineExecution implements plan.Registry.
+func (r *Registry) PipelineExecution(ctx context.Context, arn string) (*plan.PipelineExecution, error) {
+	out, err := r.SM.DescribePipelineExecution(ctx, &sagemaker.DescribePipelineExecutionInput{PipelineExecutionArn: aws.String(arn)})
+	if awserr.IsNotFound(err) {
+		return nil, fmt.Errorf("pipeline execution %s: %w", arn, plan.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe pipeline execution: %w", err)
+	}
+	e := &plan.PipelineExecution{ARN: aws.ToString(out.PipelineExecutionArn), Status: string(out.PipelineExecutionStatus)}
+	pages := sagemaker.NewListPipelineExecutionStepsPaginator(r.SM, &sagemaker.ListPipelineExecutionStepsInput{PipelineExecutionArn: aws.String(arn)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list pipeline execution steps: %w", err)
+		}
+		for _, s := range page.PipelineExecutionSteps {
+			step := plan.PipelineStep{Name: aws.ToString(s.StepName), Status: string(s.StepStatus)}
+			if md := s.Metadata; md != nil {
+				if md.TrainingJob != nil {
+					step.TrainingJobARN = aws.ToString(md.TrainingJob.Arn)
+				}
+				if md.ProcessingJob != nil {
+					step.ProcessingJobARN = aws.ToString(md.ProcessingJob.Arn)
+				}
+				if md.RegisterModel != nil {
+					step.ModelPackageARN = aws.ToString(md.RegisterModel.Arn)
+				}
+			}
+			e.Steps = append(e.Steps, step)
+		}
+	}
+	return e, nil
+}
+
+// TrainingJob implements plan.Registry.
+func (r *Registry) TrainingJob(ctx context.Context, nameOrARN string) (*plan.TrainingJob, error) {
+	name := nameOrARN
+	if i := strings.LastIndex(nameOrARN, ":training-job/"); i >= 0 {
+		name = nameOrARN[i+len(":training-job/"):]
+	}
+	out, err := r.SM.DescribeTrainingJob(ctx, &sagemaker.DescribeTrainingJobInput{TrainingJobName: aws.String(name)})
+	if awserr.IsNotFound(err) {
+		return nil, fmt.Errorf("training job %s: %w", name, plan.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe training job %s: %w", name, err)
+	}
+	j := &plan.TrainingJob{Name: aws.ToString(out.TrainingJobName), ARN: aws.ToString(out.TrainingJobArn), Status: string(out.TrainingJobStatus), Inputs: map[string]string{}}
+	if out.ModelArtifacts != nil {
+		j.ModelArtifacts = aws.ToString(out.ModelArtifacts.S3ModelArtifacts)
+	}
+	for _, ch := range out.InputDataConfig {
+		if ch.DataSource != nil && ch.DataSource.S3DataSource != nil {
+			j.Inputs[aws.ToString(ch.ChannelName)] = aws.ToString(ch.DataSource.S3DataSource.S3Uri)
+		}
+	}
+	return j, nil
+}
+
+// ModelCard implements plan.Registry.
+func (r *Registry) ModelCard(ctx context.Context, name string) (*plan.ModelCard, error) {
+	out, err := r.SM.DescribeModelCard(ctx, &sagemaker.DescribeModelCardInput{ModelCardName: aws.String(name)})
+	if awserr.IsNotFound(err) {
+		return nil, fmt.Errorf("model card %s: %w", name, plan.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe model card %s: %w", name, err)
+	}
+	return &plan.ModelCard{
+		Name:      aws.ToString(out.ModelCardName),
+		Version:   int(aws.ToInt32(out.ModelCardVersion)),
+		Status:    string(out.ModelCardStatus),
+		Content:   []byte(aws.ToString(out.Content)),
+		UpdatedAt: aws.ToTime(out.LastModifiedTime),
+	}, nil
+}

@@ -1,0 +1,234 @@
+// Package github is modelpromote's adapter to the GitHub REST API, built on
+// go-github: pull requests and their files, reviews, team membership,
+// the report comment, check runs and deployments. It turns GitHub's shapes
+// into plan's plain types.
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	gogh "github.com/google/go-github/v60/github"
+
+	"github.com/modelpromote/modelpromote/internal/manifest"
+	"github.com/modelpromote/modelpromote/internal/plan"
+)
+
+// Repo is one repository, reached with one client.
+type Repo struct {
+	GH    *gogh.Client
+	Owner string
+	Name  string
+
+	blobs sync.Map // blob SHA → []byte: blobs are immutable
+}
+
+// NewRepo returns the adapter for owner/name.
+func NewRepo(gh *gogh.Client, owner, name string) *Repo {
+	return &Repo{GH: gh, Owner: owner, Name: name}
+}
+
+// ParseRepo splits "owner/name".
+func ParseRepo(s string) (owner, name string, err error) {
+	owner, name, ok := strings.Cut(s, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return "", "", fmt.Errorf("repository %q is not owner/name", s)
+	}
+	return owner, name, nil
+}
+
+// FullName is "owner/name".
+func (r *Repo) FullName() string { return r.Owner + "/" + r.Name }
+
+// IsNotFound reports whether err is a GitHub 404.
+func IsNotFound(err error) bool {
+	var er *gogh.ErrorResponse
+	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound
+}
+
+// PullRequest returns the facts of a pull request and its merge base.
+func (r *Repo) PullRequest(ctx context.Context, number int) (*plan.PullRequest, *gogh.PullRequest, error) {
+	pr, _, err := r.GH.PullRequests.Get(ctx, r.Owner, r.Name, number)
+	if err != nil {
+		return nil, nil, fmt.Errorf("get pull request #%d: %w", number, err)
+	}
+	facts := &plan.PullRequest{
+		Repo:    r.FullName(),
+		Number:  number,
+		URL:     pr.GetHTMLURL(),
+		Author:  pr.GetUser().GetLogin(),
+		BaseSHA: pr.GetBase().GetSHA(),
+		HeadSHA: pr.GetHead().GetSHA(),
+		Fork:    pr.GetHead().GetRepo().GetFullName() != pr.GetBase().GetRepo().GetFullName(),
+	}
+	return facts, pr, nil
+}
+
+// MergeBase returns the merge base of base and head.
+func (r *Repo) MergeBase(ctx context.Context, base, head string) (string, error) {
+	cmp, _, err := r.GH.Repositories.CompareCommits(ctx, r.Owner, r.Name, base, head, &gogh.ListOptions{PerPage: 1})
+	if err != nil {
+		return "", fmt.Errorf("compare %s...%s: %w", short(base), short(head), err)
+	}
+	return cmp.GetMergeBaseCommit().GetSHA(), nil
+}
+
+// Tree reads the manifests directly in dir at commit sha: one recursive
+// tree call, then each blob not already cached.
+func (r *Repo) Tree(ctx context.Context, sha, dir string) (manifest.Tree, error) {
+	tree, _, err := r.GH.Git.GetTree(ctx, r.Owner, r.Name, sha, true)
+	if err != nil {
+		return nil, fmt.Errorf("read tree of %s: %w", short(sha), err)
+	}
+	if tree.GetTruncated() {
+		return nil, fmt.Errorf("the tree of %s is too large for one request; keep the promotions repository small", short(sha))
+	}
+	out := manifest.Tree{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var firstErr error
+	for _, e := range tree.Entries {
+		p := e.GetPath()
+		if e.GetType() != "blob" || !manifest.IsManifest(dir, p) {
+			continue
+		}
+		if e.GetMode() == "120000" {
+			return nil, fmt.Errorf("%s is a symbolic link; manifests must be regular files", p)
+		}
+		if e.GetSize() > manifest.MaxFileSize {
+			out[p] = oversized
+			continue
+		}
+		wg.Go(func() {
+			data, err := r.blob(ctx, e.GetSHA())
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("read %s: %w", p, err)
+			}
+			out[p] = data
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return out, nil
+}
+
+// oversized stands for a file over the manifest size limit, which is never
+// downloaded: loading reports it as too large.
+var oversized = make([]byte, manifest.MaxFileSize+1)
+
+func (r *Repo) blob(ctx context.Context, sha string) ([]byte, error) {
+	if b, ok := r.blobs.Load(sha); ok {
+		return b.([]byte), nil
+	}
+	data, _, err := r.GH.Git.GetBlobRaw(ctx, r.Owner, r.Name, sha)
+	if err != nil {
+		return nil, err
+	}
+	r.blobs.Store(sha, data)
+	return data, nil
+}
+
+// Reviews lists every review of a pull request.
+func (r *Repo) Reviews(ctx context.Context, number int) ([]plan.Review, error) {
+	var out []plan.Review
+	opts := &gogh.ListOptions{PerPage: 100}
+	for {
+		page, resp, err := r.GH.PullRequests.ListReviews(ctx, r.Owner, r.Name, number, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list reviews of #%d: %w", number, err)
+		}
+		for _, rv := range page {
+			out = append(out, plan.Review{ID: rv.GetID(), Login: rv.GetUser().GetLogin(), State: rv.GetState(),
+				CommitID: rv.GetCommitID(), At: rv.GetSubmittedAt().Time})
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// CommitAuthors lists the GitHub logins that authored or committed the
+// pull request's commits (GitHub's own web-flow committer excluded).
+func (r *Repo) CommitAuthors(ctx context.Context, number int) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	add := func(login string) {
+		if login != "" && login != "web-flow" && !seen[strings.ToLower(login)] {
+			seen[strings.ToLower(login)] = true
+			out = append(out, login)
+		}
+	}
+	opts := &gogh.ListOptions{PerPage: 100}
+	for {
+		page, resp, err := r.GH.PullRequests.ListCommits(ctx, r.Owner, r.Name, number, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list commits of #%d: %w", number, err)
+		}
+		for _, c := range page {
+			add(c.GetAuthor().GetLogin())
+			add(c.GetCommitter().GetLogin())
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// Directory answers plan.Directory for one repository's organization.
+type Directory struct {
+	Repo *Repo
+}
+
+// IsTeamMember implements plan.Directory. A 404 means "not a member"; a
+// 403 means the token cannot read teams (the Actions GITHUB_TOKEN cannot):
+// that is an error, so the gate stays shut and says why.
+func (d Directory) IsTeamMember(ctx context.Context, slug, login string) (bool, error) {
+	m, _, err := d.Repo.GH.Teams.GetTeamMembershipBySlug(ctx, d.Repo.Owner, slug, login)
+	switch {
+	case IsNotFound(err):
+		return false, nil
+	case isForbidden(err):
+		return false, fmt.Errorf("the token cannot read team %s (a GitHub App with organization members:read is needed; the Actions GITHUB_TOKEN cannot read teams): %w", slug, err)
+	case err != nil:
+		return false, err
+	}
+	return m.GetState() == "active", nil
+}
+
+// CanWrite implements plan.Directory.
+func (d Directory) CanWrite(ctx context.Context, login string) (bool, error) {
+	p, _, err := d.Repo.GH.Repositories.GetPermissionLevel(ctx, d.Repo.Owner, d.Repo.Name, login)
+	if IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	switch p.GetPermission() {
+	case "admin", "maintain", "write":
+		return true, nil
+	}
+	return false, nil
+}
+
+func isForbidden(err error) bool {
+	var er *gogh.ErrorResponse
+	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusForbidden
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}

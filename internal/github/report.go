@@ -1,0 +1,132 @@
+package github
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	gogh "github.com/google/go-github/v60/github"
+
+	"github.com/modelpromote/modelpromote/internal/report"
+)
+
+// UpsertComment keeps one report comment on a pull request: the bot's
+// comment carrying report.CommentMarker is edited in place (not at all when
+// its body is already body), otherwise a new one is created. It returns the
+// comment's URL.
+func (r *Repo) UpsertComment(ctx context.Context, number int, body string) (string, error) {
+	existing, err := r.findComment(ctx, number)
+	if err != nil {
+		return "", err
+	}
+	if existing != nil {
+		if existing.GetBody() == body {
+			return existing.GetHTMLURL(), nil
+		}
+		c, _, err := r.GH.Issues.EditComment(ctx, r.Owner, r.Name, existing.GetID(), &gogh.IssueComment{Body: &body})
+		if err != nil {
+			return "", fmt.Errorf("edit report comment on #%d: %w", number, err)
+		}
+		return c.GetHTMLURL(), nil
+	}
+	c, _, err := r.GH.Issues.CreateComment(ctx, r.Owner, r.Name, number, &gogh.IssueComment{Body: &body})
+	if err != nil {
+		return "", fmt.Errorf("create report comment on #%d: %w", number, err)
+	}
+	return c.GetHTMLURL(), nil
+}
+
+// findComment returns the bot's report comment, or nil. Only comments by a
+// bot account count: a person quoting the marker must not capture it.
+func (r *Repo) findComment(ctx context.Context, number int) (*gogh.IssueComment, error) {
+	opts := &gogh.IssueListCommentsOptions{ListOptions: gogh.ListOptions{PerPage: 100}}
+	for {
+		page, resp, err := r.GH.Issues.ListComments(ctx, r.Owner, r.Name, number, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list comments of #%d: %w", number, err)
+		}
+		for _, c := range page {
+			if strings.HasPrefix(c.GetBody(), report.CommentMarker) && c.GetUser().GetType() == "Bot" {
+				return c, nil
+			}
+		}
+		if resp.NextPage == 0 {
+			return nil, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// CheckRun is a check run being reported.
+type CheckRun struct {
+	ID  int64
+	URL string
+}
+
+// StartCheckRun creates the modelpromote check run on sha, in progress: from
+// now until the result lands, branch protection sees it running.
+func (r *Repo) StartCheckRun(ctx context.Context, sha string) (*CheckRun, error) {
+	cr, _, err := r.GH.Checks.CreateCheckRun(ctx, r.Owner, r.Name, gogh.CreateCheckRunOptions{
+		Name:      report.CheckRunName,
+		HeadSHA:   sha,
+		Status:    gogh.String("in_progress"),
+		StartedAt: &gogh.Timestamp{Time: time.Now()},
+		Output:    &gogh.CheckRunOutput{Title: gogh.String("Checking promotions…"), Summary: gogh.String("modelpromote is checking this pull request.")},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create check run on %s: %w", short(sha), err)
+	}
+	return &CheckRun{ID: cr.GetID(), URL: cr.GetHTMLURL()}, nil
+}
+
+// FinishCheckRun completes a check run with out, sending annotations in
+// batches of report.MaxAnnotationsPerRequest (each update appends).
+func (r *Repo) FinishCheckRun(ctx context.Context, run *CheckRun, out report.CheckRunOutput) error {
+	batches := report.Batches(out.Annotations, report.MaxAnnotationsPerRequest)
+	if len(batches) == 0 {
+		batches = [][]report.Annotation{nil}
+	}
+	for i, batch := range batches {
+		opts := gogh.UpdateCheckRunOptions{
+			Name: report.CheckRunName,
+			Output: &gogh.CheckRunOutput{
+				Title:       gogh.String(out.Title),
+				Summary:     gogh.String(out.Summary),
+				Text:        gogh.String(out.Text),
+				Annotations: annotations(batch),
+			},
+		}
+		if i == len(batches)-1 {
+			opts.Status = gogh.String("completed")
+			opts.Conclusion = gogh.String(string(out.Conclusion))
+			opts.CompletedAt = &gogh.Timestamp{Time: time.Now()}
+		}
+		if _, _, err := r.GH.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, run.ID, opts); err != nil {
+			return fmt.Errorf("update check run %d: %w", run.ID, err)
+		}
+	}
+	return nil
+}
+
+func annotations(as []report.Annotation) []*gogh.CheckRunAnnotation {
+	out := make([]*gogh.CheckRunAnnotation, 0, len(as))
+	for _, a := range as {
+		ca := &gogh.CheckRunAnnotation{
+			Path:            gogh.String(a.Path),
+			StartLine:       gogh.Int(a.StartLine),
+			EndLine:         gogh.Int(a.EndLine),
+			AnnotationLevel: gogh.String(string(a.Level)),
+			Message:         gogh.String(a.Message),
+		}
+		if a.Title != "" {
+			ca.Title = gogh.String(a.Title)
+		}
+		if a.StartColumn > 0 && a.StartLine == a.EndLine {
+			ca.StartColumn = gogh.Int(a.StartColumn)
+			ca.EndColumn = gogh.Int(max(a.EndColumn, a.StartColumn))
+		}
+		out = append(out, ca)
+	}
+	return out
+}

@@ -1,0 +1,13 @@
+package plan
+
+// Provenance keys apply writes into a target model package's
+// CustomerMetadataProperties, and the check reads back to trace what an
+// endpoint serves to the source package it was promoted from.
+const (
+	ProvenanceSourceARN     = "modelpromote:source-arn"
+	ProvenanceSourceAccount = "modelpromote:source-account"
+	ProvenancePullRequest   = "modelpromote:pull-request"
+	ProvenanceMergeSHA      = "modelpromote:merge-sha"
+	ProvenanceApprovers     = "modelpromote:approvers"
+	ProvenanceEvidence      = "modelpromote:evidence"
+)
