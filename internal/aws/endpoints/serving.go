@@ -32,7 +32,9 @@ type Stages struct {
 }
 
 // NewStages returns Stages reading with the environments' credentials.
-func NewStages(c Configs) *Stages { return &Stages{Configs: c, clients: map[string]*sagemaker.Client{}} }
+func NewStages(c Configs) *Stages {
+	return &Stages{Configs: c, clients: map[string]*sagemaker.Client{}}
+}
 
 // Client returns the SageMaker client of an environment.
 func (s *Stages) Client(env manifest.Environment) *sagemaker.Client {
