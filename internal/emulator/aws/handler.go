@@ -118,7 +118,7 @@ func (s *Server) authenticate(r *http.Request) (service.Service, service.Caller,
 		Account:        key.Account,
 		AccessKeyID:    key.AccessKeyID,
 		ARN:            key.ARN,
-		Chained:        key.Temporary,
+		Chained:        key.Chained,
 		SourceIdentity: key.SourceIdentity,
 		Region:         sig.Region,
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/service"
@@ -74,5 +75,41 @@ func TestMountedService(t *testing.T) {
 	e.srv.InjectFault(awsemu.Fault{Service: "sagemaker", Throttle: 2})
 	if err := list(e.prod, fastRetries); err != nil {
 		t.Errorf("throttled twice with retries: %v", err)
+	}
+}
+
+// TestCallerChained: the core tells mounted services whether a session came
+// from role chaining, and its source identity.
+func TestCallerChained(t *testing.T) {
+	e := newEnv(t)
+	seedRoles(t, e)
+	svc := &jsonService{}
+	e.srv.Mount(svc)
+	hop, err := e.sts(e.dev).AssumeRole(ctx(t), &sts.AssumeRoleInput{RoleArn: aws.String(hopRole), RoleSessionName: aws.String("hop"), SourceIdentity: aws.String("alice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chained, err := e.sts(credsOf(hop)).AssumeRole(ctx(t), &sts.AssumeRoleInput{RoleArn: aws.String(promoterRole), RoleSessionName: aws.String("pr-9"), ExternalId: aws.String("ext-123")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, creds := range []aws.Credentials{e.dev, credsOf(hop), credsOf(chained)} {
+		if _, err := sagemaker.NewFromConfig(e.srv.Config(creds)).ListModels(ctx(t), &sagemaker.ListModelsInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []struct {
+		arn     string
+		chained bool
+		si      string
+	}{
+		{"arn:aws:iam::" + devAccount + ":user/admin", false, ""},
+		{"arn:aws:sts::" + devAccount + ":assumed-role/hop/hop", false, "alice"},
+		{"arn:aws:sts::" + prodAccount + ":assumed-role/promoter/pr-9", true, "alice"},
+	}
+	for i, w := range want {
+		if c := svc.callers[i]; c.ARN != w.arn || c.Chained != w.chained || c.SourceIdentity != w.si {
+			t.Errorf("caller %d = %+v, want %+v", i, c, w)
+		}
 	}
 }

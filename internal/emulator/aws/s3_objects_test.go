@@ -204,3 +204,38 @@ func TestListObjectsV2(t *testing.T) {
 		})
 	}
 }
+
+func TestConditionalPutAndDeleteObjects(t *testing.T) {
+	e := newEnv(t)
+	seedCopy(t, e)
+	c := e.s3(e.dev, noRetries)
+	put := func(key string) error {
+		_, err := c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("dev-models"), Key: aws.String(key), Body: strings.NewReader("v"), IfNoneMatch: aws.String("*")})
+		return err
+	}
+	if err := put("fresh"); err != nil {
+		t.Fatalf("conditional put of a new key: %v", err)
+	}
+	if code := apiCode(t, put("fresh")); code != "PreconditionFailed" {
+		t.Errorf("conditional put over an existing key: %q", code)
+	}
+	out, err := c.DeleteObjects(ctx(t), &s3.DeleteObjectsInput{Bucket: aws.String("dev-models"), Delete: &types.Delete{Objects: []types.ObjectIdentifier{
+		{Key: aws.String("fresh")}, {Key: aws.String("reports/aA.json")}, {Key: aws.String("never-existed")},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Deleted) != 3 || len(out.Errors) != 0 {
+		t.Errorf("deleted %d, errors %d", len(out.Deleted), len(out.Errors))
+	}
+	for _, k := range []string{"fresh", "reports/aA.json"} {
+		if _, ok := e.srv.S3().Object("dev-models", k); ok {
+			t.Errorf("%s not deleted", k)
+		}
+	}
+	// prod may read dev-models but not delete from it.
+	out, err = e.s3(e.prod).DeleteObjects(ctx(t), &s3.DeleteObjectsInput{Bucket: aws.String("dev-models"), Delete: &types.Delete{Objects: []types.ObjectIdentifier{{Key: aws.String("reports/a%41.json")}}}})
+	if err != nil || len(out.Errors) != 1 || aws.ToString(out.Errors[0].Code) != "AccessDenied" {
+		t.Errorf("cross-account delete: %+v %v", out, err)
+	}
+}

@@ -33,6 +33,9 @@ type Key struct {
 	UserID string
 	// Temporary is true for STS session keys (ASIA…).
 	Temporary bool
+	// Chained is true for sessions obtained by role chaining: AssumeRole
+	// called with another role session's credentials.
+	Chained bool
 	// Expires is when a temporary key stops working.
 	Expires time.Time
 	// SourceIdentity is carried through role chaining.

@@ -23,6 +23,11 @@ func (s *Service) putObject(w http.ResponseWriter, r *http.Request, c service.Ca
 	if err != nil {
 		return err
 	}
+	if r.Header.Get("If-None-Match") == "*" {
+		if _, exists := s.Object(name, key); exists {
+			return errPreconditionFailed
+		}
+	}
 	rec, err := s.receive(r)
 	if err != nil {
 		return err
@@ -39,7 +44,11 @@ func (s *Service) putObject(w http.ResponseWriter, r *http.Request, c service.Ca
 		SHA256:   rec.sha256Hex,
 		segments: []segment{{file: rec.file, n: rec.size}},
 	}
-	if serr := s.store(o); serr != nil {
+	if r.Header.Get("If-None-Match") == "*" {
+		if err := s.storeIfAbsent(o); err != nil {
+			return err
+		}
+	} else if serr := s.store(o); serr != nil {
 		return errNoSuchBucket
 	}
 	w.Header().Set("ETag", o.ETag)
@@ -125,7 +134,7 @@ func (s *Service) getObject(w http.ResponseWriter, r *http.Request, c service.Ca
 		return err
 	}
 	if m := r.Header.Get("If-Match"); m != "" && m != o.ETag && m != "*" {
-		return &apiError{http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}
+		return errPreconditionFailed
 	}
 	if m := r.Header.Get("If-None-Match"); m != "" && (m == o.ETag || m == "*") {
 		w.Header().Set("ETag", o.ETag)

@@ -183,6 +183,8 @@ func (s *Service) ServeAWS(w http.ResponseWriter, r *http.Request, c service.Cal
 		err = s.getObject(w, r, c)
 	case "DeleteObject":
 		err = s.deleteObject(w, r, c)
+	case "DeleteObjects":
+		err = s.deleteObjects(w, r, c)
 	case "CopyObject":
 		err = s.copyObject(w, r, c)
 	case "CreateMultipartUpload":
@@ -237,11 +239,12 @@ func internalError(err error) *apiError {
 }
 
 var (
-	errAccessDenied = &apiError{http.StatusForbidden, "AccessDenied", "Access Denied"}
-	errNoSuchKey    = &apiError{http.StatusNotFound, "NoSuchKey", "The specified key does not exist."}
-	errNoSuchBucket = &apiError{http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist"}
-	errNoSuchUpload = &apiError{http.StatusNotFound, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."}
-	errMalformedXML = &apiError{http.StatusBadRequest, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema"}
+	errAccessDenied       = &apiError{http.StatusForbidden, "AccessDenied", "Access Denied"}
+	errNoSuchKey          = &apiError{http.StatusNotFound, "NoSuchKey", "The specified key does not exist."}
+	errNoSuchBucket       = &apiError{http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist"}
+	errNoSuchUpload       = &apiError{http.StatusNotFound, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."}
+	errPreconditionFailed = &apiError{http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"}
+	errMalformedXML       = &apiError{http.StatusBadRequest, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema"}
 )
 
 func invalidArgument(msg string) *apiError {

@@ -220,6 +220,21 @@ func (s *Service) store(o *Object) error {
 	return nil
 }
 
+// storeIfAbsent stores o unless its key exists (If-None-Match: *).
+func (s *Service) storeIfAbsent(o *Object) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.buckets[o.Bucket]
+	if !ok {
+		return errNoSuchBucket
+	}
+	if _, exists := b.objects[o.Key]; exists {
+		return errPreconditionFailed
+	}
+	b.objects[o.Key] = o
+	return nil
+}
+
 // SHA256 returns the hex SHA-256 of an object's content, computing it (once)
 // for multipart and synthetic objects.
 func (s *Service) SHA256(bucketName, key string) (string, error) {

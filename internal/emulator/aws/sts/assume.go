@@ -75,7 +75,7 @@ func (s *Service) assumeRole(p url.Values, c service.Caller) (any, *apiError) {
 		return nil, validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
 
-	k := s.issue(r, session, duration, sourceIdentity)
+	k := s.issue(r, session, duration, sourceIdentity, chained)
 	return assumeRoleResponse{
 		Xmlns: xmlns,
 		Result: assumeRoleResult{
@@ -88,13 +88,14 @@ func (s *Service) assumeRole(p url.Values, c service.Caller) (any, *apiError) {
 }
 
 // issue creates session credentials for the role.
-func (s *Service) issue(r *role, session string, duration time.Duration, sourceIdentity string) identity.Key {
+func (s *Service) issue(r *role, session string, duration time.Duration, sourceIdentity string, chained bool) identity.Key {
 	return s.store.Issue(identity.Key{
 		Account:        r.Account,
 		ARN:            "arn:aws:sts::" + r.Account + ":assumed-role/" + r.Name + "/" + session,
 		UserID:         r.id + ":" + session,
 		Expires:        s.now().Add(duration).Truncate(time.Second),
 		SourceIdentity: sourceIdentity,
+		Chained:        chained,
 	})
 }
 

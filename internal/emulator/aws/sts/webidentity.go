@@ -56,7 +56,7 @@ func (s *Service) assumeRoleWithWebIdentity(p url.Values) (any, *apiError) {
 	if duration > r.MaxSessionDuration {
 		return nil, validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
-	k := s.issue(r, session, duration, "")
+	k := s.issue(r, session, duration, "", false)
 	return assumeRoleWithWebIdentityResponse{
 		Xmlns: xmlns,
 		Result: webIdentityResult{
