@@ -186,8 +186,8 @@ func (c *call) authenticate() (string, bool) {
 	}
 	e := c.e
 	if c.rt.auth == authJWT {
-		if err := e.verifyJWT(cred); err != nil {
-			return err.Error(), false
+		if msg := e.verifyJWT(cred); msg != "" {
+			return msg, false
 		}
 		return "", true
 	}
@@ -224,10 +224,10 @@ func (c *call) authorize() (string, bool) {
 
 // verifyJWT checks an App JWT as GitHub does: RS256 signed with the App's
 // key, iss the App ID, exp at most 10 minutes ahead (60 s clock drift
-// allowed), iat present.
-func (e *Emulator) verifyJWT(raw string) error {
+// allowed), iat present. It returns GitHub's message when refused.
+func (e *Emulator) verifyJWT(raw string) (refusal string) {
 	if raw == "" {
-		return fmt.Errorf("A JSON web token could not be decoded")
+		return "A JSON web token could not be decoded"
 	}
 	var claims jwt.RegisteredClaims
 	_, err := jwt.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
@@ -240,25 +240,25 @@ func (e *Emulator) verifyJWT(raw string) error {
 	switch {
 	case err == nil:
 	case asValidationError(err, &ve) && ve.Errors&jwt.ValidationErrorExpired != 0:
-		return fmt.Errorf("'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires")
+		return "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"
 	case asValidationError(err, &ve) && ve.Errors&jwt.ValidationErrorIssuedAt != 0:
-		return fmt.Errorf("'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued")
+		return "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"
 	default:
-		return fmt.Errorf("A JSON web token could not be decoded")
+		return "A JSON web token could not be decoded"
 	}
 	if claims.ExpiresAt == nil {
-		return fmt.Errorf("'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires")
+		return "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"
 	}
 	if claims.IssuedAt == nil {
-		return fmt.Errorf("'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued")
+		return "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"
 	}
 	if claims.ExpiresAt.Time.After(time.Now().Add(10*time.Minute + time.Minute)) {
-		return fmt.Errorf("'Expiration time' claim ('exp') is too far in the future")
+		return "'Expiration time' claim ('exp') is too far in the future"
 	}
 	if claims.Issuer != strconv.FormatInt(e.app.id, 10) {
-		return fmt.Errorf("Integration not found")
+		return "Integration not found"
 	}
-	return nil
+	return ""
 }
 
 func asValidationError(err error, target **jwt.ValidationError) bool {

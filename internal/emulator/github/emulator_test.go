@@ -3,6 +3,7 @@ package ghemu_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -60,10 +61,16 @@ func botClient(t *testing.T, e *ghemu.Emulator, baseURL string, inst int64) *git
 		t.Fatal(err)
 	}
 	itr.BaseURL = strings.TrimSuffix(baseURL, "/")
-	c, err := github.NewClient(&http.Client{Transport: itr}).WithEnterpriseURLs(baseURL, baseURL)
-	if err != nil {
-		t.Fatal(err)
+	c := github.NewClient(&http.Client{Transport: itr})
+	if strings.HasSuffix(baseURL, "/api/v3/") {
+		// The GHES form, as the bot configures it for a GHES host.
+		var err error
+		if c, err = c.WithEnterpriseURLs(strings.TrimSuffix(baseURL, "api/v3/"), ""); err != nil {
+			t.Fatal(err)
+		}
+		return c
 	}
+	c.BaseURL, _ = url.Parse(baseURL)
 	return c
 }
 
@@ -112,9 +119,15 @@ func TestRepositoryReadsOverBothBaseURLs(t *testing.T) {
 	ghes := botClient(t, f.e, f.e.EnterpriseURL(), f.inst)
 	for name, c := range map[string]*github.Client{"dotcom": f.bot, "ghes": ghes} {
 		t.Run(name, func(t *testing.T) {
-			r, _, err := c.Repositories.Get(ctx, "acme", "models")
+			r, resp, err := c.Repositories.Get(ctx, "acme", "models")
 			if err != nil {
 				t.Fatal(err)
+			}
+			if ghes := strings.HasPrefix(resp.Request.URL.Path, "/api/v3/"); ghes != (name == "ghes") {
+				t.Errorf("requested %s", resp.Request.URL.Path)
+			}
+			if !strings.HasPrefix(r.GetURL(), strings.TrimSuffix(c.BaseURL.String(), "/")) {
+				t.Errorf("url %s not under %s", r.GetURL(), c.BaseURL)
 			}
 			if r.GetDefaultBranch() != "main" || r.GetFullName() != repoName {
 				t.Errorf("repo = %s default %s", r.GetFullName(), r.GetDefaultBranch())

@@ -1,6 +1,7 @@
 package ghemu
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -396,7 +397,7 @@ func (c *call) mergePull() {
 	}
 	sha, err := c.e.merge(c.u(), p, c.actor(), req.MergeMethod, req.CommitTitle, req.CommitMessage, &c.events)
 	if err != nil {
-		c.fail(http.StatusMethodNotAllowed, err.Error())
+		c.fail(http.StatusMethodNotAllowed, "Pull Request is not mergeable")
 		return
 	}
 	c.json(http.StatusOK, map[string]any{"sha": sha, "merged": true, "message": "Pull Request successfully merged"})
@@ -446,15 +447,19 @@ func (e *Emulator) mergedFiles(p *pull) (map[string]string, bool) {
 	return out, true
 }
 
+// errNotMergeable is GitHub's 405 answer to merging a closed or
+// conflicting pull request.
+var errNotMergeable = errors.New("pull request is not mergeable")
+
 // merge merges p into its base branch: a merge commit with two parents, or
 // one squashed commit for "squash" and "rebase". Callers hold e.mu.
 func (e *Emulator) merge(u urls, p *pull, who *account, method, title, message string, events *[]*event) (string, error) {
 	if p.state != "open" {
-		return "", fmt.Errorf("Pull Request is not mergeable")
+		return "", errNotMergeable
 	}
 	files, ok := e.mergedFiles(p)
 	if !ok {
-		return "", fmt.Errorf("Pull Request is not mergeable")
+		return "", errNotMergeable
 	}
 	r := p.repo
 	baseTip := p.baseTip()

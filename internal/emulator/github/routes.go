@@ -38,17 +38,7 @@ const (
 // its own file.
 func (e *Emulator) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	var all []route
-	all = append(all, e.appRoutes()...)
-	all = append(all, e.repoRoutes()...)
-	all = append(all, e.gitRoutes()...)
-	all = append(all, e.pullRoutes()...)
-	all = append(all, e.reviewRoutes()...)
-	all = append(all, e.commentRoutes()...)
-	all = append(all, e.checkRoutes()...)
-	all = append(all, e.statusRoutes()...)
-	all = append(all, e.deploymentRoutes()...)
-	all = append(all, e.teamRoutes()...)
+	all := e.allRoutes()
 	for _, rt := range all {
 		rt := rt
 		pattern := rt.pattern
