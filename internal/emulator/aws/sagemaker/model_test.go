@@ -179,3 +179,35 @@ func TestCreateModelChecksImageAccess(t *testing.T) {
 	}
 	deployable(t, e, "ok") // an image of the prod account itself
 }
+
+// Sharing instead of copying: the target account may create a model from
+// the dev account's package only once the group's policy allows it.
+func TestCreateModelFromSharedPackage(t *testing.T) {
+	e := newEnv(t)
+	c := ctx(t)
+	lin, err := e.sm.SeedDevPackage(devAccount, region, sagemaker.DevPackage{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &sm.CreateModelInput{ModelName: aws.String("shared"), ExecutionRoleArn: aws.String(role), PrimaryContainer: &types.ContainerDefinition{ModelPackageName: aws.String(lin.Package.ModelPackageArn)}}
+	_, err = e.prod.CreateModel(c, in)
+	if msg := apiError(t, err, "AccessDeniedException"); !strings.Contains(msg, "no resource-based policy allows") {
+		t.Errorf("message = %q", msg)
+	}
+	put := func(policy string) {
+		t.Helper()
+		if _, err := e.dev.PutModelPackageGroupPolicy(c, &sm.PutModelPackageGroupPolicyInput{ModelPackageGroupName: aws.String(lin.Group.ModelPackageGroupName), ResourcePolicy: aws.String(policy)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::333333333333:root"]},"Action":"sagemaker:*","Resource":"*"}]}`)
+	_, err = e.prod.CreateModel(c, in)
+	apiError(t, err, "AccessDeniedException")
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":["sagemaker:DescribeModelPackage","sagemaker:ListModelPackages"],"Resource":"*"}]}`
+	if _, err := e.dev.PutModelPackageGroupPolicy(c, &sm.PutModelPackageGroupPolicyInput{ModelPackageGroupName: aws.String(lin.Group.ModelPackageGroupName), ResourcePolicy: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.prod.CreateModel(c, in); err != nil {
+		t.Errorf("with the policy: %v", err)
+	}
+}
