@@ -20,6 +20,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -213,8 +214,29 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveOIDC(w, r)
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, "/_web/") {
+		e.serveWeb(w, r)
+		return
+	}
 	r = r.WithContext(withAPIBase(r.Context(), base))
 	e.mux.ServeHTTP(w, r)
+}
+
+// serveWeb serves the web side that API objects link to: only raw file
+// downloads (download_url, raw_url), like raw.githubusercontent.com.
+func (e *Emulator) serveWeb(w http.ResponseWriter, r *http.Request) {
+	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/_web/"), "/", 5)
+	if r.Method != http.MethodGet || len(parts) != 5 || parts[2] != "raw" {
+		http.NotFound(w, r)
+		return
+	}
+	content, ok := e.File(parts[0]+"/"+parts[1], parts[3], parts[4])
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, content)
 }
 
 // nextID hands out IDs shared by every kind of object. Callers hold e.mu.

@@ -7,6 +7,9 @@ import (
 	"strings"
 )
 
+// maxTreeEntries is where GitHub truncates a recursive tree listing.
+const maxTreeEntries = 100_000
+
 func (e *Emulator) gitRoutes() []route {
 	return []route{
 		{id: "git/get-ref", method: "GET", path: "/repos/{owner}/{repo}/git/ref/{ref}", pattern: "/repos/{owner}/{repo}/git/ref/{ref...}", handle: (*call).getRef},
@@ -148,11 +151,15 @@ func (c *call) getTree() {
 		}
 	}
 	walk(sha, "")
+	truncated := len(entries) > maxTreeEntries
+	if truncated {
+		entries = entries[:maxTreeEntries]
+	}
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i]["path"].(string) < entries[j]["path"].(string) })
 	if entries == nil {
 		entries = []map[string]any{}
 	}
-	c.json(http.StatusOK, map[string]any{"sha": sha, "url": api + "/git/trees/" + sha, "tree": entries, "truncated": false})
+	c.json(http.StatusOK, map[string]any{"sha": sha, "url": api + "/git/trees/" + sha, "tree": entries, "truncated": truncated})
 }
 
 func (c *call) getBlob() {
@@ -164,6 +171,10 @@ func (c *call) getBlob() {
 	content, ok := c.e.objects.blobs[sha]
 	if !ok {
 		c.notFound()
+		return
+	}
+	if c.wantsRaw() {
+		c.raw(content)
 		return
 	}
 	c.json(http.StatusOK, map[string]any{

@@ -480,7 +480,7 @@ func (e *Emulator) merge(u urls, p *pull, who *account, method, title, message s
 		msg += "\n\n" + message
 	}
 	sig := e.signatureFor(who, nil)
-	cm := e.objects.putCommit(files, parents, sig, sig, msg)
+	cm := e.objects.putCommit(files, parents, sig, e.webFlow(sig.when), msg)
 	r.branches[p.baseRef] = cm.sha
 	r.pushedAt = now()
 	t := now()

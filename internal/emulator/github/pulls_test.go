@@ -1,6 +1,7 @@
 package ghemu_test
 
 import (
+	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -279,6 +280,13 @@ func TestMergeMakesTwoParentCommitAndFindsPullFromCommit(t *testing.T) {
 	if !res.GetMerged() {
 		t.Fatal("not merged")
 	}
+	mc, _, err := f.bot.Repositories.GetCommit(ctx, "acme", "models", res.GetSHA(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mc.GetAuthor().GetLogin() != "bob" || mc.GetCommitter().GetLogin() != "web-flow" {
+		t.Errorf("merge commit by %s, committed by %s", mc.GetAuthor().GetLogin(), mc.GetCommitter().GetLogin())
+	}
 	parents, _, _ := f.e.Commit(res.GetSHA())
 	if len(parents) != 2 || parents[0] != f.mainSHA || parents[1] != head {
 		t.Errorf("merge parents = %v", parents)
@@ -300,5 +308,24 @@ func TestMergeMakesTwoParentCommitAndFindsPullFromCommit(t *testing.T) {
 	_, _, err = f.bob.PullRequests.Merge(ctx, "acme", "models", n, "", nil)
 	if statusOf(t, err) != http.StatusMethodNotAllowed {
 		t.Errorf("second merge: %v", err)
+	}
+}
+
+func TestRawContentAndDownloads(t *testing.T) {
+	f := newFixture(t)
+	want := "model: churn\nstage: staging\nversion: 3\n"
+	blob := ghemu.BlobSHA([]byte(want))
+	got, _, err := f.bot.Git.GetBlobRaw(ctx, "acme", "models", blob)
+	if err != nil || string(got) != want {
+		t.Errorf("GetBlobRaw = %q, %v", got, err)
+	}
+	rc, _, err := f.bot.Repositories.DownloadContents(ctx, "acme", "models", "promotions/churn.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(rc)
+	if string(b) != want {
+		t.Errorf("DownloadContents = %q", b)
 	}
 }

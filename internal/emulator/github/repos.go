@@ -403,6 +403,10 @@ func (c *call) getContent() {
 	path := strings.Trim(c.r.PathValue("path"), "/")
 	if sha, ok := cm.files[path]; ok {
 		content := c.e.objects.blobs[sha]
+		if c.wantsRaw() {
+			c.raw(content)
+			return
+		}
 		m := contentEntry(c.u(), r, ref, path, "file", sha, len(content))
 		m["encoding"] = "base64"
 		m["content"] = wrap60(base64.StdEncoding.EncodeToString(content))
@@ -525,7 +529,10 @@ func (c *call) putContent() {
 	}
 	who := c.actor()
 	author := c.e.signatureFor(who, req.Author)
-	committer := c.e.signatureFor(who, req.Committer)
+	committer := c.e.webFlow(author.when)
+	if req.Committer != nil {
+		committer = c.e.signatureFor(who, req.Committer)
+	}
 	cm := c.e.commitFiles(r, branch, Change{Message: req.Message, Files: map[string]string{path: string(content)}}, author, committer)
 	c.events = append(c.events, c.e.pushEvent(c.u(), r, branch, tip, []*commit{cm}, who))
 
@@ -558,6 +565,16 @@ func (e *Emulator) signatureFor(who *account, id *identity) signature {
 		s.name, s.email = id.Name, id.Email
 	}
 	return s
+}
+
+// webFlow is the committer of commits GitHub makes on a user's behalf
+// (merges, API and web edits): GitHub <noreply@github.com>, login web-flow.
+// Callers hold e.mu.
+func (e *Emulator) webFlow(when time.Time) signature {
+	if e.account("web-flow") == nil {
+		e.addAccount("web-flow", "User")
+	}
+	return signature{name: "GitHub", email: "noreply@github.com", login: "web-flow", when: when}
 }
 
 // tick advances the logical commit clock by a second. Callers hold e.mu.

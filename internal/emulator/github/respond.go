@@ -164,3 +164,24 @@ func paginate[T any](c *call, items []T, wrap func(page []T) any) {
 	}
 	c.json(http.StatusOK, out)
 }
+
+// wantsRaw reports whether the client asked for the raw media type
+// (application/vnd.github.raw or .v3.raw), which blobs and contents serve
+// as the bytes themselves.
+func (c *call) wantsRaw() bool {
+	a := c.r.Header.Get("Accept")
+	return strings.Contains(a, "application/vnd.github.raw") || strings.Contains(a, "application/vnd.github.v3.raw")
+}
+
+// raw answers with content as the raw media type.
+func (c *call) raw(content []byte) {
+	c.w.Header().Set("Content-Type", "application/vnd.github.raw; charset=utf-8")
+	c.w.WriteHeader(http.StatusOK)
+	c.w.Write(content)
+}
+
+// isRawMedia reports a raw media type response; GitHub documents these
+// media types in prose only, so they are not checked against the schema.
+func isRawMedia(h http.Header) bool {
+	return strings.HasPrefix(h.Get("Content-Type"), "application/vnd.github.raw")
+}

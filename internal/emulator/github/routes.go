@@ -149,7 +149,7 @@ func (e *Emulator) serve(rt route, w http.ResponseWriter, r *http.Request) {
 
 	res := rec.Result()
 	resBody := rec.Body.Bytes()
-	if in != nil && documentedPerOperation(res.StatusCode) {
+	if in != nil && documentedPerOperation(res.StatusCode) && !isRawMedia(res.Header) {
 		if verr := e.validateResponse(rt, in, res.StatusCode, res.Header, resBody); verr != nil {
 			e.recordValidation(*verr)
 			if e.strict {
