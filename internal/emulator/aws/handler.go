@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/modelpromote/modelpromote/internal/emulator/aws/identity"
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/service"
 )
 
@@ -76,6 +77,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) authenticate(r *http.Request) (service.Service, service.Caller, *apiError) {
 	authz := r.Header.Get("Authorization")
 	if authz == "" {
+		if r.URL.Query().Get("X-Amz-Signature") != "" {
+			return s.authenticatePresigned(r)
+		}
 		return s.unsigned(r)
 	}
 	sig, err := parseAuthorization(authz)
@@ -109,10 +113,26 @@ func (s *Server) authenticate(r *http.Request) (service.Service, service.Caller,
 		e := apiError{http.StatusBadRequest, "InvalidRequest", "Missing required header for this request: x-amz-content-sha256"}
 		return svc, service.Caller{}, &e
 	}
+	key, caller, apiErr := s.checkKey(sig, r.Header.Get("X-Amz-Security-Token"))
+	if apiErr != nil {
+		return svc, caller, apiErr
+	}
+	creds := aws.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey, SessionToken: key.SessionToken}
+	if err := sig.verify(r, creds, payloadHash); err != nil {
+		s.logger.Debug("signature rejected", "access_key", key.AccessKeyID, "reason", err)
+		e := errSignature(sig.Service)
+		return svc, caller, &e
+	}
+	return svc, caller, nil
+}
+
+// checkKey looks up the signing key and checks its session token and
+// expiry.
+func (s *Server) checkKey(sig signature, token string) (identity.Key, service.Caller, *apiError) {
 	key, ok := s.store.Lookup(sig.AccessKeyID)
 	if !ok {
 		e := errUnknownKey(sig.Service)
-		return svc, service.Caller{}, &e
+		return key, service.Caller{}, &e
 	}
 	caller := service.Caller{
 		Account:        key.Account,
@@ -123,22 +143,16 @@ func (s *Server) authenticate(r *http.Request) (service.Service, service.Caller,
 		Region:         sig.Region,
 	}
 	if key.Temporary {
-		if token := r.Header.Get("X-Amz-Security-Token"); token != key.SessionToken {
+		if token != key.SessionToken {
 			e := errBadToken(sig.Service)
-			return svc, service.Caller{}, &e
+			return key, service.Caller{}, &e
 		}
 		if !s.Now().Before(key.Expires) {
 			e := errExpiredToken(sig.Service)
-			return svc, caller, &e
+			return key, caller, &e
 		}
 	}
-	creds := aws.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey, SessionToken: key.SessionToken}
-	if err := sig.verify(r, creds, payloadHash); err != nil {
-		s.logger.Debug("signature rejected", "access_key", key.AccessKeyID, "reason", err)
-		e := errSignature(sig.Service)
-		return svc, caller, &e
-	}
-	return svc, caller, nil
+	return key, caller, nil
 }
 
 // unsigned routes a request without an Authorization header to a service
