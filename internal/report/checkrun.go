@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/modelpromote/modelpromote/internal/plan"
@@ -97,13 +98,18 @@ func CheckRun(p *plan.Plan, opts CheckRunOptions) CheckRunOutput {
 	}
 }
 
-// detailBlocks are the sections the summary leaves out.
+// detailBlocks are the sections the summary leaves out, under each
+// promotion's heading (its findings are in the summary).
 func (r *renderer) detailBlocks() []*block {
 	var out []*block
 	for _, b := range r.blocks(allSections) {
-		if b.tier >= tierPromotion {
-			out = append(out, b)
+		switch {
+		case b.tier == tierPromotion:
+			b.piece = piece{head: strings.TrimRight(b.piece.head, "\n") + "\n"}
+		case b.tier < tierPromotion:
+			continue
 		}
+		out = append(out, b)
 	}
 	return out
 }

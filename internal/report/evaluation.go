@@ -50,6 +50,9 @@ func noise(c evidence.Change) string {
 	if c.Sigma.Finite() {
 		sigma = " (σ " + num(c.Sigma) + ")"
 	}
+	if !c.Old.Set {
+		return "—" // nothing to compare with
+	}
 	switch c.Noise {
 	case evidence.WithinNoise:
 		return "± within 1σ" + sigma
@@ -212,11 +215,12 @@ func (r *renderer) shap(pr *plan.Promotion) (piece, bool) {
 		return piece{}, false
 	}
 	n := min(len(shifts), topFeatures)
-	head, tail := fold(false, fmt.Sprintf("Explainability: top %d features by mean absolute SHAP value", n))
-	head += "| Rank | Feature | Live | Candidate | Δ | Rank change |\n|--:|---|--:|--:|--:|---|\n"
+	sum := fmt.Sprintf("Explainability: top %d features by mean absolute SHAP value", n)
 	if len(shifts) > n {
-		tail = fmt.Sprintf("\n%s not shown.\n", plural(len(shifts)-n, "more feature is", "more features are")) + tail
+		sum = fmt.Sprintf("Explainability: top %d of %d features by mean absolute SHAP value", n, len(shifts))
 	}
+	head, tail := fold(false, sum)
+	head += "| Rank | Feature | Live | Candidate | Δ | Rank change |\n|--:|---|--:|--:|--:|---|\n"
 	pc := piece{head: head, tail: tail, noun: "features"}
 	for _, s := range shifts[:n] {
 		rank := "—"

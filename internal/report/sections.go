@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,6 +130,10 @@ func (r *renderer) compliance(pr *plan.Promotion) (piece, bool) {
 	head, tail := fold(pass < len(rs), fmt.Sprintf("Compliance reports: %d of %d pass", pass, len(rs)))
 	head += "| Report | Status | Recorded digest | Computed digest | Last modified | Problem |\n|---|:-:|---|---|---|---|\n"
 	pc := piece{head: head, tail: tail, noun: "reports"}
+	// Failures first: they are what a reviewer must see, and what a cut
+	// for length must keep.
+	rs = slices.Clone(rs)
+	slices.SortStableFunc(rs, func(a, b plan.ReportCheck) int { return statusRank[b.Status] - statusRank[a.Status] })
 	for _, rc := range rs {
 		kind := esc(string(rc.Kind))
 		if rc.Part != "" && rc.Part != "report" {

@@ -89,7 +89,7 @@ func (v verdict) sentence() string {
 		return "Blocked: " + strings.Join(parts, "; ")
 	case plan.StatusPending:
 		if v.Pending == 0 {
-			return "Waiting for approvals of the change; every gate passes"
+			return "Waiting for approvals: the change itself needs approval; every promotion's gates pass"
 		}
 		return "Waiting for approvals: " + of(v.Pending, "needs approvals", "need approvals") + "; every other gate passes"
 	case plan.StatusUnchecked:
@@ -114,6 +114,12 @@ var (
 		plan.SeverityPending: "⏳",
 		plan.SeverityWarning: "⚠️",
 		plan.SeverityNotice:  "ℹ️",
+	}
+	statusRank = map[plan.Status]int{
+		plan.StatusPass:      0,
+		plan.StatusUnchecked: 1,
+		plan.StatusPending:   2,
+		plan.StatusFail:      3,
 	}
 	severityRank = map[plan.Severity]int{
 		plan.SeverityError:   0,
