@@ -50,7 +50,7 @@ func TestMountedOnEmulatorCore(t *testing.T) {
 		t.Fatalf("dev reads its package: %v", err)
 	}
 	_, err = prod.DescribeModelPackage(c, &sm.DescribeModelPackageInput{ModelPackageName: aws.String(lin.Package.ModelPackageArn)})
-	apiError(t, err, "ValidationException")
+	apiError(t, err, "AccessDeniedException")
 
 	remove := srv.InjectFault(awsemu.Fault{Service: "sagemaker", Operation: "ListEndpoints", Throttle: 1})
 	_, err = prod.ListEndpoints(c, &sm.ListEndpointsInput{})

@@ -3,7 +3,6 @@ package sagemaker
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"regexp"
 	"strings"
 
@@ -127,28 +126,13 @@ func (s *Service) createModel(st *state, c service.Caller, body []byte) (any, er
 	return map[string]string{"ModelArn": m.ModelArn}, nil
 }
 
-// checkModelPackageSource checks a model package a container deploys from.
-// It must exist and be Approved. Another account's package (the "share"
-// alternative to copying) must also be allowed by its group's resource
-// policy; see [policyAllows].
+// checkModelPackageSource checks a model package a container deploys from:
+// it must be readable by the caller (see [Service.resolvePackage]) and, if
+// versioned, Approved.
 func (s *Service) checkModelPackageSource(st *state, c service.Caller, ref string) error {
-	owner := st
-	if strings.HasPrefix(ref, "arn:") {
-		parts := strings.Split(ref, ":")
-		if len(parts) > 5 && (parts[4] != st.account || parts[3] != st.region) {
-			owner = s.state(parts[4], parts[3])
-		}
-	}
-	p := owner.findPackage(ref)
-	if p == nil {
-		return validationError("Could not find model package with name %s.", ref)
-	}
-	if owner != st {
-		g, ok := owner.group(p.ModelPackageGroupName)
-		if !ok || !policyAllows(g.ResourcePolicy, st.account) {
-			return &apiError{status: http.StatusBadRequest, code: "AccessDeniedException", message: fmt.Sprintf(
-				"User: %s is not authorized to perform: sagemaker:DescribeModelPackage on resource: %s because no resource-based policy allows the sagemaker:DescribeModelPackage action", c.ARN, p.ModelPackageArn)}
-		}
+	p, err := s.resolvePackage(st, c, ref, "CreateModel")
+	if err != nil {
+		return err
 	}
 	if p.ModelPackageGroupName != "" && p.ModelApprovalStatus != "Approved" {
 		return validationError("Model package %s must be Approved to create a model from it; it is %s.", p.ModelPackageArn, p.ModelApprovalStatus)
@@ -190,43 +174,4 @@ func (s *Service) deleteModel(st *state, _ service.Caller, body []byte) (any, er
 	delete(st.models, strings.ToLower(m.ModelName))
 	delete(st.tags, m.ModelArn)
 	return struct{}{}, nil
-}
-
-// policyAllows reports whether a resource policy has an Allow statement
-// whose AWS principal is "*" or belongs to account. Actions, resources and
-// conditions are not evaluated.
-func policyAllows(policy, account string) bool {
-	var doc struct {
-		Statement []struct {
-			Effect    string
-			Principal json.RawMessage
-		}
-	}
-	if json.Unmarshal([]byte(policy), &doc) != nil {
-		return false
-	}
-	for _, stmt := range doc.Statement {
-		if stmt.Effect != "Allow" {
-			continue
-		}
-		var principals []string
-		var p struct{ AWS json.RawMessage }
-		if json.Unmarshal(stmt.Principal, &p) == nil && p.AWS != nil {
-			if json.Unmarshal(p.AWS, &principals) != nil {
-				var one string
-				json.Unmarshal(p.AWS, &one)
-				principals = []string{one}
-			}
-		} else {
-			var star string
-			json.Unmarshal(stmt.Principal, &star)
-			principals = []string{star}
-		}
-		for _, pr := range principals {
-			if pr == "*" || pr == account || strings.HasPrefix(pr, "arn:aws:iam::"+account+":") {
-				return true
-			}
-		}
-	}
-	return false
 }

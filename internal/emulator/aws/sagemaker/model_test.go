@@ -210,4 +210,8 @@ func TestCreateModelFromSharedPackage(t *testing.T) {
 	if _, err := e.prod.CreateModel(c, in); err != nil {
 		t.Errorf("with the policy: %v", err)
 	}
+	d, err := e.prod.DescribeModelPackage(c, &sm.DescribeModelPackageInput{ModelPackageName: aws.String(lin.Package.ModelPackageArn)})
+	if err != nil || aws.ToString(d.ModelPackageArn) != lin.Package.ModelPackageArn {
+		t.Errorf("cross-account describe: %v", err)
+	}
 }

@@ -168,7 +168,7 @@ func (st *state) findPackage(nameOrARN string) *ModelPackage {
 	return nil
 }
 
-func (s *Service) describeModelPackage(st *state, _ service.Caller, body []byte) (any, error) {
+func (s *Service) describeModelPackage(st *state, c service.Caller, body []byte) (any, error) {
 	var in struct{ ModelPackageName string }
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -176,9 +176,9 @@ func (s *Service) describeModelPackage(st *state, _ service.Caller, body []byte)
 	if err := required(in.ModelPackageName, "modelPackageName"); err != nil {
 		return nil, err
 	}
-	p := st.findPackage(in.ModelPackageName)
-	if p == nil {
-		return nil, validationError("Could not find model package with name %s.", in.ModelPackageName)
+	p, err := s.resolvePackage(st, c, in.ModelPackageName, "DescribeModelPackage")
+	if err != nil {
+		return nil, err
 	}
 	out := *p
 	out.ClientToken = ""
