@@ -16,7 +16,8 @@ const zwj = "\u200d"
 // markdown or HTML could read as markup becomes a numeric character
 // reference, which both render as the literal character and never as markup
 // (so "</details>" cannot close a fold, "|" cannot split a table cell, and
-// "[x](y)" is not a link). Line breaks become spaces, "@" cannot mention.
+// "[x](y)" is not a link). Line breaks and bidirectional controls become
+// spaces, and "@" cannot mention.
 // Underscores between letters or digits, the common case in metric names,
 // are left alone: they cannot start or end emphasis.
 func esc(s string) string {
@@ -46,7 +47,9 @@ func esc(s string) string {
 		case '\n', '\r', '\t', '\v', '\f':
 			b.WriteByte(' ')
 		default:
-			if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			// Controls, line separators and bidirectional overrides
+			// (which can make text read differently from what it is).
+			if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
 				b.WriteByte(' ')
 				continue
 			}

@@ -331,6 +331,7 @@ func TestEscapeKeepsOrdinaryNamesReadable(t *testing.T) {
 		"@bob":                              "@\u200dbob",
 		"x<y>&z":                            "x&lt;y&gt;&amp;z",
 		"two\nlines":                        "two lines",
+		"evil\u202etxt.yaml":                "evil txt.yaml",
 	} {
 		if got := esc(in); got != want {
 			t.Errorf("esc(%q) = %q, want %q", in, got, want)
