@@ -10,6 +10,8 @@
 // as {"__type", "Message"}) so that the unmodified aws-sdk-go-v2 client can
 // be pointed at it. State is kept per (account, region); names are unique
 // per account and region, case-insensitively, and lower-cased in ARNs.
+// Another account's model package can be described, or deployed with
+// CreateModel, only if its group's resource policy allows the caller.
 //
 // Time is real and short: a model package goes Pending → InProgress →
 // Completed over [Options.PackageDelay]; an endpoint spends
@@ -53,7 +55,8 @@ type Options struct {
 	// Pending through InProgress to Completed. Zero means 20ms.
 	PackageDelay time.Duration
 	// EndpointDelay is the length of one endpoint phase: creating, each
-	// traffic-shifting step of an update, and rolling back. Zero means 20ms.
+	// traffic shift of an update and the bake after the last, rolling back,
+	// deleting. Zero means 20ms.
 	EndpointDelay time.Duration
 	// Alarms resolves the CloudWatch alarms named in an endpoint's
 	// AutoRollbackConfiguration. With nil, no alarm exists, so any update
