@@ -10,4 +10,7 @@ const (
 	ProvenanceMergeSHA      = "modelpromote:merge-sha"
 	ProvenanceApprovers     = "modelpromote:approvers"
 	ProvenanceEvidence      = "modelpromote:evidence"
+	// ProvenanceGeneratedBy keeps the source's MetadataProperties.GeneratedBy
+	// (a job in the source account) as provenance.
+	ProvenanceGeneratedBy = "modelpromote:source-generated-by"
 )

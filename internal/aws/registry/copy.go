@@ -1,0 +1,291 @@
+package registry
+
+import (
+	"crypto/sha1"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/modelpromote/modelpromote/internal/plan"
+)
+
+// Limits of CreateModelPackage's CustomerMetadataProperties.
+const (
+	maxMetadataEntries  = 50
+	maxMetadataKeyLen   = 128
+	maxMetadataValueLen = 256
+)
+
+// Rewrite maps a source S3 URI to its copy in the target account. It must
+// know every URI the source package refers to: an unknown URI is an error,
+// so no source location can reach the target registry.
+type Rewrite func(sourceURI string) (string, error)
+
+// CopyRequest is what a target package is built from.
+type CopyRequest struct {
+	Source      *sagemaker.DescribeModelPackageOutput
+	TargetGroup string
+	// TargetKMSKeyARN encrypts the package in the target account.
+	TargetKMSKeyARN string
+	Rewrite         Rewrite
+	// Provenance is added to CustomerMetadataProperties.
+	Provenance map[string]string
+	// ClientToken makes reruns of the same copy idempotent.
+	ClientToken string
+	// Forbidden are strings that must not appear anywhere in the request:
+	// the source account ID, its bucket names, its KMS key.
+	Forbidden []string
+}
+
+// CopyInput builds the CreateModelPackage input for a target package,
+// field by field: every S3 URI rewritten, the source's KMS key, ARNs,
+// versions, timestamps and ETags never carried, and (for a versioned
+// package) no ModelPackageName and no Tags. ModelMetrics, MetadataProperties
+// and DriftCheckBaselines can only be set at creation, so they are set here.
+func CopyInput(req CopyRequest) (*sagemaker.CreateModelPackageInput, error) {
+	src := req.Source
+	rw := &rewriter{fn: req.Rewrite}
+	in := &sagemaker.CreateModelPackageInput{
+		ModelPackageGroupName:   aws.String(req.TargetGroup),
+		ModelPackageDescription: src.ModelPackageDescription,
+		ModelApprovalStatus:     types.ModelApprovalStatusPendingManualApproval,
+		ClientToken:             aws.String(req.ClientToken),
+		Domain:                  src.Domain,
+		Task:                    src.Task,
+		SamplePayloadUrl:        rw.optional(src.SamplePayloadUrl),
+		InferenceSpecification:  rw.inference(src.InferenceSpecification),
+		ModelMetrics:            rw.metrics(src.ModelMetrics),
+		DriftCheckBaselines:     rw.baselines(src.DriftCheckBaselines),
+		MetadataProperties:      copyMetadata(src.MetadataProperties),
+	}
+	provenance := map[string]string{}
+	for k, v := range req.Provenance {
+		provenance[k] = v
+	}
+	if m := src.MetadataProperties; m != nil && aws.ToString(m.GeneratedBy) != "" {
+		// GeneratedBy names a job in the source account: it is provenance,
+		// not something the target account can resolve.
+		provenance[plan.ProvenanceGeneratedBy] = aws.ToString(m.GeneratedBy)
+	}
+	for _, a := range src.AdditionalInferenceSpecifications {
+		spec := rw.inference(&types.InferenceSpecification{Containers: a.Containers, SupportedContentTypes: a.SupportedContentTypes,
+			SupportedResponseMIMETypes: a.SupportedResponseMIMETypes, SupportedRealtimeInferenceInstanceTypes: a.SupportedRealtimeInferenceInstanceTypes,
+			SupportedTransformInstanceTypes: a.SupportedTransformInstanceTypes})
+		in.AdditionalInferenceSpecifications = append(in.AdditionalInferenceSpecifications, types.AdditionalInferenceSpecificationDefinition{
+			Name: a.Name, Description: a.Description, Containers: spec.Containers, SupportedContentTypes: spec.SupportedContentTypes,
+			SupportedResponseMIMETypes: spec.SupportedResponseMIMETypes, SupportedRealtimeInferenceInstanceTypes: spec.SupportedRealtimeInferenceInstanceTypes,
+			SupportedTransformInstanceTypes: spec.SupportedTransformInstanceTypes,
+		})
+	}
+	if req.TargetKMSKeyARN != "" {
+		in.SecurityConfig = &types.ModelPackageSecurityConfig{KmsKeyId: aws.String(req.TargetKMSKeyARN)}
+	}
+	if src.ModelCard != nil {
+		in.ModelCard = &types.ModelPackageModelCard{ModelCardContent: src.ModelCard.ModelCardContent, ModelCardStatus: src.ModelCard.ModelCardStatus}
+	}
+	if rw.err != nil {
+		return nil, rw.err
+	}
+	meta, err := metadata(src.CustomerMetadataProperties, provenance)
+	if err != nil {
+		return nil, err
+	}
+	in.CustomerMetadataProperties = meta
+	if err := checkForbidden(in, req.Forbidden); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// rewriter applies a Rewrite, keeping the first error.
+type rewriter struct {
+	fn  Rewrite
+	err error
+}
+
+func (r *rewriter) uri(s string) string {
+	if r.err != nil || s == "" {
+		return s
+	}
+	out, err := r.fn(s)
+	if err != nil {
+		r.err = err
+		return s
+	}
+	return out
+}
+
+func (r *rewriter) optional(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	return aws.String(r.uri(*s))
+}
+
+func (r *rewriter) inference(spec *types.InferenceSpecification) *types.InferenceSpecification {
+	if spec == nil {
+		return nil
+	}
+	out := &types.InferenceSpecification{
+		SupportedContentTypes:                   spec.SupportedContentTypes,
+		SupportedResponseMIMETypes:              spec.SupportedResponseMIMETypes,
+		SupportedRealtimeInferenceInstanceTypes: spec.SupportedRealtimeInferenceInstanceTypes,
+		SupportedTransformInstanceTypes:         spec.SupportedTransformInstanceTypes,
+	}
+	for _, c := range spec.Containers {
+		nc := types.ModelPackageContainerDefinition{
+			Image:             c.Image,
+			ContainerHostname: c.ContainerHostname,
+			Environment:       c.Environment,
+			Framework:         c.Framework,
+			FrameworkVersion:  c.FrameworkVersion,
+			NearestModelName:  c.NearestModelName,
+			ModelInput:        c.ModelInput,
+			ModelDataUrl:      r.optional(c.ModelDataUrl),
+			// ImageDigest and ModelDataETag are the source's observations,
+			// recomputed by SageMaker for the target.
+		}
+		if ds := c.ModelDataSource; ds != nil && ds.S3DataSource != nil {
+			s := *ds.S3DataSource
+			s.S3Uri = r.optional(s.S3Uri)
+			s.ETag, s.ManifestEtag = nil, nil
+			nc.ModelDataSource = &types.ModelDataSource{S3DataSource: &s}
+		}
+		if a := c.AdditionalS3DataSource; a != nil {
+			s := *a
+			s.S3Uri = r.optional(s.S3Uri)
+			s.ETag = nil
+			nc.AdditionalS3DataSource = &s
+		}
+		out.Containers = append(out.Containers, nc)
+	}
+	return out
+}
+
+func (r *rewriter) source(m *types.MetricsSource) *types.MetricsSource {
+	if m == nil {
+		return nil
+	}
+	// The content is copied byte for byte, so its digest stays valid.
+	return &types.MetricsSource{ContentType: m.ContentType, S3Uri: r.optional(m.S3Uri), ContentDigest: m.ContentDigest}
+}
+
+func (r *rewriter) file(f *types.FileSource) *types.FileSource {
+	if f == nil {
+		return nil
+	}
+	return &types.FileSource{ContentType: f.ContentType, S3Uri: r.optional(f.S3Uri), ContentDigest: f.ContentDigest}
+}
+
+func (r *rewriter) metrics(m *types.ModelMetrics) *types.ModelMetrics {
+	if m == nil {
+		return nil
+	}
+	out := &types.ModelMetrics{}
+	if q := m.ModelQuality; q != nil {
+		out.ModelQuality = &types.ModelQuality{Statistics: r.source(q.Statistics), Constraints: r.source(q.Constraints)}
+	}
+	if q := m.ModelDataQuality; q != nil {
+		out.ModelDataQuality = &types.ModelDataQuality{Statistics: r.source(q.Statistics), Constraints: r.source(q.Constraints)}
+	}
+	if b := m.Bias; b != nil {
+		out.Bias = &types.Bias{Report: r.source(b.Report), PreTrainingReport: r.source(b.PreTrainingReport), PostTrainingReport: r.source(b.PostTrainingReport)}
+	}
+	if e := m.Explainability; e != nil {
+		out.Explainability = &types.Explainability{Report: r.source(e.Report)}
+	}
+	return out
+}
+
+func (r *rewriter) baselines(b *types.DriftCheckBaselines) *types.DriftCheckBaselines {
+	if b == nil {
+		return nil
+	}
+	out := &types.DriftCheckBaselines{}
+	if x := b.Bias; x != nil {
+		out.Bias = &types.DriftCheckBias{ConfigFile: r.file(x.ConfigFile), PreTrainingConstraints: r.source(x.PreTrainingConstraints), PostTrainingConstraints: r.source(x.PostTrainingConstraints)}
+	}
+	if x := b.Explainability; x != nil {
+		out.Explainability = &types.DriftCheckExplainability{ConfigFile: r.file(x.ConfigFile), Constraints: r.source(x.Constraints)}
+	}
+	if x := b.ModelQuality; x != nil {
+		out.ModelQuality = &types.DriftCheckModelQuality{Statistics: r.source(x.Statistics), Constraints: r.source(x.Constraints)}
+	}
+	if x := b.ModelDataQuality; x != nil {
+		out.ModelDataQuality = &types.DriftCheckModelDataQuality{Statistics: r.source(x.Statistics), Constraints: r.source(x.Constraints)}
+	}
+	return out
+}
+
+// copyMetadata copies MetadataProperties but GeneratedBy (see CopyInput).
+func copyMetadata(m *types.MetadataProperties) *types.MetadataProperties {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	c.GeneratedBy = nil
+	return &c
+}
+
+// metadata merges the source's customer metadata with the provenance,
+// within CreateModelPackage's limits. Provenance wins a key clash.
+func metadata(src, provenance map[string]string) (map[string]string, error) {
+	out := map[string]string{}
+	for k, v := range src {
+		out[k] = v
+	}
+	for k, v := range provenance {
+		out[k] = v
+	}
+	if len(out) > maxMetadataEntries {
+		return nil, fmt.Errorf("customer metadata would have %d entries (source %d + provenance %d); SageMaker allows %d", len(out), len(src), len(provenance), maxMetadataEntries)
+	}
+	keys := make([]string, 0, len(out))
+	for k := range out {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if len(k) > maxMetadataKeyLen {
+			return nil, fmt.Errorf("customer metadata key %q is longer than %d characters", k, maxMetadataKeyLen)
+		}
+		if len([]rune(out[k])) > maxMetadataValueLen {
+			return nil, fmt.Errorf("customer metadata %q is longer than %d characters", k, maxMetadataValueLen)
+		}
+	}
+	return out, nil
+}
+
+// checkForbidden refuses a request in which any forbidden string (the
+// source account, its buckets, its KMS key) still appears.
+func checkForbidden(in *sagemaker.CreateModelPackageInput, forbidden []string) error {
+	// The provenance deliberately names the source package; check the rest.
+	clean := *in
+	clean.CustomerMetadataProperties = nil
+	data, err := json.Marshal(clean)
+	if err != nil {
+		return err
+	}
+	for _, f := range forbidden {
+		if f != "" && strings.Contains(string(data), f) {
+			return fmt.Errorf("the target package request still refers to %q from the source account; refusing to register it", f)
+		}
+	}
+	return nil
+}
+
+// ClientToken derives CreateModelPackage's idempotency token from the
+// source package and target group: the same copy always sends the same
+// token (a UUIDv5-shaped SHA-1 name digest, 36 characters), unlike the
+// SDK's random default, which only covers retries of one call.
+func ClientToken(sourceARN, targetGroup string) string {
+	h := sha1.Sum([]byte("modelpromote:" + sourceARN + "|" + targetGroup))
+	h[6] = (h[6] & 0x0f) | 0x50 // version 5
+	h[8] = (h[8] & 0x3f) | 0x80 // RFC 4122 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}
