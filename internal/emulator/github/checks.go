@@ -212,6 +212,10 @@ func (c *call) createCheckRun() {
 		return
 	}
 	r.checkRuns = append(r.checkRuns, cr)
+	c.events = append(c.events, c.e.checkRunEvent(c.u(), r, cr, "created", c.actor()))
+	if cr.status == "completed" {
+		c.events = append(c.events, c.e.checkRunEvent(c.u(), r, cr, "completed", c.actor()))
+	}
 	c.json(http.StatusCreated, c.e.checkRunJSON(c.u(), r, cr))
 }
 
@@ -268,7 +272,11 @@ func (c *call) updateCheckRun() {
 	if !c.applyCheckRun(&next, in) {
 		return
 	}
+	wasCompleted := cr.status == "completed"
 	*cr = next
+	if cr.status == "completed" && !wasCompleted {
+		c.events = append(c.events, c.e.checkRunEvent(c.u(), r, cr, "completed", c.actor()))
+	}
 	c.json(http.StatusOK, c.e.checkRunJSON(c.u(), r, cr))
 }
 

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -58,12 +59,16 @@ type ValidationError struct {
 	Operation string // operationId, empty for an unknown path
 	Method    string
 	Path      string
-	Response  bool // the emulator's response failed, not the client's request
-	Status    int  // response status, for response failures
+	Response  bool   // the emulator's response failed, not the client's request
+	Status    int    // response status, for response failures
+	Webhook   string // "event.action" for a webhook payload failure
 	Err       string
 }
 
 func (v ValidationError) String() string {
+	if v.Webhook != "" {
+		return fmt.Sprintf("webhook %s: payload does not match GitHub's OpenAPI description: %s", v.Webhook, v.Err)
+	}
 	what := "request"
 	if v.Response {
 		what = fmt.Sprintf("response %d", v.Status)
@@ -196,6 +201,20 @@ func limitMessage(err error) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// validatePayload checks a webhook payload against the description's
+// schema for the event and action, when it has one.
+func validatePayload(event, action string, body []byte) error {
+	s := payloadSchema(event, action)
+	if s == nil {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return err
+	}
+	return s.VisitJSON(v)
 }
 
 // responseSchema is the documented JSON schema of rt's response with status.

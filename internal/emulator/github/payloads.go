@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // examples are webhook payloads from npm @octokit/webhooks-examples 7.6.1
@@ -31,8 +33,10 @@ func example(name, action string) map[string]any {
 }
 
 // marshalPayload completes payload's nested objects from the example of the
-// same event and action. Top-level keys come only from the emulator (an
-// example's "organization" or "enterprise" would describe someone else).
+// same event and action, then any property the description's payload schema
+// still requires with a zero value. Top-level keys come only from the
+// emulator (an example's "organization" or "enterprise" would describe
+// someone else).
 func marshalPayload(name, action string, payload map[string]any) []byte {
 	b, _ := json.Marshal(payload)
 	var generic map[string]any
@@ -44,8 +48,28 @@ func marshalPayload(name, action string, payload map[string]any) []byte {
 			}
 		}
 	}
+	if s := payloadSchema(name, action); s != nil {
+		complete(generic, s, 0)
+	}
 	out, _ := json.Marshal(generic)
 	return out
+}
+
+// payloadSchema is the description's schema for a webhook payload
+// (webhook-pull-request-opened, …), or nil.
+func payloadSchema(event, action string) *openapi3.Schema {
+	doc, err := loadSpec()
+	if err != nil {
+		return nil
+	}
+	name := "webhook-" + strings.ReplaceAll(event, "_", "-")
+	if action != "" {
+		name += "-" + strings.ReplaceAll(action, "_", "-")
+	}
+	if ref := doc.Components.Schemas[name]; ref != nil {
+		return ref.Value
+	}
+	return nil
 }
 
 // fillFrom adds to v the keys template has and v lacks, recursively.

@@ -226,6 +226,13 @@ func (e *Emulator) prepare(h *hook, ev *event) *delivery {
 		payload["installation"] = map[string]any{"id": inst.id, "node_id": nodeID("I", inst.id)}
 	}
 	body := marshalPayload(ev.name, ev.action, payload)
+	if err := validatePayload(ev.name, ev.action, body); err != nil {
+		key := ev.name
+		if ev.action != "" {
+			key += "." + ev.action
+		}
+		e.verrs = append(e.verrs, ValidationError{Method: http.MethodPost, Path: h.URL, Webhook: key, Err: shortError(err)})
+	}
 	guid := newGUID()
 	hdr := http.Header{}
 	hdr.Set("Content-Type", "application/json")

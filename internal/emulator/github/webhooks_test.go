@@ -96,7 +96,7 @@ func TestWebhooksFollowThePullRequestLifecycle(t *testing.T) {
 	evs := rc.got()
 	want := []string{
 		"push:", "pull_request:opened", "push:", "pull_request:synchronize", "pull_request_review:submitted",
-		"pull_request_review:dismissed", "issue_comment:created", "check_run:rerequested", "pull_request:closed", "push:",
+		"pull_request_review:dismissed", "issue_comment:created", "check_run:created", "check_run:rerequested", "pull_request:closed", "push:",
 	}
 	if fmt.Sprint(kinds(evs)) != fmt.Sprint(want) {
 		t.Fatalf("events = %v\nwant     %v", kinds(evs), want)
@@ -118,15 +118,15 @@ func TestWebhooksFollowThePullRequestLifecycle(t *testing.T) {
 	if ic.GetSender().GetLogin() != "modelpromote[bot]" || !ic.GetIssue().IsPullRequest() || ic.GetIssue().GetNumber() != n {
 		t.Errorf("comment sender %s", ic.GetSender().GetLogin())
 	}
-	rr := evs[7].event.(*github.CheckRunEvent)
+	rr := evs[8].event.(*github.CheckRunEvent)
 	if rr.GetCheckRun().GetID() != cr.GetID() || rr.GetCheckRun().GetHeadSHA() != head2 {
 		t.Errorf("rerequested %d", rr.GetCheckRun().GetID())
 	}
-	closed := evs[8].event.(*github.PullRequestEvent)
+	closed := evs[9].event.(*github.PullRequestEvent)
 	if !closed.GetPullRequest().GetMerged() || closed.GetPullRequest().GetMergeCommitSHA() != res.GetSHA() {
 		t.Errorf("closed merged %v sha %s", closed.GetPullRequest().GetMerged(), closed.GetPullRequest().GetMergeCommitSHA())
 	}
-	push := evs[9].event.(*github.PushEvent)
+	push := evs[10].event.(*github.PushEvent)
 	if push.GetRef() != "refs/heads/main" || push.GetAfter() != res.GetSHA() || push.GetBefore() != f.mainSHA || push.GetHeadCommit().GetID() != res.GetSHA() {
 		t.Errorf("push ref %s %s..%s", push.GetRef(), push.GetBefore(), push.GetAfter())
 	}

@@ -47,9 +47,15 @@ func main() {
 
 // webhookExamples are the events and actions the emulator delivers.
 var webhookExamples = []string{
-	"check_run.rerequested", "issue_comment.created", "issue_comment.edited",
+	"check_run.completed", "check_run.created", "check_run.rerequested", "issue_comment.created", "issue_comment.edited",
 	"pull_request.closed", "pull_request.opened", "pull_request.reopened", "pull_request.synchronize",
 	"pull_request_review.dismissed", "pull_request_review.submitted", "push",
+}
+
+// webhookSchema names the description's schema for an event and action:
+// "pull_request.opened" → "webhook-pull-request-opened".
+func webhookSchema(eventAction string) string {
+	return "webhook-" + strings.NewReplacer("_", "-", ".", "-").Replace(eventAction)
 }
 
 // extractExamples writes the first example of each wanted event and action
@@ -188,6 +194,10 @@ func extract(doc map[string]any, want map[string]bool) (map[string]any, error) {
 	seen := map[string]bool{}
 	var queue []string
 	collectRefs(outPaths, &queue)
+	// The payload schemas of the webhooks the emulator sends.
+	for _, w := range webhookExamples {
+		queue = append(queue, "#/components/schemas/"+webhookSchema(w))
+	}
 	for len(queue) > 0 {
 		ref := queue[0]
 		queue = queue[1:]
