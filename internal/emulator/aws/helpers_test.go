@@ -33,7 +33,7 @@ type env struct {
 	dev, prod aws.Credentials
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	return newEnvIn(t, t.TempDir())
 }
@@ -122,7 +122,7 @@ func md5hex(b []byte) string {
 }
 
 // newEnvIn is newEnv with S3 data in dir.
-func newEnvIn(t *testing.T, dir string) *env {
+func newEnvIn(t testing.TB, dir string) *env {
 	t.Helper()
 	srv, err := awsemu.New(awsemu.Options{DataDir: dir})
 	if err != nil {

@@ -239,3 +239,18 @@ func TestConditionalPutAndDeleteObjects(t *testing.T) {
 		t.Errorf("cross-account delete: %+v %v", out, err)
 	}
 }
+
+func TestPutOver5GiBIsEntityTooLarge(t *testing.T) {
+	e := newEnv(t)
+	if err := e.srv.S3().CreateBucket("dev-models", devAccount); err != nil {
+		t.Fatal(err)
+	}
+	req := signed(t, e.dev, "PUT", e.srv.URL()+"/dev-models/huge", "s3", []byte("x"), map[string][]string{
+		"X-Amz-Content-Sha256":         {"STREAMING-UNSIGNED-PAYLOAD-TRAILER"},
+		"X-Amz-Decoded-Content-Length": {"6442450944"},
+		"Content-Encoding":             {"aws-chunked"},
+	})
+	if status, body := do(t, req); status != 400 || !strings.Contains(body, "<Code>EntityTooLarge</Code>") {
+		t.Errorf("%d %s", status, body)
+	}
+}

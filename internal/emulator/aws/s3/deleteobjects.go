@@ -59,7 +59,10 @@ func (s *Service) deleteObjects(w http.ResponseWriter, r *http.Request, c servic
 			res.Errors = append(res.Errors, deleteError{Key: o.Key, Code: "AccessDenied", Message: "Access Denied"})
 			continue
 		}
-		delete(b.objects, o.Key)
+		if old, ok := b.objects[o.Key]; ok {
+			s.discardLocked(old.segments)
+			delete(b.objects, o.Key)
+		}
 		if !req.Quiet {
 			res.Deleted = append(res.Deleted, deletedObject{Key: o.Key})
 		}

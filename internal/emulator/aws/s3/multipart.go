@@ -142,12 +142,12 @@ func (s *Service) uploadPart(w http.ResponseWriter, r *http.Request, c service.C
 	if u.checksumAlg != "" {
 		want = append(want, u.checksumAlg)
 	}
+	if declaredSize(r) > maxPartSize {
+		return errTooLarge
+	}
 	rec, err := s.receive(r, want...)
 	if err != nil {
 		return err
-	}
-	if rec.size > maxPartSize {
-		return &apiError{http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size."}
 	}
 	p := &part{
 		number: n, size: rec.size, etag: `"` + hex.EncodeToString(rec.md5) + `"`,
@@ -170,7 +170,11 @@ func (s *Service) savePart(u *upload, p *part) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.uploads[u.id] != u {
+		s.discardLocked(p.segments)
 		return errNoSuchUpload // aborted or completed meanwhile
+	}
+	if old, ok := u.parts[p.number]; ok {
+		s.discardLocked(old.segments)
 	}
 	u.parts[p.number] = p
 	return nil
@@ -289,6 +293,11 @@ func (s *Service) completeMultipartUpload(w http.ResponseWriter, r *http.Request
 	if serr := s.store(o); serr != nil {
 		return errNoSuchBucket
 	}
+	s.mu.Lock()
+	for _, p := range u.parts {
+		s.discardLocked(p.segments) // parts left out of the object
+	}
+	s.mu.Unlock()
 	res := completeMultipartUploadResult{
 		Xmlns: xmlns, Location: "http://" + r.Host + "/" + u.bucket + "/" + u.key,
 		Bucket: u.bucket, Key: u.key, ETag: o.ETag,
@@ -378,6 +387,9 @@ func (s *Service) abortMultipartUpload(w http.ResponseWriter, r *http.Request, c
 		return err
 	}
 	delete(s.uploads, u.id)
+	for _, p := range u.parts {
+		s.discardLocked(p.segments)
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -28,6 +28,9 @@ func (s *Service) putObject(w http.ResponseWriter, r *http.Request, c service.Ca
 			return errPreconditionFailed
 		}
 	}
+	if declaredSize(r) > maxPartSize {
+		return errTooLarge
+	}
 	rec, err := s.receive(r)
 	if err != nil {
 		return err
@@ -231,8 +234,10 @@ func (s *Service) deleteObject(w http.ResponseWriter, r *http.Request, c service
 	if err != nil {
 		return err
 	}
-	// Data files may be shared with copies; they go with the data dir.
-	delete(b.objects, key)
+	if o, ok := b.objects[key]; ok {
+		s.discardLocked(o.segments)
+		delete(b.objects, key)
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -24,6 +24,20 @@ type received struct {
 	checksums map[string]string // algorithm → base64
 }
 
+// errTooLarge is S3's answer to a single PUT or part over 5 GiB.
+var errTooLarge = &apiError{http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size."}
+
+// declaredSize is the body size the client announced: the decoded length
+// of an aws-chunked body, else Content-Length (-1 when unknown).
+func declaredSize(r *http.Request) int64 {
+	if v := r.Header.Get("X-Amz-Decoded-Content-Length"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n
+		}
+	}
+	return r.ContentLength
+}
+
 // receive writes the request body to a new data file, decoding aws-chunked
 // bodies and verifying x-amz-content-sha256, Content-MD5 and any
 // x-amz-checksum-* header or trailer. It always computes the algorithms in

@@ -43,13 +43,15 @@ type Service struct {
 	buckets       map[string]*bucket
 	uploads       map[string]*upload
 	syntheticSums map[[2]uint64]string
+	inflight      int             // requests being served, see gc.go
+	garbage       map[string]bool // data files that may be unreferenced
 }
 
 // New returns an empty S3.
 func New(opts Options) (*Service, error) {
 	s := &Service{
 		dir: opts.Dir, now: opts.Now, region: opts.Region,
-		buckets: map[string]*bucket{}, uploads: map[string]*upload{}, syntheticSums: map[[2]uint64]string{},
+		buckets: map[string]*bucket{}, uploads: map[string]*upload{}, syntheticSums: map[[2]uint64]string{}, garbage: map[string]bool{},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -161,6 +163,8 @@ func (s *Service) Operation(r *http.Request) string {
 
 // ServeAWS handles an authenticated S3 request.
 func (s *Service) ServeAWS(w http.ResponseWriter, r *http.Request, c service.Caller) {
+	s.beginRequest()
+	defer s.endRequest()
 	var err *apiError
 	switch op := s.Operation(r); op {
 	case "ListBuckets":

@@ -216,7 +216,13 @@ func (s *Service) store(o *Object) error {
 	if !ok {
 		return fmt.Errorf("put s3://%s/%s: no such bucket", o.Bucket, o.Key)
 	}
+	if old, ok := b.objects[o.Key]; ok {
+		s.discardLocked(old.segments)
+	}
 	b.objects[o.Key] = o
+	if s.inflight == 0 {
+		s.collectLocked() // seeded from Go, outside any request
+	}
 	return nil
 }
 
@@ -229,6 +235,7 @@ func (s *Service) storeIfAbsent(o *Object) *apiError {
 		return errNoSuchBucket
 	}
 	if _, exists := b.objects[o.Key]; exists {
+		s.discardLocked(o.segments)
 		return errPreconditionFailed
 	}
 	b.objects[o.Key] = o
