@@ -21,6 +21,7 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -77,6 +78,7 @@ type config struct {
 	appKey    *rsa.PrivateKey
 	mode      DeliveryMode
 	rateLimit int
+	addr      string
 }
 
 // WithApp sets the GitHub App's ID and slug (default 1000, "modelpromote").
@@ -96,6 +98,12 @@ func WithAppKey(key *rsa.PrivateKey) Option {
 // 422, as GitHub answers them.
 func WithStrictValidation() Option {
 	return func(c *config) { c.strict = true }
+}
+
+// WithAddr listens on addr (e.g. "127.0.0.1:8080", for a demo) instead of
+// a random local port.
+func WithAddr(addr string) Option {
+	return func(c *config) { c.addr = addr }
 }
 
 // WithDeliveryMode sets how webhooks are delivered (default Sync).
@@ -137,7 +145,16 @@ func New(tb testing.TB, opts ...Option) *Emulator {
 	e.app = &app{id: cfg.appID, slug: cfg.appSlug, key: cfg.appKey, createdAt: time.Now().UTC()}
 	e.bot() // the App's bot user exists from the start
 	e.mux = e.routes()
-	e.srv = httptest.NewServer(e)
+	e.srv = httptest.NewUnstartedServer(e)
+	if cfg.addr != "" {
+		l, err := net.Listen("tcp", cfg.addr)
+		if err != nil {
+			panic(fmt.Sprintf("ghemu: listen on %s: %v", cfg.addr, err))
+		}
+		e.srv.Listener.Close()
+		e.srv.Listener = l
+	}
+	e.srv.Start()
 	if tb != nil {
 		tb.Cleanup(func() {
 			e.Close()
@@ -190,6 +207,20 @@ func (e *Emulator) Client(token string) *github.Client {
 	}
 	u, _ := url.Parse(e.URL())
 	c.BaseURL, c.UploadURL = u, u
+	return c
+}
+
+// EnterpriseClient is Client for the GitHub Enterprise Server form of the
+// API (http://HOST/api/v3/), configured with go-github's WithEnterpriseURLs.
+func (e *Emulator) EnterpriseClient(token string) *github.Client {
+	c := github.NewClient(e.srv.Client())
+	if token != "" {
+		c = c.WithAuthToken(token)
+	}
+	c, err := c.WithEnterpriseURLs(e.srv.URL, e.srv.URL)
+	if err != nil {
+		panic(err) // the server URL always parses
+	}
 	return c
 }
 

@@ -209,3 +209,19 @@ func TestTeamMembershipAndPermission(t *testing.T) {
 		})
 	}
 }
+
+func TestPaginationLinksKeepTheEnterprisePrefix(t *testing.T) {
+	f := newFixture(t)
+	n, _ := f.openPR(t, "promote", promotionChange)
+	for i := 0; i < 5; i++ {
+		f.e.Comment(repoName, n, "bob", fmt.Sprint("c", i))
+	}
+	c := f.e.EnterpriseClient(f.e.CreateUser("bob"))
+	_, resp, err := c.Issues.ListComments(ctx, "acme", "models", n, &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.NextPage != 2 || resp.LastPage != 3 || !strings.Contains(resp.Header.Get("Link"), "/api/v3/repos/acme/models/issues/") {
+		t.Errorf("Link = %q", resp.Header.Get("Link"))
+	}
+}
