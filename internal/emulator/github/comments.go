@@ -36,7 +36,11 @@ func (e *Emulator) commentJSON(u urls, r *repo, cm *issueComment) map[string]any
 		"issue_url": fmt.Sprintf("%s/issues/%d", api, cm.number),
 		"body":      cm.body, "user": userJSON(u, cm.user),
 		"created_at": ts(cm.createdAt), "updated_at": ts(cm.updatedAt),
-		"author_association": e.association(r, cm.user),
+		"author_association": e.association(r, cm.user), "performed_via_github_app": nil,
+		"reactions": map[string]any{
+			"url": fmt.Sprintf("%s/issues/comments/%d/reactions", api, cm.id), "total_count": 0,
+			"+1": 0, "-1": 0, "laugh": 0, "confused": 0, "heart": 0, "hooray": 0, "eyes": 0, "rocket": 0,
+		},
 	}
 }
 

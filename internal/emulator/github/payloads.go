@@ -95,9 +95,13 @@ func (e *Emulator) basePayload(u urls, r *repo, action string, sender *account) 
 		m["action"] = action
 	}
 	if r.owner.kind == "Organization" {
+		org := u.api("/orgs/" + r.owner.login)
 		m["organization"] = map[string]any{
-			"login": r.owner.login, "id": r.owner.id, "node_id": nodeID("O", r.owner.id),
-			"url": u.api("/orgs/" + r.owner.login), "description": nil,
+			"login": r.owner.login, "id": r.owner.id, "node_id": nodeID("O", r.owner.id), "url": org,
+			"repos_url": org + "/repos", "events_url": org + "/events", "hooks_url": org + "/hooks",
+			"issues_url": org + "/issues", "members_url": org + "/members{/member}",
+			"public_members_url": org + "/public_members{/member}", "description": nil,
+			"avatar_url": "https://avatars.githubusercontent.com/u/" + itoa(r.owner.id),
 		}
 	}
 	return m

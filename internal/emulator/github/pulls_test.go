@@ -329,3 +329,37 @@ func TestRawContentAndDownloads(t *testing.T) {
 		t.Errorf("DownloadContents = %q", b)
 	}
 }
+
+func TestMergeMethodsAndConflicts(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.openPR(t, "a", ghemu.Change{Files: map[string]string{"promotions/churn.yaml": "a\n"}})
+	b, _ := f.openPR(t, "b", ghemu.Change{Files: map[string]string{"promotions/churn.yaml": "b\n"}})
+	c, _ := f.openPR(t, "c", ghemu.Change{Files: map[string]string{"promotions/other.yaml": "c\n"}})
+
+	sha, err := f.e.Merge(repoName, a, "bob", "squash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parents, msg, _ := f.e.Commit(sha); len(parents) != 1 || msg != "Promote a (#1)" {
+		t.Errorf("squash commit parents %v message %q", parents, msg)
+	}
+	pr, _, err := f.bot.PullRequests.Get(ctx, "acme", "models", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.GetMergeable() || pr.GetMergeableState() != "dirty" {
+		t.Errorf("conflicting PR mergeable %v (%s)", pr.GetMergeable(), pr.GetMergeableState())
+	}
+	_, _, err = f.bob.PullRequests.Merge(ctx, "acme", "models", b, "", nil)
+	if statusOf(t, err) != http.StatusMethodNotAllowed {
+		t.Errorf("merging a conflict: %v", err)
+	}
+	if _, _, err := f.bob.PullRequests.Merge(ctx, "acme", "models", c, "", &github.PullRequestOptions{MergeMethod: "merge"}); err != nil {
+		t.Fatalf("merging an independent change: %v", err)
+	}
+	for path, want := range map[string]string{"promotions/churn.yaml": "a\n", "promotions/other.yaml": "c\n"} {
+		if got, _ := f.e.File(repoName, "main", path); got != want {
+			t.Errorf("%s = %q, want %q", path, got, want)
+		}
+	}
+}

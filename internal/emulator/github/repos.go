@@ -136,7 +136,7 @@ func repoJSON(u urls, r *repo) map[string]any {
 		"size": 1, "topics": []string{}, "license": nil,
 		"forks_count": 0, "forks": 0, "stargazers_count": 0, "watchers_count": 0, "watchers": 0,
 		"open_issues_count": len(r.pulls), "open_issues": len(r.pulls),
-		"has_issues": true, "has_projects": true, "has_wiki": true, "has_pages": false, "has_downloads": true,
+		"has_issues": true, "has_projects": true, "has_discussions": false, "has_wiki": true, "has_pages": false, "has_downloads": true,
 		"is_template": false, "allow_forking": true, "web_commit_signoff_required": false,
 		"archive_url": api + "/{archive_format}{/ref}", "assignees_url": api + "/assignees{/user}",
 		"blobs_url": api + "/git/blobs{/sha}", "branches_url": api + "/branches{/branch}",
