@@ -186,9 +186,15 @@ func (s *Server) unsigned(r *http.Request) (service.Service, service.Caller, *ap
 }
 
 // guessService picks the service to word an error for a request whose
-// credential scope could not be read: query and JSON requests go to STS's
-// error format, anything else to S3's.
+// credential scope could not be read: a JSON request goes to the service
+// its X-Amz-Target names (when mounted), query requests to STS's error
+// format, anything else to S3's.
 func (s *Server) guessService(r *http.Request) service.Service {
+	if target, _, ok := strings.Cut(r.Header.Get("X-Amz-Target"), "."); ok {
+		if svc := s.service(strings.ToLower(target)); svc != nil {
+			return svc
+		}
+	}
 	ct := r.Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "application/x-amz-json") {
 		return s.service("sts")

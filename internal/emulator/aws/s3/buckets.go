@@ -73,6 +73,12 @@ func (s *Service) createBucket(w http.ResponseWriter, r *http.Request, c service
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if b, ok := s.buckets[name]; ok {
+		if b.Owner == c.Account && s.region == "us-east-1" {
+			// Legacy behaviour S3 keeps in us-east-1 only.
+			w.Header().Set("Location", "/"+name)
+			w.WriteHeader(http.StatusOK)
+			return nil
+		}
 		if b.Owner == c.Account {
 			return &apiError{http.StatusConflict, "BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it."}
 		}

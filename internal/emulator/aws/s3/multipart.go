@@ -360,6 +360,7 @@ func (s *Service) assemble(r *http.Request, u *upload, parts []*part) (*Object, 
 		sums = append(sums, p.checksum)
 		o.Size += p.size
 		o.segments = append(o.segments, p.segments...)
+		o.partSizes = append(o.partSizes, p.size)
 	}
 	o.ETag = fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(etags.Sum(nil)), len(parts))
 	o.Synthetic = segmentsSynthetic(o.segments)

@@ -148,6 +148,14 @@ func (s *Service) getObject(w http.ResponseWriter, r *http.Request, c service.Ca
 	if rerr != nil {
 		return rerr
 	}
+	if pn := r.URL.Query().Get("partNumber"); pn != "" {
+		if r.Header.Get("Range") != "" {
+			return invalidRequest("Cannot specify both Range header and partNumber query parameter")
+		}
+		if start, length, ranged, rerr = partRange(&o, pn); rerr != nil {
+			return rerr
+		}
+	}
 	h := w.Header()
 	h.Set("Accept-Ranges", "bytes")
 	h.Set("Content-Type", o.ContentType)
@@ -158,7 +166,7 @@ func (s *Service) getObject(w http.ResponseWriter, r *http.Request, c service.Ca
 		h.Set("X-Amz-Meta-"+k, v)
 	}
 	writeEncryptionHeaders(w, &o)
-	if o.Parts > 0 && r.URL.Query().Get("partNumber") != "" {
+	if o.Parts > 0 && ranged && r.URL.Query().Get("partNumber") != "" {
 		h.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(o.Parts))
 	}
 	if !ranged && o.Checksum != "" && strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
@@ -182,6 +190,28 @@ func (s *Service) getObject(w http.ResponseWriter, r *http.Request, c service.Ca
 	w.WriteHeader(status)
 	_, _ = io.CopyBuffer(w, rc, make([]byte, 256<<10))
 	return nil
+}
+
+// partRange is the byte range of part pn of a multipart object; part 1 of
+// a single-part object is the whole object.
+func partRange(o *Object, pn string) (start, length int64, ranged bool, err *apiError) {
+	n, perr := strconv.Atoi(pn)
+	if perr != nil || n < 1 || n > maxParts {
+		return 0, 0, false, invalidArgument("Part number must be an integer between 1 and 10000, inclusive")
+	}
+	if len(o.partSizes) == 0 {
+		if n != 1 {
+			return 0, 0, false, &apiError{http.StatusRequestedRangeNotSatisfiable, "InvalidPartNumber", "The requested partnumber is not satisfiable"}
+		}
+		return 0, o.Size, false, nil
+	}
+	if n > len(o.partSizes) {
+		return 0, 0, false, &apiError{http.StatusRequestedRangeNotSatisfiable, "InvalidPartNumber", "The requested partnumber is not satisfiable"}
+	}
+	for _, sz := range o.partSizes[:n-1] {
+		start += sz
+	}
+	return start, o.partSizes[n-1], true, nil
 }
 
 // parseRange reads a single "bytes=a-b", "bytes=a-" or "bytes=-n" range.

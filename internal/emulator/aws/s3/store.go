@@ -49,13 +49,15 @@ type Object struct {
 	// Parts is the number of parts of a multipart object, 0 otherwise.
 	Parts int
 
-	segments []segment
+	segments  []segment
+	partSizes []int64 // of a multipart object, for GetObject partNumber
 }
 
 func (o *Object) clone() Object {
 	c := *o
 	c.Metadata = cloneMap(o.Metadata)
 	c.segments = append([]segment(nil), o.segments...)
+	c.partSizes = append([]int64(nil), o.partSizes...)
 	return c
 }
 
