@@ -9,6 +9,24 @@
 // openapi/subset.json.gz); failures are recorded and, with New(t), fail the
 // test at cleanup.
 //
+// How validation reports: a request that does not match the description is
+// answered 422 "Invalid request." (as GitHub answers schema violations, with
+// GitHub's wording for the limits clients hit: "No more than 50 items are
+// allowed…", "Only 65535 characters are allowed…") and recorded; a request
+// for an undocumented or unserved path is answered 404 and recorded; a
+// response that does not match is recorded (and, WithStrictValidation,
+// replaced by a 500); so is a webhook payload that does not match the
+// description's webhook schema. ValidationErrors lists the records,
+// TakeValidationErrors clears them (for tests that send bad requests on
+// purpose), and New(t) reports each left at cleanup with t.Errorf.
+//
+// Responses are built from emulator state; properties the description
+// requires but the emulator does not model (reaction counts, say) are added
+// with zero values of the documented type, never overriding a present
+// value, so a wrong type the emulator produced is still caught. Webhook
+// payloads are completed the same way, from the @octokit/webhooks-examples
+// payload of the same event and action first.
+//
 // State lives in memory: accounts, repositories backed by git-like objects
 // (blobs, trees, commits with real git hashes), pull requests, reviews,
 // comments, check runs, statuses, deployments and teams. Tests seed it from

@@ -363,3 +363,19 @@ func TestMergeMethodsAndConflicts(t *testing.T) {
 		}
 	}
 }
+
+func TestCommitByBranchNameWithSlash(t *testing.T) {
+	f := newFixture(t)
+	head, err := f.e.Push(repoName, "feature/churn", ghemu.Change{Files: map[string]string{"a": "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := f.bot.Repositories.GetCommit(ctx, "acme", "models", "feature/churn", nil)
+	if err != nil || c.GetSHA() != head {
+		t.Errorf("GetCommit(feature/churn) = %s, %v", c.GetSHA(), err)
+	}
+	runs, _, err := f.bot.Checks.ListCheckRunsForRef(ctx, "acme", "models", head, nil)
+	if err != nil || runs.GetTotal() != 0 {
+		t.Errorf("check runs = %v, %v", runs, err)
+	}
+}

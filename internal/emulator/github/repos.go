@@ -91,7 +91,7 @@ func (e *Emulator) repoRoutes() []route {
 	return []route{
 		{id: "repos/get", method: "GET", path: "/repos/{owner}/{repo}", handle: (*call).getRepo},
 		{id: "repos/get-branch", method: "GET", path: "/repos/{owner}/{repo}/branches/{branch}", handle: (*call).getBranch},
-		{id: "repos/get-commit", method: "GET", path: "/repos/{owner}/{repo}/commits/{ref}", handle: (*call).getCommit},
+		{id: "repos/get-commit", method: "GET", path: "/repos/{owner}/{repo}/commits/{ref}", pattern: "/repos/{owner}/{repo}/commits/{ref...}", handle: (*call).getCommit},
 		{id: "repos/list-pull-requests-associated-with-commit", method: "GET", path: "/repos/{owner}/{repo}/commits/{commit_sha}/pulls", handle: (*call).listCommitPulls},
 		{id: "repos/compare-commits", method: "GET", path: "/repos/{owner}/{repo}/compare/{base}...{head}", pattern: "/repos/{owner}/{repo}/compare/{basehead...}", handle: (*call).compare},
 		{id: "repos/get-content", method: "GET", path: "/repos/{owner}/{repo}/contents/{path}", pattern: "/repos/{owner}/{repo}/contents/{path...}", handle: (*call).getContent},
