@@ -67,6 +67,10 @@ type DevPackage struct {
 	Repository     string // default "https://github.com/acme/churn-model"
 	// CustomerMetadata is set on the package as CustomerMetadataProperties.
 	CustomerMetadata map[string]string
+	// ModelQualityStatistics, Bias and Explainability replace the default
+	// report contents (statistics.json, the Clarify bias and explainability
+	// analysis.json); the recorded ContentDigests are computed from them.
+	ModelQualityStatistics, Bias, Explainability []byte
 }
 
 // DevLineage is what SeedDevPackage created.
@@ -145,7 +149,7 @@ func (s *Service) SeedDevPackage(account, region string, o DevPackage) (DevLinea
 		ResourceConfig:         []byte(`{"InstanceType":"ml.m5.xlarge","InstanceCount":1,"VolumeSizeInGB":30}`),
 	})
 	evalName := "pipelines-" + execID + "-Evaluate"
-	stats := source("Evaluate/evaluation/statistics.json", "application/json", modelQualityStatistics)
+	stats := source("Evaluate/evaluation/statistics.json", "application/json", orBytes(o.ModelQualityStatistics, modelQualityStatistics))
 	constraints := source("Evaluate/evaluation/constraints.json", "application/json", modelQualityConstraints)
 	lin.EvaluationJob = s.SeedProcessingJob(account, region, ProcessingJob{
 		ProcessingJobName: evalName,
@@ -167,8 +171,8 @@ func (s *Service) SeedDevPackage(account, region string, o DevPackage) (DevLinea
 		ModelMetrics: &ModelMetrics{
 			ModelQuality:     &QualityMetrics{Statistics: stats, Constraints: constraints},
 			ModelDataQuality: &QualityMetrics{Statistics: source("DataQuality/statistics.json", "application/json", dataQualityStatistics), Constraints: source("DataQuality/constraints.json", "application/json", dataQualityConstraints)},
-			Bias:             &BiasMetrics{Report: source("Bias/analysis.json", "application/json", biasAnalysis)},
-			Explainability:   &ExplainabilityMetrics{Report: source("Explainability/analysis.json", "application/json", explainabilityAnalysis)},
+			Bias:             &BiasMetrics{Report: source("Bias/analysis.json", "application/json", orBytes(o.Bias, biasAnalysis))},
+			Explainability:   &ExplainabilityMetrics{Report: source("Explainability/analysis.json", "application/json", orBytes(o.Explainability, explainabilityAnalysis))},
 		},
 		DriftCheckBaselines: &DriftCheckBaselines{
 			ModelQuality: &QualityMetrics{Statistics: stats, Constraints: constraints},
@@ -202,6 +206,13 @@ func (s *Service) SeedDevPackage(account, region string, o DevPackage) (DevLinea
 	s.seedLineageGraph(account, region, &lin, put("Preprocess/output/train/train.csv", []byte("churn,tenure,monthly_charges\n0,34,56.95\n1,2,53.85\n")))
 	lin.Objects = objects
 	return lin, nil
+}
+
+func orBytes(b, def []byte) []byte {
+	if b != nil {
+		return b
+	}
+	return def
 }
 
 func digestHex(b []byte) string {

@@ -1,0 +1,363 @@
+// Package world builds a complete emulated world for modelpromote: the AWS
+// emulator with a dev (source) account, staging and prod accounts and a
+// tools account the bot runs as, with the roles, buckets, alarms and models
+// the example promotions repository names; and the GitHub emulator with an
+// organization, its teams and the promotions repository. Scenario tests and
+// `modelpromote demo` stand on it.
+package world
+
+import (
+	"fmt"
+	"io/fs"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	gogh "github.com/google/go-github/v60/github"
+
+	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
+	"github.com/modelpromote/modelpromote/internal/emulator/aws/cloudwatch"
+	"github.com/modelpromote/modelpromote/internal/emulator/aws/sagemaker"
+	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
+	"github.com/modelpromote/modelpromote/internal/evidence"
+	"github.com/modelpromote/modelpromote/internal/github"
+	"github.com/modelpromote/modelpromote/internal/manifest"
+	"github.com/modelpromote/modelpromote/promotions"
+)
+
+// The world's accounts and names, matching promotions/modelpromote.yaml.
+const (
+	Region         = "eu-west-1"
+	DevAccount     = "111111111111"
+	StagingAccount = "222222222222"
+	ProdAccount    = "333333333333"
+	ToolsAccount   = "999999999999" // where modelpromote itself runs
+	DevBucket      = "acme-ml-dev-artifacts"
+	Org            = "acme"
+	Repo           = "acme/ml-promotions"
+)
+
+// The people of the world and their teams.
+const (
+	Alice = "alice" // data scientist: opens promotions
+	Bob   = "bob"   // ML lead (team:ml-leads)
+	Gina  = "gina"  // model governance (team:ml-governance)
+	Gus   = "gus"   // model governance (team:ml-governance)
+	Pat   = "pat"   // platform engineer (team:ml-platform)
+)
+
+// Options tune a world.
+type Options struct {
+	// EndpointDelay is each endpoint phase's length (default 20ms).
+	EndpointDelay time.Duration
+	// PackageDelay is a new package's time to Completed (default 20ms).
+	PackageDelay time.Duration
+	// DataDir keeps S3 bytes (default a temporary directory).
+	DataDir string
+	// NoCrossAccountRead leaves the dev bucket without a policy, so target
+	// roles cannot read it and copies must stream.
+	NoCrossAccountRead bool
+}
+
+// World is the emulated world.
+type World struct {
+	AWS        *awsemu.Server
+	SageMaker  *sagemaker.Service
+	CloudWatch *cloudwatch.Service
+	GitHub     *ghemu.Emulator
+
+	// Bot is modelpromote's own AWS identity, in the tools account.
+	Bot aws.Credentials
+	// Admin holds each account's own credentials, for seeding and asserts.
+	Admin map[string]aws.Credentials
+	// Tokens are GitHub tokens by login; BotToken is the App's
+	// installation token.
+	Tokens   map[string]string
+	BotToken string
+	// Config is the example configuration.
+	Config *manifest.Config
+	// Models holds what SeedVersion registered: group → version → lineage.
+	Models map[string]map[int]sagemaker.DevLineage
+
+	closers []func()
+}
+
+// New builds a world. With a non-nil tb it is closed at the test's end
+// (and the GitHub emulator fails the test on any request that does not
+// match GitHub's OpenAPI description).
+func New(tb testing.TB, opts Options) (*World, error) {
+	w := &World{Admin: map[string]aws.Credentials{}, Tokens: map[string]string{}, Models: map[string]map[int]sagemaker.DevLineage{}}
+	if tb != nil {
+		tb.Cleanup(w.Close)
+	}
+	if err := w.startAWS(opts); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := w.startGitHub(tb); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// Close stops the emulators.
+func (w *World) Close() {
+	for i := len(w.closers) - 1; i >= 0; i-- {
+		w.closers[i]()
+	}
+	w.closers = nil
+}
+
+func (w *World) startAWS(opts Options) error {
+	w.CloudWatch = cloudwatch.New(cloudwatch.Options{})
+	w.SageMaker = sagemaker.New(sagemaker.Options{Alarms: w.CloudWatch, EndpointDelay: opts.EndpointDelay, PackageDelay: opts.PackageDelay})
+	w.closers = append(w.closers, w.SageMaker.Close)
+	srv, err := awsemu.New(awsemu.Options{Region: Region, DataDir: opts.DataDir})
+	if err != nil {
+		return err
+	}
+	w.AWS = srv
+	srv.Mount(w.SageMaker)
+	srv.Mount(w.CloudWatch)
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	w.closers = append(w.closers, func() { _ = srv.Close() })
+
+	for _, a := range []struct{ name, id string }{{"dev", DevAccount}, {"staging", StagingAccount}, {"prod", ProdAccount}, {"tools", ToolsAccount}} {
+		creds, err := srv.AddAccount(a.name, a.id)
+		if err != nil {
+			return err
+		}
+		w.Admin[a.id] = creds
+	}
+	bot, err := srv.AddUser(ToolsAccount, "modelpromote")
+	if err != nil {
+		return err
+	}
+	w.Bot = bot
+
+	cfg, err := exampleConfig()
+	if err != nil {
+		return err
+	}
+	w.Config = cfg
+	if err := srv.AddRole(awsemu.Role{Account: DevAccount, Name: "modelpromote-read", Trust: []string{ToolsAccount},
+		ExternalID: cfg.Source.ExternalID, AllowSourceIdentity: true}); err != nil {
+		return err
+	}
+	if err := srv.S3().CreateBucket(DevBucket, DevAccount); err != nil {
+		return err
+	}
+	var readers []string
+	for _, env := range cfg.Environments {
+		if err := srv.AddRole(awsemu.Role{Account: env.Account, Name: "modelpromote-deploy", Trust: []string{ToolsAccount},
+			ExternalID: env.ExternalID, AllowSourceIdentity: true}); err != nil {
+			return err
+		}
+		if err := srv.S3().CreateBucket(env.ArtifactBucket, env.Account); err != nil {
+			return err
+		}
+		readers = append(readers, fmt.Sprintf("%q", "arn:aws:iam::"+env.Account+":root"))
+	}
+	if !opts.NoCrossAccountRead {
+		policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"TargetsRead","Effect":"Allow","Principal":{"AWS":[%s]},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::%s","arn:aws:s3:::%s/*"]}]}`,
+			strings.Join(readers, ","), DevBucket, DevBucket)
+		if err := srv.S3().SetBucketPolicy(DevBucket, policy); err != nil {
+			return err
+		}
+	}
+	return w.seedAlarms()
+}
+
+// seedAlarms creates every rollback alarm the example manifests name, in
+// OK state, in the accounts of the stages that use them.
+func (w *World) seedAlarms() error {
+	entries, err := fs.ReadDir(promotions.Files, ".")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() == manifest.ConfigFile {
+			continue
+		}
+		data, _ := fs.ReadFile(promotions.Files, e.Name())
+		m, ps := manifest.ParseModel("promotions/"+e.Name(), data)
+		if len(ps) > 0 {
+			return ps
+		}
+		for stage, s := range m.Stages {
+			env, _ := w.Config.Environment(stage)
+			for _, alarm := range s.Endpoint.Rollout.Alarms {
+				w.CloudWatch.PutAlarm(env.Account, env.Region, cloudwatch.Alarm{AlarmName: alarm, Namespace: "AWS/SageMaker",
+					MetricName: "Invocation5XXErrors", Statistic: "Sum", Period: 60, EvaluationPeriods: 1, Threshold: 1,
+					ComparisonOperator: "GreaterThanOrEqualToThreshold", StateValue: "OK"})
+			}
+		}
+	}
+	return nil
+}
+
+func (w *World) startGitHub(tb testing.TB) error {
+	w.GitHub = ghemu.New(tb)
+	if tb == nil {
+		w.closers = append(w.closers, w.GitHub.Close)
+	}
+	w.GitHub.CreateOrg(Org)
+	for _, u := range []string{Alice, Bob, Gina, Gus, Pat} {
+		w.Tokens[u] = w.GitHub.CreateUser(u)
+	}
+	files := map[string]string{"README.md": "# ML promotions\n\nPromotions of Acme's models. See promotions/.\n"}
+	entries, err := fs.ReadDir(promotions.Files, ".")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		data, _ := fs.ReadFile(promotions.Files, e.Name())
+		files["promotions/"+e.Name()] = string(data)
+	}
+	if _, err := w.GitHub.CreateRepo(Repo, files); err != nil {
+		return err
+	}
+	for user, teams := range map[string][]string{Bob: {"ml-leads"}, Gina: {"ml-governance"}, Gus: {"ml-governance"}, Pat: {"ml-platform"}} {
+		for _, team := range teams {
+			if err := w.GitHub.AddTeamMember(Org, team, user, "member", "active"); err != nil {
+				return err
+			}
+		}
+	}
+	for _, u := range []string{Alice, Bob, Gina, Gus, Pat} {
+		if err := w.GitHub.SetPermission(Repo, u, "write"); err != nil {
+			return err
+		}
+	}
+	tok, err := w.GitHub.InstallationToken(w.GitHub.Install(Org))
+	if err != nil {
+		return err
+	}
+	w.BotToken = tok
+	return nil
+}
+
+// BotRepo is the GitHub adapter for the promotions repository, acting as
+// the App's installation.
+func (w *World) BotRepo() *github.Repo {
+	return github.NewRepo(w.GitHub.Client(w.BotToken), Org, "ml-promotions")
+}
+
+// UserClient is a go-github client acting as login.
+func (w *World) UserClient(login string) *gogh.Client { return w.GitHub.Client(w.Tokens[login]) }
+
+// BotAWS is the AWS configuration modelpromote runs with.
+func (w *World) BotAWS() aws.Config { return w.AWS.Config(w.Bot) }
+
+// AdminAWS is an account's own configuration, for seeding and asserting.
+func (w *World) AdminAWS(account string) aws.Config { return w.AWS.Config(w.Admin[account]) }
+
+// HTTPClient returns a plain HTTP client for the emulators.
+func (w *World) HTTPClient() *http.Client { return w.GitHub.HTTPClient() }
+
+// Version describes one model version to register in the dev account.
+type Version struct {
+	Group string
+	// Metrics are binary classification metrics by short name ("auc",
+	// "recall", …); StdDev is their standard deviation (NaN for "NaN").
+	Metrics map[string]float64
+	StdDev  float64
+	// Bias maps bias metric paths to values (e.g. "bias.post_training.DI").
+	Bias map[string]float64
+	// SHAP maps features to global SHAP values.
+	SHAP map[string]float64
+	// Approval is the registry approval status (default Approved).
+	Approval string
+}
+
+// SeedVersion registers the next version of v.Group in the dev account
+// with its lineage, reports and artifacts, and returns its version number.
+func (w *World) SeedVersion(v Version) (int, error) {
+	if v.Metrics == nil {
+		v.Metrics = map[string]float64{"auc": 0.91, "f1": 0.84, "precision": 0.86, "recall": 0.82, "accuracy": 0.88}
+	}
+	if v.Bias == nil {
+		v.Bias = map[string]float64{"bias.pre_training.CI": 0.02, "bias.post_training.DI": 0.94, "bias.post_training.DPPL": 0.03}
+	}
+	if v.SHAP == nil {
+		v.SHAP = map[string]float64{"amount": 0.31, "merchant_risk": 0.22, "hour": 0.17, "country": 0.09}
+	}
+	stdDev := v.StdDev
+	lin, err := w.SageMaker.SeedDevPackage(DevAccount, Region, sagemaker.DevPackage{
+		Group:                  v.Group,
+		Bucket:                 DevBucket,
+		ApprovalStatus:         v.Approval,
+		Repository:             "https://github.com/acme/" + v.Group,
+		ModelQualityStatistics: evidence.SampleModelQuality(evidence.BinaryClassification, v.Metrics, stdDev),
+		Bias:                   evidence.SampleClarify(v.Bias, nil),
+		Explainability:         evidence.SampleClarify(nil, v.SHAP),
+	})
+	if err != nil {
+		return 0, err
+	}
+	for uri, data := range lin.Objects {
+		bucket, key, err := splitURI(uri)
+		if err != nil {
+			return 0, err
+		}
+		if err := w.AWS.S3().PutObject(bucket, key, data); err != nil {
+			return 0, err
+		}
+	}
+	version := int(lin.Package.ModelPackageVersion)
+	if w.Models[v.Group] == nil {
+		w.Models[v.Group] = map[int]sagemaker.DevLineage{}
+		w.SageMaker.SeedModelCard(DevAccount, Region, sagemaker.ModelCard{ModelCardName: v.Group, ModelCardStatus: "Approved",
+			Content: string(evidence.SampleModelCard(v.Group, "medium", v.Metrics))})
+	}
+	w.Models[v.Group][version] = lin
+	return version, nil
+}
+
+// SeedVersions registers versions 1..n of group with slowly improving
+// metrics, so that version k's AUC is 0.80 + 0.005·k.
+func (w *World) SeedVersions(group string, n int) error {
+	for k := 1; k <= n; k++ {
+		auc := 0.80 + 0.005*float64(k)
+		got, err := w.SeedVersion(Version{Group: group, StdDev: math.NaN(), Metrics: map[string]float64{
+			"auc": auc, "f1": auc - 0.07, "precision": auc - 0.05, "recall": auc - 0.09, "accuracy": auc - 0.03}})
+		if err != nil {
+			return err
+		}
+		if got != k {
+			return fmt.Errorf("seeded %s version %d, want %d (seed versions in order)", group, got, k)
+		}
+	}
+	return nil
+}
+
+// PackageARN is the ARN of a dev package version.
+func PackageARN(group string, version int) string {
+	return fmt.Sprintf("arn:aws:sagemaker:%s:%s:model-package/%s/%d", Region, DevAccount, group, version)
+}
+
+func exampleConfig() (*manifest.Config, error) {
+	data, err := fs.ReadFile(promotions.Files, manifest.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	doc, ps := manifest.ParseConfig("promotions/"+manifest.ConfigFile, data)
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return doc.Config, nil
+}
+
+func splitURI(uri string) (bucket, key string, err error) {
+	bucket, key, ok := strings.Cut(strings.TrimPrefix(uri, "s3://"), "/")
+	if !ok || !strings.HasPrefix(uri, "s3://") {
+		return "", "", fmt.Errorf("not an s3 URI with a key: %s", uri)
+	}
+	return bucket, key, nil
+}
