@@ -133,3 +133,30 @@ func splitOp(op string) (string, string) {
 	svc, name, _ := strings.Cut(op, ":")
 	return svc, name
 }
+
+func TestRequestLogLimit(t *testing.T) {
+	srv, err := awsemu.New(awsemu.Options{DataDir: t.TempDir(), RequestLogLimit: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	creds, err := srv.AddAccount("dev", devAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sts.NewFromConfig(srv.Config(creds))
+	for range 10 {
+		if _, err := c.GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(srv.Requests()); n > 4 || n < 2 {
+		t.Errorf("log holds %d entries with limit 4", n)
+	}
+	if n := srv.Count("sts", "GetCallerIdentity"); n != 10 {
+		t.Errorf("count %d, want 10", n)
+	}
+}

@@ -22,8 +22,13 @@ type Request struct {
 	Duration time.Duration
 }
 
+// defaultLogLimit bounds the request log so long benchmarks do not grow
+// without end; counts are kept regardless.
+const defaultLogLimit = 100_000
+
 type requestLog struct {
 	mu      sync.Mutex
+	limit   int
 	entries []Request
 	counts  map[string]int
 }
@@ -31,6 +36,10 @@ type requestLog struct {
 func (l *requestLog) add(r Request) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.limit > 0 && len(l.entries) >= l.limit {
+		// Keep the newest half; amortized O(1) per request.
+		l.entries = append(l.entries[:0], l.entries[len(l.entries)-l.limit/2:]...)
+	}
 	l.entries = append(l.entries, r)
 	if l.counts == nil {
 		l.counts = map[string]int{}
@@ -38,7 +47,8 @@ func (l *requestLog) add(r Request) {
 	l.counts[r.Service+":"+r.Operation]++
 }
 
-// Requests returns a copy of the request log, oldest first.
+// Requests returns a copy of the request log, oldest first. The log keeps
+// the most recent Options.RequestLogLimit entries.
 func (s *Server) Requests() []Request {
 	s.log.mu.Lock()
 	defer s.log.mu.Unlock()

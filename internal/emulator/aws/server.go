@@ -26,6 +26,10 @@ type Options struct {
 	// Logger receives one line per request (never credentials); default
 	// discards.
 	Logger *slog.Logger
+	// RequestLogLimit bounds the entries Requests keeps (the oldest go
+	// first); default 100,000, negative for no limit. Counts are exact
+	// regardless.
+	RequestLogLimit int
 }
 
 // Role is an IAM role with its trust rules; see [stssvc.Role].
@@ -66,6 +70,12 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case opts.RequestLogLimit == 0:
+		s.log.limit = defaultLogLimit
+	case opts.RequestLogLimit > 0:
+		s.log.limit = max(opts.RequestLogLimit, 2)
 	}
 	var err error
 	s.s3, err = s3svc.New(s3svc.Options{Dir: opts.DataDir, Now: s.Now, Region: s.region})

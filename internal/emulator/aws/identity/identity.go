@@ -142,6 +142,10 @@ func (s *Store) Lookup(accessKeyID string) (Key, bool) {
 
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
+// NewID returns prefix followed by n random characters of AWS's unique-ID
+// alphabet, e.g. NewID("AROA", 17) for a role ID.
+func NewID(prefix string, n int) string { return prefix + randomID(n) }
+
 func randomID(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -96,9 +95,8 @@ func (s *Service) receive(r *http.Request, want ...string) (*received, *apiError
 	}
 	n, err := io.CopyBuffer(io.MultiWriter(append(writers, f)...), body, make([]byte, 256<<10))
 	if err != nil {
-		if errors.Is(err, errMalformedChunk) {
-			return fail(&apiError{http.StatusBadRequest, "IncompleteBody", "The request body terminated unexpectedly"})
-		}
+		// A malformed aws-chunked body, a short body or a dropped
+		// connection: S3 answers all of them the same way.
 		return fail(&apiError{http.StatusBadRequest, "IncompleteBody", "The request body terminated unexpectedly"})
 	}
 	if cl := r.Header.Get("X-Amz-Decoded-Content-Length"); cl != "" && cl != strconv.FormatInt(n, 10) {

@@ -3,7 +3,6 @@ package sts
 import (
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/identity"
@@ -77,7 +76,7 @@ func (s *Service) AddRole(r Role) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.roles[r.ARN()] = &role{Role: r, id: "AROA" + strings.ToUpper(requestID()[:8]+requestID()[:9])}
+	s.roles[r.ARN()] = &role{Role: r, id: identity.NewID("AROA", 17)}
 	return nil
 }
 
