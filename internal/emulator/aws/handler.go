@@ -44,6 +44,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	svc, caller, apiErr := s.authenticate(r)
 	if svc == nil {
+		drain(r)
 		writeBareError(rec, apiErr)
 		return
 	}
@@ -51,6 +52,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	entry.Operation = svc.Operation(r)
 	entry.Account, entry.Caller = caller.Account, caller.ARN
 	if apiErr != nil {
+		drain(r)
 		svc.WriteError(rec, r, apiErr.Status, apiErr.Code, apiErr.Message)
 		return
 	}
@@ -64,7 +66,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if fault != nil {
 		entry.Fault = name
-		_, _ = io.Copy(io.Discard, r.Body)
+		drain(r)
 		svc.WriteError(rec, r, fault.Status, fault.Code, fault.Message)
 		return
 	}
@@ -200,6 +202,19 @@ func (s *Server) guessService(r *http.Request) service.Service {
 		return s.service("sts")
 	}
 	return s.service("s3")
+}
+
+// drain reads what is left of the request body before an error is written,
+// so that the client gets the error rather than a connection reset while it
+// is still sending (Go's server discards only 256 KiB itself). Even a
+// client that sent Expect: 100-continue is made to send its body: Go's
+// transport otherwise races the early response against its own write and
+// sometimes reports the reset instead of the error.
+func drain(r *http.Request) {
+	if r.Body == nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 6<<30))
 }
 
 // bufferBody reads r.Body whole and replaces it with a re-readable copy.

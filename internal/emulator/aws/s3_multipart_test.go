@@ -146,6 +146,18 @@ func TestMultipartUploadErrors(t *testing.T) {
 		}
 		return create.UploadId, parts
 	}
+	t.Run("part checksum of another algorithm", func(t *testing.T) {
+		create, err := c.CreateMultipartUpload(ctx(t), &s3.CreateMultipartUploadInput{Bucket: aws.String("dev-models"), Key: aws.String("k"), ChecksumAlgorithm: types.ChecksumAlgorithmSha256})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Without ChecksumAlgorithm the SDK sends its default CRC32.
+		_, err = c.UploadPart(ctx(t), &s3.UploadPartInput{Bucket: aws.String("dev-models"), Key: aws.String("k"), UploadId: create.UploadId,
+			PartNumber: aws.Int32(1), Body: bytes.NewReader(big)})
+		if code := apiCode(t, err); code != "InvalidRequest" {
+			t.Errorf("crc32 part for a sha256 upload: %v", err)
+		}
+	})
 	complete := func(id *string, parts []types.CompletedPart) error {
 		_, err := c.CompleteMultipartUpload(ctx(t), &s3.CompleteMultipartUploadInput{Bucket: aws.String("dev-models"), Key: aws.String("k"), UploadId: id,
 			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})

@@ -141,6 +141,12 @@ func (s *Service) uploadPart(w http.ResponseWriter, r *http.Request, c service.C
 	var want []string
 	if u.checksumAlg != "" {
 		want = append(want, u.checksumAlg)
+		for _, alg := range sentAlgorithms(r) {
+			if alg != u.checksumAlg {
+				return invalidRequest(fmt.Sprintf("Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum Type: %s",
+					strings.ToLower(u.checksumAlg), strings.ToLower(alg)))
+			}
+		}
 	}
 	if declaredSize(r) > maxPartSize {
 		return errTooLarge

@@ -127,6 +127,23 @@ func (s *Service) receive(r *http.Request, want ...string) (*received, *apiError
 	return rec, nil
 }
 
+// sentAlgorithms lists the checksum algorithms r carries a value for, in
+// a header or announced as a trailer.
+func sentAlgorithms(r *http.Request) []string {
+	var algs []string
+	for h := range r.Header {
+		if a := algorithmOfHeader(h); a != "" {
+			algs = append(algs, a)
+		}
+	}
+	for _, t := range strings.Split(r.Header.Get("X-Amz-Trailer"), ",") {
+		if a := algorithmOfHeader(strings.TrimSpace(t)); a != "" {
+			algs = append(algs, a)
+		}
+	}
+	return algs
+}
+
 // primaryChecksum picks the checksum S3 stores for an object: the one the
 // client asked for, else CRC64NVME.
 func (rec *received) primaryChecksum(r *http.Request) (alg, value string) {

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -207,8 +208,22 @@ func (s *Service) ServeAWS(w http.ResponseWriter, r *http.Request, c service.Cal
 		err = &apiError{http.StatusNotImplemented, "NotImplemented", "A header or query you provided implies functionality that is not implemented: " + op}
 	}
 	if err != nil {
+		drain(r)
 		s.WriteError(w, r, err.status, err.code, err.message)
 	}
+}
+
+// drain reads what is left of the request body before an error is written,
+// so that the client gets the error rather than a connection reset while it
+// is still sending (Go's server discards only 256 KiB itself). Even a
+// client that sent Expect: 100-continue is made to send its body: Go's
+// transport otherwise races the early response against its own write and
+// sometimes reports the reset instead of the error.
+func drain(r *http.Request) {
+	if r.Body == nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 6<<30))
 }
 
 // WriteError writes S3's XML error document (no body for HEAD requests, as
