@@ -201,7 +201,10 @@ type governance struct {
 func (p *Plan) judgeGovernance(ctx context.Context, cfg *manifest.Config, facts PullRequestFacts, dir Directory) governance {
 	g := governance{perPromotion: make([]*Approvals, len(p.Promotions))}
 	add := func(f Finding) { g.findings = append(g.findings, f) }
-	for i, pr := range p.Promotions {
+	// Read only the identifying fields: the AWS checks fill Details of the
+	// same promotions concurrently, so copying whole promotions would race.
+	for i := range p.Promotions {
+		pr := &p.Promotions[i]
 		sp := cfg.Policy.Stages[pr.Stage]
 		a := JudgeApprovals(ctx, facts, sp.Approvals, NewApprovers(sp.Approvers, dir))
 		g.perPromotion[i] = a
