@@ -13,6 +13,11 @@ import (
 //
 //	s3.NewFromConfig(srv.Config(creds), awsemu.PathStyle)
 func (s *Server) Config(creds aws.Credentials, optFns ...func(*aws.Config)) aws.Config {
+	endpoint := s.URL()
+	if endpoint == "" {
+		// Never let a client built before Start fall back to real AWS.
+		endpoint = "http://awsemu-not-started.invalid"
+	}
 	cfg := aws.Config{
 		Region: s.region,
 		// What config.LoadDefaultConfig defaults to; the zero values

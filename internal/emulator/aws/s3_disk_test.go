@@ -52,6 +52,10 @@ func TestDataFilesAreReclaimed(t *testing.T) {
 	if used := diskUsage(t, dir); used != mib {
 		t.Errorf("with one part uploaded: %d bytes on disk", used)
 	}
+	lu, err := c.ListMultipartUploads(ctx(t), &s3.ListMultipartUploadsInput{Bucket: aws.String("dev-models")})
+	if err != nil || len(lu.Uploads) != 1 || *lu.Uploads[0].UploadId != *create.UploadId || *lu.Uploads[0].Key != "m" {
+		t.Errorf("list uploads: %+v %v", lu, err)
+	}
 	if _, err := c.AbortMultipartUpload(ctx(t), &s3.AbortMultipartUploadInput{Bucket: aws.String("dev-models"), Key: aws.String("m"), UploadId: create.UploadId}); err != nil {
 		t.Fatal(err)
 	}

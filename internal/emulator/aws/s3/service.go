@@ -182,6 +182,8 @@ func (s *Service) ServeAWS(w http.ResponseWriter, r *http.Request, c service.Cal
 		err = s.bucketPolicy(w, r, c, op)
 	case "ListObjectsV2":
 		err = s.listObjectsV2(w, r, c)
+	case "ListMultipartUploads":
+		err = s.listMultipartUploads(w, r, c)
 	case "PutObject":
 		err = s.putObject(w, r, c)
 	case "GetObject", "HeadObject":
