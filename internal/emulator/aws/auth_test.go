@@ -78,6 +78,12 @@ func TestAuthentication(t *testing.T) {
 // signed builds a request signed with creds, the way the SDK would.
 func signed(t *testing.T, creds aws.Credentials, method, url, service string, body []byte, header http.Header) *http.Request {
 	t.Helper()
+	return signedAt(t, creds, method, url, service, body, header, time.Now())
+}
+
+// signedAt is signed with the given signing time.
+func signedAt(t *testing.T, creds aws.Credentials, method, url, service string, body []byte, header http.Header, when time.Time) *http.Request {
+	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +100,7 @@ func signed(t *testing.T, creds aws.Credentials, method, url, service string, bo
 		hash = h
 	}
 	err = v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = service == "s3" }).
-		SignHTTP(context.Background(), creds, req, hash, service, "us-east-1", time.Now())
+		SignHTTP(context.Background(), creds, req, hash, service, "us-east-1", when)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,5 +196,42 @@ func TestTLSStreamsAWSChunked(t *testing.T) {
 	sum := sha256.Sum256(data)
 	if !ok || o.SHA256 != hex.EncodeToString(sum[:]) || o.ChecksumAlgorithm != "CRC32" {
 		t.Errorf("object = %+v", o)
+	}
+}
+
+func TestSigningTimeSkew(t *testing.T) {
+	e := newEnv(t)
+	if err := e.srv.S3().CreateBucket("dev-models", devAccount); err != nil {
+		t.Fatal(err)
+	}
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	body := []byte("Action=GetCallerIdentity&Version=2011-06-15")
+	tests := []struct {
+		name, service, url string
+		body               []byte
+		header             http.Header
+		shift              time.Duration
+		status             int
+		code               string
+	}{
+		{"sts on time", "sts", "/", body, form, 0, 200, ""},
+		{"sts 20 minutes late", "sts", "/", body, form, -20 * time.Minute, 403, "SignatureDoesNotMatch"},
+		{"s3 10 minutes early", "s3", "/dev-models?list-type=2", nil, nil, 10 * time.Minute, 200, ""},
+		{"s3 20 minutes early", "s3", "/dev-models?list-type=2", nil, nil, 20 * time.Minute, 403, "RequestTimeTooSkewed"},
+	}
+	for _, tc := range tests {
+		method := "GET"
+		if tc.body != nil {
+			method = "POST"
+		}
+		status, resp := do(t, signedAt(t, e.dev, method, e.srv.URL()+tc.url, tc.service, tc.body, tc.header, time.Now().Add(tc.shift)))
+		if status != tc.status || (tc.code != "" && !strings.Contains(resp, "<Code>"+tc.code+"</Code>")) {
+			t.Errorf("%s: %d %s", tc.name, status, resp)
+		}
+	}
+	// Advancing the emulator's clock does not make requests skewed.
+	e.srv.Advance(time.Hour)
+	if _, err := e.sts(e.dev).GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{}); err != nil {
+		t.Errorf("after Advance: %v", err)
 	}
 }

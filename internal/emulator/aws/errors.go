@@ -1,6 +1,10 @@
 package awsemu
 
-import "net/http"
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
 
 // apiError is an error the core writes through a service's WriteError.
 type apiError struct {
@@ -41,6 +45,22 @@ func errSignature(svc string) apiError {
 		return apiError{http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method."}
 	}
 	return apiError{http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}
+}
+
+// maxSkew is how far a request's signing time may be from the wall clock.
+const maxSkew = 15 * time.Minute
+
+func errSkew(svc string, signed time.Time) apiError {
+	now := time.Now().UTC()
+	switch svc {
+	case "s3":
+		return apiError{http.StatusForbidden, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large."}
+	case "sagemaker":
+		return apiError{http.StatusBadRequest, "InvalidSignatureException", fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 15 min.)",
+			signed.Format("20060102T150405Z"), now.Add(-maxSkew).Format("20060102T150405Z"), now.Format("20060102T150405Z"))}
+	}
+	return apiError{http.StatusForbidden, "SignatureDoesNotMatch", fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 15 min.)",
+		signed.Format("20060102T150405Z"), now.Add(-maxSkew).Format("20060102T150405Z"), now.Format("20060102T150405Z"))}
 }
 
 func errIncompleteSignature(msg string) apiError {

@@ -119,6 +119,14 @@ func (s *Server) authenticate(r *http.Request) (service.Service, service.Caller,
 	if apiErr != nil {
 		return svc, caller, apiErr
 	}
+	// Skew is judged against the wall clock, not the emulator's (which
+	// Advance moves to expire credentials).
+	if signed, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date")); err == nil {
+		if d := time.Since(signed); d > maxSkew || d < -maxSkew {
+			e := errSkew(sig.Service, signed)
+			return svc, caller, &e
+		}
+	}
 	creds := aws.Credentials{AccessKeyID: key.AccessKeyID, SecretAccessKey: key.SecretAccessKey, SessionToken: key.SessionToken}
 	if err := sig.verify(r, creds, payloadHash); err != nil {
 		s.logger.Debug("signature rejected", "access_key", key.AccessKeyID, "reason", err)
