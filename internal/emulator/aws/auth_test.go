@@ -192,6 +192,15 @@ func TestTLSStreamsAWSChunked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Over plain HTTP the same call fails in the SDK before it is sent.
+	plain := newEnv(t)
+	_, err = plain.s3(plain.dev).PutObject(ctx(t), &s3.PutObjectInput{
+		Bucket: aws.String("dev-bucket"), Key: aws.String("streamed"),
+		Body: io.MultiReader(bytes.NewReader(data)), ContentLength: aws.Int64(int64(len(data))),
+	})
+	if err == nil || !strings.Contains(err.Error(), "unseekable stream is not supported without TLS") {
+		t.Errorf("unseekable body over plain HTTP: %v", err)
+	}
 	o, ok := srv.S3().Object("dev-bucket", "streamed")
 	sum := sha256.Sum256(data)
 	if !ok || o.SHA256 != hex.EncodeToString(sum[:]) || o.ChecksumAlgorithm != "CRC32" {

@@ -27,6 +27,8 @@
 // What is emulated differs from AWS in known ways: IAM identity policies
 // are not evaluated (a principal may do anything in its own account; bucket
 // policies and role trust decide across accounts), bucket policies take no
-// Conditions, the signing time is not checked for skew, and S3 has no
-// versioning, ACLs, tagging or lifecycle.
+// Conditions, OIDC providers are trusted by every account, and S3 has no
+// versioning, ACLs, tagging or lifecycle. Signing times are checked for
+// skew against the wall clock; credential expiry against [Server.Now],
+// which [Server.Advance] moves.
 package awsemu
