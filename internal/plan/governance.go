@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modelpromote/modelpromote/internal/manifest"
@@ -201,14 +202,21 @@ type governance struct {
 func (p *Plan) judgeGovernance(ctx context.Context, cfg *manifest.Config, facts PullRequestFacts, dir Directory) governance {
 	g := governance{perPromotion: make([]*Approvals, len(p.Promotions))}
 	add := func(f Finding) { g.findings = append(g.findings, f) }
-	// Read only the identifying fields: the AWS checks fill Details of the
-	// same promotions concurrently, so copying whole promotions would race.
+	dir = newMemoDirectory(dir)
+	// Stages judged in parallel share the directory's answers, so each
+	// (team, reviewer) is looked up once. Read only the identifying fields:
+	// the AWS checks fill Details of the same promotions concurrently, so
+	// copying whole promotions would race.
+	var wg sync.WaitGroup
 	for i := range p.Promotions {
 		pr := &p.Promotions[i]
 		sp := cfg.Policy.Stages[pr.Stage]
-		a := JudgeApprovals(ctx, facts, sp.Approvals, NewApprovers(sp.Approvers, dir))
-		g.perPromotion[i] = a
-		governanceFindings(add, pr.Model, pr.Stage, pr.File, pr.Pos, a)
+		wg.Go(func() { g.perPromotion[i] = JudgeApprovals(ctx, facts, sp.Approvals, NewApprovers(sp.Approvers, dir)) })
+	}
+	wg.Wait()
+	for i := range p.Promotions {
+		pr := &p.Promotions[i]
+		governanceFindings(add, pr.Model, pr.Stage, pr.File, pr.Pos, g.perPromotion[i])
 	}
 	if p.ConfigChanged {
 		n := max(cfg.Policy.OwnerApprovals, 1)
