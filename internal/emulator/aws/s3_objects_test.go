@@ -254,3 +254,36 @@ func TestPutOver5GiBIsEntityTooLarge(t *testing.T) {
 		t.Errorf("%d %s", status, body)
 	}
 }
+
+// TestAWSChunkedTrailer sends the body the SDK sends over TLS (aws-chunked,
+// trailing CRC32) by hand, with a right and a wrong trailer.
+func TestAWSChunkedTrailer(t *testing.T) {
+	e := newEnv(t)
+	if err := e.srv.S3().CreateBucket("dev-models", devAccount); err != nil {
+		t.Fatal(err)
+	}
+	header := map[string][]string{
+		"X-Amz-Content-Sha256":         {"STREAMING-UNSIGNED-PAYLOAD-TRAILER"},
+		"Content-Encoding":             {"aws-chunked"},
+		"X-Amz-Trailer":                {"x-amz-checksum-crc32"},
+		"X-Amz-Decoded-Content-Length": {"5"},
+	}
+	for _, tc := range []struct {
+		trailer string
+		status  int
+		code    string
+	}{
+		{"NhCmhg==", 200, ""},
+		{"AAAAAA==", 400, "BadDigest"},
+	} {
+		body := "5\r\nhello\r\n0\r\nx-amz-checksum-crc32:" + tc.trailer + "\r\n\r\n"
+		status, resp := do(t, signed(t, e.dev, "PUT", e.srv.URL()+"/dev-models/"+tc.trailer[:4], "s3", []byte(body), header))
+		if status != tc.status || (tc.code != "" && !strings.Contains(resp, "<Code>"+tc.code+"</Code>")) {
+			t.Errorf("trailer %s: %d %s", tc.trailer, status, resp)
+		}
+	}
+	assertContent(t, e, "dev-models", "NhCm", []byte("hello"))
+	if _, ok := e.srv.S3().Object("dev-models", "AAAA"); ok {
+		t.Error("stored an object whose trailer checksum was wrong")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -42,44 +43,19 @@ func declaredSize(r *http.Request) int64 {
 // x-amz-checksum-* header or trailer. It always computes the algorithms in
 // want, plus CRC64NVME when the client sent no checksum (S3's default).
 func (s *Service) receive(r *http.Request, want ...string) (*received, *apiError) {
-	contentSHA := r.Header.Get("X-Amz-Content-Sha256")
-	var body io.Reader = r.Body
-	if r.Body == nil {
-		body = http.NoBody
+	var body io.Reader = http.NoBody
+	if r.Body != nil {
+		body = r.Body
 	}
 	var chunked *chunkedReader
-	if strings.HasPrefix(contentSHA, "STREAMING-") || strings.Contains(r.Header.Get("Content-Encoding"), "aws-chunked") {
+	if strings.HasPrefix(r.Header.Get("X-Amz-Content-Sha256"), "STREAMING-") || strings.Contains(r.Header.Get("Content-Encoding"), "aws-chunked") {
 		chunked = newChunkedReader(body)
 		body = chunked
 	}
-
-	sent := map[string]string{} // algorithm → value the client sent (header)
-	algs := map[string]bool{}
-	for h := range r.Header {
-		if alg := algorithmOfHeader(h); alg != "" {
-			sent[alg] = r.Header.Get(h)
-			algs[alg] = true
-		}
-	}
-	for _, t := range strings.Split(r.Header.Get("X-Amz-Trailer"), ",") {
-		if alg := algorithmOfHeader(strings.TrimSpace(t)); alg != "" {
-			algs[alg] = true
-		}
-	}
-	if alg := strings.ToUpper(r.Header.Get("X-Amz-Sdk-Checksum-Algorithm")); newChecksum(alg) != nil {
-		algs[alg] = true
-	}
-	for _, alg := range want {
-		algs[alg] = true
-	}
-	if len(algs) == 0 {
-		algs[algCRC64NVME] = true
-	}
-
 	md5h, shah := md5.New(), sha256.New()
 	writers := []io.Writer{md5h, shah}
 	hashes := map[string]hash.Hash{}
-	for alg := range algs {
+	for _, alg := range checksumsToCompute(r, want) {
 		hashes[alg] = newChecksum(alg)
 		writers = append(writers, hashes[alg])
 	}
@@ -88,43 +64,65 @@ func (s *Service) receive(r *http.Request, want ...string) (*received, *apiError
 		return nil, internalError(fmt.Errorf("create data file: %w", err))
 	}
 	defer f.Close()
-	fail := func(e *apiError) (*received, *apiError) {
+	n, err := io.CopyBuffer(io.MultiWriter(append(writers, f)...), body, make([]byte, 256<<10))
+	rec := &received{file: f.Name(), size: n, md5: md5h.Sum(nil), sha256Hex: hex.EncodeToString(shah.Sum(nil)), checksums: map[string]string{}}
+	for alg, h := range hashes {
+		rec.checksums[alg] = b64(h.Sum(nil))
+	}
+	apiErr := &apiError{http.StatusBadRequest, "IncompleteBody", "The request body terminated unexpectedly"}
+	if err == nil {
+		// A malformed aws-chunked body, a short body or a dropped
+		// connection all end in IncompleteBody above.
+		apiErr = rec.verify(r, chunked)
+	}
+	if apiErr != nil {
 		f.Close()
 		os.Remove(f.Name())
-		return nil, e
-	}
-	n, err := io.CopyBuffer(io.MultiWriter(append(writers, f)...), body, make([]byte, 256<<10))
-	if err != nil {
-		// A malformed aws-chunked body, a short body or a dropped
-		// connection: S3 answers all of them the same way.
-		return fail(&apiError{http.StatusBadRequest, "IncompleteBody", "The request body terminated unexpectedly"})
-	}
-	if cl := r.Header.Get("X-Amz-Decoded-Content-Length"); cl != "" && cl != strconv.FormatInt(n, 10) {
-		return fail(&apiError{http.StatusBadRequest, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header"})
-	}
-	rec := &received{file: f.Name(), size: n, md5: md5h.Sum(nil), sha256Hex: hex.EncodeToString(shah.Sum(nil)), checksums: map[string]string{}}
-
-	if isHex64(contentSHA) && contentSHA != rec.sha256Hex {
-		return fail(&apiError{http.StatusBadRequest, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."})
-	}
-	if m := r.Header.Get("Content-Md5"); m != "" && m != base64.StdEncoding.EncodeToString(rec.md5) {
-		return fail(&apiError{http.StatusBadRequest, "BadDigest", "The Content-MD5 you specified did not match what we received."})
-	}
-	if chunked != nil {
-		for k := range chunked.trailers {
-			if alg := algorithmOfHeader(k); alg != "" {
-				sent[alg] = chunked.trailers.Get(k)
-			}
-		}
-	}
-	for alg, h := range hashes {
-		got := b64(h.Sum(nil))
-		if v, ok := sent[alg]; ok && v != got {
-			return fail(&apiError{http.StatusBadRequest, "BadDigest", fmt.Sprintf("The %s you specified did not match the calculated checksum.", alg)})
-		}
-		rec.checksums[alg] = got
+		return nil, apiErr
 	}
 	return rec, nil
+}
+
+// checksumsToCompute lists the checksum algorithms the client sent or
+// announced, those in want, or else CRC64NVME.
+func checksumsToCompute(r *http.Request, want []string) []string {
+	algs := append(sentAlgorithms(r), want...)
+	if alg := strings.ToUpper(r.Header.Get("X-Amz-Sdk-Checksum-Algorithm")); newChecksum(alg) != nil {
+		algs = append(algs, alg)
+	}
+	if len(algs) == 0 {
+		return []string{algCRC64NVME}
+	}
+	slices.Sort(algs)
+	return slices.Compact(algs)
+}
+
+// verify checks the received body against what the client declared.
+func (rec *received) verify(r *http.Request, chunked *chunkedReader) *apiError {
+	if cl := r.Header.Get("X-Amz-Decoded-Content-Length"); cl != "" && cl != strconv.FormatInt(rec.size, 10) {
+		return &apiError{http.StatusBadRequest, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header"}
+	}
+	if sha := r.Header.Get("X-Amz-Content-Sha256"); isHex64(sha) && sha != rec.sha256Hex {
+		return &apiError{http.StatusBadRequest, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."}
+	}
+	if m := r.Header.Get("Content-Md5"); m != "" && m != base64.StdEncoding.EncodeToString(rec.md5) {
+		return &apiError{http.StatusBadRequest, "BadDigest", "The Content-MD5 you specified did not match what we received."}
+	}
+	sent := http.Header{}
+	for k, v := range r.Header {
+		sent[k] = v
+	}
+	if chunked != nil {
+		for k, v := range chunked.trailers {
+			sent[k] = v
+		}
+	}
+	for alg, got := range rec.checksums {
+		if v := sent.Get(checksumHeader(alg)); v != "" && v != got {
+			return &apiError{http.StatusBadRequest, "BadDigest", fmt.Sprintf("The %s you specified did not match the calculated checksum.", alg)}
+		}
+	}
+	return nil
 }
 
 // sentAlgorithms lists the checksum algorithms r carries a value for, in
