@@ -108,6 +108,17 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Outcome, error) {
 		limit = timeout(r.Endpoint.Rollout)
 	}
 	p := d.poller(r.Endpoint.Name, limit)
+	err = d.deploy(ctx, r, dc, p, &out)
+	if p.last != nil { // the endpoint as last seen, even mid-rollout
+		out.Status, out.FailureReason = p.last.EndpointStatus, p.last.FailureReason
+	}
+	return out, err
+}
+
+// deploy is Deploy's decision loop: look at the endpoint (waiting while it
+// is busy), act on what it is, and judge the result.
+func (d *Deployer) deploy(ctx context.Context, r Request, dc *types.DeploymentConfig, p *poller, out *Outcome) error {
+	name := out.NewConfig
 	prepared, alarmsChecked := false, false
 	prepare := func() error {
 		if prepared {
@@ -125,63 +136,63 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Outcome, error) {
 	for {
 		ep, _, err := p.settle(ctx)
 		if err != nil {
-			return out, err
+			return err
 		}
 		out.observe(ep)
 		switch status := out.Status; {
 		case ep == nil:
 			if err := prepare(); err != nil {
-				return out, err
+				return err
 			}
 			_, err := d.SM.CreateEndpoint(ctx, &sagemaker.CreateEndpointInput{
 				EndpointName:       aws.String(r.Endpoint.Name),
 				EndpointConfigName: aws.String(name),
 			})
 			if retry, err := retryable(err, "create endpoint "+r.Endpoint.Name); err != nil {
-				return out, err
+				return err
 			} else if retry {
 				// Created meanwhile by someone else, or an answer lost:
 				// look again.
 				if err := p.sleep(ctx, nil); err != nil {
-					return out, err
+					return err
 				}
 				continue
 			}
 			out.Created = true
-			return out, d.verdict(ctx, p, &out)
+			return d.verdict(ctx, p, out)
 
 		case status == string(types.EndpointStatusFailed):
 			if !d.RecreateFailed {
-				return out, fmt.Errorf("endpoint %s is Failed (%s): only DeleteEndpoint works on it; delete it or deploy with RecreateFailed: %w",
+				return fmt.Errorf("endpoint %s is Failed (%s): only DeleteEndpoint works on it; delete it or deploy with RecreateFailed: %w",
 					r.Endpoint.Name, or(out.FailureReason, "no reason given"), ErrFailed)
 			}
 			out.PreviousConfig = aws.ToString(ep.EndpointConfigName)
 			if _, err := d.SM.DeleteEndpoint(ctx, &sagemaker.DeleteEndpointInput{EndpointName: aws.String(r.Endpoint.Name)}); err != nil && !awserr.IsNotFound(err) {
-				return out, fmt.Errorf("delete Failed endpoint %s: %w", r.Endpoint.Name, err)
+				return fmt.Errorf("delete Failed endpoint %s: %w", r.Endpoint.Name, err)
 			}
 
 		case status == string(types.EndpointStatusUpdateRollbackFailed):
-			return out, fmt.Errorf("endpoint %s is UpdateRollbackFailed (%s): it serves a mix of old and new fleets and needs a person to look at it: %w",
+			return fmt.Errorf("endpoint %s is UpdateRollbackFailed (%s): it serves a mix of old and new fleets and needs a person to look at it: %w",
 				r.Endpoint.Name, or(out.FailureReason, "no reason given"), ErrFailed)
 
 		case status == string(types.EndpointStatusInService) && aws.ToString(ep.EndpointConfigName) == name:
 			// Already deployed: by an earlier run of this deployment, or by
 			// a crashed one whose update went through.
-			return out, nil
+			return nil
 
 		default: // InService or OutOfService on another config
 			if aws.ToString(ep.EndpointConfigName) == name {
-				return out, fmt.Errorf("endpoint %s is %s on this deployment's config %s: %w", r.Endpoint.Name, status, name, ErrFailed)
+				return fmt.Errorf("endpoint %s is %s on this deployment's config %s: %w", r.Endpoint.Name, status, name, ErrFailed)
 			}
 			out.PreviousConfig = aws.ToString(ep.EndpointConfigName)
 			if !alarmsChecked {
 				if err := d.checkAlarms(ctx, r.Endpoint.Rollout.Alarms); err != nil {
-					return out, fmt.Errorf("update endpoint %s: %w", r.Endpoint.Name, err)
+					return fmt.Errorf("update endpoint %s: %w", r.Endpoint.Name, err)
 				}
 				alarmsChecked = true
 			}
 			if err := prepare(); err != nil {
-				return out, err
+				return err
 			}
 			_, err := d.SM.UpdateEndpoint(ctx, &sagemaker.UpdateEndpointInput{
 				EndpointName:       aws.String(r.Endpoint.Name),
@@ -189,16 +200,16 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Outcome, error) {
 				DeploymentConfig:   dc,
 			})
 			if retry, err := retryable(err, "update endpoint "+r.Endpoint.Name); err != nil {
-				return out, err
+				return err
 			} else if retry {
 				// Another update got there first: wait for it, then decide
 				// again.
 				if err := p.sleep(ctx, nil); err != nil {
-					return out, err
+					return err
 				}
 				continue
 			}
-			return out, d.verdict(ctx, p, &out)
+			return d.verdict(ctx, p, out)
 		}
 	}
 }
