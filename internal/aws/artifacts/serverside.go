@@ -1,0 +1,186 @@
+package artifacts
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// copyObject copies an object of at most 5 GiB with one CopyObject, made
+// by the target principal. S3 computes the copy's full-object SHA-256
+// (ChecksumAlgorithm SHA256) and returns it; it must equal known, the
+// source's digest (its own S3 checksum or the digest the caller expects),
+// or, when neither exists, the digest of the source read in parallel
+// ranges: bytes flow in to be hashed, never out.
+func (c *Copier) copyObject(ctx context.Context, s source, dst URI, known, want string) (Result, error) {
+	sum, from := known, "the source's S3 checksum"
+	if want != "" && known == want {
+		from = "the expected digest"
+	}
+	if sum == "" {
+		sums, err := c.readParts(ctx, c.Source, c.SourceOwner, s, c.newProgress(s.uri, dst, PathServerSide, PhaseHashing, s.size), nil)
+		if err != nil {
+			return Result{}, fmt.Errorf("hash %s: %w", s.uri, err)
+		}
+		sum, from = sums.hex(), "the source's content"
+	}
+	out, err := c.Target.CopyObject(ctx, &s3.CopyObjectInput{
+		Bucket: &dst.Bucket, Key: &dst.Key,
+		CopySource:                aws.String(copySource(s.uri)),
+		CopySourceIfMatch:         &s.etag,
+		ExpectedBucketOwner:       optional(c.TargetOwner),
+		ExpectedSourceBucketOwner: optional(c.SourceOwner),
+		MetadataDirective:         types.MetadataDirectiveReplace,
+		Metadata:                  metadata(s, sum),
+		ContentType:               optional(s.contentType),
+		ServerSideEncryption:      types.ServerSideEncryptionAwsKms,
+		SSEKMSKeyId:               &c.KMSKeyARN,
+		ChecksumAlgorithm:         types.ChecksumAlgorithmSha256,
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("copy %s to %s: %w", s.uri, dst, err)
+	}
+	var got string
+	if r := out.CopyObjectResult; r != nil && r.ChecksumType != types.ChecksumTypeComposite {
+		got, _ = fullObjectSHA256(aws.ToString(r.ChecksumSHA256))
+	}
+	if got == "" {
+		return Result{}, c.discard(ctx, dst, fmt.Errorf("copy %s to %s: S3 returned no SHA-256 of the copy", s.uri, dst))
+	}
+	if got != sum {
+		return Result{}, c.discard(ctx, dst, &DigestMismatchError{Object: dst, Want: sum, Got: got, Source: from})
+	}
+	c.newProgress(s.uri, dst, PathServerSide, PhaseCopying, s.size).add(s.size)
+	return Result{Path: PathServerSide, SHA256: got, Size: s.size}, nil
+}
+
+// copyParts copies an object over 5 GiB server-side: UploadPartCopy of
+// byte ranges, in parallel, into a multipart upload.
+//
+// S3 keeps no full-object SHA-256 of a multipart object, only a composite
+// (a digest of the part digests). So the source is read once, ranges in
+// parallel, hashing each part's range and, in order, the whole; S3 computes
+// each copied part's SHA-256 from the bytes it copied, and each must equal
+// ours for the same range. The trade-off: the object's bytes flow into the
+// process once (never out), and the read comes before the copy, because the
+// whole object's digest is recorded in the metadata the upload is created
+// with, and a digest that does not match what the caller expects fails the
+// copy before anything is written.
+func (c *Copier) copyParts(ctx context.Context, s source, dst URI, known string) (res Result, err error) {
+	sums, err := c.readParts(ctx, c.Source, c.SourceOwner, s, c.newProgress(s.uri, dst, PathServerSideMultipart, PhaseHashing, s.size), nil)
+	if err != nil {
+		return Result{}, fmt.Errorf("hash %s: %w", s.uri, err)
+	}
+	sum := sums.hex()
+	if known != "" && sum != known {
+		return Result{}, &DigestMismatchError{Object: s.uri, Want: known, Got: sum, Source: "the source's checksum or the expected digest"}
+	}
+	id, err := c.createUpload(ctx, s, dst, sum)
+	if err != nil {
+		return Result{}, err
+	}
+	defer c.abortOnError(ctx, dst, &id, &err)
+
+	partSize, conc := c.partSize(s.size)
+	parts := split(s.size, partSize)
+	completed := make([]types.CompletedPart, len(parts))
+	prog := c.newProgress(s.uri, dst, PathServerSideMultipart, PhaseCopying, s.size)
+	var next atomic.Int64
+	g, gctx := newGroup(ctx)
+	for range min(conc, len(parts)) {
+		g.Go(func() error {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(parts) {
+					return nil
+				}
+				p := parts[i]
+				out, err := c.Target.UploadPartCopy(gctx, &s3.UploadPartCopyInput{
+					Bucket: &dst.Bucket, Key: &dst.Key, UploadId: &id, PartNumber: &p.number,
+					CopySource:                aws.String(copySource(s.uri)),
+					CopySourceRange:           aws.String(p.bytes()),
+					CopySourceIfMatch:         &s.etag,
+					ExpectedBucketOwner:       optional(c.TargetOwner),
+					ExpectedSourceBucketOwner: optional(c.SourceOwner),
+				})
+				if err != nil {
+					return fmt.Errorf("copy %s %s to %s part %d: %w", s.uri, p.bytes(), dst, p.number, err)
+				}
+				var etag, got string
+				if r := out.CopyPartResult; r != nil {
+					etag, got = aws.ToString(r.ETag), aws.ToString(r.ChecksumSHA256)
+				}
+				if want := base64.StdEncoding.EncodeToString(sums.parts[i]); got != want {
+					gotHex, _ := fullObjectSHA256(got)
+					return &DigestMismatchError{Object: dst, Part: p.number, Want: hex.EncodeToString(sums.parts[i]), Got: cmp.Or(gotHex, "none"), Source: "the source's " + p.bytes()}
+				}
+				completed[i] = types.CompletedPart{PartNumber: &p.number, ETag: &etag, ChecksumSHA256: &got}
+				prog.add(p.size)
+			}
+		})
+	}
+	if err = g.Wait(); err != nil {
+		return Result{}, err
+	}
+	if err = c.complete(ctx, s, dst, &id, completed, sums); err != nil {
+		return Result{}, err
+	}
+	return Result{Path: PathServerSideMultipart, SHA256: sum, Size: s.size}, nil
+}
+
+// createUpload starts a multipart upload to dst with SHA-256 part
+// checksums, the target's KMS key and our metadata.
+func (c *Copier) createUpload(ctx context.Context, s source, dst URI, sum string) (string, error) {
+	out, err := c.Target.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket: &dst.Bucket, Key: &dst.Key,
+		ExpectedBucketOwner:  optional(c.TargetOwner),
+		Metadata:             metadata(s, sum),
+		ContentType:          optional(s.contentType),
+		ServerSideEncryption: types.ServerSideEncryptionAwsKms,
+		SSEKMSKeyId:          &c.KMSKeyARN,
+		ChecksumAlgorithm:    types.ChecksumAlgorithmSha256,
+	})
+	if err != nil {
+		return "", fmt.Errorf("start upload to %s: %w", dst, err)
+	}
+	return aws.ToString(out.UploadId), nil
+}
+
+// complete completes an upload whose parts are verified, then checks the
+// composite checksum S3 computed from them against ours. *id is cleared
+// once the upload no longer exists.
+func (c *Copier) complete(ctx context.Context, s source, dst URI, id *string, parts []types.CompletedPart, sums partSums) error {
+	out, err := c.Target.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: &dst.Bucket, Key: &dst.Key, UploadId: id,
+		ExpectedBucketOwner: optional(c.TargetOwner),
+		MultipartUpload:     &types.CompletedMultipartUpload{Parts: parts},
+	})
+	if err != nil {
+		return fmt.Errorf("complete upload to %s: %w", dst, err)
+	}
+	*id = ""
+	if got, want := aws.ToString(out.ChecksumSHA256), sums.composite(); got != "" && got != want {
+		return c.discard(ctx, dst, fmt.Errorf("%s: S3's composite SHA-256 %s of the parts does not match %s of the parts of %s", dst, got, want, s.uri))
+	}
+	return nil
+}
+
+// abortOnError aborts upload *id when *err is set, so that a failed copy
+// leaves no parts behind.
+func (c *Copier) abortOnError(ctx context.Context, dst URI, id *string, err *error) {
+	if *err == nil || *id == "" {
+		return
+	}
+	ctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	if aerr := c.abort(ctx, dst, *id); aerr != nil {
+		c.log().Warn("could not abort a failed upload; a rerun will", "dst", dst, "upload", *id, "err", aerr)
+	}
+}
