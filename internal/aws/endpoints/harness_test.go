@@ -171,7 +171,7 @@ func (e *env) mutations() int {
 	n := 0
 	for k, v := range e.srv.Counts() {
 		op, ok := strings.CutPrefix(k, "sagemaker:")
-		if ok && (strings.HasPrefix(op, "Create") || strings.HasPrefix(op, "Update") || strings.HasPrefix(op, "Delete") || strings.HasSuffix(op, "Tags")) {
+		if ok && (strings.HasPrefix(op, "Create") || strings.HasPrefix(op, "Update") || strings.HasPrefix(op, "Delete") || op == "AddTags") {
 			n += v
 		}
 	}
