@@ -107,117 +107,155 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Outcome, error) {
 	if limit <= 0 {
 		limit = timeout(r.Endpoint.Rollout)
 	}
-	p := d.poller(r.Endpoint.Name, limit)
-	err = d.deploy(ctx, r, dc, p, &out)
-	if p.last != nil { // the endpoint as last seen, even mid-rollout
-		out.Status, out.FailureReason = p.last.EndpointStatus, p.last.FailureReason
+	x := &deployment{Deployer: d, r: r, dc: dc, p: d.poller(r.Endpoint.Name, limit), out: &out}
+	err = x.run(ctx)
+	if last := x.p.last; last != nil { // the endpoint as last seen, even mid-rollout
+		out.Status, out.FailureReason = last.EndpointStatus, last.FailureReason
 	}
 	return out, err
 }
 
-// deploy is Deploy's decision loop: look at the endpoint (waiting while it
-// is busy), act on what it is, and judge the result.
-func (d *Deployer) deploy(ctx context.Context, r Request, dc *types.DeploymentConfig, p *poller, out *Outcome) error {
-	name := out.NewConfig
-	prepared, alarmsChecked := false, false
-	prepare := func() error {
-		if prepared {
-			return nil
-		}
-		if err := d.ensureModel(ctx, r, name); err != nil {
-			return err
-		}
-		if err := d.ensureConfig(ctx, r, name); err != nil {
-			return err
-		}
-		prepared = true
-		return nil
-	}
+// deployment is one Deploy under way.
+type deployment struct {
+	*Deployer
+	r   Request
+	dc  *types.DeploymentConfig
+	p   *poller
+	out *Outcome
+	// prepared: the model and config exist; alarmsChecked: the rollback
+	// alarms were found in CloudWatch.
+	prepared, alarmsChecked bool
+}
+
+// run is Deploy's decision loop: look at the endpoint (waiting while it is
+// busy), act on what it is, and judge the rollout it started.
+func (x *deployment) run(ctx context.Context) error {
+	name, endpoint := x.out.NewConfig, x.r.Endpoint.Name
 	for {
-		ep, _, err := p.settle(ctx)
+		ep, _, err := x.p.settle(ctx)
 		if err != nil {
 			return err
 		}
-		out.observe(ep)
-		switch status := out.Status; {
+		x.out.observe(ep)
+		status, config := x.out.Status, ""
+		if ep != nil {
+			config = aws.ToString(ep.EndpointConfigName)
+		}
+		started := false
+		switch {
 		case ep == nil:
-			if err := prepare(); err != nil {
-				return err
-			}
-			_, err := d.SM.CreateEndpoint(ctx, &sagemaker.CreateEndpointInput{
-				EndpointName:       aws.String(r.Endpoint.Name),
-				EndpointConfigName: aws.String(name),
-			})
-			if retry, err := retryable(err, "create endpoint "+r.Endpoint.Name); err != nil {
-				return err
-			} else if retry {
-				// Created meanwhile by someone else, or an answer lost:
-				// look again.
-				if err := p.sleep(ctx, nil); err != nil {
-					return err
-				}
-				continue
-			}
-			out.Created = true
-			return d.verdict(ctx, p, out)
-
+			started, err = x.create(ctx)
 		case status == string(types.EndpointStatusFailed):
-			if !d.RecreateFailed {
-				return fmt.Errorf("endpoint %s is Failed (%s): only DeleteEndpoint works on it; delete it or deploy with RecreateFailed: %w",
-					r.Endpoint.Name, or(out.FailureReason, "no reason given"), ErrFailed)
-			}
-			out.PreviousConfig = aws.ToString(ep.EndpointConfigName)
-			if _, err := d.SM.DeleteEndpoint(ctx, &sagemaker.DeleteEndpointInput{EndpointName: aws.String(r.Endpoint.Name)}); err != nil && !awserr.IsNotFound(err) {
-				return fmt.Errorf("delete Failed endpoint %s: %w", r.Endpoint.Name, err)
-			}
-
+			err = x.deleteFailed(ctx, config)
 		case status == string(types.EndpointStatusUpdateRollbackFailed):
 			return fmt.Errorf("endpoint %s is UpdateRollbackFailed (%s): it serves a mix of old and new fleets and needs a person to look at it: %w",
-				r.Endpoint.Name, or(out.FailureReason, "no reason given"), ErrFailed)
-
-		case status == string(types.EndpointStatusInService) && aws.ToString(ep.EndpointConfigName) == name:
+				endpoint, or(x.out.FailureReason, "no reason given"), ErrFailed)
+		case config == name && status == string(types.EndpointStatusInService):
 			// Already deployed: by an earlier run of this deployment, or by
 			// a crashed one whose update went through.
 			return nil
-
+		case config == name:
+			return fmt.Errorf("endpoint %s is %s on this deployment's config %s: %w", endpoint, status, name, ErrFailed)
 		default: // InService or OutOfService on another config
-			if aws.ToString(ep.EndpointConfigName) == name {
-				return fmt.Errorf("endpoint %s is %s on this deployment's config %s: %w", r.Endpoint.Name, status, name, ErrFailed)
-			}
-			out.PreviousConfig = aws.ToString(ep.EndpointConfigName)
-			if !alarmsChecked {
-				if err := d.checkAlarms(ctx, r.Endpoint.Rollout.Alarms); err != nil {
-					return fmt.Errorf("update endpoint %s: %w", r.Endpoint.Name, err)
-				}
-				alarmsChecked = true
-			}
-			if err := prepare(); err != nil {
-				return err
-			}
-			_, err := d.SM.UpdateEndpoint(ctx, &sagemaker.UpdateEndpointInput{
-				EndpointName:       aws.String(r.Endpoint.Name),
-				EndpointConfigName: aws.String(name),
-				DeploymentConfig:   dc,
-			})
-			if retry, err := retryable(err, "update endpoint "+r.Endpoint.Name); err != nil {
-				return err
-			} else if retry {
-				// Another update got there first: wait for it, then decide
-				// again.
-				if err := p.sleep(ctx, nil); err != nil {
-					return err
-				}
-				continue
-			}
-			return d.verdict(ctx, p, out)
+			started, err = x.update(ctx, config)
+		}
+		if err != nil {
+			return err
+		}
+		if started {
+			return x.verdict(ctx)
 		}
 	}
+}
+
+// create creates the endpoint on the new config. It reports false when the
+// endpoint should be looked at again: created meanwhile by someone else,
+// or the answer lost to throttling or a server error.
+func (x *deployment) create(ctx context.Context) (started bool, err error) {
+	if err := x.prepare(ctx); err != nil {
+		return false, err
+	}
+	_, err = x.SM.CreateEndpoint(ctx, &sagemaker.CreateEndpointInput{
+		EndpointName:       aws.String(x.r.Endpoint.Name),
+		EndpointConfigName: aws.String(x.out.NewConfig),
+	})
+	if started, err = x.sent(ctx, err, "create endpoint"); started {
+		x.out.Created = true
+	}
+	return started, err
+}
+
+// update moves the endpoint from config old to the new one with the
+// rollout's DeploymentConfig, once the rollback alarms are known to
+// exist. It reports false when the endpoint should be looked at again:
+// another update is in progress, or the answer was lost.
+func (x *deployment) update(ctx context.Context, old string) (started bool, err error) {
+	x.out.PreviousConfig = old
+	if !x.alarmsChecked {
+		if err := x.checkAlarms(ctx, x.r.Endpoint.Rollout.Alarms); err != nil {
+			return false, fmt.Errorf("update endpoint %s: %w", x.r.Endpoint.Name, err)
+		}
+		x.alarmsChecked = true
+	}
+	if err := x.prepare(ctx); err != nil {
+		return false, err
+	}
+	_, err = x.SM.UpdateEndpoint(ctx, &sagemaker.UpdateEndpointInput{
+		EndpointName:       aws.String(x.r.Endpoint.Name),
+		EndpointConfigName: aws.String(x.out.NewConfig),
+		DeploymentConfig:   x.dc,
+	})
+	return x.sent(ctx, err, "update endpoint")
+}
+
+// deleteFailed deletes a Failed endpoint so that it can be created again,
+// if the Deployer may.
+func (x *deployment) deleteFailed(ctx context.Context, config string) error {
+	endpoint := x.r.Endpoint.Name
+	if !x.RecreateFailed {
+		return fmt.Errorf("endpoint %s is Failed (%s): only DeleteEndpoint works on it; delete it or deploy with RecreateFailed: %w",
+			endpoint, or(x.out.FailureReason, "no reason given"), ErrFailed)
+	}
+	x.out.PreviousConfig = config
+	if _, err := x.SM.DeleteEndpoint(ctx, &sagemaker.DeleteEndpointInput{EndpointName: aws.String(endpoint)}); err != nil && !awserr.IsNotFound(err) {
+		return fmt.Errorf("delete Failed endpoint %s: %w", endpoint, err)
+	}
+	return nil
+}
+
+// prepare makes sure the deployment's model and endpoint config exist.
+func (x *deployment) prepare(ctx context.Context) error {
+	if x.prepared {
+		return nil
+	}
+	if err := x.ensureModel(ctx, x.r, x.out.NewConfig); err != nil {
+		return err
+	}
+	if err := x.ensureConfig(ctx, x.r, x.out.NewConfig); err != nil {
+		return err
+	}
+	x.prepared = true
+	return nil
+}
+
+// sent sorts the answer to CreateEndpoint or UpdateEndpoint: started, or
+// worth another look at the endpoint after a poll (busy, already created,
+// throttled, server error), or failed.
+func (x *deployment) sent(ctx context.Context, err error, what string) (started bool, _ error) {
+	if err == nil {
+		return true, nil
+	}
+	if !retryable(err) {
+		return false, fmt.Errorf("%s %s: %w", what, x.r.Endpoint.Name, err)
+	}
+	return false, x.p.sleep(ctx, nil)
 }
 
 // verdict waits for the rollout Deploy started to end and judges it.
 // SageMaker's EndpointInServiceWaiter would not do: a rolled-back update
 // ends InService too, on the old config.
-func (d *Deployer) verdict(ctx context.Context, p *poller, out *Outcome) error {
+func (x *deployment) verdict(ctx context.Context) error {
+	p, out := x.p, x.out
 	started := false
 	for unseen := 0; ; unseen++ {
 		ep, busy, err := p.settle(ctx)
@@ -261,25 +299,19 @@ func (o *Outcome) observe(ep *sagemaker.DescribeEndpointOutput) {
 	o.Status, o.FailureReason = string(ep.EndpointStatus), aws.ToString(ep.FailureReason)
 }
 
-// retryable sorts the error of CreateEndpoint or UpdateEndpoint: nil is
-// done; an endpoint that is busy or already exists, throttling and server
-// errors are worth another look at the endpoint (retry true); anything
-// else is final.
-func retryable(err error, what string) (retry bool, _ error) {
-	if err == nil {
-		return false, nil
-	}
+// retryable reports whether CreateEndpoint or UpdateEndpoint failed in a
+// way another look at the endpoint may resolve: an update in progress, an
+// endpoint that already exists, throttling, a server error.
+func retryable(err error) bool {
 	if transient(err) {
-		return true, nil
+		return true
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) && ae.ErrorCode() == "ValidationException" {
 		msg := ae.ErrorMessage()
-		if strings.Contains(msg, "in-progress") || strings.Contains(msg, "already existing endpoint") {
-			return true, nil
-		}
+		return strings.Contains(msg, "in-progress") || strings.Contains(msg, "already existing endpoint")
 	}
-	return false, fmt.Errorf("%s: %w", what, err)
+	return false
 }
 
 func (r Request) validate() error {

@@ -474,3 +474,13 @@ func TestRequestIsValidated(t *testing.T) {
 		t.Errorf("%d calls changed state", n)
 	}
 }
+
+func TestRolloutWithoutAlarmsSendsNoAutoRollback(t *testing.T) {
+	e := newEnv(t, 5*time.Millisecond)
+	e.live(t)
+	e.deploy(t, e.request(2, "bbbbbbb", manifest.Rollout{Strategy: "canary", CanaryInstances: 1}))
+	dc := e.endpoint(t).LastDeploymentConfig
+	if dc == nil || dc.BlueGreenUpdatePolicy == nil || dc.AutoRollbackConfiguration != nil {
+		t.Errorf("deployment config = %+v; want blue/green without an AutoRollbackConfiguration", dc)
+	}
+}
