@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
@@ -482,5 +484,19 @@ func TestRolloutWithoutAlarmsSendsNoAutoRollback(t *testing.T) {
 	dc := e.endpoint(t).LastDeploymentConfig
 	if dc == nil || dc.BlueGreenUpdatePolicy == nil || dc.AutoRollbackConfiguration != nil {
 		t.Errorf("deployment config = %+v; want blue/green without an AutoRollbackConfiguration", dc)
+	}
+}
+
+func TestPollingSpendsNoRetryTokens(t *testing.T) {
+	e := newEnv(t, 5*time.Millisecond)
+	e.live(t)
+	bucket := ratelimit.NewTokenRateLimit(500)
+	e.d.SM = sagemaker.NewFromConfig(e.cfg, func(o *sagemaker.Options) {
+		o.Retryer = retry.AddWithMaxBackoffDelay(retry.NewStandard(func(o *retry.StandardOptions) { o.RateLimiter = bucket }), 5*time.Millisecond)
+	})
+	e.srv.InjectFault(awsemu.Fault{Service: "sagemaker", Operation: "DescribeEndpoint", Throttle: 15})
+	e.deploy(t, e.request(2, "bbbbbbb", manifest.Rollout{}))
+	if n := bucket.Remaining(); n != 500 {
+		t.Errorf("%d retry tokens left of 500: polls retried through the SDK", n)
 	}
 }

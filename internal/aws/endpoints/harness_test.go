@@ -34,6 +34,7 @@ const (
 // SDK over SigV4.
 type env struct {
 	srv *awsemu.Server
+	cfg aws.Config // the account's credentials
 	sm  *smemu.Service
 	cw  *cwemu.Service
 	// admin is a SageMaker client for setting up and looking behind the
@@ -74,6 +75,7 @@ func newEnv(t *testing.T, delay time.Duration) *env {
 	}
 	e := &env{
 		srv:   srv,
+		cfg:   cfg,
 		sm:    sm,
 		cw:    cw,
 		admin: sagemaker.NewFromConfig(cfg, fast),

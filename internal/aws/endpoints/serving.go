@@ -1,7 +1,10 @@
 // Package endpoints reads and deploys SageMaker endpoints in target
 // accounts. Reading traces what an endpoint serves: endpoint → endpoint
 // config → model → target model package → the provenance apply wrote
-// into it (the source package ARN).
+// into it (the source package ARN). Deploying ([Deployer]) creates a model
+// and endpoint config per deployment, creates the endpoint or moves it to
+// the new config with a blue/green update, and judges the rollout by the
+// config that ends up serving, not by InService alone.
 package endpoints
 
 import (

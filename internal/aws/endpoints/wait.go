@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
@@ -45,10 +46,10 @@ func transitional(s types.EndpointStatus) bool {
 
 // poller describes one endpoint until it settles, backing off between
 // calls: polling starts at the Deployer's Poll, doubles up to a cap, and
-// starts over when the endpoint changes. Throttling and server errors the
-// SDK's own retries did not get past back off further instead of failing,
-// so that a long rollout neither fails on a burst of throttling nor drains
-// the SDK's retry bucket.
+// starts over when the endpoint changes. Each poll is a single attempt;
+// throttling and server errors back off further instead of failing, so a
+// long rollout neither fails on a burst of throttling nor drains the SDK's
+// retry bucket.
 type poller struct {
 	sm       *sagemaker.Client
 	endpoint string
@@ -101,7 +102,7 @@ func (p *poller) settle(ctx context.Context) (ep *sagemaker.DescribeEndpointOutp
 // Progress. A missing endpoint is nil.
 func (p *poller) describe(ctx context.Context) (*sagemaker.DescribeEndpointOutput, error) {
 	for {
-		ep, err := p.sm.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(p.endpoint)})
+		ep, err := p.sm.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(p.endpoint)}, singleAttempt)
 		switch {
 		case awserr.IsNotFound(err):
 			p.report(nil)
@@ -171,11 +172,16 @@ func statusOf(endpoint string, ep *sagemaker.DescribeEndpointOutput) Status {
 	return s
 }
 
-// transient reports whether err may pass if tried again later: throttling
-// (including the SDK's retry quota running dry behind it) and server
-// errors.
+// singleAttempt makes a poll one attempt: the poller backs off by itself,
+// so polls never spend the SDK's retry tokens, which the calls that change
+// things may need, however long a rollout is polled or throttled.
+func singleAttempt(o *sagemaker.Options) { o.RetryMaxAttempts = 1 }
+
+// transient reports whether err may pass if tried again later: what the
+// SDK's standard retryer retries (throttling, including its retry quota
+// running dry behind it, server errors, broken connections), and any 5xx.
 func transient(err error) bool {
-	if awserr.IsThrottle(err) {
+	if retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err).Bool() {
 		return true
 	}
 	var re *awshttp.ResponseError
