@@ -82,7 +82,7 @@ func (d *Deployer) poller(endpoint string, timeout time.Duration) *poller {
 // settle describes the endpoint, waiting while it is transitional. It
 // returns nil when the endpoint does not exist, and whether it saw the
 // endpoint in a transitional status.
-func (p *poller) settle(ctx context.Context) (ep *sagemaker.DescribeEndpointOutput, busy bool, err error) {
+func (p *poller) settle(ctx context.Context) (_ *sagemaker.DescribeEndpointOutput, busy bool, _ error) {
 	for {
 		ep, err := p.describe(ctx)
 		if err != nil {
