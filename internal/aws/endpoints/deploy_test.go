@@ -1,6 +1,7 @@
 package endpoints_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -215,25 +216,43 @@ func TestFiringAlarmIsRefusedBeforeUpdate(t *testing.T) {
 	}
 }
 
-func TestUpdatingEndpointIsWaitedForThenUpdated(t *testing.T) {
-	e := newEnv(t, 10*time.Millisecond)
+// busyEndpoint leaves the endpoint Updating towards another config of
+// ours, for good, until release is called: it then ends InService on the
+// config it was on. It returns that config.
+func busyEndpoint(t *testing.T, e *env) (serving string, release func()) {
+	t.Helper()
 	e.live(t)
-	// Someone else's update, still running when Deploy starts.
 	other := e.deploy(t, e.request(1, "ccccccc", manifest.Rollout{})).NewConfig
-	e.deploy(t, e.request(1, "ddddddd", manifest.Rollout{})) // back to a third config
+	serving = e.deploy(t, e.request(1, "ddddddd", manifest.Rollout{})).NewConfig
+	e.sm.InjectRolloutFault(account, region, endpoint, smemu.FaultStuck, "")
 	if _, err := e.admin.UpdateEndpoint(ctx(t), &sagemaker.UpdateEndpointInput{EndpointName: aws.String(endpoint), EndpointConfigName: aws.String(other)}); err != nil {
 		t.Fatal(err)
 	}
+	return serving, func() {
+		if err := e.sm.SetEndpointStatus(account, region, endpoint, "InService", ""); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestUpdatingEndpointIsWaitedForThenUpdated(t *testing.T) {
+	e := newEnv(t, 5*time.Millisecond)
+	serving, release := busyEndpoint(t, e)
+	var seen []string
+	e.d.Progress = func(s endpoints.Status) {
+		seen = append(seen, s.EndpointStatus+"@"+s.Config)
+		if len(seen) == 1 {
+			time.AfterFunc(30*time.Millisecond, release)
+		}
+	}
 
 	out := e.deploy(t, e.request(2, "bbbbbbb", manifest.Rollout{}))
-	if out.PreviousConfig != other {
-		t.Errorf("previous config = %s, want %s (the update it waited for)", out.PreviousConfig, other)
+	if out.PreviousConfig != serving {
+		t.Errorf("previous config = %s, want %s", out.PreviousConfig, serving)
 	}
-	h := statuses(e.endpoint(t))
-	third := endpoints.ResourceName(endpoint, "v1-ddddddd")
-	want := []string{"Updating@" + third, "InService@" + other, "Updating@" + other, "InService@" + out.NewConfig}
-	if len(h) < len(want) || !slices.Equal(h[len(h)-len(want):], want) {
-		t.Errorf("history ends %v, want %v: the other update finishes, then ours runs", h, want)
+	want := []string{"Updating@" + serving, "InService@" + serving, "Updating@" + serving, "InService@" + out.NewConfig}
+	if !slices.Equal(seen, want) {
+		t.Errorf("Deploy saw %v, want %v: wait for the other update, then update", seen, want)
 	}
 	for _, r := range e.srv.Requests() {
 		if r.Operation == "UpdateEndpoint" && r.Status != 200 {
@@ -243,17 +262,25 @@ func TestUpdatingEndpointIsWaitedForThenUpdated(t *testing.T) {
 }
 
 func TestUpdateRefusedAsInProgressIsRetried(t *testing.T) {
-	e := newEnv(t, 40*time.Millisecond)
+	e := newEnv(t, 5*time.Millisecond)
 	e.live(t)
 	other := e.deploy(t, e.request(1, "ccccccc", manifest.Rollout{})).NewConfig
-	e.deploy(t, e.request(1, "ddddddd", manifest.Rollout{}))
-	// Right after Deploy looks at the InService endpoint, someone else
-	// starts an update: Deploy's UpdateEndpoint is refused.
-	started := false
+	serving := e.deploy(t, e.request(1, "ddddddd", manifest.Rollout{})).NewConfig
+	// Right after Deploy finds the endpoint InService, someone else starts
+	// an update, so Deploy's UpdateEndpoint is refused; once Deploy sees
+	// it, that update is let go.
+	phase := 0
 	e.d.Progress = func(s endpoints.Status) {
-		if s.EndpointStatus == "InService" && !started {
-			started = true
+		switch {
+		case phase == 0 && s.EndpointStatus == "InService":
+			phase++
+			e.sm.InjectRolloutFault(account, region, endpoint, smemu.FaultStuck, "")
 			if _, err := e.admin.UpdateEndpoint(ctx(t), &sagemaker.UpdateEndpointInput{EndpointName: aws.String(endpoint), EndpointConfigName: aws.String(other)}); err != nil {
+				t.Error(err)
+			}
+		case phase == 1 && s.EndpointStatus == "Updating" && s.Pending == other:
+			phase++
+			if err := e.sm.SetEndpointStatus(account, region, endpoint, "InService", ""); err != nil {
 				t.Error(err)
 			}
 		}
@@ -266,11 +293,36 @@ func TestUpdateRefusedAsInProgressIsRetried(t *testing.T) {
 			refused++
 		}
 	}
-	if refused == 0 {
-		t.Error("no UpdateEndpoint was refused: the test did not race as intended")
+	if refused != 1 {
+		t.Errorf("%d UpdateEndpoint calls refused, want 1", refused)
 	}
-	if ep := e.endpoint(t); ep.EndpointConfigName != out.NewConfig || out.PreviousConfig != other {
-		t.Errorf("serving %s, previous %s; want %s after %s", ep.EndpointConfigName, out.PreviousConfig, out.NewConfig, other)
+	if ep := e.endpoint(t); ep.EndpointConfigName != out.NewConfig || out.PreviousConfig != serving {
+		t.Errorf("serving %s, previous %s; want %s after %s", ep.EndpointConfigName, out.PreviousConfig, out.NewConfig, serving)
+	}
+}
+
+func TestRerunWhileOurUpdateRunsWaitsForIt(t *testing.T) {
+	e := newEnv(t, 5*time.Millisecond)
+	e.live(t)
+	r := e.request(2, "bbbbbbb", manifest.Rollout{})
+	// The first run dies as soon as its update is under way.
+	c, cancel := context.WithCancel(ctx(t))
+	e.d.Progress = func(s endpoints.Status) {
+		if s.EndpointStatus == "Updating" {
+			cancel()
+		}
+	}
+	if _, err := e.d.Deploy(c, r); !errors.Is(err, context.Canceled) {
+		t.Fatalf("first run: err = %v", err)
+	}
+	e.d.Progress = nil
+
+	out := e.deploy(t, r)
+	if ep := e.endpoint(t); ep.EndpointConfigName != out.NewConfig || out.Status != "InService" {
+		t.Errorf("serving %s, outcome %+v", ep.EndpointConfigName, out)
+	}
+	if n := e.srv.Count("sagemaker", "UpdateEndpoint"); n != 1 {
+		t.Errorf("%d UpdateEndpoint calls, want 1", n)
 	}
 }
 
