@@ -11,35 +11,17 @@ import (
 	"github.com/modelpromote/modelpromote/internal/report"
 )
 
-// UpsertComment keeps one report comment on a pull request: the bot's
-// comment carrying report.CommentMarker is edited in place (not at all when
-// its body is already body), otherwise a new one is created. It returns the
-// comment's URL.
+// UpsertComment keeps the one report comment on a pull request, carrying
+// report.CommentMarker, edited in place (not at all when unchanged). It
+// returns the comment's URL.
 func (r *Repo) UpsertComment(ctx context.Context, number int, body string) (string, error) {
-	existing, err := r.findComment(ctx, number)
-	if err != nil {
-		return "", err
-	}
-	if existing != nil {
-		if existing.GetBody() == body {
-			return existing.GetHTMLURL(), nil
-		}
-		c, _, err := r.GH.Issues.EditComment(ctx, r.Owner, r.Name, existing.GetID(), &gogh.IssueComment{Body: &body})
-		if err != nil {
-			return "", fmt.Errorf("edit report comment on #%d: %w", number, err)
-		}
-		return c.GetHTMLURL(), nil
-	}
-	c, _, err := r.GH.Issues.CreateComment(ctx, r.Owner, r.Name, number, &gogh.IssueComment{Body: &body})
-	if err != nil {
-		return "", fmt.Errorf("create report comment on #%d: %w", number, err)
-	}
-	return c.GetHTMLURL(), nil
+	return r.UpsertMarkedComment(ctx, number, report.CommentMarker, body)
 }
 
-// findComment returns the bot's report comment, or nil. Only comments by a
-// bot account count: a person quoting the marker must not capture it.
-func (r *Repo) findComment(ctx context.Context, number int) (*gogh.IssueComment, error) {
+// findComment returns the bot's comment starting with marker, or nil. Only
+// comments by a bot account count: a person quoting the marker must not
+// capture it.
+func (r *Repo) findComment(ctx context.Context, number int, marker string) (*gogh.IssueComment, error) {
 	opts := &gogh.IssueListCommentsOptions{ListOptions: gogh.ListOptions{PerPage: 100}}
 	for {
 		page, resp, err := r.GH.Issues.ListComments(ctx, r.Owner, r.Name, number, opts)
@@ -47,7 +29,7 @@ func (r *Repo) findComment(ctx context.Context, number int) (*gogh.IssueComment,
 			return nil, fmt.Errorf("list comments of #%d: %w", number, err)
 		}
 		for _, c := range page {
-			if strings.HasPrefix(c.GetBody(), report.CommentMarker) && c.GetUser().GetType() == "Bot" {
+			if strings.HasPrefix(c.GetBody(), marker) && c.GetUser().GetType() == "Bot" {
 				return c, nil
 			}
 		}

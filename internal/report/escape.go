@@ -132,3 +132,7 @@ func clip(s string, n int) string {
 	}
 	return string(rs[:n-1]) + "…"
 }
+
+// Escape makes s, which came from a manifest, a report or a user, safe to
+// put in markdown or HTML: it renders as the literal text.
+func Escape(s string) string { return esc(s) }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -13,6 +14,10 @@ import (
 
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
+
+// metadataRE is what CreateModelPackage accepts in CustomerMetadataProperties
+// keys and values: letters, separators, digits and _.:/=+-@.
+var metadataRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 
 // Limits of CreateModelPackage's CustomerMetadataProperties.
 const (
@@ -257,6 +262,9 @@ func metadata(src, provenance map[string]string) (map[string]string, error) {
 		if len([]rune(out[k])) > maxMetadataValueLen {
 			return nil, fmt.Errorf("customer metadata %q is longer than %d characters", k, maxMetadataValueLen)
 		}
+		if !metadataRE.MatchString(k) || !metadataRE.MatchString(out[k]) {
+			return nil, fmt.Errorf("customer metadata %q=%q has characters SageMaker refuses (allowed: letters, digits, spaces and _.:/=+-@)", k, out[k])
+		}
 	}
 	return out, nil
 }
@@ -264,9 +272,19 @@ func metadata(src, provenance map[string]string) (map[string]string, error) {
 // checkForbidden refuses a request in which any forbidden string (the
 // source account, its buckets, its KMS key) still appears.
 func checkForbidden(in *sagemaker.CreateModelPackageInput, forbidden []string) error {
-	// The provenance deliberately names the source package; check the rest.
+	// The provenance deliberately names the source package, and container
+	// images are referenced, not copied (the target pulls them, which an
+	// ECR repository policy must allow, often from a shared account):
+	// check everything else.
 	clean := *in
 	clean.CustomerMetadataProperties = nil
+	clean.InferenceSpecification = withoutImages(in.InferenceSpecification)
+	clean.AdditionalInferenceSpecifications = nil
+	for _, a := range in.AdditionalInferenceSpecifications {
+		spec := withoutImages(&types.InferenceSpecification{Containers: a.Containers})
+		a.Containers = spec.Containers
+		clean.AdditionalInferenceSpecifications = append(clean.AdditionalInferenceSpecifications, a)
+	}
 	data, err := json.Marshal(clean)
 	if err != nil {
 		return err
@@ -277,6 +295,19 @@ func checkForbidden(in *sagemaker.CreateModelPackageInput, forbidden []string) e
 		}
 	}
 	return nil
+}
+
+func withoutImages(spec *types.InferenceSpecification) *types.InferenceSpecification {
+	if spec == nil {
+		return nil
+	}
+	c := *spec
+	c.Containers = nil
+	for _, ct := range spec.Containers {
+		ct.Image = nil
+		c.Containers = append(c.Containers, ct)
+	}
+	return &c
 }
 
 // ClientToken derives CreateModelPackage's idempotency token from the

@@ -147,6 +147,19 @@ func TestCopyInputRefusesAForbiddenLeftover(t *testing.T) {
 	}
 }
 
+func TestCopyInputAllowsAnImageInTheSourceAccountsRegistry(t *testing.T) {
+	req := request()
+	img := "111111111111.dkr.ecr.eu-west-1.amazonaws.com/xgb@sha256:" + strings.Repeat("c3", 32)
+	req.Source.InferenceSpecification.Containers[0].Image = aws.String(img)
+	in, err := CopyInput(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(in.InferenceSpecification.Containers[0].Image) != img {
+		t.Error("image must be referenced as it is")
+	}
+}
+
 func TestCopyInputMetadataLimits(t *testing.T) {
 	req := request()
 	for i := 0; i < 50; i++ {
@@ -158,6 +171,14 @@ func TestCopyInputMetadataLimits(t *testing.T) {
 	req = request()
 	req.Provenance["modelpromote:approvers"] = strings.Repeat("a", 257)
 	if _, err := CopyInput(req); err == nil || !strings.Contains(err.Error(), "longer than 256") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestCopyInputRefusesMetadataSageMakerWouldRefuse(t *testing.T) {
+	req := request()
+	req.Provenance["modelpromote:approvers"] = "bob,gina"
+	if _, err := CopyInput(req); err == nil || !strings.Contains(err.Error(), "characters SageMaker refuses") {
 		t.Fatalf("err = %v", err)
 	}
 }

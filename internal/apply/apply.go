@@ -1,0 +1,334 @@
+// Package apply carries out a merged pull request's promotions: for each,
+// it copies the model's artifacts and reports into the target account,
+// registers a model package there carrying the source's metadata and
+// provenance, deploys it to the stage's endpoint with the manifest's
+// rollout, writes an evidence record, and reports on GitHub.
+//
+// Before anything, it recomputes the plan at the merge commit (policy from
+// the merge's first parent), re-verifies approvals on the pull request's
+// final head commit, that the check passed, that the pull request is not
+// from a fork, and every report's digest; any failure refuses the whole
+// apply with its reasons, and nothing changes.
+//
+// Every step looks for its own result first (a deployment for the merge
+// commit, an object with the right digest, a package with the same source
+// provenance, a model and config named after the deployment), so running
+// apply twice does the work once, and a run stopped anywhere is finished by
+// the next.
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/modelpromote/modelpromote/internal/aws/accounts"
+	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
+	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
+	"github.com/modelpromote/modelpromote/internal/aws/registry"
+	"github.com/modelpromote/modelpromote/internal/github"
+	"github.com/modelpromote/modelpromote/internal/plan"
+)
+
+// Env is what apply needs to reach GitHub and AWS.
+type Env struct {
+	Repo        *github.Repo
+	AWS         aws.Config
+	S3PathStyle bool
+	// Dir is the promotions directory (default "promotions").
+	Dir string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Poll is the first polling interval for packages and endpoints
+	// (default 5s; backs off).
+	Poll time.Duration
+	// EndpointTimeout bounds each endpoint rollout's wait (default from
+	// the rollout).
+	EndpointTimeout time.Duration
+	// RecreateFailed deletes and recreates an endpoint found Failed.
+	RecreateFailed bool
+	// Progress receives progress lines (bytes copied, endpoint states).
+	Progress func(string)
+	// Interrupt, when set, runs before each step of each promotion; an
+	// error stops that promotion there, as a crash would. The crash-matrix
+	// tests use it.
+	Interrupt func(model, stage string, step plan.ActionKind) error
+	Version   string
+}
+
+func (e Env) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e Env) progress(format string, args ...any) {
+	if e.Progress != nil {
+		e.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
+// Result is a finished apply.
+type Result struct {
+	Plan  *plan.Plan
+	Merge *github.Merge
+	// Refused lists why nothing was applied; empty when apply went ahead.
+	Refused  []string
+	Outcomes []Outcome
+	// CommentURL is the outcome comment on the pull request.
+	CommentURL string
+}
+
+// Failed reports whether apply refused or any promotion failed.
+func (r *Result) Failed() bool {
+	if len(r.Refused) > 0 {
+		return true
+	}
+	for _, o := range r.Outcomes {
+		if o.State == StateFailure {
+			return true
+		}
+	}
+	return false
+}
+
+// Promotion outcome states.
+const (
+	StateSuccess        = "success"
+	StateFailure        = "failure"
+	StateAlreadyApplied = "already-applied"
+)
+
+// Outcome is how one promotion ended.
+type Outcome struct {
+	Model, Stage string
+	State        string
+	Error        string
+	RecordURI    string
+	Record       *Record
+}
+
+// Run applies merged pull request number.
+func Run(ctx context.Context, env Env, number int) (*Result, error) {
+	if env.Dir == "" {
+		env.Dir = "promotions"
+	}
+	res := &Result{}
+	m, err := env.Repo.MergedPullRequest(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	res.Merge = m
+	switch {
+	case !m.Merged:
+		res.Refused = append(res.Refused, fmt.Sprintf("pull request #%d is not merged", number))
+	case m.Fork:
+		res.Refused = append(res.Refused, fmt.Sprintf("pull request #%d comes from a fork: nothing from a fork is ever applied", number))
+	}
+	if len(res.Refused) > 0 {
+		return res, nil
+	}
+	run, err := preflight(ctx, env, m, res)
+	if err != nil || len(res.Refused) > 0 {
+		if err == nil {
+			res.CommentURL, err = env.Repo.UpsertMarkedComment(ctx, number, ApplyMarker(m.MergeSHA), applyComment(res))
+		}
+		return res, err
+	}
+	res.Outcomes = run.all(ctx)
+	res.CommentURL, err = env.Repo.UpsertMarkedComment(ctx, number, ApplyMarker(m.MergeSHA), applyComment(res))
+	return res, err
+}
+
+// RunForCommit applies the merged pull request a base-branch commit came
+// from (a push event names only the commit).
+func RunForCommit(ctx context.Context, env Env, sha string) (*Result, error) {
+	n, err := env.Repo.PullRequestForCommit(ctx, sha)
+	if err != nil {
+		return nil, err
+	}
+	return Run(ctx, env, n)
+}
+
+// runner executes one merge's promotions.
+type runner struct {
+	env    Env
+	plan   *plan.Plan
+	merge  *github.Merge
+	accts  *accounts.Accounts
+	source *registry.Registry
+	// approvers are the logins whose approvals counted, for provenance.
+	approvers []string
+}
+
+// preflight recomputes and re-verifies everything; reasons to refuse go
+// into res.Refused.
+func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*runner, error) {
+	parent, err := env.Repo.FirstParent(ctx, m.MergeSHA)
+	if err != nil {
+		return nil, err
+	}
+	var baseTree, headTree map[string][]byte
+	var reviews []plan.Review
+	var authors []string
+	var conclusion string
+	var errs []error
+	var mu sync.Mutex
+	fail := func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t, err := env.Repo.Tree(ctx, parent, env.Dir)
+		if err != nil {
+			fail(err)
+		}
+		baseTree = t
+	})
+	wg.Go(func() {
+		t, err := env.Repo.Tree(ctx, m.MergeSHA, env.Dir)
+		if err != nil {
+			fail(err)
+		}
+		headTree = t
+	})
+	wg.Go(func() {
+		r, err := env.Repo.Reviews(ctx, m.Number)
+		if err != nil {
+			fail(err)
+		}
+		reviews = r
+	})
+	wg.Go(func() {
+		a, err := env.Repo.CommitAuthors(ctx, m.Number)
+		if err != nil {
+			fail(err)
+		}
+		authors = a
+	})
+	wg.Go(func() {
+		c, err := env.Repo.LatestCheckRun(ctx, m.HeadSHA)
+		if err != nil {
+			fail(err)
+		}
+		conclusion = c
+	})
+	wg.Wait()
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	p := plan.Build(plan.Input{Base: parent, Head: m.MergeSHA, BaseTree: baseTree, HeadTree: headTree, Dir: env.Dir})
+	p.PR = &plan.PullRequest{Repo: env.Repo.FullName(), Number: m.Number, URL: m.URL, Author: m.Author, BaseSHA: parent, HeadSHA: m.HeadSHA, Fork: m.Fork}
+	res.Plan = p
+	if conclusion != "success" {
+		state := conclusion
+		if state == "" {
+			state = "missing or not completed"
+		}
+		res.Refused = append(res.Refused, fmt.Sprintf("the %s check on the pull request's final head %s did not pass (%s)", "modelpromote", short(m.HeadSHA), state))
+	}
+	if p.Config == nil {
+		res.Refused = append(res.Refused, "the merge's first parent has no valid configuration")
+		return nil, nil
+	}
+	accts := accounts.New(accounts.Options{Base: env.AWS,
+		SessionName:    fmt.Sprintf("modelpromote-pr-%d", m.Number),
+		SourceIdentity: accounts.SessionName(orDefault(m.MergedBy, "modelpromote"))})
+	srcCfg := accts.Source(p.Config.Source)
+	r := &runner{env: env, plan: p, merge: m, accts: accts, source: registry.New(srcCfg, p.Config.Source.Account)}
+	// The same checks as on the pull request, now at the merge commit: a
+	// report that changed since review, an approval dismissed after the
+	// check, or a version no longer live in the previous stage stop here.
+	p.Check(ctx, plan.Sources{
+		Source:  p.Config.Source,
+		Reg:     r.source,
+		Objects: artifacts.New(srcCfg, p.Config.Source.Account, env.S3PathStyle),
+		Stages:  endpoints.NewStages(accts),
+		Now:     env.now,
+	}, plan.PullRequestFacts{Author: m.Author, HeadSHA: m.HeadSHA, CommitAuthors: authors, Reviews: reviews}, github.Directory{Repo: env.Repo})
+	if v := p.Verdict(); v != plan.StatusPass {
+		for _, f := range p.Findings {
+			if f.Severity == plan.SeverityError || f.Severity == plan.SeverityPending {
+				subject := ""
+				if f.Model != "" {
+					subject = f.Model + "/" + f.Stage + ": "
+				}
+				res.Refused = append(res.Refused, fmt.Sprintf("%s%s (%s)", subject, f.Message, f.Gate))
+			}
+		}
+		if len(res.Refused) == 0 {
+			res.Refused = append(res.Refused, fmt.Sprintf("the plan at the merge commit is %s", v))
+		}
+	}
+	seen := map[string]bool{}
+	for _, pr := range p.Promotions {
+		if a := pr.Details.Approvals; a != nil {
+			for _, rv := range a.Reviews {
+				if rv.Counted && !seen[rv.Login] {
+					seen[rv.Login] = true
+					r.approvers = append(r.approvers, rv.Login)
+				}
+			}
+		}
+	}
+	sort.Strings(r.approvers)
+	return r, nil
+}
+
+// all runs every promotion: promotions to one endpoint one after another
+// in stage order, independent ones in parallel.
+func (r *runner) all(ctx context.Context) []Outcome {
+	groups := map[string][]int{}
+	var order []string
+	for i, pr := range r.plan.Promotions {
+		key := pr.Environment.Account + "/" + pr.Environment.Region + "/" + pr.To.Name
+		if _, ok := groups[key]; !ok {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], i)
+	}
+	out := make([]Outcome, len(r.plan.Promotions))
+	var wg sync.WaitGroup
+	for _, key := range order {
+		idx := groups[key]
+		wg.Go(func() {
+			for _, i := range idx {
+				out[i] = r.one(ctx, &r.plan.Promotions[i])
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// errInterrupted marks a promotion stopped by Env.Interrupt.
+var errInterrupted = errors.New("interrupted")
+
+func (r *runner) step(pr *plan.Promotion, kind plan.ActionKind) error {
+	if r.env.Interrupt == nil {
+		return nil
+	}
+	if err := r.env.Interrupt(pr.Model, pr.Stage, kind); err != nil {
+		return fmt.Errorf("%w before %s: %v", errInterrupted, kind, err)
+	}
+	return nil
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+func orDefault(s, d string) string {
+	if strings.TrimSpace(s) == "" {
+		return d
+	}
+	return s
+}

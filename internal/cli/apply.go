@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/modelpromote/modelpromote/internal/apply"
+)
+
+func init() {
+	register("apply", "carry out a merged pull request's promotions: copy, register, deploy, record", runApply)
+}
+
+// applyOptions are the flags of `modelpromote apply`.
+type applyOptions struct {
+	conn           connFlags
+	PR             int
+	Commit         string
+	Dir            string
+	RecreateFailed bool
+}
+
+func runApply(ctx context.Context, args []string, s Streams) int {
+	var o applyOptions
+	fs := newFlagSet("apply", "apply (--pr N | --commit SHA) [--repo owner/name] [--github-url URL]", s)
+	o.conn.register(fs)
+	fs.IntVar(&o.PR, "pr", 0, "merged pull request number")
+	fs.StringVar(&o.Commit, "commit", "", "a merge commit on the base branch (the pull request is found from it)")
+	fs.StringVar(&o.Dir, "dir", "promotions", "promotions directory")
+	fs.BoolVar(&o.RecreateFailed, "recreate-failed", false, "delete and recreate an endpoint found Failed (otherwise stop)")
+	if ok, code := parse(fs, args); !ok {
+		return code
+	}
+	if (o.PR > 0) == (o.Commit != "") || fs.NArg() > 0 {
+		fs.Usage()
+		return ExitUsage
+	}
+	repo, err := o.conn.githubRepo(s)
+	if err != nil {
+		fmt.Fprintf(s.Err, "modelpromote apply: %v\n", err)
+		return ExitUsage
+	}
+	awsCfg, err := o.conn.awsConfig(ctx)
+	if err != nil {
+		fmt.Fprintf(s.Err, "modelpromote apply: %v\n", err)
+		return ExitFail
+	}
+	env := apply.Env{Repo: repo, AWS: awsCfg, S3PathStyle: o.conn.S3PathStyle, Dir: o.Dir, RecreateFailed: o.RecreateFailed, Version: Version,
+		Progress: func(line string) { fmt.Fprintln(s.Err, line) }}
+	var res *apply.Result
+	if o.PR > 0 {
+		res, err = apply.Run(ctx, env, o.PR)
+	} else {
+		res, err = apply.RunForCommit(ctx, env, o.Commit)
+	}
+	if err != nil {
+		fmt.Fprintf(s.Err, "modelpromote apply: %v\n", err)
+		return ExitFail
+	}
+	printApply(s, res)
+	if res.Failed() {
+		return ExitFail
+	}
+	return ExitOK
+}
+
+func printApply(s Streams, res *apply.Result) {
+	if len(res.Refused) > 0 {
+		fmt.Fprintf(s.Out, "Apply refused for #%d; nothing was changed:\n", res.Merge.Number)
+		for _, r := range res.Refused {
+			fmt.Fprintf(s.Out, "  - %s\n", r)
+		}
+		return
+	}
+	if len(res.Outcomes) == 0 {
+		fmt.Fprintf(s.Out, "#%d has no promotions to apply.\n", res.Merge.Number)
+	}
+	for _, o := range res.Outcomes {
+		line := fmt.Sprintf("%s/%s: %s", o.Model, o.Stage, o.State)
+		if o.Error != "" {
+			line += ": " + o.Error
+		}
+		if o.RecordURI != "" && o.State != apply.StateFailure {
+			line += " (evidence " + o.RecordURI + ")"
+		}
+		fmt.Fprintln(s.Out, line)
+	}
+	if res.CommentURL != "" {
+		fmt.Fprintf(s.Out, "comment: %s\n", res.CommentURL)
+	}
+}

@@ -1,0 +1,182 @@
+package github
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	gogh "github.com/google/go-github/v60/github"
+
+	"github.com/modelpromote/modelpromote/internal/report"
+)
+
+// Merge is a merged pull request, as apply needs it.
+type Merge struct {
+	Number   int
+	URL      string
+	Author   string
+	MergedBy string
+	// MergeSHA is the commit the pull request became on the base branch.
+	MergeSHA string
+	// HeadSHA is the pull request's final head commit: the commit approvals
+	// must be on.
+	HeadSHA string
+	BaseRef string
+	Fork    bool
+	Merged  bool
+}
+
+// MergedPullRequest returns what apply needs to know about a pull request.
+func (r *Repo) MergedPullRequest(ctx context.Context, number int) (*Merge, error) {
+	pr, _, err := r.GH.PullRequests.Get(ctx, r.Owner, r.Name, number)
+	if err != nil {
+		return nil, fmt.Errorf("get pull request #%d: %w", number, err)
+	}
+	return &Merge{
+		Number:   number,
+		URL:      pr.GetHTMLURL(),
+		Author:   pr.GetUser().GetLogin(),
+		MergedBy: pr.GetMergedBy().GetLogin(),
+		MergeSHA: pr.GetMergeCommitSHA(),
+		HeadSHA:  pr.GetHead().GetSHA(),
+		BaseRef:  pr.GetBase().GetRef(),
+		Fork:     pr.GetHead().GetRepo().GetFullName() != pr.GetBase().GetRepo().GetFullName(),
+		Merged:   pr.GetMerged(),
+	}, nil
+}
+
+// PullRequestForCommit finds the merged pull request a commit on the base
+// branch came from (a push event names only the commit).
+func (r *Repo) PullRequestForCommit(ctx context.Context, sha string) (int, error) {
+	prs, _, err := r.GH.PullRequests.ListPullRequestsWithCommit(ctx, r.Owner, r.Name, sha, &gogh.ListOptions{PerPage: 100})
+	if err != nil {
+		return 0, fmt.Errorf("list pull requests of %s: %w", short(sha), err)
+	}
+	for _, pr := range prs {
+		if pr.GetMergeCommitSHA() == sha {
+			return pr.GetNumber(), nil
+		}
+	}
+	return 0, fmt.Errorf("commit %s is not the merge of a pull request", short(sha))
+}
+
+// FirstParent returns the first parent of a commit: for a merge commit on
+// the base branch, the base before the merge.
+func (r *Repo) FirstParent(ctx context.Context, sha string) (string, error) {
+	c, _, err := r.GH.Repositories.GetCommit(ctx, r.Owner, r.Name, sha, &gogh.ListOptions{PerPage: 1})
+	if err != nil {
+		return "", fmt.Errorf("get commit %s: %w", short(sha), err)
+	}
+	if len(c.Parents) == 0 {
+		return "", fmt.Errorf("commit %s has no parent", short(sha))
+	}
+	return c.Parents[0].GetSHA(), nil
+}
+
+// LatestCheckRun returns the conclusion of the latest modelpromote check run
+// on sha ("" when there is none, or it has not completed).
+func (r *Repo) LatestCheckRun(ctx context.Context, sha string) (conclusion string, err error) {
+	res, _, err := r.GH.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Name, sha, &gogh.ListCheckRunsOptions{
+		CheckName: gogh.String(report.CheckRunName), Filter: gogh.String("latest"), ListOptions: gogh.ListOptions{PerPage: 100}})
+	if err != nil {
+		return "", fmt.Errorf("list check runs of %s: %w", short(sha), err)
+	}
+	runs := res.CheckRuns
+	sort.Slice(runs, func(i, j int) bool { return runs[i].GetID() > runs[j].GetID() })
+	if len(runs) == 0 || runs[0].GetStatus() != "completed" {
+		return "", nil
+	}
+	return runs[0].GetConclusion(), nil
+}
+
+// UpsertMarkedComment keeps one bot comment per marker on a pull request,
+// edited in place.
+func (r *Repo) UpsertMarkedComment(ctx context.Context, number int, marker, body string) (string, error) {
+	existing, err := r.findComment(ctx, number, marker)
+	if err != nil {
+		return "", err
+	}
+	if existing != nil {
+		if existing.GetBody() == body {
+			return existing.GetHTMLURL(), nil
+		}
+		c, _, err := r.GH.Issues.EditComment(ctx, r.Owner, r.Name, existing.GetID(), &gogh.IssueComment{Body: &body})
+		if err != nil {
+			return "", fmt.Errorf("edit comment on #%d: %w", number, err)
+		}
+		return c.GetHTMLURL(), nil
+	}
+	c, _, err := r.GH.Issues.CreateComment(ctx, r.Owner, r.Name, number, &gogh.IssueComment{Body: &body})
+	if err != nil {
+		return "", fmt.Errorf("create comment on #%d: %w", number, err)
+	}
+	return c.GetHTMLURL(), nil
+}
+
+// Deployment is a GitHub deployment of one promotion.
+type Deployment struct {
+	ID int64
+	// State is the latest status's state ("" when it has none).
+	State string
+}
+
+// DeploymentSpec identifies a promotion's deployment: the merge commit, an
+// environment per (model, stage), and a task.
+type DeploymentSpec struct {
+	SHA, Environment, Task, Description string
+	Payload                             map[string]any
+	Production                          bool
+}
+
+// EnsureDeployment returns the deployment of spec, creating it when none
+// exists: a rerun of apply finds the deployment of the first run (and its
+// state) instead of making another.
+func (r *Repo) EnsureDeployment(ctx context.Context, spec DeploymentSpec) (*Deployment, error) {
+	list, _, err := r.GH.Repositories.ListDeployments(ctx, r.Owner, r.Name, &gogh.DeploymentsListOptions{
+		SHA: spec.SHA, Environment: spec.Environment, Task: spec.Task, ListOptions: gogh.ListOptions{PerPage: 100}})
+	if err != nil {
+		return nil, fmt.Errorf("list deployments: %w", err)
+	}
+	if len(list) > 0 {
+		sort.Slice(list, func(i, j int) bool { return list[i].GetID() < list[j].GetID() })
+		d := &Deployment{ID: list[0].GetID()}
+		statuses, _, err := r.GH.Repositories.ListDeploymentStatuses(ctx, r.Owner, r.Name, d.ID, &gogh.ListOptions{PerPage: 1})
+		if err != nil {
+			return nil, fmt.Errorf("list deployment statuses: %w", err)
+		}
+		if len(statuses) > 0 {
+			d.State = statuses[0].GetState()
+		}
+		return d, nil
+	}
+	d, _, err := r.GH.Repositories.CreateDeployment(ctx, r.Owner, r.Name, &gogh.DeploymentRequest{
+		Ref:                   gogh.String(spec.SHA),
+		Task:                  gogh.String(spec.Task),
+		AutoMerge:             gogh.Bool(false),
+		RequiredContexts:      &[]string{}, // the merge commit is the reviewed one; checks ran on the head
+		Payload:               spec.Payload,
+		Environment:           gogh.String(spec.Environment),
+		Description:           gogh.String(spec.Description),
+		ProductionEnvironment: gogh.Bool(spec.Production),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create deployment for %s: %w", spec.Environment, err)
+	}
+	return &Deployment{ID: d.GetID()}, nil
+}
+
+// SetDeploymentStatus records a deployment's state (in_progress, success,
+// failure, error) with the endpoint's console URL.
+func (r *Repo) SetDeploymentStatus(ctx context.Context, id int64, state, environmentURL, description string) error {
+	if len(description) > 140 {
+		description = description[:137] + "..."
+	}
+	req := &gogh.DeploymentStatusRequest{State: gogh.String(state), Description: gogh.String(description)}
+	if environmentURL != "" {
+		req.EnvironmentURL = gogh.String(environmentURL)
+	}
+	if _, _, err := r.GH.Repositories.CreateDeploymentStatus(ctx, r.Owner, r.Name, id, req); err != nil {
+		return fmt.Errorf("set deployment %d %s: %w", id, state, err)
+	}
+	return nil
+}
