@@ -25,19 +25,24 @@ const (
 	PathSkipped             = "skipped"
 )
 
-// Defaults for Copier. Together they bound the streamed path's buffers to
-// 64 MiB whatever the object's size.
+// Defaults for Copier. Together they bound the part buffers to 32 MiB
+// whatever the object's size, so that with the garbage collector's default
+// headroom (GOGC=100) the heap stays under 64 MiB. 8 MiB is also the AWS
+// CLI's part size.
 const (
-	DefaultPartSize    = 16 << 20
+	DefaultPartSize    = 8 << 20
 	DefaultConcurrency = 4
 )
 
 // S3 limits the copier works within.
 const (
-	maxCopyObjectSize = 5 << 30 // largest source CopyObject accepts
-	minPartSize       = 5 << 20 // smallest part but the last
-	maxParts          = 10000
+	minPartSize = 5 << 20 // smallest part but the last
+	maxParts    = 10000
 )
+
+// maxCopyObjectSize is the largest source CopyObject accepts; a variable
+// so that tests can take the multipart path with small objects.
+var maxCopyObjectSize int64 = 5 << 30
 
 // User metadata (without the x-amz-meta- prefix) the copier writes on every
 // target object. It is what makes a rerun a no-op: an object that carries

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -40,7 +41,13 @@ type world struct {
 
 func newWorld(t testing.TB) *world {
 	t.Helper()
-	srv, err := awsemu.New(awsemu.Options{DataDir: t.TempDir()})
+	return newWorldIn(t, t.TempDir())
+}
+
+// newWorldIn is newWorld with S3's data in dir.
+func newWorldIn(t testing.TB, dir string) *world {
+	t.Helper()
+	srv, err := awsemu.New(awsemu.Options{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +77,18 @@ func newWorld(t testing.TB) *world {
 		return s3.NewFromConfig(srv.Config(creds, fastRetries), awsemu.PathStyle)
 	}
 	return &world{srv: srv, dev: client(dev), prod: client(prod), logs: &syncBuffer{}}
+}
+
+// memDir is a directory in memory (/dev/shm) when there is one, else on
+// disk: streaming gigabytes to a disk-backed emulator measures the disk.
+func memDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "artifacts-test-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
 }
 
 // fastRetries keeps the SDK's standard retryer (3 attempts, throttling and
@@ -211,4 +230,3 @@ func heapPeak() (stop func() uint64) {
 		return peak - base
 	}
 }
-

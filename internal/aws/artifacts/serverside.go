@@ -68,32 +68,68 @@ func (c *Copier) copyObject(ctx context.Context, s source, dst URI, known, want 
 // (a digest of the part digests). So the source is read once, ranges in
 // parallel, hashing each part's range and, in order, the whole; S3 computes
 // each copied part's SHA-256 from the bytes it copied, and each must equal
-// ours for the same range. The trade-off: the object's bytes flow into the
-// process once (never out), and the read comes before the copy, because the
-// whole object's digest is recorded in the metadata the upload is created
-// with, and a digest that does not match what the caller expects fails the
-// copy before anything is written.
+// ours for the same range before the upload is completed. The trade-off:
+// the object's bytes flow into the process once (never out), at up to
+// Concurrency × part size bytes buffered. When the object's digest is known
+// up front (the caller's or S3's), the read runs alongside the copy;
+// otherwise it comes first, because the digest goes in the metadata the
+// upload is created with.
 func (c *Copier) copyParts(ctx context.Context, s source, dst URI, known string) (res Result, err error) {
-	sums, err := c.readParts(ctx, c.Source, c.SourceOwner, s, c.newProgress(s.uri, dst, PathServerSideMultipart, PhaseHashing, s.size), nil)
-	if err != nil {
-		return Result{}, fmt.Errorf("hash %s: %w", s.uri, err)
+	hashing := c.newProgress(s.uri, dst, PathServerSideMultipart, PhaseHashing, s.size)
+	var sums partSums
+	if known == "" {
+		if sums, err = c.readParts(ctx, c.Source, c.SourceOwner, s, hashing, nil); err != nil {
+			return Result{}, fmt.Errorf("hash %s: %w", s.uri, err)
+		}
+		known = sums.hex()
 	}
-	sum := sums.hex()
-	if known != "" && sum != known {
-		return Result{}, &DigestMismatchError{Object: s.uri, Want: known, Got: sum, Source: "the source's checksum or the expected digest"}
-	}
-	id, err := c.createUpload(ctx, s, dst, sum)
+	id, err := c.createUpload(ctx, s, dst, known)
 	if err != nil {
 		return Result{}, err
 	}
 	defer c.abortOnError(ctx, dst, &id, &err)
 
-	partSize, conc := c.partSize(s.size)
+	partSize, _ := c.partSize(s.size)
 	parts := split(s.size, partSize)
 	completed := make([]types.CompletedPart, len(parts))
+	g, gctx := newGroup(ctx)
+	g.Go(func() error { return c.copyRanges(gctx, s, dst, id, parts, completed) })
+	if sums.full == nil {
+		g.Go(func() (err error) {
+			if sums, err = c.readParts(gctx, c.Source, c.SourceOwner, s, hashing, nil); err != nil {
+				return fmt.Errorf("hash %s: %w", s.uri, err)
+			}
+			return nil
+		})
+	}
+	if err = g.Wait(); err != nil {
+		return Result{}, err
+	}
+	if got := sums.hex(); got != known {
+		err = &DigestMismatchError{Object: s.uri, Want: known, Got: got, Source: "the source's checksum or the expected digest"}
+		return Result{}, err
+	}
+	for i, p := range completed {
+		if want := base64.StdEncoding.EncodeToString(sums.parts[i]); aws.ToString(p.ChecksumSHA256) != want {
+			got, _ := fullObjectSHA256(aws.ToString(p.ChecksumSHA256))
+			err = &DigestMismatchError{Object: dst, Part: *p.PartNumber, Want: hex.EncodeToString(sums.parts[i]), Got: cmp.Or(got, "none"),
+				Source: "the source's " + parts[i].bytes()}
+			return Result{}, err
+		}
+	}
+	if err = c.complete(ctx, s, dst, &id, completed, sums); err != nil {
+		return Result{}, err
+	}
+	return Result{Path: PathServerSideMultipart, SHA256: known, Size: s.size}, nil
+}
+
+// copyRanges copies parts of s into upload id, Concurrency at a time,
+// recording what S3 says of each in completed.
+func (c *Copier) copyRanges(ctx context.Context, s source, dst URI, id string, parts []part, completed []types.CompletedPart) error {
+	_, conc := c.partSize(s.size)
 	prog := c.newProgress(s.uri, dst, PathServerSideMultipart, PhaseCopying, s.size)
 	var next atomic.Int64
-	g, gctx := newGroup(ctx)
+	g, ctx := newGroup(ctx)
 	for range min(conc, len(parts)) {
 		g.Go(func() error {
 			for {
@@ -102,7 +138,7 @@ func (c *Copier) copyParts(ctx context.Context, s source, dst URI, known string)
 					return nil
 				}
 				p := parts[i]
-				out, err := c.Target.UploadPartCopy(gctx, &s3.UploadPartCopyInput{
+				out, err := c.Target.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
 					Bucket: &dst.Bucket, Key: &dst.Key, UploadId: &id, PartNumber: &p.number,
 					CopySource:                aws.String(copySource(s.uri)),
 					CopySourceRange:           aws.String(p.bytes()),
@@ -113,26 +149,15 @@ func (c *Copier) copyParts(ctx context.Context, s source, dst URI, known string)
 				if err != nil {
 					return fmt.Errorf("copy %s %s to %s part %d: %w", s.uri, p.bytes(), dst, p.number, err)
 				}
-				var etag, got string
+				completed[i] = types.CompletedPart{PartNumber: &p.number}
 				if r := out.CopyPartResult; r != nil {
-					etag, got = aws.ToString(r.ETag), aws.ToString(r.ChecksumSHA256)
+					completed[i].ETag, completed[i].ChecksumSHA256 = r.ETag, r.ChecksumSHA256
 				}
-				if want := base64.StdEncoding.EncodeToString(sums.parts[i]); got != want {
-					gotHex, _ := fullObjectSHA256(got)
-					return &DigestMismatchError{Object: dst, Part: p.number, Want: hex.EncodeToString(sums.parts[i]), Got: cmp.Or(gotHex, "none"), Source: "the source's " + p.bytes()}
-				}
-				completed[i] = types.CompletedPart{PartNumber: &p.number, ETag: &etag, ChecksumSHA256: &got}
 				prog.add(p.size)
 			}
 		})
 	}
-	if err = g.Wait(); err != nil {
-		return Result{}, err
-	}
-	if err = c.complete(ctx, s, dst, &id, completed, sums); err != nil {
-		return Result{}, err
-	}
-	return Result{Path: PathServerSideMultipart, SHA256: sum, Size: s.size}, nil
+	return g.Wait()
 }
 
 // createUpload starts a multipart upload to dst with SHA-256 part

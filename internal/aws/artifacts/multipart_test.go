@@ -1,0 +1,84 @@
+package artifacts_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
+	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
+)
+
+// smallMultipart makes server-side copies over 5 MiB multipart, with 5 MiB
+// parts, so that the multipart path runs on small objects.
+func smallMultipart(t *testing.T, w *world) *artifacts.Copier {
+	t.Helper()
+	t.Cleanup(artifacts.SetMaxCopyObjectSize(5 << 20))
+	c := w.copier()
+	c.PartSize = 5 << 20
+	return c
+}
+
+func TestCopyServerSideMultipart(t *testing.T) {
+	data := pattern(12<<20 + 3)
+	tests := []struct {
+		name string
+		want string // expected digest: the source is hashed while it is copied
+	}{
+		{name: "digest known: hash while copying", want: sha256Hex(data)},
+		{name: "digest unknown: hash, then copy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.put(t, shared, "m.bin", data, false)
+			c := smallMultipart(t, w)
+			w.srv.InjectFault(awsemu.Fault{Service: "s3", Operation: "UploadPartCopy", Throttle: 2})
+
+			res, err := c.Copy(ctx(t), artifacts.URI{Bucket: shared, Key: "m.bin"}, artifacts.URI{Bucket: target, Key: "m.bin"}, tt.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res != (artifacts.Result{Path: artifacts.PathServerSideMultipart, SHA256: sha256Hex(data), Size: int64(len(data))}) {
+				t.Errorf("Copy = %+v", res)
+			}
+			w.assertCopy(t, "m.bin", sha256Hex(data))
+			if o, _ := w.srv.S3().Object(target, "m.bin"); o.Parts != 3 || o.Metadata["modelpromote-sha256"] != sha256Hex(data) {
+				t.Errorf("target has %d parts and metadata %v, want 3 parts and the digest", o.Parts, o.Metadata)
+			}
+			if n := w.srv.Count("s3", "UploadPartCopy"); n != 3+2 {
+				t.Errorf("%d UploadPartCopy calls, want 3 and 2 throttled", n)
+			}
+			if n := w.srv.Count("s3", "UploadPart") + w.srv.Count("s3", "CopyObject"); n != 0 {
+				t.Errorf("%d UploadPart or CopyObject calls", n)
+			}
+		})
+	}
+}
+
+func TestCopyServerSideMultipartSourceReplacedMidCopy(t *testing.T) {
+	w := newWorld(t)
+	w.put(t, shared, "m.bin", pattern(12<<20), false)
+	c := smallMultipart(t, w)
+	replaced := false
+	c.Progress = func(p artifacts.Progress) {
+		// Once the source has been hashed, and before its parts are
+		// copied, someone uploads another version.
+		if p.Phase == artifacts.PhaseHashing && p.Done == p.Total && !replaced {
+			replaced = true
+			other := pattern(12 << 20)
+			other[6<<20] ^= 1 // in part 2
+			w.put(t, shared, "m.bin", other, false)
+		}
+	}
+	_, err := c.Copy(ctx(t), artifacts.URI{Bucket: shared, Key: "m.bin"}, artifacts.URI{Bucket: target, Key: "m.bin"}, "")
+	var mismatch *artifacts.DigestMismatchError
+	if !errors.As(err, &mismatch) || mismatch.Part != 2 {
+		t.Fatalf("Copy = %v, want a part's digest mismatch", err)
+	}
+	if _, ok := w.srv.S3().Object(target, "m.bin"); ok {
+		t.Error("a target object was written")
+	}
+	if ups := w.srv.S3().MultipartUploads(target); len(ups) > 0 {
+		t.Errorf("uploads left: %v", ups)
+	}
+}
