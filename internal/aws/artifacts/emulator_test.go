@@ -34,9 +34,10 @@ const (
 // world is an emulator with a dev account holding the sources and a prod
 // account holding the target bucket, and S3 clients for each.
 type world struct {
-	srv       *awsemu.Server
-	dev, prod *s3.Client
-	logs      *syncBuffer
+	srv                 *awsemu.Server
+	dev, prod           *s3.Client
+	devCreds, prodCreds aws.Credentials
+	logs                *syncBuffer
 }
 
 func newWorld(t testing.TB) *world {
@@ -76,7 +77,7 @@ func newWorldIn(t testing.TB, dir string) *world {
 	client := func(creds aws.Credentials) *s3.Client {
 		return s3.NewFromConfig(srv.Config(creds, fastRetries), awsemu.PathStyle)
 	}
-	return &world{srv: srv, dev: client(dev), prod: client(prod), logs: &syncBuffer{}}
+	return &world{srv: srv, dev: client(dev), prod: client(prod), devCreds: dev, prodCreds: prod, logs: &syncBuffer{}}
 }
 
 // memDir is a directory in memory (/dev/shm) when there is one, else on
