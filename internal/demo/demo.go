@@ -1,0 +1,335 @@
+// Package demo plays modelpromote's whole flow against the embedded AWS
+// and GitHub emulators, through the same code paths a real installation
+// runs: a data scientist opens a promotion pull request, the check reports
+// on it, reviewers approve, the merge is applied (artifacts copied,
+// package registered, endpoint deployed), and the next stage's promotion
+// is blocked by a missing approval and a metric regression until a better
+// model comes along. It needs no cloud account.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	gogh "github.com/google/go-github/v60/github"
+
+	"github.com/modelpromote/modelpromote/internal/apply"
+	"github.com/modelpromote/modelpromote/internal/check"
+	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
+	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
+	"github.com/modelpromote/modelpromote/internal/plan"
+	"github.com/modelpromote/modelpromote/internal/report"
+	"github.com/modelpromote/modelpromote/internal/world"
+)
+
+// Options tune the demo.
+type Options struct {
+	// Out receives the story.
+	Out io.Writer
+	// EndpointDelay is each emulated endpoint phase (default 150ms).
+	EndpointDelay time.Duration
+	// Version is shown in reports.
+	Version string
+}
+
+// Demo is a played story; its World stays up until Close.
+type Demo struct {
+	World *world.World
+	out   io.Writer
+	opts  Options
+	// clock runs a day ahead once the story needs staging to have soaked.
+	skew time.Duration
+}
+
+// Run plays the story. The returned Demo's emulators are still running;
+// Close them, or keep them for exploring.
+func Run(ctx context.Context, opts Options) (*Demo, error) {
+	if opts.EndpointDelay == 0 {
+		opts.EndpointDelay = 150 * time.Millisecond
+	}
+	w, err := world.New(nil, world.Options{EndpointDelay: opts.EndpointDelay, PackageDelay: 50 * time.Millisecond})
+	if err != nil {
+		return nil, err
+	}
+	d := &Demo{World: w, out: opts.Out, opts: opts}
+	if err := d.play(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close stops the emulators.
+func (d *Demo) Close() { d.World.Close() }
+
+func (d *Demo) now() time.Time { return time.Now().Add(d.skew) }
+
+func (d *Demo) say(format string, args ...any) { fmt.Fprintf(d.out, format+"\n", args...) }
+
+func (d *Demo) section(n int, title string) {
+	d.say("\n%s\n%d. %s\n%s", strings.Repeat("─", 78), n, title, strings.Repeat("─", 78))
+}
+
+func (d *Demo) play(ctx context.Context) error {
+	w := d.World
+	d.say("modelpromote demo: a promotion from dev to staging to prod, against emulated AWS and GitHub.")
+	d.say("\nSetting up: AWS accounts dev (%s), staging (%s), prod (%s) and tools (%s, where the bot runs);",
+		world.DevAccount, world.StagingAccount, world.ProdAccount, world.ToolsAccount)
+	d.say("GitHub repository %s with the example promotions/ of this repository.", world.Repo)
+	if err := w.SeedVersions("fraud-detector", 12); err != nil {
+		return err
+	}
+	// Version 13 is fresh from the training pipeline: good enough for
+	// staging, but its AUC regresses from what prod serves.
+	if _, err := w.SeedVersion(world.Version{Group: "fraud-detector", StdDev: math.NaN(),
+		Metrics: map[string]float64{"auc": 0.84, "f1": 0.78, "precision": 0.80, "recall": 0.76, "accuracy": 0.82}}); err != nil {
+		return err
+	}
+	for _, dep := range []struct {
+		stage, endpoint string
+		version         int
+	}{{"staging", "fraud-detector-staging", 12}, {"prod", "fraud-detector", 11}} {
+		if err := w.Deploy(ctx, dep.stage, "fraud-detector", dep.version, dep.endpoint); err != nil {
+			return err
+		}
+	}
+	d.say("The dev registry holds fraud-detector versions 1–13 (each with its pipeline lineage, reports and model card);")
+	d.say("version 12 serves in staging and version 11 in prod, as promotions/fraud-detector.yaml says.")
+
+	d.section(1, "Alice opens a pull request promoting fraud-detector v13 to staging")
+	pr, err := d.openPR(world.Alice, "promote-fraud-detector-13-staging", "Promote fraud-detector v13 to staging", "  staging:\n    version: 12\n", "  staging:\n    version: 13\n")
+	if err != nil {
+		return err
+	}
+
+	d.section(2, "The check runs and reports on the pull request")
+	if _, err := d.check(ctx, pr, true); err != nil {
+		return err
+	}
+
+	d.section(3, "Bob (team:ml-leads) approves; the check passes; the pull request merges and is applied")
+	if err := d.review(pr, world.Bob); err != nil {
+		return err
+	}
+	if _, err := d.check(ctx, pr, false); err != nil {
+		return err
+	}
+	if err := d.mergeAndApply(ctx, pr); err != nil {
+		return err
+	}
+
+	d.section(4, "Alice opens the prod promotion of v13: two problems block it")
+	d.skew = 25 * time.Hour
+	d.say("(The demo's clock now runs 25 hours ahead: prod requires a version to soak 24 hours in staging.)")
+	prodPR, err := d.openPR(world.Alice, "promote-fraud-detector-13-prod", "Promote fraud-detector v13 to prod", "  prod:\n    version: 11\n", "  prod:\n    version: 13\n")
+	if err != nil {
+		return err
+	}
+	res, err := d.check(ctx, prodPR, true)
+	if err != nil {
+		return err
+	}
+	d.say("\nWhat blocks it:")
+	for _, f := range res.Plan.Findings {
+		if f.Severity == plan.SeverityError || f.Severity == plan.SeverityPending {
+			d.say("  • [%s] %s", f.Gate, f.Message)
+		}
+	}
+
+	d.section(5, "A retrained v14 fixes the regression; it goes through staging, then prod is approved and deployed")
+	v, err := w.SeedVersion(world.Version{Group: "fraud-detector", StdDev: math.NaN(),
+		Metrics: map[string]float64{"auc": 0.88, "f1": 0.81, "precision": 0.84, "recall": 0.80, "accuracy": 0.86}})
+	if err != nil {
+		return err
+	}
+	d.say("The training pipeline registered v%d (AUC 0.88).", v)
+	d.skew = 0
+	stagingPR, err := d.openPR(world.Alice, "promote-fraud-detector-14-staging", "Promote fraud-detector v14 to staging", "  staging:\n    version: 13\n", "  staging:\n    version: 14\n")
+	if err != nil {
+		return err
+	}
+	if err := d.review(stagingPR, world.Bob); err != nil {
+		return err
+	}
+	if _, err := d.check(ctx, stagingPR, false); err != nil {
+		return err
+	}
+	if err := d.mergeAndApply(ctx, stagingPR); err != nil {
+		return err
+	}
+	d.skew = 25 * time.Hour
+	d.say("\n(A day later, v14 has soaked in staging.) Alice closes #%d and proposes v14 for prod instead:", prodPR)
+	closed := "closed"
+	if _, _, err := w.UserClient(world.Alice).PullRequests.Edit(ctx, world.Org, "ml-promotions", prodPR, &gogh.PullRequest{State: &closed}); err != nil {
+		return err
+	}
+	prodPR, err = d.openPR(world.Alice, "promote-fraud-detector-14-prod", "Promote fraud-detector v14 to prod", "  prod:\n    version: 11\n", "  prod:\n    version: 14\n")
+	if err != nil {
+		return err
+	}
+	for _, reviewer := range []string{world.Gina, world.Bob} {
+		if err := d.review(prodPR, reviewer); err != nil {
+			return err
+		}
+	}
+	if _, err := d.check(ctx, prodPR, true); err != nil {
+		return err
+	}
+	if err := d.mergeAndApply(ctx, prodPR); err != nil {
+		return err
+	}
+
+	d.section(6, "The evidence record and the promotion history")
+	return d.history(ctx)
+}
+
+func (d *Demo) openPR(author, branch, title, from, to string) (int, error) {
+	w := d.World
+	if err := w.GitHub.CreateBranch(world.Repo, branch, "main"); err != nil {
+		return 0, err
+	}
+	if err := d.pushEdit(branch, author, from, to); err != nil {
+		return 0, err
+	}
+	n, err := w.GitHub.OpenPullRequest(world.Repo, ghemu.PullRequestSpec{Title: title, Head: branch, Author: author})
+	if err != nil {
+		return 0, err
+	}
+	d.say("Pull request #%d %q by %s: promotions/fraud-detector.yaml sets %s", n, title, author, strings.Join(strings.Fields(strings.ReplaceAll(to, ":", "")), " "))
+	return n, nil
+}
+
+func (d *Demo) pushEdit(branch, author, from, to string) error {
+	w := d.World
+	cur, ok := w.GitHub.File(world.Repo, branch, "promotions/fraud-detector.yaml")
+	if !ok || !strings.Contains(cur, from) {
+		return fmt.Errorf("promotions/fraud-detector.yaml on %s lacks %q", branch, from)
+	}
+	_, err := w.GitHub.Push(world.Repo, branch, ghemu.Change{Message: "Promote fraud-detector", Author: author,
+		Files: map[string]string{"promotions/fraud-detector.yaml": strings.Replace(cur, from, to, 1)}})
+	return err
+}
+
+func (d *Demo) review(pr int, reviewer string) error {
+	if _, err := d.World.GitHub.Review(world.Repo, pr, reviewer, "APPROVE", "Looks good."); err != nil {
+		return err
+	}
+	d.say("%s approves #%d.", reviewer, pr)
+	return nil
+}
+
+// check runs the check; with show it prints the comment as GitHub shows it.
+func (d *Demo) check(ctx context.Context, pr int, show bool) (*check.Result, error) {
+	res, err := check.Run(ctx, check.Env{Repo: d.World.BotRepo(), AWS: d.World.BotAWS(), S3PathStyle: true, Report: true, Now: d.now, Version: d.opts.Version}, pr)
+	if err != nil {
+		return nil, err
+	}
+	d.say("Check on #%d: %s (check run: %s).", pr, res.Verdict, conclusion(res.Verdict))
+	if show {
+		d.say("\nThe comment on #%d, as reviewers see it:\n", pr)
+		for _, c := range d.World.GitHub.Comments(world.Repo, pr) {
+			if strings.HasPrefix(c.Body, report.CommentMarker) {
+				d.say("%s", indent(c.Body))
+			}
+		}
+	}
+	return res, nil
+}
+
+func conclusion(s plan.Status) string {
+	switch s {
+	case plan.StatusPass:
+		return "success"
+	case plan.StatusPending:
+		return "action_required"
+	}
+	return "failure"
+}
+
+func (d *Demo) mergeAndApply(ctx context.Context, pr int) error {
+	w := d.World
+	sha, err := w.GitHub.Merge(world.Repo, pr, world.Pat, "merge")
+	if err != nil {
+		return err
+	}
+	d.say("Pat merges #%d (merge commit %s). Apply:", pr, sha[:7])
+	res, err := apply.Run(ctx, apply.Env{Repo: w.BotRepo(), AWS: w.BotAWS(), S3PathStyle: true, Now: d.now, Poll: 50 * time.Millisecond,
+		Version: d.opts.Version, Progress: func(line string) { d.say("  %s", line) }}, pr)
+	if err != nil {
+		return err
+	}
+	for _, r := range res.Refused {
+		d.say("  refused: %s", r)
+	}
+	for _, o := range res.Outcomes {
+		d.say("  → %s/%s: %s %s", o.Model, o.Stage, o.State, o.Error)
+	}
+	if res.Failed() {
+		return fmt.Errorf("apply of #%d failed", pr)
+	}
+	return nil
+}
+
+// history prints the last evidence record and every record, oldest first.
+func (d *Demo) history(ctx context.Context) error {
+	w := d.World
+	type entry struct {
+		bucket, key string
+		rec         apply.Record
+	}
+	var all []entry
+	for _, env := range w.Config.Environments {
+		client := s3.NewFromConfig(w.AdminAWS(env.Account), awsemu.PathStyle)
+		out, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(env.ArtifactBucket)})
+		if err != nil {
+			return err
+		}
+		for _, o := range out.Contents {
+			key := aws.ToString(o.Key)
+			if !strings.Contains(key, "/evidence/") {
+				continue
+			}
+			obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(env.ArtifactBucket), Key: o.Key})
+			if err != nil {
+				return err
+			}
+			var rec apply.Record
+			err = json.NewDecoder(obj.Body).Decode(&rec)
+			obj.Body.Close()
+			if err != nil {
+				return err
+			}
+			all = append(all, entry{env.ArtifactBucket, key, rec})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].rec.FinishedAt.Before(all[j].rec.FinishedAt) })
+	if len(all) == 0 {
+		return fmt.Errorf("no evidence records")
+	}
+	last := all[len(all)-1]
+	data, _ := json.MarshalIndent(last.rec, "", "  ")
+	d.say("The evidence record of the prod promotion, s3://%s/%s:\n%s", last.bucket, last.key, indent(string(data)))
+	d.say("\nPromotion history (what served where, from when, approved by whom):")
+	d.say("  %-20s %-16s %-8s %-8s %-14s %-10s %s", "finished", "model", "stage", "version", "approved by", "outcome", "merge")
+	for _, e := range all {
+		var who []string
+		for _, a := range e.rec.Approvals {
+			who = append(who, a.Login)
+		}
+		d.say("  %-20s %-16s %-8s v%-7d %-14s %-10s %s", e.rec.FinishedAt.Format("2006-01-02 15:04:05"), e.rec.Model, e.rec.Stage,
+			e.rec.ToVersion, strings.Join(who, ","), e.rec.Outcome, e.rec.PullRequest.MergeSHA[:7])
+	}
+	return nil
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
+}
