@@ -117,7 +117,7 @@ func (s *Service) SeedDevPackage(account, region string, o DevPackage) (DevLinea
 		lin.Group = clone(*g)
 	} else {
 		var err error
-		if lin.Group, err = s.SeedModelPackageGroup(account, region, o.Group, "Churn prediction model"); err != nil {
+		if lin.Group, err = s.SeedModelPackageGroup(account, region, o.Group, o.Group+" models"); err != nil {
 			return DevLineage{}, err
 		}
 	}
@@ -159,7 +159,7 @@ func (s *Service) SeedDevPackage(account, region string, o DevPackage) (DevLinea
 
 	pkg, err := s.SeedModelPackage(account, region, ModelPackage{
 		ModelPackageGroupName:   o.Group,
-		ModelPackageDescription: "Churn model trained by " + o.PipelineName,
+		ModelPackageDescription: o.Group + " trained by " + o.PipelineName,
 		ModelApprovalStatus:     o.ApprovalStatus,
 		InferenceSpecification: &InferenceSpecification{
 			Containers:                              []ModelPackageContainerDefinition{{Image: o.Image, ModelDataUrl: modelData, Framework: "XGBOOST", FrameworkVersion: "1.7-1"}},
