@@ -1,0 +1,224 @@
+// Package action is modelpromote's GitHub Action entry point: a thin
+// adapter that reads the step's inputs and the triggering event the way a
+// runner provides them (INPUT_* variables, GITHUB_EVENT_NAME and the event
+// file), decides which of the core jobs to run (check, plan or apply, in
+// packages check and apply), and reports back to the workflow: outputs to
+// GITHUB_OUTPUT, the report to the job summary, findings as annotations.
+// It holds no business rules: what passes, what may be applied and why is
+// decided by the core.
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	gogh "github.com/google/go-github/v60/github"
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/modelpromote/modelpromote/internal/apply"
+	"github.com/modelpromote/modelpromote/internal/check"
+	"github.com/modelpromote/modelpromote/internal/github"
+)
+
+// Env is what the action runs with: the runner's environment and streams,
+// and the clients it builds. Tests replace the clients with the
+// emulators'.
+type Env struct {
+	// Getenv reads the runner's environment (os.Getenv in main).
+	Getenv func(string) string
+	// Out is the step's standard output: log lines and workflow commands.
+	Out io.Writer
+	// HTTPClient reaches the GitHub API and the Actions OIDC endpoint
+	// (default: a client with a 60-second timeout).
+	HTTPClient *http.Client
+	// LoadAWS loads the ambient AWS configuration for region ("" for the
+	// configuration's own); default config.LoadDefaultConfig, which reads
+	// what aws-actions/configure-aws-credentials leaves behind.
+	LoadAWS func(ctx context.Context, region string) (aws.Config, error)
+	// S3PathStyle forces path-style S3 addressing (emulators).
+	S3PathStyle bool
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Poll and EndpointTimeout tune apply's waits (apply's defaults when 0).
+	Poll            time.Duration
+	EndpointTimeout time.Duration
+	// Version is the tool version shown in reports.
+	Version string
+}
+
+// Result says what a run did.
+type Result struct {
+	// Job is what the event asked for, and why.
+	Job Job
+	// Failed is true when the job failed: a failing check verdict, a
+	// refused apply or a failed promotion. The step should exit non-zero.
+	Failed bool
+}
+
+// Run reads the inputs and the event, runs the job they ask for and
+// reports it. An error means the action could not do its work (bad inputs,
+// unreachable APIs, credentials refused); findings are not errors.
+func Run(ctx context.Context, env Env) (*Result, error) {
+	if env.HTTPClient == nil {
+		env.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+	}
+	if env.LoadAWS == nil {
+		env.LoadAWS = loadDefaultAWS
+	}
+	// AWS credentials are masked from a refresh goroutine while the job
+	// writes its own lines: one writer, serialized.
+	out := &lockedWriter{w: env.Out}
+	a := githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(out), githubactions.WithHTTPClient(env.HTTPClient))
+
+	in, err := readInputs(a)
+	if err != nil {
+		return nil, err
+	}
+	if in.GitHubToken != "" {
+		a.AddMask(in.GitHubToken)
+	}
+	gctx, err := a.Context()
+	if err != nil {
+		return nil, fmt.Errorf("read the workflow context: %w", err)
+	}
+	if gctx.EventName == "" {
+		return nil, fmt.Errorf("$GITHUB_EVENT_NAME is not set: run this as a GitHub Actions step")
+	}
+	ev, err := decodeEvent(gctx.Event)
+	if err != nil {
+		return nil, fmt.Errorf("read the %s event from %s: %w", gctx.EventName, gctx.EventPath, err)
+	}
+	job, err := route(gctx.EventName, ev, in)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Job: job}
+	rep := reporter{a: a}
+	if job.Command == "" {
+		a.Noticef("modelpromote: nothing to do: %s", job.Reason)
+		rep.skipped(job)
+		return res, nil
+	}
+	a.Infof("modelpromote %s: %s", job.Command, job.Reason)
+
+	repo, err := githubRepo(env.HTTPClient, gctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if job.Commenter != "" {
+		ok, err := github.Directory{Repo: repo}.CanWrite(ctx, job.Commenter)
+		if err != nil {
+			return nil, fmt.Errorf("check %s's permission on %s: %w", job.Commenter, repo.FullName(), err)
+		}
+		if !ok {
+			job = Job{Reason: fmt.Sprintf("%s asked for a re-check but has no write access to %s", job.Commenter, repo.FullName())}
+			res.Job = job
+			a.Noticef("modelpromote: nothing to do: %s", job.Reason)
+			rep.skipped(job)
+			return res, nil
+		}
+	}
+	if job.PR == 0 && job.SHA != "" {
+		n, err := repo.PullRequestForCommit(ctx, job.SHA)
+		var apiErr *gogh.ErrorResponse
+		switch {
+		case errors.As(err, &apiErr):
+			return nil, err
+		case err != nil:
+			// A direct push (no pull request) is never applied.
+			job = Job{Reason: err.Error() + ": nothing to apply"}
+			res.Job = job
+			a.Warningf("modelpromote: %s", job.Reason)
+			rep.skipped(job)
+			return res, nil
+		}
+		job.PR = n
+		res.Job = job
+	}
+	if job.Command == CommandRefuse {
+		a.Errorf("modelpromote: apply refused: %s", job.Reason)
+		rep.refused(job)
+		res.Failed = true
+		return res, nil
+	}
+
+	awsCfg, err := awsConfig(ctx, env, a, in, gctx)
+	if err != nil {
+		return nil, err
+	}
+	switch job.Command {
+	case CommandCheck, CommandPlan:
+		c, err := check.Run(ctx, check.Env{Repo: repo, AWS: awsCfg, S3PathStyle: env.S3PathStyle, Dir: in.Dir,
+			Report: job.Command == CommandCheck && !job.ReadOnly, Now: env.Now, Version: env.Version}, job.PR)
+		if err != nil {
+			return nil, fmt.Errorf("check #%d: %w", job.PR, err)
+		}
+		res.Failed = rep.checked(job, c)
+	case CommandApply:
+		e := apply.Env{Repo: repo, AWS: awsCfg, S3PathStyle: env.S3PathStyle, Dir: in.Dir, Now: env.Now, Poll: env.Poll,
+			EndpointTimeout: env.EndpointTimeout, RecreateFailed: in.RecreateFailed, Version: env.Version,
+			Progress: func(line string) { a.Infof("%s", line) }}
+		r, err := apply.Run(ctx, e, job.PR)
+		if err != nil {
+			return nil, fmt.Errorf("apply: %w", err)
+		}
+		res.Failed = rep.applied(job, r)
+	}
+	return res, nil
+}
+
+// githubRepo builds the adapter for the workflow's repository with the
+// token input, on the configured API (GitHub Enterprise Server too).
+func githubRepo(hc *http.Client, gctx *githubactions.GitHubContext, in Inputs) (*github.Repo, error) {
+	if in.GitHubToken == "" {
+		return nil, fmt.Errorf("no GitHub token: set the github-token input (default ${{ github.token }})")
+	}
+	owner, name := gctx.Repo()
+	if owner == "" || name == "" {
+		return nil, fmt.Errorf("$GITHUB_REPOSITORY is not set")
+	}
+	gh := gogh.NewClient(hc).WithAuthToken(in.GitHubToken)
+	base := in.GitHubAPIURL
+	if base == "" {
+		base = gctx.APIURL
+	}
+	if base != "" && strings.TrimSuffix(base, "/") != "https://api.github.com" {
+		var err error
+		if gh, err = gh.WithEnterpriseURLs(base, base); err != nil {
+			return nil, fmt.Errorf("github-api-url %q: %w", base, err)
+		}
+	}
+	return github.NewRepo(gh, owner, name), nil
+}
+
+func loadDefaultAWS(ctx context.Context, region string) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// lockedWriter serializes writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
