@@ -35,12 +35,7 @@ func (r *runner) one(ctx context.Context, pr *plan.Promotion) Outcome {
 	env := pr.Environment
 	o := Outcome{Model: pr.Model, Stage: pr.Stage}
 	o.RecordURI = fmt.Sprintf("s3://%s/%s", env.ArtifactBucket, RecordKey(pr.ModelPackageGroup, pr.ToVersion, r.merge.MergeSHA))
-	dep, err := r.env.Repo.EnsureDeployment(ctx, github.DeploymentSpec{
-		SHA: r.merge.MergeSHA, Environment: pr.Stage + "/" + pr.Model, Task: "deploy:modelpromote",
-		Description: fmt.Sprintf("%s v%d to %s", pr.Model, pr.ToVersion, pr.Stage),
-		Payload:     map[string]any{"model": pr.Model, "stage": pr.Stage, "version": pr.ToVersion, "endpoint": pr.To.Name},
-		Production:  len(policy.Next(r.plan.Config, pr.Stage)) == 0,
-	})
+	dep, err := r.env.Repo.EnsureDeployment(ctx, r.deploymentSpec(pr))
 	if err != nil {
 		o.State, o.Error = StateFailure, err.Error()
 		return o
@@ -84,6 +79,16 @@ func (r *runner) one(ctx context.Context, pr *plan.Promotion) Outcome {
 		o.State, o.Error = StateFailure, serr.Error()
 	}
 	return o
+}
+
+// deploymentSpec is the GitHub deployment of one promotion of this merge.
+func (r *runner) deploymentSpec(pr *plan.Promotion) github.DeploymentSpec {
+	return github.DeploymentSpec{
+		SHA: r.merge.MergeSHA, Environment: pr.Stage + "/" + pr.Model, Task: "deploy:modelpromote",
+		Description: fmt.Sprintf("%s v%d to %s", pr.Model, pr.ToVersion, pr.Stage),
+		Payload:     map[string]any{"model": pr.Model, "stage": pr.Stage, "version": pr.ToVersion, "endpoint": pr.To.Name},
+		Production:  len(policy.Next(r.plan.Config, pr.Stage)) == 0,
+	}
 }
 
 func (r *runner) newRecord(pr *plan.Promotion) *Record {

@@ -341,3 +341,44 @@ func TestReportChangedBetweenReviewAndMergeStopsThePromotion(t *testing.T) {
 		t.Fatalf("refused %v", res.Refused)
 	}
 }
+
+func TestPlanForAMergedPullRequestTouchesNothing(t *testing.T) {
+	w := newWorld(t, world.Options{NoCrossAccountRead: true})
+	n := mergedPR(t, w, prodChange)
+	w.AWS.ResetRequests()
+	calls := len(w.GitHub.Deployments(world.Repo))
+	pv, err := apply.Plan(t.Context(), applyEnv(w), n)
+	if err != nil || len(pv.Refused) > 0 {
+		t.Fatalf("%v %v", err, pv.Refused)
+	}
+	if len(pv.Promotions) != 1 {
+		t.Fatalf("previews %+v", pv.Promotions)
+	}
+	p := pv.Promotions[0]
+	if len(p.Copies) == 0 || !strings.Contains(p.Package, "create a package") || !strings.Contains(p.Endpoint, "update endpoint fraud-detector") ||
+		!strings.Contains(p.Endpoint, "canary 25%") {
+		t.Errorf("preview %+v", p)
+	}
+	for _, c := range p.Copies {
+		if c.Path != artifacts.PathStreamed {
+			t.Errorf("%s predicted %s, want streamed (no bucket policy)", c.Source, c.Path)
+		}
+	}
+	for _, r := range w.AWS.Requests() {
+		if !strings.HasPrefix(r.Operation, "Describe") && !strings.HasPrefix(r.Operation, "List") && !strings.HasPrefix(r.Operation, "Get") &&
+			!strings.HasPrefix(r.Operation, "Head") && r.Operation != "AssumeRole" {
+			t.Errorf("the preview wrote: %s %s", r.Service, r.Operation)
+		}
+	}
+	if len(w.GitHub.Deployments(world.Repo)) != calls {
+		t.Error("the preview created a deployment")
+	}
+	// After the apply, the preview sees it as done.
+	if res := runApply(t, applyEnv(w), n); res.Failed() {
+		t.Fatal(res.Outcomes)
+	}
+	pv, _ = apply.Plan(t.Context(), applyEnv(w), n)
+	if !pv.Promotions[0].AlreadyApplied {
+		t.Errorf("after apply: %+v", pv.Promotions[0])
+	}
+}

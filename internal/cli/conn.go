@@ -23,8 +23,12 @@ type connFlags struct {
 	S3PathStyle bool
 }
 
-func (c *connFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.Repo, "repo", "", "repository as owner/name (default $GITHUB_REPOSITORY)")
+func (c *connFlags) register(fs *flag.FlagSet) { c.registerAs(fs, "repo") }
+
+// registerAs registers the flags, naming the repository flag repoFlag (the
+// plan command's --repo is a local directory).
+func (c *connFlags) registerAs(fs *flag.FlagSet, repoFlag string) {
+	fs.StringVar(&c.Repo, repoFlag, "", "GitHub repository as owner/name (default $GITHUB_REPOSITORY)")
 	fs.StringVar(&c.GitHubURL, "github-url", "", "GitHub API base URL, e.g. https://ghe.example.com/api/v3/ (default $GITHUB_API_URL or api.github.com)")
 	fs.StringVar(&c.AWSRegion, "aws-region", "", "AWS region for STS (default from the AWS configuration)")
 	fs.StringVar(&c.AWSEndpoint, "aws-endpoint-url", "", "send every AWS request to this endpoint (emulators, testing); the SDK also honours $AWS_ENDPOINT_URL")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/modelpromote/modelpromote/internal/apply"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/report"
@@ -22,11 +23,16 @@ type planOptions struct {
 	BaseDir, HeadDir string // or two directory trees instead of git
 	Dir              string // the promotions directory within a tree
 	Output           string // text or json
+	// PR previews apply for a merged pull request instead (read-only).
+	PR   int
+	conn connFlags
 }
 
 func runPlan(ctx context.Context, args []string, s Streams) int {
 	var o planOptions
-	fs := newFlagSet("plan", "plan --base REF [--head REF] [--repo DIR] | --base-dir DIR --head-dir DIR", s)
+	fs := newFlagSet("plan", "plan --base REF [--head REF] [--repo DIR] | --base-dir DIR --head-dir DIR | --pr N [--github-repo owner/name]", s)
+	fs.IntVar(&o.PR, "pr", 0, "preview what apply would do for this merged pull request (reads GitHub and AWS, writes nothing)")
+	o.conn.registerAs(fs, "github-repo")
 	fs.StringVar(&o.Base, "base", "", "base git revision (the policy is read from here)")
 	fs.StringVar(&o.Head, "head", "HEAD", "head git revision")
 	fs.StringVar(&o.Repo, "repo", ".", "git repository")
@@ -36,6 +42,9 @@ func runPlan(ctx context.Context, args []string, s Streams) int {
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
 	if ok, code := parse(fs, args); !ok {
 		return code
+	}
+	if o.PR > 0 {
+		return previewApply(ctx, o, s)
 	}
 	if fs.NArg() > 0 || (o.Base == "") == (o.BaseDir == "") || (o.BaseDir == "") != (o.HeadDir == "") {
 		fmt.Fprintln(s.Err, "modelpromote plan: give either --base REF (with --head, --repo) or both --base-dir and --head-dir")
@@ -90,4 +99,60 @@ func buildPlan(ctx context.Context, o planOptions) (*plan.Plan, error) {
 		return nil, fmt.Errorf("head: %w", err)
 	}
 	return plan.Build(in), nil
+}
+
+// previewApply prints what apply would do for a merged pull request.
+func previewApply(ctx context.Context, o planOptions, s Streams) int {
+	repo, err := o.conn.githubRepo(s)
+	if err != nil {
+		fmt.Fprintf(s.Err, "modelpromote plan: %v\n", err)
+		return ExitUsage
+	}
+	awsCfg, err := o.conn.awsConfig(ctx)
+	if err != nil {
+		fmt.Fprintf(s.Err, "modelpromote plan: %v\n", err)
+		return ExitFail
+	}
+	pv, err := apply.Plan(ctx, apply.Env{Repo: repo, AWS: awsCfg, S3PathStyle: o.conn.S3PathStyle, Dir: o.Dir}, o.PR)
+	if err != nil {
+		fmt.Fprintf(s.Err, "modelpromote plan: %v\n", err)
+		return ExitFail
+	}
+	if o.Output == "json" {
+		enc := json.NewEncoder(s.Out)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(pv)
+	} else {
+		printPreview(s, pv)
+	}
+	if len(pv.Refused) > 0 {
+		return ExitFail
+	}
+	return ExitOK
+}
+
+func printPreview(s Streams, pv *apply.Preview) {
+	if len(pv.Refused) > 0 {
+		fmt.Fprintf(s.Out, "Apply of #%d would be refused:\n", pv.Merge.Number)
+		for _, r := range pv.Refused {
+			fmt.Fprintf(s.Out, "  - %s\n", r)
+		}
+		return
+	}
+	fmt.Fprintf(s.Out, "Apply of #%d (merge %.7s) would:\n", pv.Merge.Number, pv.Merge.MergeSHA)
+	for _, p := range pv.Promotions {
+		fmt.Fprintf(s.Out, "\n%s/%s:\n", p.Model, p.Stage)
+		switch {
+		case p.AlreadyApplied:
+			fmt.Fprintln(s.Out, "  nothing: already applied")
+			continue
+		case p.Problem != "":
+			fmt.Fprintf(s.Out, "  (could not look further: %s)\n", p.Problem)
+			continue
+		}
+		for _, c := range p.Copies {
+			fmt.Fprintf(s.Out, "  copy %s → %s (%d bytes, %s)\n", c.Source, c.Target, c.Size, c.Path)
+		}
+		fmt.Fprintf(s.Out, "  %s\n  %s\n", p.Package, p.Endpoint)
+	}
 }

@@ -128,26 +128,35 @@ type DeploymentSpec struct {
 	Production                          bool
 }
 
-// EnsureDeployment returns the deployment of spec, creating it when none
-// exists: a rerun of apply finds the deployment of the first run (and its
-// state) instead of making another.
-func (r *Repo) EnsureDeployment(ctx context.Context, spec DeploymentSpec) (*Deployment, error) {
+// FindDeployment returns the deployment of spec with its latest state, or
+// nil when there is none.
+func (r *Repo) FindDeployment(ctx context.Context, spec DeploymentSpec) (*Deployment, error) {
 	list, _, err := r.GH.Repositories.ListDeployments(ctx, r.Owner, r.Name, &gogh.DeploymentsListOptions{
 		SHA: spec.SHA, Environment: spec.Environment, Task: spec.Task, ListOptions: gogh.ListOptions{PerPage: 100}})
 	if err != nil {
 		return nil, fmt.Errorf("list deployments: %w", err)
 	}
-	if len(list) > 0 {
-		sort.Slice(list, func(i, j int) bool { return list[i].GetID() < list[j].GetID() })
-		d := &Deployment{ID: list[0].GetID()}
-		statuses, _, err := r.GH.Repositories.ListDeploymentStatuses(ctx, r.Owner, r.Name, d.ID, &gogh.ListOptions{PerPage: 1})
-		if err != nil {
-			return nil, fmt.Errorf("list deployment statuses: %w", err)
-		}
-		if len(statuses) > 0 {
-			d.State = statuses[0].GetState()
-		}
-		return d, nil
+	if len(list) == 0 {
+		return nil, nil
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].GetID() < list[j].GetID() })
+	d := &Deployment{ID: list[0].GetID()}
+	statuses, _, err := r.GH.Repositories.ListDeploymentStatuses(ctx, r.Owner, r.Name, d.ID, &gogh.ListOptions{PerPage: 1})
+	if err != nil {
+		return nil, fmt.Errorf("list deployment statuses: %w", err)
+	}
+	if len(statuses) > 0 {
+		d.State = statuses[0].GetState()
+	}
+	return d, nil
+}
+
+// EnsureDeployment returns the deployment of spec, creating it when none
+// exists: a rerun of apply finds the deployment of the first run (and its
+// state) instead of making another.
+func (r *Repo) EnsureDeployment(ctx context.Context, spec DeploymentSpec) (*Deployment, error) {
+	if d, err := r.FindDeployment(ctx, spec); err != nil || d != nil {
+		return d, err
 	}
 	d, _, err := r.GH.Repositories.CreateDeployment(ctx, r.Owner, r.Name, &gogh.DeploymentRequest{
 		Ref:                   gogh.String(spec.SHA),

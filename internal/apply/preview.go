@@ -1,0 +1,169 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
+	"github.com/modelpromote/modelpromote/internal/aws/awserr"
+	"github.com/modelpromote/modelpromote/internal/aws/registry"
+	"github.com/modelpromote/modelpromote/internal/plan"
+)
+
+// maxCopyObject is the largest object CopyObject copies in one request.
+const maxCopyObject = 5 << 30
+
+// Preview is what apply would do for a merged pull request, found by
+// reading only: the same re-verification, then per promotion the objects
+// and the path each would take, the package it would create or adopt, and
+// what would happen to the endpoint.
+type Preview struct {
+	Result
+	Promotions []PromotionPreview
+}
+
+// PromotionPreview is one promotion's planned steps.
+type PromotionPreview struct {
+	Model, Stage string
+	// AlreadyApplied is true when the merge's deployment already succeeded.
+	AlreadyApplied bool
+	Copies         []PlannedCopy
+	// Package says what the registry step would do.
+	Package string
+	// Endpoint says what the deploy step would do, with the rollout.
+	Endpoint string
+	// Problem is a reason the preview could not look further.
+	Problem string
+}
+
+// PlannedCopy is one object apply would copy.
+type PlannedCopy struct {
+	Source, Target string
+	Size           int64
+	// Path is server-side, server-side-multipart, streamed (the deploy role
+	// cannot read the source), or skipped (already copied).
+	Path string
+}
+
+// Plan previews apply for merged pull request number without writing
+// anything anywhere.
+func Plan(ctx context.Context, env Env, number int) (*Preview, error) {
+	if env.Dir == "" {
+		env.Dir = "promotions"
+	}
+	pv := &Preview{}
+	m, err := env.Repo.MergedPullRequest(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	pv.Merge = m
+	switch {
+	case !m.Merged:
+		pv.Refused = append(pv.Refused, fmt.Sprintf("pull request #%d is not merged", number))
+	case m.Fork:
+		pv.Refused = append(pv.Refused, fmt.Sprintf("pull request #%d comes from a fork: nothing from a fork is ever applied", number))
+	}
+	if len(pv.Refused) > 0 {
+		return pv, nil
+	}
+	r, err := preflight(ctx, env, m, &pv.Result)
+	if err != nil || r == nil {
+		return pv, err
+	}
+	for i := range r.plan.Promotions {
+		pv.Promotions = append(pv.Promotions, r.preview(ctx, &r.plan.Promotions[i]))
+	}
+	return pv, nil
+}
+
+func (r *runner) preview(ctx context.Context, pr *plan.Promotion) PromotionPreview {
+	env := pr.Environment
+	out := PromotionPreview{Model: pr.Model, Stage: pr.Stage}
+	fail := func(err error) PromotionPreview { out.Problem = err.Error(); return out }
+	if d, err := r.env.Repo.FindDeployment(ctx, r.deploymentSpec(pr)); err != nil {
+		return fail(err)
+	} else if d != nil && d.State == "success" {
+		out.AlreadyApplied = true
+		return out
+	}
+	tcfg := r.accts.Environment(env)
+	desc, err := r.source.Describe(ctx, pr.ModelPackageGroup, pr.ToVersion)
+	if err != nil {
+		return fail(err)
+	}
+	objects, err := sourceObjects(desc)
+	if err != nil {
+		return fail(err)
+	}
+	target := s3.NewFromConfig(tcfg, func(o *s3.Options) { o.UsePathStyle = r.env.S3PathStyle })
+	prefix := plan.ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion)
+	for _, obj := range objects {
+		dst := fmt.Sprintf("s3://%s/%s", env.ArtifactBucket, TargetKey(prefix, obj.uri))
+		c, err := r.predictCopy(ctx, target, obj.uri, dst, env.Account)
+		if err != nil {
+			return fail(err)
+		}
+		out.Copies = append(out.Copies, c)
+	}
+	treg := registry.New(tcfg, env.Account)
+	found, err := treg.FindBySource(ctx, pr.ModelPackageGroup, aws.ToString(desc.ModelPackageArn))
+	switch {
+	case err != nil:
+		return fail(err)
+	case found != "":
+		out.Package = "adopt " + found + " (registered from the same source package by an earlier run)"
+	default:
+		out.Package = fmt.Sprintf("create a package in group %s of account %s from %s, then approve it", pr.ModelPackageGroup, env.Account, aws.ToString(desc.ModelPackageArn))
+	}
+	ep, err := sagemaker.NewFromConfig(tcfg).DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(pr.To.Name)})
+	switch {
+	case awserr.IsNotFound(err):
+		out.Endpoint = fmt.Sprintf("create endpoint %s: %d × %s", pr.To.Name, pr.To.InstanceCount, pr.To.InstanceType)
+	case err != nil:
+		return fail(err)
+	default:
+		out.Endpoint = fmt.Sprintf("update endpoint %s (%s, on config %s) with rollout %s: %d × %s", pr.To.Name, ep.EndpointStatus,
+			aws.ToString(ep.EndpointConfigName), plan.RolloutSummary(pr.To.Rollout), pr.To.InstanceCount, pr.To.InstanceType)
+	}
+	return out
+}
+
+// predictCopy says how an object would be copied: skipped when the target
+// already holds the copier's verified copy, server-side when the deploy
+// role can read the source, streamed when it cannot.
+func (r *runner) predictCopy(ctx context.Context, target *s3.Client, src, dst, targetAccount string) (PlannedCopy, error) {
+	c := PlannedCopy{Source: src, Target: dst}
+	du, _ := artifacts.ParseURI(dst)
+	if head, err := target.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &du.Bucket, Key: &du.Key, ExpectedBucketOwner: aws.String(targetAccount)}); err == nil {
+		if head.Metadata["modelpromote-sha256"] != "" && head.Metadata["modelpromote-source"] != "" {
+			c.Path, c.Size = artifacts.PathSkipped, aws.ToInt64(head.ContentLength)
+			return c, nil
+		}
+	} else if !awserr.IsNotFound(err) {
+		return c, fmt.Errorf("head %s: %w", dst, err)
+	}
+	su, _ := artifacts.ParseURI(src)
+	head, err := target.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &su.Bucket, Key: &su.Key, ExpectedBucketOwner: aws.String(r.plan.Config.Source.Account)})
+	switch {
+	case awserr.IsAccessDenied(err):
+		c.Path = artifacts.PathStreamed
+		info, serr := artifacts.New(r.accts.Source(r.plan.Config.Source), r.plan.Config.Source.Account, r.env.S3PathStyle).Stat(ctx, src)
+		if serr != nil {
+			return c, serr
+		}
+		c.Size = info.Size
+	case err != nil:
+		return c, fmt.Errorf("head %s: %w", src, err)
+	default:
+		c.Size = aws.ToInt64(head.ContentLength)
+		c.Path = artifacts.PathServerSide
+		if c.Size > maxCopyObject {
+			c.Path = artifacts.PathServerSideMultipart
+		}
+	}
+	return c, nil
+}
