@@ -416,3 +416,41 @@ func TestCopyProgressIsMonotonic(t *testing.T) {
 		t.Errorf("%d progress calls ending at %d", calls.Load(), prev.Load())
 	}
 }
+
+func TestCopyAccessDeniedIsNotRetried(t *testing.T) {
+	w := newWorld(t)
+	w.put(t, private, "m.bin", pattern(1<<20), false)
+	w.srv.ResetRequests()
+	// The target principal may not write: streaming cannot help, and
+	// retrying cannot either.
+	w.srv.InjectFault(awsemu.Fault{Service: "s3", Operation: "PutObject", Account: prodAccount, AccessDenied: true})
+	_, err := w.copier().Copy(ctx(t), artifacts.URI{Bucket: private, Key: "m.bin"}, artifacts.URI{Bucket: target, Key: "m.bin"}, "")
+	if err == nil {
+		t.Fatal("Copy succeeded")
+	}
+	if n := w.srv.Count("s3", "PutObject"); n != 1 {
+		t.Errorf("%d PutObject calls, want 1: AccessDenied is never retried", n)
+	}
+}
+
+func TestCopyChecksBucketOwners(t *testing.T) {
+	tests := []struct{ name, sourceOwner, targetOwner string }{
+		{name: "source bucket owned by another account", sourceOwner: "333333333333", targetOwner: prodAccount},
+		{name: "target bucket owned by another account", sourceOwner: devAccount, targetOwner: "333333333333"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.put(t, shared, "m.bin", pattern(1<<20), true)
+			w.srv.ResetRequests()
+			c := w.copier()
+			c.SourceOwner, c.TargetOwner = tt.sourceOwner, tt.targetOwner
+			if _, err := c.Copy(ctx(t), artifacts.URI{Bucket: shared, Key: "m.bin"}, artifacts.URI{Bucket: target, Key: "m.bin"}, ""); err == nil {
+				t.Fatal("Copy succeeded")
+			}
+			if _, ok := w.srv.S3().Object(target, "m.bin"); ok {
+				t.Error("a target object was written")
+			}
+		})
+	}
+}
