@@ -1,0 +1,182 @@
+package server
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+)
+
+var (
+	errQueueFull   = errors.New("queue full")
+	errQueueClosed = errors.New("queue closed")
+)
+
+// queue holds jobs waiting for a worker: bounded, coalescing by key, and
+// running one job per lane at a time. A job waiting behind a busy lane
+// waits in the lane, not in a worker.
+type queue struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	limit   int
+	waiting int                // jobs queued, not running
+	pending map[string]*Job    // key → queued job
+	running map[string]*runKey // key → running job
+	lanes   map[string]*lane
+	ready   []*lane // lanes with jobs and nothing running
+	closed  bool
+	busy    int // jobs running
+}
+
+type lane struct {
+	name  string
+	jobs  []*Job
+	busy  bool
+	queue bool // in ready
+}
+
+type runKey struct {
+	again *Job // a job to run once more when this one ends (checks)
+}
+
+func newQueue(limit int) *queue {
+	q := &queue{limit: limit, pending: map[string]*Job{}, running: map[string]*runKey{}, lanes: map[string]*lane{}}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+// push queues j. It reports whether j coalesced with a job already
+// queued or running, and fails when the queue is full or closed.
+func (q *queue) push(j Job) (coalesced bool, err error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return false, errQueueClosed
+	}
+	k := j.key()
+	if p, ok := q.pending[k]; ok {
+		absorb(p, j)
+		return true, nil
+	}
+	if r, ok := q.running[k]; ok {
+		if j.Kind == KindApply {
+			return true, nil // the running apply does this merge
+		}
+		if r.again == nil {
+			r.again = &j
+		} else {
+			absorb(r.again, j)
+		}
+		return true, nil
+	}
+	if q.waiting >= q.limit {
+		return false, errQueueFull
+	}
+	q.enqueue(&j, false)
+	return false, nil
+}
+
+// absorb merges j into the queued job p: a plain event outranks a slash
+// command, whose author's permission might not hold.
+func absorb(p *Job, j Job) {
+	if j.Commenter == "" {
+		p.Commenter = ""
+	}
+	if p.PR == 0 {
+		p.PR = j.PR
+	}
+	p.Delivery, p.Event = j.Delivery, j.Event
+}
+
+// enqueue adds j to its lane; callers hold q.mu.
+func (q *queue) enqueue(j *Job, front bool) {
+	name := j.lane()
+	l := q.lanes[name]
+	if l == nil {
+		l = &lane{name: name}
+		q.lanes[name] = l
+	}
+	if front {
+		l.jobs = append([]*Job{j}, l.jobs...)
+	} else {
+		l.jobs = append(l.jobs, j)
+	}
+	q.pending[j.key()] = j
+	q.waiting++
+	q.wake(l)
+}
+
+func (q *queue) wake(l *lane) {
+	if !l.busy && !l.queue && len(l.jobs) > 0 {
+		l.queue = true
+		q.ready = append(q.ready, l)
+		q.cond.Signal()
+	}
+}
+
+// pop waits for a job whose lane is free and marks it running; ok is
+// false once the queue is closed.
+func (q *queue) pop() (Job, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.ready) == 0 && !q.closed {
+		q.cond.Wait()
+	}
+	if q.closed {
+		return Job{}, false
+	}
+	l := q.ready[0]
+	q.ready = q.ready[1:]
+	l.queue = false
+	j := l.jobs[0]
+	l.jobs = l.jobs[1:]
+	l.busy = true
+	k := j.key()
+	delete(q.pending, k)
+	q.running[k] = &runKey{}
+	q.waiting--
+	q.busy++
+	return *j, true
+}
+
+// done ends j: its lane frees, and a check asked for again while it ran
+// is queued at the lane's front.
+func (q *queue) done(j Job) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	k := j.key()
+	r := q.running[k]
+	delete(q.running, k)
+	q.busy--
+	l := q.lanes[j.lane()]
+	l.busy = false
+	if r != nil && r.again != nil && !q.closed {
+		if p, ok := q.pending[k]; ok {
+			absorb(p, *r.again)
+		} else {
+			q.enqueue(r.again, true)
+		}
+	}
+	if len(l.jobs) == 0 {
+		delete(q.lanes, l.name)
+		return
+	}
+	q.wake(l)
+}
+
+// close stops pop; it returns how many queued jobs are left undone.
+func (q *queue) close() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	q.cond.Broadcast()
+	return q.waiting
+}
+
+// depth is the number of jobs queued and running.
+func (q *queue) depth() (waiting, running int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.waiting, q.busy
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

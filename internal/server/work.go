@@ -1,0 +1,215 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path"
+	"sync"
+	"time"
+
+	gogh "github.com/google/go-github/v60/github"
+
+	"github.com/modelpromote/modelpromote/internal/apply"
+	"github.com/modelpromote/modelpromote/internal/check"
+	"github.com/modelpromote/modelpromote/internal/github"
+)
+
+// worker runs jobs until the queue closes.
+func (s *Server) worker() {
+	for {
+		j, ok := s.queue.pop()
+		if !ok {
+			return
+		}
+		s.run(j)
+		s.queue.done(j)
+	}
+}
+
+// run runs one job, recovering from a panic so that one bad job does not
+// take the server down.
+func (s *Server) run(j Job) {
+	log := s.log.With("delivery", j.Delivery, "event", j.Event, "kind", string(j.Kind), "repo", j.Repo, "pr", j.PR)
+	defer func() {
+		if p := recover(); p != nil {
+			s.metrics.inc(s.metrics.failed, j.Event)
+			log.Error("job panicked", "panic", fmt.Sprint(p))
+		}
+	}()
+	err := s.do(s.work, j, log)
+	if err != nil {
+		s.metrics.inc(s.metrics.failed, j.Event)
+		log.Error("job failed", "err", err)
+		return
+	}
+	s.metrics.inc(s.metrics.processed, j.Event)
+}
+
+func (s *Server) do(ctx context.Context, j Job, log *slog.Logger) error {
+	repo, err := s.opts.GitHub.Repo(ctx, j.Installation, j.Repo)
+	if err != nil {
+		return err
+	}
+	ok, err := s.configs.configured(ctx, repo, s.opts.Dir)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		log.Info("skipped: no " + path.Join(s.opts.Dir, "modelpromote.yaml") + " on the default branch")
+		return nil
+	}
+	if j.Kind == KindApply {
+		return s.apply(ctx, repo, j, log)
+	}
+	return s.check(ctx, repo, j, log)
+}
+
+// check runs the pull-request check with a report.
+func (s *Server) check(ctx context.Context, repo *github.Repo, j Job, log *slog.Logger) error {
+	if j.Commenter != "" {
+		can, err := github.Directory{Repo: repo}.CanWrite(ctx, j.Commenter)
+		if err != nil {
+			return fmt.Errorf("permission of %s: %w", j.Commenter, err)
+		}
+		if !can {
+			log.Info("skipped: the commenter cannot write to the repository", "user", j.Commenter)
+			return nil
+		}
+	}
+	if j.PR == 0 {
+		n, err := openPullRequestWithHead(ctx, repo, j.SHA)
+		if err != nil || n == 0 {
+			log.Info("skipped: no open pull request has this head", "sha", j.SHA, "err", err)
+			return err
+		}
+		j.PR = n
+		log = log.With("pr", n)
+	}
+	start := time.Now()
+	res, err := check.Run(ctx, check.Env{Repo: repo, AWS: s.opts.AWS, S3PathStyle: s.opts.S3PathStyle, Dir: s.opts.Dir,
+		Report: true, Now: s.opts.Now, Version: s.opts.Version}, j.PR)
+	s.metrics.observe(&s.metrics.checkDur, time.Since(start))
+	if err != nil {
+		return err
+	}
+	log.Info("checked", "verdict", string(res.Verdict), "comment", res.CommentURL, "duration", time.Since(start).String())
+	return nil
+}
+
+// apply applies a merge under the lease (see the package doc).
+func (s *Server) apply(ctx context.Context, repo *github.Repo, j Job, log *slog.Logger) error {
+	if j.PR == 0 {
+		n, err := repo.PullRequestForCommit(ctx, j.SHA)
+		if err != nil {
+			var er *gogh.ErrorResponse
+			if errors.As(err, &er) {
+				return err
+			}
+			log.Info("skipped: the commit is not a pull request's merge", "sha", j.SHA)
+			return nil
+		}
+		j.PR = n
+		log = log.With("pr", n)
+	}
+	if j.SHA == "" {
+		m, err := repo.MergedPullRequest(ctx, j.PR)
+		if err != nil {
+			return err
+		}
+		j.SHA = m.MergeSHA
+	}
+	l, why, err := s.acquire(ctx, repo, j.SHA)
+	if err != nil {
+		return fmt.Errorf("apply lease on %s: %w", j.SHA, err)
+	}
+	if l == nil {
+		s.metrics.inc(s.metrics.outcomes, "skipped")
+		log.Info("apply skipped: "+why, "sha", j.SHA)
+		return nil
+	}
+	renewCtx, stopRenew := context.WithCancel(ctx)
+	var renewing sync.WaitGroup
+	renewing.Go(func() { l.keep(renewCtx) })
+	start := time.Now()
+	res, err := apply.Run(ctx, apply.Env{Repo: repo, AWS: s.opts.AWS, S3PathStyle: s.opts.S3PathStyle, Dir: s.opts.Dir,
+		Now: s.opts.Now, Poll: s.opts.Poll, EndpointTimeout: s.opts.EndpointTimeout, RecreateFailed: s.opts.RecreateFailed,
+		Version: s.opts.Version, Progress: func(line string) { log.Debug(line) }}, j.PR)
+	stopRenew()
+	renewing.Wait()
+	s.metrics.observe(&s.metrics.applyDur, time.Since(start))
+	if err != nil || ctx.Err() != nil {
+		s.metrics.inc(s.metrics.outcomes, "error")
+		l.end(leaseError, "apply did not finish")
+		if err == nil {
+			err = ctx.Err()
+		}
+		return err
+	}
+	switch {
+	case len(res.Refused) > 0:
+		s.metrics.inc(s.metrics.outcomes, "refused")
+	default:
+		for _, o := range res.Outcomes {
+			s.metrics.inc(s.metrics.outcomes, o.State)
+		}
+	}
+	l.end(leaseDone, fmt.Sprintf("applied by %s", s.opts.Replica))
+	log.Info("applied", "sha", j.SHA, "refused", len(res.Refused), "promotions", len(res.Outcomes), "failed", res.Failed(),
+		"comment", res.CommentURL, "duration", time.Since(start).String())
+	return nil
+}
+
+// openPullRequestWithHead finds the open pull request whose head is sha
+// (a check run rerequested on a fork's head names no pull request).
+func openPullRequestWithHead(ctx context.Context, repo *github.Repo, sha string) (int, error) {
+	prs, _, err := repo.GH.PullRequests.ListPullRequestsWithCommit(ctx, repo.Owner, repo.Name, sha, &gogh.ListOptions{PerPage: 100})
+	if err != nil {
+		return 0, err
+	}
+	for _, pr := range prs {
+		if pr.GetState() == "open" && pr.GetHead().GetSHA() == sha {
+			return pr.GetNumber(), nil
+		}
+	}
+	return 0, nil
+}
+
+// configCache remembers for a while whether a repository has the
+// promotions configuration on its default branch.
+type configCache struct {
+	ttl time.Duration
+	mu  sync.Mutex
+	m   map[string]configEntry
+}
+
+type configEntry struct {
+	ok bool
+	at time.Time
+}
+
+func newConfigCache(ttl time.Duration) *configCache {
+	return &configCache{ttl: ttl, m: map[string]configEntry{}}
+}
+
+func (c *configCache) configured(ctx context.Context, repo *github.Repo, dir string) (bool, error) {
+	c.mu.Lock()
+	e, hit := c.m[repo.FullName()]
+	c.mu.Unlock()
+	if hit && time.Since(e.at) < c.ttl {
+		return e.ok, nil
+	}
+	_, _, _, err := repo.GH.Repositories.GetContents(ctx, repo.Owner, repo.Name, path.Join(dir, "modelpromote.yaml"), nil)
+	ok := err == nil
+	if err != nil && !github.IsNotFound(err) {
+		return false, fmt.Errorf("read %s configuration: %w", repo.FullName(), err)
+	}
+	c.mu.Lock()
+	if len(c.m) >= maxKnownRepos {
+		clear(c.m)
+	}
+	c.m[repo.FullName()] = configEntry{ok: ok, at: time.Now()}
+	c.mu.Unlock()
+	return ok, nil
+}
