@@ -80,7 +80,8 @@ type Copier struct {
 	// Concurrency × PartSize bytes; when a large object grows the part
 	// size, concurrency shrinks to keep that bound.
 	Concurrency int
-	// Progress, if set, is called as parts complete, one call at a time.
+	// Progress, if set, is called as parts complete, one call at a time
+	// for each copy.
 	Progress func(Progress)
 	// Logger records which path each copy took and why; default discards.
 	Logger *slog.Logger
@@ -354,13 +355,21 @@ func (c *Copier) log() *slog.Logger {
 
 // progress accumulates bytes done across parts and reports them in order.
 type progress struct {
-	mu sync.Mutex
+	mu *sync.Mutex // shared by the phases of one copy
 	c  *Copier
 	p  Progress
 }
 
 func (c *Copier) newProgress(src, dst URI, path, phase string, total int64) *progress {
-	return &progress{c: c, p: Progress{Source: src, Target: dst, Path: path, Phase: phase, Total: total}}
+	return &progress{mu: new(sync.Mutex), c: c, p: Progress{Source: src, Target: dst, Path: path, Phase: phase, Total: total}}
+}
+
+// then is the progress of another phase of the same copy, reported one
+// call at a time with p's.
+func (p *progress) then(phase string) *progress {
+	q := &progress{mu: p.mu, c: p.c, p: p.p}
+	q.p.Phase, q.p.Done = phase, 0
+	return q
 }
 
 func (p *progress) add(n int64) {

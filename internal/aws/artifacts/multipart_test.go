@@ -2,6 +2,7 @@ package artifacts_test
 
 import (
 	"errors"
+	"sync/atomic"
 	"testing"
 
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
@@ -33,6 +34,15 @@ func TestCopyServerSideMultipart(t *testing.T) {
 			w.put(t, shared, "m.bin", data, false)
 			c := smallMultipart(t, w)
 			w.srv.InjectFault(awsemu.Fault{Service: "s3", Operation: "UploadPartCopy", Throttle: 2})
+			var inCall atomic.Int32
+			done := map[string]int64{}
+			c.Progress = func(p artifacts.Progress) {
+				if inCall.Add(1) != 1 {
+					t.Error("Progress called concurrently")
+				}
+				defer inCall.Add(-1)
+				done[p.Phase] = p.Done
+			}
 
 			res, err := c.Copy(ctx(t), artifacts.URI{Bucket: shared, Key: "m.bin"}, artifacts.URI{Bucket: target, Key: "m.bin"}, tt.want)
 			if err != nil {
@@ -42,6 +52,9 @@ func TestCopyServerSideMultipart(t *testing.T) {
 				t.Errorf("Copy = %+v", res)
 			}
 			w.assertCopy(t, "m.bin", sha256Hex(data))
+			if n := int64(len(data)); done[artifacts.PhaseHashing] != n || done[artifacts.PhaseCopying] != n {
+				t.Errorf("progress ended at %v, want %d for both phases", done, n)
+			}
 			if o, _ := w.srv.S3().Object(target, "m.bin"); o.Parts != 3 || o.Metadata["modelpromote-sha256"] != sha256Hex(data) {
 				t.Errorf("target has %d parts and metadata %v, want 3 parts and the digest", o.Parts, o.Metadata)
 			}

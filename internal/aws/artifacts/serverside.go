@@ -93,7 +93,7 @@ func (c *Copier) copyParts(ctx context.Context, s source, dst URI, known string)
 	parts := split(s.size, partSize)
 	completed := make([]types.CompletedPart, len(parts))
 	g, gctx := newGroup(ctx)
-	g.Go(func() error { return c.copyRanges(gctx, s, dst, id, parts, completed) })
+	g.Go(func() error { return c.copyRanges(gctx, s, dst, id, parts, completed, hashing.then(PhaseCopying)) })
 	if sums.full == nil {
 		g.Go(func() (err error) {
 			if sums, err = c.readParts(gctx, c.Source, c.SourceOwner, s, hashing, nil); err != nil {
@@ -124,10 +124,9 @@ func (c *Copier) copyParts(ctx context.Context, s source, dst URI, known string)
 }
 
 // copyRanges copies parts of s into upload id, Concurrency at a time,
-// recording what S3 says of each in completed.
-func (c *Copier) copyRanges(ctx context.Context, s source, dst URI, id string, parts []part, completed []types.CompletedPart) error {
+// recording what S3 says of each in completed and reporting to prog.
+func (c *Copier) copyRanges(ctx context.Context, s source, dst URI, id string, parts []part, completed []types.CompletedPart, prog *progress) error {
 	_, conc := c.partSize(s.size)
-	prog := c.newProgress(s.uri, dst, PathServerSideMultipart, PhaseCopying, s.size)
 	var next atomic.Int64
 	g, ctx := newGroup(ctx)
 	for range min(conc, len(parts)) {
