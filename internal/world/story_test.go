@@ -53,7 +53,10 @@ func TestEmulatorStoryByHand(t *testing.T) {
 	prodEnv, _ := w.Config.Environment("prod")
 	prodCfg := w.BotAWS()
 	prodCfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(w.BotAWS()), prodEnv.RoleARN,
-		func(o *stscreds.AssumeRoleOptions) { o.ExternalID = aws.String(prodEnv.ExternalID); o.RoleSessionName = "story" }))
+		func(o *stscreds.AssumeRoleOptions) {
+			o.ExternalID = aws.String(prodEnv.ExternalID)
+			o.RoleSessionName = "story"
+		}))
 	id, err := sts.NewFromConfig(prodCfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil || aws.ToString(id.Account) != world.ProdAccount {
 		t.Fatalf("caller %+v: %v", id, err)
