@@ -281,3 +281,39 @@ func TestNaNStandardDeviationsMakeNoiseUnknownNotAnError(t *testing.T) {
 		}
 	}
 }
+
+func TestFiftyMebibyteReportIsRefusedClearly(t *testing.T) {
+	w := stage(t, world.Options{})
+	stats := w.Models["fraud-detector"][13].Package.ModelMetrics.ModelQuality.Statistics.S3Uri
+	key := strings.TrimPrefix(stats, "s3://"+world.DevBucket+"/")
+	if err := w.AWS.S3().PutSyntheticObject(world.DevBucket, key, 7, 50<<20); err != nil {
+		t.Fatal(err)
+	}
+	n := propose(t, w, "promote-13", bumpStaging("12", "13"))
+	res := run(t, env(w), n)
+	expectFinding(t, res, plan.GateCompliance, plan.SeverityError, "is too large to be a report")
+	if res.Verdict != plan.StatusFail {
+		t.Errorf("verdict %s", res.Verdict)
+	}
+}
+
+func TestMarkupInjectionInAManifestRendersAsText(t *testing.T) {
+	w := stage(t, world.Options{})
+	// A hostile comment can't reach the report, but a hostile endpoint
+	// name is refused by validation with its position; the message quotes
+	// it, and the comment must show it as text.
+	n := propose(t, w, "inject", func(s string) string {
+		return strings.Replace(s, "name: fraud-detector-staging", `name: "</details><img src=x onerror=alert(1)>"`, 1)
+	})
+	run(t, env(w), n)
+	cs := reportComments(w, n)
+	if len(cs) != 1 {
+		t.Fatalf("%d comments", len(cs))
+	}
+	if strings.Contains(cs[0].Body, "<img") || strings.Contains(cs[0].Body, "</details><img") {
+		t.Errorf("markup reached the comment:\n%s", cs[0].Body)
+	}
+	if !strings.Contains(cs[0].Body, "&lt;img") {
+		t.Errorf("the hostile name is not shown escaped:\n%s", cs[0].Body)
+	}
+}
