@@ -84,6 +84,9 @@ type Result struct {
 	Outcomes []Outcome
 	// CommentURL is the outcome comment on the pull request.
 	CommentURL string
+	// FollowUps are the next-stage and revert pull requests the policy
+	// asked for after the promotions ran.
+	FollowUps []FollowUp
 }
 
 // Failed reports whether apply refused or any promotion failed.
@@ -143,6 +146,7 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 		return res, err
 	}
 	res.Outcomes = run.all(ctx)
+	res.FollowUps = followUps(ctx, env, res)
 	res.CommentURL, err = env.Repo.UpsertMarkedComment(ctx, number, ApplyMarker(m.MergeSHA), applyComment(res))
 	return res, err
 }

@@ -55,5 +55,6 @@ func applyComment(res *Result) string {
 		fmt.Fprintf(&b, "| %s | %s | v%d | %s | %s | `%s` |\n", report.Escape(o.Model), report.Escape(o.Stage), pr.ToVersion,
 			report.Escape(pr.To.Name), outcome, report.Escape(o.RecordURI))
 	}
+	writeFollowUps(&b, res)
 	return b.String()
 }
