@@ -1,6 +1,13 @@
 // Package artifacts reads and copies S3 objects: model data and compliance
 // reports. Reads set ExpectedBucketOwner, so that a bucket of the same name
 // in another account can never stand in for the source's.
+//
+// Copier copies an object from the source account into a target account's
+// bucket: server-side (CopyObject, or UploadPartCopy above 5 GiB) when the
+// target principal may read the source, streamed through the process in
+// bounded memory when it may not. Every copy is verified by SHA-256,
+// encrypted with the target's KMS key ARN, and recorded in the target's
+// metadata so that a rerun does not copy it again.
 package artifacts
 
 import (

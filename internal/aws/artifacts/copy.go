@@ -237,8 +237,9 @@ func (c *Copier) existing(ctx context.Context, s source, dst URI, want string) (
 	}
 	if sum == "" {
 		// A streamed multipart copy of a source with no known digest
-		// could not record one when the upload was created; hash the
-		// target once (bytes in only) rather than copying again.
+		// could not record one when its upload was created (the digest
+		// was known only at the end); hash the target, bytes in only,
+		// rather than copy it again.
 		t := source{uri: dst, size: s.size, etag: aws.ToString(out.ETag)}
 		var sums partSums
 		if sums, err = c.readParts(ctx, c.Target, c.TargetOwner, t, nil, nil); err != nil {

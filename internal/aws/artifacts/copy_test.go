@@ -3,6 +3,7 @@ package artifacts_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -452,5 +453,26 @@ func TestCopyChecksBucketOwners(t *testing.T) {
 				t.Error("a target object was written")
 			}
 		})
+	}
+}
+
+func TestCopyOverTLS(t *testing.T) {
+	w := newWorldTLS(t)
+	for _, size := range []int{1 << 20, 12 << 20} {
+		for _, bucket := range []string{shared, private} {
+			data := pattern(size)
+			key := fmt.Sprintf("%s/%d.bin", bucket, size)
+			w.put(t, bucket, key, data, false)
+			c := w.copier()
+			c.PartSize = 5 << 20
+			res, err := c.Copy(ctx(t), artifacts.URI{Bucket: bucket, Key: key}, artifacts.URI{Bucket: target, Key: key}, "")
+			if err != nil {
+				t.Fatalf("%s: %v", key, err)
+			}
+			if res.SHA256 != sha256Hex(data) {
+				t.Errorf("%s: SHA-256 %s, want %s", key, res.SHA256, sha256Hex(data))
+			}
+			w.assertCopy(t, key, sha256Hex(data))
+		}
 	}
 }

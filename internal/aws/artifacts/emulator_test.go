@@ -48,11 +48,23 @@ func newWorld(t testing.TB) *world {
 // newWorldIn is newWorld with S3's data in dir.
 func newWorldIn(t testing.TB, dir string) *world {
 	t.Helper()
+	return startWorld(t, dir, (*awsemu.Server).Start)
+}
+
+// newWorldTLS is newWorld served over HTTPS, where the SDK streams bodies
+// aws-chunked with trailing checksums, as it does against AWS.
+func newWorldTLS(t testing.TB) *world {
+	t.Helper()
+	return startWorld(t, t.TempDir(), (*awsemu.Server).StartTLS)
+}
+
+func startWorld(t testing.TB, dir string, start func(*awsemu.Server) error) *world {
+	t.Helper()
 	srv, err := awsemu.New(awsemu.Options{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Start(); err != nil {
+	if err := start(srv); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
