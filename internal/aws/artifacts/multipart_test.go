@@ -95,3 +95,23 @@ func TestCopyServerSideMultipartSourceReplacedMidCopy(t *testing.T) {
 		t.Errorf("uploads left: %v", ups)
 	}
 }
+
+func TestCopyServerSideMultipartWrongDigestLeavesNothing(t *testing.T) {
+	for _, withSHA256 := range []bool{false, true} {
+		w := newWorld(t)
+		data := pattern(11 << 20)
+		w.put(t, shared, "m.bin", data, withSHA256)
+		wrong := sha256Hex([]byte("another model"))
+		_, err := smallMultipart(t, w).Copy(ctx(t), artifacts.URI{Bucket: shared, Key: "m.bin"}, artifacts.URI{Bucket: target, Key: "m.bin"}, wrong)
+		var mismatch *artifacts.DigestMismatchError
+		if !errors.As(err, &mismatch) || mismatch.Want != wrong || mismatch.Got != sha256Hex(data) {
+			t.Fatalf("source with SHA-256 checksum %v: Copy = %v, want a mismatch between %s and %s", withSHA256, err, wrong, sha256Hex(data))
+		}
+		if _, ok := w.srv.S3().Object(target, "m.bin"); ok {
+			t.Error("a target object was written")
+		}
+		if ups := w.srv.S3().MultipartUploads(target); len(ups) > 0 {
+			t.Errorf("uploads left: %v", ups)
+		}
+	}
+}
