@@ -82,8 +82,10 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.GitHubToken != "" {
-		a.AddMask(in.GitHubToken)
+	for _, secret := range []string{in.GitHubToken, a.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")} {
+		if secret != "" {
+			a.AddMask(secret)
+		}
 	}
 	gctx, err := a.Context()
 	if err != nil {

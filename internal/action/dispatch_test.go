@@ -1,0 +1,102 @@
+package action_test
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/modelpromote/modelpromote/internal/action"
+	"github.com/modelpromote/modelpromote/internal/world"
+)
+
+// dispatchPayload is a workflow_dispatch event as @octokit/webhooks-examples
+// shapes it: the workflow's inputs as strings, the ref, the workflow file.
+func dispatchPayload(inputs string) []byte {
+	return fmt.Appendf(nil, `{
+  "inputs": %s,
+  "ref": "refs/heads/main",
+  "repository": {"id": 1, "name": "ml-promotions", "full_name": %q, "private": true, "default_branch": "main",
+    "owner": {"login": "acme", "type": "Organization"}},
+  "organization": {"login": "acme"},
+  "sender": {"login": "pat", "type": "User"},
+  "workflow": ".github/workflows/promote.yml"
+}`, inputs, world.Repo)
+}
+
+func TestWorkflowDispatchPlansWithoutTouchingAnything(t *testing.T) {
+	w := newWorld(t)
+	n := promote(t, w, false)
+	event(t, w, "pull_request", "opened") // not run: only the dispatch is
+	before := w.GitHub.CallCounts()
+
+	r := run(t, w, step{event: "workflow_dispatch", payload: dispatchPayload(fmt.Sprintf(`{"command": "plan", "pull-request": "%d"}`, n))}).must(t)
+	if r.res.Job.Command != action.CommandPlan || r.res.Job.PR != n || r.res.Failed {
+		t.Fatalf("job %+v", r.res.Job)
+	}
+	if r.outputs[action.OutputVerdict] != "pending" || r.outputs[action.OutputCommentURL] != "" {
+		t.Errorf("outputs %v", r.outputs)
+	}
+	if ps := promotions(t, r); len(ps) != 1 || ps[0].ToVersion != 13 {
+		t.Errorf("promotions %+v", ps)
+	}
+	if !strings.Contains(r.summary, "Plan only") || !strings.Contains(r.summary, "fraud-detector") {
+		t.Errorf("summary:\n%s", r.summary)
+	}
+	if len(w.GitHub.Comments(world.Repo, n)) != 0 {
+		t.Error("plan commented")
+	}
+	pr, _ := w.GitHub.PullRequest(world.Repo, n)
+	if len(w.GitHub.CheckRuns(world.Repo, pr.HeadSHA)) != 0 {
+		t.Error("plan created a check run")
+	}
+	for op, c := range w.GitHub.CallCounts() {
+		write := strings.Contains(op, "create") || strings.Contains(op, "update") || strings.Contains(op, "delete")
+		if c > before[op] && write {
+			t.Errorf("plan called %s", op)
+		}
+	}
+
+	// The pull-request input wins over the dispatch's; the command input
+	// over its command; dry-run turns apply into plan.
+	r = run(t, w, step{event: "workflow_dispatch", payload: dispatchPayload(`{"command": "apply", "pull-request": "999"}`),
+		inputs: map[string]string{"pull-request": strconv.Itoa(n), "dry-run": "true"}}).must(t)
+	if r.res.Job.Command != action.CommandPlan || r.res.Job.PR != n {
+		t.Errorf("dry-run apply: job %+v", r.res.Job)
+	}
+}
+
+func TestRecheckCommentFromAWriterRechecks(t *testing.T) {
+	w := newWorld(t)
+	n := promote(t, w, false)
+	event(t, w, "pull_request", "opened")
+	if _, err := w.GitHub.Comment(world.Repo, n, world.Bob, "/modelpromote recheck"); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, w, step{event: "issue_comment", payload: event(t, w, "issue_comment", "created")}).must(t)
+	if r.res.Job.Command != action.CommandCheck || r.res.Job.Commenter != world.Bob || r.res.Job.PR != n {
+		t.Fatalf("job %+v", r.res.Job)
+	}
+	if reportComments(w, n) != 1 || r.outputs[action.OutputVerdict] != "pending" {
+		t.Errorf("no report; outputs %v", r.outputs)
+	}
+
+	// Someone without write access asks: nothing runs.
+	w.GitHub.CreateUser("mallory")
+	if _, err := w.GitHub.Comment(world.Repo, n, "mallory", "/modelpromote recheck"); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, w, step{event: "issue_comment", payload: event(t, w, "issue_comment", "created")}).must(t)
+	if r.res.Job.Command != "" || r.outputs[action.OutputVerdict] != action.VerdictSkipped || !strings.Contains(r.res.Job.Reason, "no write access") {
+		t.Errorf("mallory: job %+v outputs %v", r.res.Job, r.outputs)
+	}
+
+	// Chatter is ignored without calling anything.
+	if _, err := w.GitHub.Comment(world.Repo, n, world.Bob, "looks good to me"); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, w, step{event: "issue_comment", payload: event(t, w, "issue_comment", "created")}).must(t)
+	if r.res.Job.Command != "" || r.outputs[action.OutputVerdict] != action.VerdictSkipped {
+		t.Errorf("chatter: job %+v", r.res.Job)
+	}
+}
