@@ -194,13 +194,16 @@ func publish(ctx context.Context, env Env, snap *snapshot, p *Proposal, pkg *pla
 	repo := env.Repo
 	branch := p.Branch()
 	res := &Result{Proposal: *p, Branch: branch}
-	openPRs, err := repo.PullRequestsByHead(ctx, branch, "open")
+	prs, err := repo.PullRequestsByHead(ctx, branch, "all")
 	if err != nil {
 		return nil, err
 	}
 	var pr *github.PullRequestRef
-	if len(openPRs) > 0 {
-		pr = openPRs[0]
+	for _, p := range prs {
+		if p.State == "open" {
+			pr = p
+			break
+		}
 	}
 	head, err := repo.BranchSHA(ctx, branch)
 	if err != nil {
@@ -211,10 +214,12 @@ func publish(ctx context.Context, env Env, snap *snapshot, p *Proposal, pkg *pla
 		if err := repo.CreateBranch(ctx, branch, snap.tip); err != nil && !errors.Is(err, github.ErrBranchExists) {
 			return nil, err
 		}
-	case pr == nil && head != snap.tip:
-		// Left over from an earlier proposal that was merged or closed:
-		// start again from the base, or the pull request would carry
-		// stale versions of other stages.
+	case pr == nil && len(prs) > 0 && head != snap.tip:
+		// Left over from an earlier proposal whose pull request was merged
+		// or closed: start again from the base, or the new pull request
+		// would carry stale versions of other stages. A branch that never
+		// had a pull request is kept: someone (or an interrupted propose)
+		// is working on it.
 		if err := repo.ResetBranch(ctx, branch, snap.tip); err != nil {
 			return nil, err
 		}
