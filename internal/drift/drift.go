@@ -1,0 +1,114 @@
+// Package drift compares what the manifests say every stage runs with what
+// its endpoint actually serves, traced endpoint → config → model → the
+// provenance apply wrote. Differences are configuration drift between git
+// and the accounts: an out-of-band deploy, a manual rollback, a deleted
+// endpoint. `modelpromote drift` reports them for a scheduled workflow.
+package drift
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/modelpromote/modelpromote/internal/manifest"
+	"github.com/modelpromote/modelpromote/internal/plan"
+)
+
+// Report is the result of comparing every stage.
+type Report struct {
+	// Checked is how many stages were compared.
+	Checked int `json:"checked"`
+	// Drift lists the stages whose endpoint serves something else.
+	Drift []plan.Drift `json:"drift"`
+	// Unread lists the stages whose endpoint could not be read.
+	Unread []Unread `json:"unread,omitempty"`
+}
+
+// Unread is a stage that could not be compared.
+type Unread struct {
+	Model    string `json:"model"`
+	Stage    string `json:"stage"`
+	Endpoint string `json:"endpoint"`
+	Error    string `json:"error"`
+}
+
+// Clean reports whether every stage was read and serves what its manifest
+// says.
+func (r *Report) Clean() bool { return len(r.Drift) == 0 && len(r.Unread) == 0 }
+
+// concurrency bounds the endpoints traced at once.
+const concurrency = 8
+
+// Detect traces the endpoint of every stage of every model and compares it
+// with the manifest. Stages the configuration does not know are skipped
+// (validate reports them).
+func Detect(ctx context.Context, cfg *manifest.Config, models map[string]*manifest.ModelDoc, stages plan.Stages) *Report {
+	type job struct {
+		model *manifest.Model
+		stage string
+		env   manifest.Environment
+	}
+	var jobs []job
+	for _, m := range models {
+		for name := range m.Stages {
+			if env, ok := cfg.Environment(name); ok {
+				jobs = append(jobs, job{m.Model, name, env})
+			}
+		}
+	}
+	r := &Report{Checked: len(jobs), Drift: []plan.Drift{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, concurrency)
+	for _, j := range jobs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			st := j.model.Stages[j.stage]
+			s, err := stages.Serving(ctx, j.env, st.Endpoint.Name)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				r.Unread = append(r.Unread, Unread{Model: j.model.Name, Stage: j.stage, Endpoint: st.Endpoint.Name, Error: err.Error()})
+				return
+			}
+			if d := Compare(j.model.Name, j.model.ModelPackageGroup, j.stage, st, s); d != nil {
+				r.Drift = append(r.Drift, *d)
+			}
+		})
+	}
+	wg.Wait()
+	sort.Slice(r.Drift, func(i, k int) bool { return less(r.Drift[i].Model, r.Drift[i].Stage, r.Drift[k].Model, r.Drift[k].Stage) })
+	sort.Slice(r.Unread, func(i, k int) bool { return less(r.Unread[i].Model, r.Unread[i].Stage, r.Unread[k].Model, r.Unread[k].Stage) })
+	return r
+}
+
+func less(m1, s1, m2, s2 string) bool {
+	if m1 != m2 {
+		return m1 < m2
+	}
+	return s1 < s2
+}
+
+// Compare judges one stage: nil when its endpoint serves the manifest's
+// version of the model's package group.
+func Compare(model, group, stage string, st manifest.Stage, s *plan.Serving) *plan.Drift {
+	d := &plan.Drift{Model: model, Stage: stage, Endpoint: st.Endpoint.Name, Manifest: st.Version}
+	switch {
+	case s == nil:
+		d.Detail = fmt.Sprintf("the manifest says %s runs v%d, but endpoint %s does not exist", stage, st.Version, st.Endpoint.Name)
+	case s.SourceVersion == 0:
+		d.Detail = fmt.Sprintf("the manifest says %s runs v%d, but endpoint %s serves config %s, which modelpromote did not deploy", stage, st.Version, st.Endpoint.Name, s.EndpointConfig)
+	case !strings.Contains(s.SourcePackageARN, "/"+strings.ToLower(group)+"/"):
+		d.Serving = s.SourceVersion
+		d.Detail = fmt.Sprintf("the manifest says %s runs v%d of %s, but endpoint %s serves %s", stage, st.Version, group, st.Endpoint.Name, s.SourcePackageARN)
+	case s.SourceVersion != st.Version:
+		d.Serving = s.SourceVersion
+		d.Detail = fmt.Sprintf("the manifest says %s runs v%d, but endpoint %s serves v%d (since %s)", stage, st.Version, st.Endpoint.Name, s.SourceVersion, s.Since.UTC().Format("2006-01-02 15:04 UTC"))
+	default:
+		return nil
+	}
+	return d
+}
