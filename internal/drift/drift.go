@@ -80,8 +80,12 @@ func Detect(ctx context.Context, cfg *manifest.Config, models map[string]*manife
 		})
 	}
 	wg.Wait()
-	sort.Slice(r.Drift, func(i, k int) bool { return less(r.Drift[i].Model, r.Drift[i].Stage, r.Drift[k].Model, r.Drift[k].Stage) })
-	sort.Slice(r.Unread, func(i, k int) bool { return less(r.Unread[i].Model, r.Unread[i].Stage, r.Unread[k].Model, r.Unread[k].Stage) })
+	sort.Slice(r.Drift, func(i, k int) bool {
+		return less(r.Drift[i].Model, r.Drift[i].Stage, r.Drift[k].Model, r.Drift[k].Stage)
+	})
+	sort.Slice(r.Unread, func(i, k int) bool {
+		return less(r.Unread[i].Model, r.Unread[i].Stage, r.Unread[k].Model, r.Unread[k].Stage)
+	})
 	return r
 }
 
