@@ -18,7 +18,7 @@ import (
 func (p *Proposal) Body(pkg *plan.ModelPackage, note string) string {
 	var b strings.Builder
 	b.WriteString(p.Block() + "\n")
-	fmt.Fprintf(&b, "## %s\n\n", report.Escape(p.Title()))
+	fmt.Fprintf(&b, "## %s\n\n", p.title(report.Escape))
 	fmt.Fprintf(&b, "This pull request changes `%s` so that stage **%s** runs version **%d** of model package group `%s`; the manifest names **v%d** today. Only that version changes in the file.\n\n",
 		code(p.File), report.Escape(p.Stage), p.Version, code(p.ModelPackageGroup), p.FromVersion)
 	switch p.Kind {

@@ -104,16 +104,18 @@ func refPart(s string) string {
 
 // Title is the pull request title, at most MaxTitle characters.
 func (p *Proposal) Title() string {
-	var t string
+	return truncate(p.title(func(s string) string { return s }), MaxTitle)
+}
+
+// title words the proposal, passing each name through quote.
+func (p *Proposal) title(quote func(string) string) string {
 	switch p.Kind {
 	case KindRevert:
-		t = fmt.Sprintf("Revert %s in %s to v%d, which still serves after the failed rollout of v%d", p.Model, p.Stage, p.Version, p.FailedVersion)
+		return fmt.Sprintf("Revert %s in %s to v%d, which still serves after the failed rollout of v%d", quote(p.Model), quote(p.Stage), p.Version, p.FailedVersion)
 	case KindNext:
-		t = fmt.Sprintf("Promote %s v%d to %s (live in %s)", p.Model, p.Version, p.Stage, p.After)
-	default:
-		t = fmt.Sprintf("Promote %s v%d to %s", p.Model, p.Version, p.Stage)
+		return fmt.Sprintf("Promote %s v%d to %s (live in %s)", quote(p.Model), p.Version, quote(p.Stage), quote(p.After))
 	}
-	return truncate(t, MaxTitle)
+	return fmt.Sprintf("Promote %s v%d to %s", quote(p.Model), p.Version, quote(p.Stage))
 }
 
 func truncate(s string, n int) string {
