@@ -2,11 +2,14 @@ package action_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/modelpromote/modelpromote/internal/action"
+	"github.com/modelpromote/modelpromote/internal/cli"
 	"github.com/modelpromote/modelpromote/internal/world"
 )
 
@@ -98,5 +101,37 @@ func TestRecheckCommentFromAWriterRechecks(t *testing.T) {
 	r = run(t, w, step{event: "issue_comment", payload: event(t, w, "issue_comment", "created")}).must(t)
 	if r.res.Job.Command != "" || r.outputs[action.OutputVerdict] != action.VerdictSkipped {
 		t.Errorf("chatter: job %+v", r.res.Job)
+	}
+}
+
+// The `modelpromote action` command: exit codes, and errors both as an
+// annotation and on stderr, with the token never printed.
+func TestCommandLineEntryPoint(t *testing.T) {
+	dir := t.TempDir()
+	event := filepath.Join(dir, "event.json")
+	if err := os.WriteFile(event, []byte(`{"ref": "refs/heads/feature", "after": "abc", "repository": {"full_name": "acme/ml-promotions", "default_branch": "main"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const token = "ghs_secretsecretsecret"
+	vars := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_EVENT_PATH": event, "GITHUB_REPOSITORY": world.Repo,
+		"GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"), "INPUT_GITHUB-TOKEN": token}
+	main := func(eventName string) (int, string, string) {
+		vars["GITHUB_EVENT_NAME"] = eventName
+		var stdout, stderr strings.Builder
+		code := cli.Main(t.Context(), []string{"action"}, cli.Streams{Out: &stdout, Err: &stderr, Getenv: func(k string) string { return vars[k] }})
+		return code, stdout.String(), stderr.String()
+	}
+
+	code, stdout, _ := main("push")
+	if code != cli.ExitOK || !strings.Contains(stdout, "::notice::modelpromote: nothing to do: push to refs/heads/feature") {
+		t.Errorf("push to a branch: exit %d\n%s", code, stdout)
+	}
+	code, stdout, stderr := main("schedule")
+	if code != cli.ExitFail || !strings.Contains(stdout, "::error::modelpromote: event schedule is not one modelpromote handles") ||
+		!strings.Contains(stderr, "modelpromote action: event schedule") {
+		t.Errorf("unsupported event: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if strings.Contains(stderr, token) || strings.Count(stdout, token) != 1 || !strings.Contains(stdout, "::add-mask::"+token+"\n") {
+		t.Errorf("the token is printed outside its mask:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
 	}
 }

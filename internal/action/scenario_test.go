@@ -1,6 +1,7 @@
 package action_test
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,6 +150,12 @@ func TestMergedPullRequestDeploys(t *testing.T) {
 	n := approvedPR(t, w)
 	r := run(t, w, step{event: "pull_request", payload: event(t, w, "pull_request", "closed")}).must(t)
 	assertDeployed(t, w, r, n)
+
+	// Applied again by hand (workflow_dispatch): the work is done once.
+	r = run(t, w, step{event: "workflow_dispatch", payload: dispatchPayload(fmt.Sprintf(`{"command": "apply", "pull-request": "%d"}`, n))}).must(t)
+	if eps := deployed(t, r); r.res.Job.Command != action.CommandApply || len(eps) != 1 || eps[0].State != "already-applied" || r.res.Failed {
+		t.Errorf("dispatch apply: job %+v endpoints %+v", r.res.Job, eps)
+	}
 }
 
 func TestPushToMainAppliesThePullRequestItMerged(t *testing.T) {
