@@ -102,12 +102,16 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Job: job}
 	rep := reporter{a: a}
-	if job.Command == "" {
+	switch job.Command {
+	case "":
 		a.Noticef("modelpromote: nothing to do: %s", job.Reason)
 		rep.skipped(job)
-		return res, nil
+		return &Result{Job: job}, nil
+	case CommandRefuse:
+		a.Errorf("modelpromote: apply refused: %s", job.Reason)
+		rep.refused(job)
+		return &Result{Job: job, Failed: true}, nil
 	}
 	a.Infof("modelpromote %s: %s", job.Command, job.Reason)
 
@@ -115,50 +119,22 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if job.Commenter != "" {
-		ok, err := github.Directory{Repo: repo}.CanWrite(ctx, job.Commenter)
-		if err != nil {
-			return nil, fmt.Errorf("check %s's permission on %s: %w", job.Commenter, repo.FullName(), err)
-		}
-		if !ok {
-			job = Job{Reason: fmt.Sprintf("%s asked for a re-check but has no write access to %s", job.Commenter, repo.FullName())}
-			res.Job = job
-			a.Noticef("modelpromote: nothing to do: %s", job.Reason)
-			rep.skipped(job)
-			return res, nil
-		}
+	if job, err = resolve(ctx, repo, job); err != nil {
+		return nil, err
 	}
-	if job.PR == 0 && job.SHA != "" {
-		n, err := repo.PullRequestForCommit(ctx, job.SHA)
-		var apiErr *gogh.ErrorResponse
-		switch {
-		case errors.As(err, &apiErr):
-			return nil, err
-		case err != nil:
-			// A direct push (no pull request) is never applied.
-			job = Job{Reason: err.Error() + ": nothing to apply"}
-			res.Job = job
-			a.Warningf("modelpromote: %s", job.Reason)
-			rep.skipped(job)
-			return res, nil
-		}
-		job.PR = n
-		res.Job = job
+	if job.Command == "" {
+		a.Warningf("modelpromote: nothing to do: %s", job.Reason)
+		rep.skipped(job)
+		return &Result{Job: job}, nil
 	}
-	if job.Command == CommandRefuse {
-		a.Errorf("modelpromote: apply refused: %s", job.Reason)
-		rep.refused(job)
-		res.Failed = true
-		return res, nil
-	}
-
 	awsCfg, err := awsConfig(ctx, env, a, in, gctx)
 	if err != nil {
 		return nil, err
 	}
+	res := &Result{Job: job}
 	switch job.Command {
 	case CommandCheck, CommandPlan:
-		c, err := check.Run(ctx, check.Env{Repo: repo, AWS: awsCfg, S3PathStyle: env.S3PathStyle, Dir: in.Dir,
+		c, err := runCheck(ctx, a, check.Env{Repo: repo, AWS: awsCfg, S3PathStyle: env.S3PathStyle, Dir: in.Dir,
 			Report: job.Command == CommandCheck && !job.ReadOnly, Now: env.Now, Version: env.Version}, job.PR)
 		if err != nil {
 			return nil, fmt.Errorf("check #%d: %w", job.PR, err)
@@ -175,6 +151,49 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 		res.Failed = rep.applied(job, r)
 	}
 	return res, nil
+}
+
+// resolve completes a job with what only GitHub knows: whether the
+// commenter who asked may (without write access, the job becomes nothing),
+// and the pull request a pushed commit merged (a direct push, with none,
+// is never applied).
+func resolve(ctx context.Context, repo *github.Repo, job Job) (Job, error) {
+	if job.Commenter != "" {
+		ok, err := github.Directory{Repo: repo}.CanWrite(ctx, job.Commenter)
+		if err != nil {
+			return job, fmt.Errorf("check %s's permission on %s: %w", job.Commenter, repo.FullName(), err)
+		}
+		if !ok {
+			return Job{Reason: fmt.Sprintf("%s asked for a re-check but has no write access to %s", job.Commenter, repo.FullName())}, nil
+		}
+	}
+	if job.PR == 0 && job.SHA != "" {
+		n, err := repo.PullRequestForCommit(ctx, job.SHA)
+		var apiErr *gogh.ErrorResponse
+		switch {
+		case errors.As(err, &apiErr):
+			return job, err
+		case err != nil:
+			return Job{Reason: err.Error() + ": nothing to apply"}, nil
+		}
+		job.PR = n
+	}
+	return job, nil
+}
+
+// runCheck runs the check; when the token turns out unable to report (a
+// 403 on the comment or check run: a read-only token, or a workflow
+// without the permissions), it checks again without reporting, so the
+// result still reaches the job summary.
+func runCheck(ctx context.Context, a *githubactions.Action, env check.Env, pr int) (*check.Result, error) {
+	c, err := check.Run(ctx, env, pr)
+	var apiErr *gogh.ErrorResponse
+	if err == nil || !env.Report || !errors.As(err, &apiErr) || apiErr.Response == nil || apiErr.Response.StatusCode != http.StatusForbidden {
+		return c, err
+	}
+	a.Warningf("modelpromote: the token cannot write the report to #%d (%v): the job needs permissions pull-requests: write and checks: write; reporting to the job summary only", pr, err)
+	env.Report = false
+	return check.Run(ctx, env, pr)
 }
 
 // githubRepo builds the adapter for the workflow's repository with the

@@ -89,3 +89,26 @@ func TestApplyIsNeverAttemptedFromAnOpenPullRequest(t *testing.T) {
 		t.Errorf("%d AssumeRole calls: apply was attempted", n)
 	}
 }
+
+// A token that cannot write (a workflow without the permissions) still gets
+// the check to the job summary, with a warning saying what is missing.
+func TestReadOnlyTokenFallsBackToTheSummary(t *testing.T) {
+	w := newWorld(t)
+	n := promote(t, w, false)
+	readOnly, err := w.GitHub.ActionsToken(world.Repo, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, w, step{event: "pull_request", payload: event(t, w, "pull_request", "opened"),
+		inputs: map[string]string{"github-token": readOnly}}).must(t)
+	if r.outputs[action.OutputVerdict] != "pending" || !strings.Contains(r.summary, "fraud-detector") {
+		t.Errorf("outputs %v\nsummary:\n%s", r.outputs, r.summary)
+	}
+	if !strings.Contains(r.stdout, "::warning::modelpromote: the token cannot write the report to #") ||
+		!strings.Contains(r.stdout, "pull-requests: write and checks: write") {
+		t.Errorf("no warning:\n%s", r.stdout)
+	}
+	if len(w.GitHub.Comments(world.Repo, n)) != 0 {
+		t.Error("a read-only token commented")
+	}
+}
