@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,12 +29,12 @@ func approvedPR(t *testing.T, w *world.World, r *replica) int {
 	return n
 }
 
-// held returns the held deliveries of event, dropping the others.
-func held(t *testing.T, w *world.World, event string) []ghemu.Delivery {
+// held returns the held deliveries of the events, dropping the others.
+func held(t *testing.T, w *world.World, events ...string) []ghemu.Delivery {
 	t.Helper()
 	var out []ghemu.Delivery
 	for _, d := range w.GitHub.Pending() {
-		if d.Event == event {
+		if slices.Contains(events, d.Event) {
 			out = append(out, d)
 			continue
 		}

@@ -31,7 +31,10 @@ func (s *Server) worker() {
 // run runs one job, recovering from a panic so that one bad job does not
 // take the server down.
 func (s *Server) run(j Job) {
-	log := s.log.With("delivery", j.Delivery, "event", j.Event, "kind", string(j.Kind), "repo", j.Repo, "pr", j.PR)
+	log := s.log.With("delivery", j.Delivery, "event", j.Event, "kind", string(j.Kind), "repo", j.Repo)
+	if j.PR != 0 {
+		log = log.With("pr", j.PR)
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			s.metrics.inc(s.metrics.failed, j.Event)
