@@ -185,7 +185,9 @@ func TestConcurrentEditOfTheFileIsDetected(t *testing.T) {
 	theirs := "# someone else's edit\n"
 	hc := w.HTTPClient()
 	ic := &interceptor{base: hc.Transport,
-		matches: func(r *http.Request) bool { return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/contents/") },
+		matches: func(r *http.Request) bool {
+			return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/contents/")
+		},
 		before: func() {
 			cur, _ := w.GitHub.File(world.Repo, branch, fraudFile)
 			if _, err := w.GitHub.Push(world.Repo, branch, ghemu.Change{Message: "edit", Author: world.Alice,
