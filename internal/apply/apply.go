@@ -53,7 +53,8 @@ type Env struct {
 	EndpointTimeout time.Duration
 	// RecreateFailed deletes and recreates an endpoint found Failed.
 	RecreateFailed bool
-	// Progress receives progress lines (bytes copied, endpoint states).
+	// Progress receives progress lines (bytes copied, endpoint states), one
+	// call at a time although promotions and copies run in parallel.
 	Progress func(string)
 	// Interrupt, when set, runs before each step of each promotion; an
 	// error stops that promotion there, as a crash would. The crash-matrix
@@ -71,9 +72,14 @@ func (e Env) now() time.Time {
 
 func (e Env) progress(format string, args ...any) {
 	if e.Progress != nil {
+		progressMu.Lock()
+		defer progressMu.Unlock()
 		e.Progress(fmt.Sprintf(format, args...))
 	}
 }
+
+// progressMu serializes Progress calls from parallel copies and promotions.
+var progressMu sync.Mutex
 
 // Result is a finished apply.
 type Result struct {

@@ -130,14 +130,22 @@ func TestEmulatorStoryByHand(t *testing.T) {
 	if _, err := sm.UpdateEndpoint(ctx, &sagemaker.UpdateEndpointInput{EndpointName: aws.String("story"), EndpointConfigName: aws.String("story-b")}); err != nil {
 		t.Fatal(err)
 	}
-	seen := map[smtypes.EndpointStatus]bool{}
+	// Polling can miss the short RollingBack phase; the emulator's history
+	// cannot.
 	waitFor(t, func() bool {
 		e := endpoint()
-		seen[e.EndpointStatus] = true
-		return e.EndpointStatus == smtypes.EndpointStatusInService && seen[smtypes.EndpointStatusRollingBack]
+		return e.EndpointStatus == smtypes.EndpointStatusInService && aws.ToString(e.FailureReason) != ""
 	})
-	if e := endpoint(); aws.ToString(e.EndpointConfigName) != "story-a" || aws.ToString(e.FailureReason) == "" {
+	if e := endpoint(); aws.ToString(e.EndpointConfigName) != "story-a" {
 		t.Fatalf("after rollback: config %s, failure %q", aws.ToString(e.EndpointConfigName), aws.ToString(e.FailureReason))
+	}
+	ep, _ := w.SageMaker.Endpoint(world.ProdAccount, world.Region, "story")
+	var states []string
+	for _, ev := range ep.History {
+		states = append(states, ev.EndpointStatus)
+	}
+	if !strings.Contains(strings.Join(states, ","), "Updating,RollingBack,InService") {
+		t.Errorf("endpoint history %v, want Updating → RollingBack → InService", states)
 	}
 
 	// 6. A pull request with files, reviews and a comment, and its signed
