@@ -22,7 +22,7 @@ var benchGiB = flag.Int("copy.gib", 1, "size in GiB of the synthetic object Benc
 // the heap in use (peak-MiB), which includes the in-process emulator's.
 //
 //	go test -run '^$' -bench Copy -benchtime 3x ./internal/aws/artifacts/
-//	go test -run '^$' -bench Copy -benchtime 1x -copy.gib=6 ./internal/aws/artifacts/
+//	go test -run '^$' -bench Copy -benchtime 1x ./internal/aws/artifacts/ -copy.gib=6
 func BenchmarkCopy(b *testing.B) {
 	size := int64(*benchGiB) << 30
 	paths := []struct {
