@@ -15,7 +15,7 @@ import (
 // Body is the pull request description: what the promotion is and why it
 // was proposed, the source package and its lineage with links, and the
 // hidden block. pkg may be nil when the registry could not be read.
-func (p *Proposal) Body(pkg *plan.ModelPackage, note string) string {
+func (p *Proposal) Body(pkg *plan.ModelPackage) string {
 	var b strings.Builder
 	b.WriteString(p.Block() + "\n")
 	fmt.Fprintf(&b, "## %s\n\n", p.title(report.Escape))
@@ -35,9 +35,6 @@ func (p *Proposal) Body(pkg *plan.ModelPackage, note string) string {
 	}
 	if p.Resolved == "latest-approved" {
 		fmt.Fprintf(&b, "v%d was resolved as the newest `Approved` version of the group when this was proposed, and is pinned here: a newer approval does not change this pull request.\n\n", p.Version)
-	}
-	if note != "" {
-		b.WriteString(report.Escape(note) + "\n\n")
 	}
 	b.WriteString("### Source package\n\n")
 	writePackage(&b, p, pkg)

@@ -241,7 +241,7 @@ func publish(ctx context.Context, env Env, snap *snapshot, p *Proposal, pkg *pla
 			return nil, err
 		}
 	}
-	title, body := p.Title(), p.Body(pkg, "")
+	title, body := p.Title(), p.Body(pkg)
 	if pr == nil {
 		created, err := repo.CreatePullRequest(ctx, snap.base, branch, title, body)
 		if err == nil {

@@ -27,17 +27,17 @@ func samplePackage() *plan.ModelPackage {
 }
 
 func TestBodyGolden(t *testing.T) {
-	golden(t, "body-next.golden.md", []byte(sampleProposal().Body(samplePackage(), "")))
+	golden(t, "body-next.golden.md", []byte(sampleProposal().Body(samplePackage())))
 	r := sampleProposal()
 	r.Kind, r.Version, r.FromVersion, r.FailedVersion, r.FailedPR, r.After = KindRevert, 11, 12, 12, 42, ""
 	r.PackageARN = strings.Replace(r.PackageARN, "/13", "/11", 1)
-	golden(t, "body-revert.golden.md", []byte(r.Body(nil, "")))
+	golden(t, "body-revert.golden.md", []byte(r.Body(nil)))
 }
 
 func TestBlockRoundTripsAndCannotBeClosedEarly(t *testing.T) {
 	p := sampleProposal()
 	p.Model = "evil --> <b>x</b>"
-	body := p.Body(nil, "")
+	body := p.Body(nil)
 	if strings.Count(body, "-->") != 1 {
 		t.Errorf("the block can be closed early:\n%s", body)
 	}
