@@ -77,6 +77,7 @@ func (s *Server) acquire(ctx context.Context, repo *github.Repo, sha string) (*l
 	}
 	l := &lease{s: s, repo: repo, id: d.GetID(), sha: sha}
 	if err := l.set(ctx, "in_progress", s.opts.Replica); err != nil {
+		l.end(leaseLost, "could not mark the lease in progress")
 		return nil, "", err
 	}
 	if claims, err = s.claims(ctx, repo, sha); err != nil {
@@ -110,13 +111,16 @@ func (s *Server) claims(ctx context.Context, repo *github.Repo, sha string) ([]c
 	}
 	out := make([]claim, 0, len(deps))
 	for _, d := range deps {
-		c := claim{id: d.GetID(), updated: d.GetCreatedAt().Time}
+		c := claim{id: d.GetID(), updated: d.GetCreatedAt().Time, by: "another replica"}
 		st, err := latestStatus(ctx, repo, d.GetID())
 		if err != nil {
 			return nil, err
 		}
 		if st != nil {
-			c.state, c.updated, c.by = st.GetState(), st.GetCreatedAt().Time, st.GetDescription()
+			c.state, c.updated = st.GetState(), st.GetCreatedAt().Time
+			if desc := st.GetDescription(); desc != "" {
+				c.by = desc
+			}
 		}
 		out = append(out, c)
 	}

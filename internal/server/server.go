@@ -81,6 +81,7 @@ type Server struct {
 	configs *configCache
 
 	ready   atomic.Bool
+	started atomic.Bool
 	workers sync.WaitGroup
 	// work is the context jobs run in: cancelled when a shutdown's
 	// deadline passes.
@@ -175,6 +176,9 @@ func (s *Server) Handler() http.Handler {
 // Start starts the workers and, with a reconcile interval, reconciliation
 // (a first pass at once, to pick up what a previous process left).
 func (s *Server) Start() {
+	if !s.started.CompareAndSwap(false, true) {
+		return
+	}
 	for range s.opts.Workers {
 		s.workers.Go(s.worker)
 	}
@@ -208,6 +212,9 @@ func (s *Server) reconcileLoop() {
 // first.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.ready.Store(false)
+	if s.started.CompareAndSwap(false, true) { // never started: nothing runs
+		close(s.loopDone)
+	}
 	left := s.queue.close()
 	select {
 	case <-s.stopLoop:
