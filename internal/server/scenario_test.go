@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 	"github.com/modelpromote/modelpromote/internal/world"
@@ -51,6 +53,12 @@ func TestPullRequestFlowThroughWebhooks(t *testing.T) {
 	if v := r.metric(t, `modelpromote_apply_outcomes_total{outcome="success"}`); v != 1 {
 		t.Errorf("apply success metric %v", v)
 	}
+	if v := r.metric(t, `modelpromote_apply_duration_seconds_count`); v != 1 {
+		t.Errorf("apply duration count %v", v)
+	}
+	if v := r.metric(t, `modelpromote_apply_duration_seconds_bucket{le="+Inf"}`); v != 1 {
+		t.Errorf("apply duration +Inf bucket %v", v)
+	}
 	if v := r.metric(t, `modelpromote_events_failed_total{event="push"}`) + r.metric(t, `modelpromote_events_failed_total{event="pull_request"}`); v != 0 {
 		t.Errorf("failed events %v", v)
 	}
@@ -62,6 +70,35 @@ func TestPullRequestFlowThroughWebhooks(t *testing.T) {
 	}
 	if !strings.Contains(r.logs.String(), `"delivery":`) || !strings.Contains(r.logs.String(), `"repo":"acme/ml-promotions"`) {
 		t.Errorf("logs lack delivery and repo:\n%s", r.logs.String())
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	w := newWorld(t, world.Options{})
+	r := newReplica(t, w, replicaOptions{noStart: true})
+	get := func(path string) int {
+		resp, err := http.Get(r.http.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if get("/healthz") != http.StatusOK || get("/readyz") != http.StatusServiceUnavailable {
+		t.Error("before Start: want healthy and not ready")
+	}
+	r.Start()
+	if get("/readyz") != http.StatusOK {
+		t.Error("after Start: not ready")
+	}
+	if code := post(t, r.URL, "ping", "ping-1", []byte(`{"zen":"Design for failure."}`), secret); code != http.StatusOK {
+		t.Errorf("ping: %d", code)
+	}
+	if err := r.stop(t, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Shutdown(t.Context()); err != nil {
+		t.Errorf("a second Shutdown: %v", err)
 	}
 }
 
