@@ -27,8 +27,9 @@ type App struct {
 	apps *ghinstallation.AppsTransport
 	jwt  *gogh.Client
 
-	mu      sync.Mutex
-	clients map[int64]*gogh.Client
+	mu       sync.Mutex
+	clients  map[int64]*gogh.Client
+	installs map[string]int64 // owner/name → installation, as found
 }
 
 // DefaultAPIURL is github.com's API.
@@ -56,7 +57,7 @@ func NewApp(id int64, privateKeyPEM []byte, apiURL string, base http.RoundTrippe
 		return nil, fmt.Errorf("app private key: %w", err)
 	}
 	apps.BaseURL = strings.TrimSuffix(apiURL, "/")
-	a := &App{ID: id, APIURL: apiURL, base: base, apps: apps, clients: map[int64]*gogh.Client{}}
+	a := &App{ID: id, APIURL: apiURL, base: base, apps: apps, clients: map[int64]*gogh.Client{}, installs: map[string]int64{}}
 	if a.jwt, err = a.client(&http.Client{Transport: apps}); err != nil {
 		return nil, err
 	}
@@ -118,16 +119,30 @@ func (a *App) Client(installationID int64) (*gogh.Client, error) {
 }
 
 // Repo returns the adapter for fullName ("owner/name") acting as the
-// installation installationID (found with Installation when 0).
+// installation installationID (found with Installation when 0, and
+// remembered).
 func (a *App) Repo(ctx context.Context, installationID int64, fullName string) (*Repo, error) {
 	owner, name, err := ParseRepo(fullName)
 	if err != nil {
 		return nil, err
 	}
+	key := strings.ToLower(fullName)
+	a.mu.Lock()
+	if installationID == 0 {
+		installationID = a.installs[key]
+	} else if len(a.installs) < maxRemembered {
+		a.installs[key] = installationID
+	}
+	a.mu.Unlock()
 	if installationID == 0 {
 		if installationID, err = a.Installation(ctx, owner, name); err != nil {
 			return nil, err
 		}
+		a.mu.Lock()
+		if len(a.installs) < maxRemembered {
+			a.installs[key] = installationID
+		}
+		a.mu.Unlock()
 	}
 	c, err := a.Client(installationID)
 	if err != nil {
@@ -135,6 +150,9 @@ func (a *App) Repo(ctx context.Context, installationID int64, fullName string) (
 	}
 	return NewRepo(c, owner, name), nil
 }
+
+// maxRemembered bounds the repositories whose installation is remembered.
+const maxRemembered = 10000
 
 // observed reports each response to fn.
 type observed struct {

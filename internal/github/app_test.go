@@ -50,6 +50,12 @@ func TestAppActsAsItsInstallation(t *testing.T) {
 			if err != nil || r.GetDefaultBranch() != "main" {
 				t.Fatalf("get repository: %v", err)
 			}
+			if _, err := app.Repo(t.Context(), 0, "acme/ml-promotions"); err != nil {
+				t.Fatal(err)
+			}
+			if n := emu.Calls("apps/get-repo-installation"); n != 2 { // Installation, then the first Repo
+				t.Errorf("looked the installation up %d times, want 2 (then remembered)", n)
+			}
 			if seen.Load() == 0 {
 				t.Error("OnResponse saw no response with a rate limit")
 			}
