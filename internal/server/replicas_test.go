@@ -103,8 +103,9 @@ func TestTwoReplicasDoNotDoubleApply(t *testing.T) {
 }
 
 func TestAStaleLeaseIsTakenOver(t *testing.T) {
+	const lease = 3 * time.Second
 	w := newWorld(t, world.Options{})
-	r := newReplica(t, w, replicaOptions{Options: server.Options{Lease: 2 * time.Second}})
+	r := newReplica(t, w, replicaOptions{Options: server.Options{Lease: lease}})
 	w.GitHub.AddWebhook(ghemu.Webhook{URL: r.URL, Secret: secret})
 	n := approvedPR(t, w, r)
 	w.GitHub.SetDeliveryMode(ghemu.Hold)
@@ -119,15 +120,18 @@ func TestAStaleLeaseIsTakenOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	setStatus(t, gh, d.GetID(), "in_progress", "dead replica")
+	renewed := time.Now()
 	closed := held(t, w, "pull_request")
 	if _, err := w.GitHub.Deliver(closed[0].GUID); err != nil {
 		t.Fatal(err)
 	}
 	r.idle(t)
-	if got := applyStatuses(w); len(got) != 0 {
+	if time.Since(renewed) >= lease {
+		t.Log("the machine is too slow to see the live lease hold; checking only the takeover")
+	} else if got := applyStatuses(w); len(got) != 0 {
 		t.Fatalf("applied under a live lease: %v", got)
 	}
-	time.Sleep(2100 * time.Millisecond)
+	time.Sleep(time.Until(renewed.Add(lease + 100*time.Millisecond)))
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	if err := r.Reconcile(ctx); err != nil {
