@@ -149,6 +149,16 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 			return nil, fmt.Errorf("apply: %w", err)
 		}
 		res.Failed = rep.applied(job, r)
+	case CommandDrift:
+		ref := orDefault(gctx.SHA, ev.Repository.DefaultBranch)
+		if ref == "" {
+			return nil, fmt.Errorf("drift: neither $GITHUB_SHA nor the event names a commit to read the manifests at")
+		}
+		d, err := runDrift(ctx, repo, awsCfg, in.Dir, ref)
+		if err != nil {
+			return nil, fmt.Errorf("drift: %w", err)
+		}
+		res.Failed = rep.drifted(job, ref, d)
 	}
 	return res, nil
 }

@@ -1,6 +1,7 @@
 package action_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/modelpromote/modelpromote/internal/action"
 	"github.com/modelpromote/modelpromote/internal/cli"
+	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/world"
 )
 
@@ -126,12 +128,52 @@ func TestCommandLineEntryPoint(t *testing.T) {
 	if code != cli.ExitOK || !strings.Contains(stdout, "::notice::modelpromote: nothing to do: push to refs/heads/feature") {
 		t.Errorf("push to a branch: exit %d\n%s", code, stdout)
 	}
-	code, stdout, stderr := main("schedule")
-	if code != cli.ExitFail || !strings.Contains(stdout, "::error::modelpromote: event schedule is not one modelpromote handles") ||
-		!strings.Contains(stderr, "modelpromote action: event schedule") {
+	code, stdout, stderr := main("release")
+	if code != cli.ExitFail || !strings.Contains(stdout, "::error::modelpromote: event release is not one modelpromote handles") ||
+		!strings.Contains(stderr, "modelpromote action: event release") {
 		t.Errorf("unsupported event: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	if strings.Contains(stderr, token) || strings.Count(stdout, token) != 1 || !strings.Contains(stdout, "::add-mask::"+token+"\n") {
 		t.Errorf("the token is printed outside its mask:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+}
+
+// A scheduled run compares every stage of the manifests on main with what
+// its endpoint serves.
+func TestScheduleDetectsDrift(t *testing.T) {
+	w := newWorld(t)
+	sha, _ := w.GitHub.Branch(world.Repo, "main")
+	schedule := step{event: "schedule", payload: []byte(`{"schedule": "17 6 * * *"}`), env: map[string]string{"GITHUB_SHA": sha}}
+
+	r := run(t, w, schedule).must(t)
+	if r.res.Job.Command != action.CommandDrift {
+		t.Fatalf("job %+v", r.res.Job)
+	}
+	var before struct {
+		Checked int          `json:"checked"`
+		Drift   []plan.Drift `json:"drift"`
+	}
+	if err := json.Unmarshal([]byte(r.outputs[action.OutputDrift]), &before); err != nil || before.Checked == 0 {
+		t.Fatalf("drift output %q: %v", r.outputs[action.OutputDrift], err)
+	}
+	for _, d := range before.Drift {
+		if d.Model == "fraud-detector" {
+			t.Errorf("fraud-detector drifted before anything changed: %+v", d)
+		}
+	}
+
+	// Someone deploys version 13 to staging behind modelpromote's back.
+	if err := w.Deploy(t.Context(), "staging", "fraud-detector", 13, "fraud-detector-staging"); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, w, schedule).must(t)
+	if !r.res.Failed || r.outputs[action.OutputVerdict] != action.VerdictDrifted {
+		t.Errorf("failed=%v verdict %q", r.res.Failed, r.outputs[action.OutputVerdict])
+	}
+	if !strings.Contains(r.summary, "| fraud-detector | staging | `fraud-detector-staging` | 12 | 13 |") {
+		t.Errorf("summary:\n%s", r.summary)
+	}
+	if !strings.Contains(r.stdout, "::error::modelpromote: drift: fraud-detector/staging: ") {
+		t.Errorf("no annotation:\n%s", r.stdout)
 	}
 }

@@ -89,6 +89,7 @@ func decodeEvent(payload map[string]any) (event, error) {
 //	issue_comment "/modelpromote recheck" on a pull request   → check (writers only)
 //	push to the default branch                                → apply (the pull request is found from the commit)
 //	workflow_dispatch                                         → plan, or the command input, for pull-request
+//	schedule                                                  → drift
 //
 // An explicit command input overrides the event's choice, except that apply
 // is never attempted from an open pull request's event or for a fork; and
@@ -127,6 +128,10 @@ func routeEvent(name string, ev event, in Inputs) (Job, error) {
 		return routeComment(ev, in)
 	case "push":
 		return routePush(ev, in)
+	case "schedule":
+		if in.Command == CommandAuto || in.Command == CommandDrift {
+			return Job{Command: CommandDrift, Reason: "scheduled drift detection"}, nil
+		}
 	case "workflow_dispatch":
 		cmd := in.Command
 		if cmd == CommandAuto {
@@ -135,8 +140,12 @@ func routeEvent(name string, ev event, in Inputs) (Job, error) {
 		if cmd == "" || cmd == CommandAuto {
 			cmd = CommandPlan
 		}
-		if cmd != CommandCheck && cmd != CommandPlan && cmd != CommandApply {
-			return Job{}, fmt.Errorf("workflow_dispatch input command: %q is not check, plan or apply", cmd)
+		switch cmd {
+		case CommandDrift:
+			return Job{Command: CommandDrift, Reason: "drift detection requested by workflow_dispatch"}, nil
+		case CommandCheck, CommandPlan, CommandApply:
+		default:
+			return Job{}, fmt.Errorf("workflow_dispatch input command: %q is not check, plan, apply or drift", cmd)
 		}
 		n := in.PullRequest
 		if n == 0 {
@@ -154,10 +163,13 @@ func routeEvent(name string, ev event, in Inputs) (Job, error) {
 		}
 		return Job{Command: cmd, PR: n, Reason: fmt.Sprintf("%s of #%d requested by workflow_dispatch", cmd, n)}, nil
 	}
+	if in.Command == CommandDrift {
+		return Job{Command: CommandDrift, Reason: "drift detection (input command)"}, nil
+	}
 	if in.Command != CommandAuto && in.PullRequest > 0 {
 		return Job{Command: in.Command, PR: in.PullRequest, Reason: fmt.Sprintf("%s of #%d (input pull-request)", in.Command, in.PullRequest)}, nil
 	}
-	return Job{}, fmt.Errorf("event %s is not one modelpromote handles (pull_request, pull_request_review, issue_comment, push, workflow_dispatch); set the command and pull-request inputs to run it anyway", name)
+	return Job{}, fmt.Errorf("event %s is not one modelpromote handles (pull_request, pull_request_review, issue_comment, push, workflow_dispatch, schedule); set the command and pull-request inputs to run it anyway", name)
 }
 
 func routePull(name string, ev event, in Inputs) (Job, error) {

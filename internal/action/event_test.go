@@ -98,8 +98,11 @@ func TestRoute(t *testing.T) {
 		{name: "dispatch apply", event: "workflow_dispatch", ev: event{Inputs: map[string]any{"command": "apply", "pull_request": 7}}, in: auto, want: CommandApply, pr: 7},
 		{name: "dispatch without a pull request", event: "workflow_dispatch", ev: event{}, in: auto, wantErr: "pull-request"},
 		{name: "dispatch bad number", event: "workflow_dispatch", ev: event{Inputs: map[string]any{"pull-request": "seven"}}, in: auto, wantErr: "not a pull request number"},
-		{name: "unknown event", event: "schedule", ev: event{}, in: auto, wantErr: "not one modelpromote handles"},
-		{name: "unknown event, explicit", event: "schedule", ev: event{}, in: Inputs{Command: CommandPlan, PullRequest: 3}, want: CommandPlan, pr: 3},
+		{name: "dispatch drift", event: "workflow_dispatch", ev: event{Inputs: map[string]any{"command": "drift"}}, in: auto, want: CommandDrift},
+		{name: "schedule is drift", event: "schedule", ev: event{}, in: auto, want: CommandDrift},
+		{name: "unknown event", event: "release", ev: event{}, in: auto, wantErr: "not one modelpromote handles"},
+		{name: "unknown event, explicit", event: "release", ev: event{}, in: Inputs{Command: CommandPlan, PullRequest: 3}, want: CommandPlan, pr: 3},
+		{name: "unknown event, drift", event: "release", ev: event{}, in: Inputs{Command: CommandDrift}, want: CommandDrift},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

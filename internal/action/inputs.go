@@ -14,6 +14,7 @@ const (
 	CommandCheck = "check" // check a pull request and report on it
 	CommandPlan  = "plan"  // check a pull request, report only to the job summary
 	CommandApply = "apply" // apply a merged pull request
+	CommandDrift = "drift" // compare every stage with what its endpoint serves
 	// CommandRefuse is not an input: it is what an apply the adapter will
 	// not even attempt routes to (a fork, an unmerged pull request).
 	CommandRefuse = "refuse"
@@ -58,9 +59,9 @@ func readInputs(a *githubactions.Action) (Inputs, error) {
 		in.Command = CommandAuto
 	}
 	switch in.Command {
-	case CommandAuto, CommandCheck, CommandPlan, CommandApply:
+	case CommandAuto, CommandCheck, CommandPlan, CommandApply, CommandDrift:
 	default:
-		return in, fmt.Errorf("input command: %q is not auto, check, plan or apply", in.Command)
+		return in, fmt.Errorf("input command: %q is not auto, check, plan, apply or drift", in.Command)
 	}
 	if in.Dir == "" {
 		in.Dir = "promotions"

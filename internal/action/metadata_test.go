@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/modelpromote/modelpromote/internal/check"
+	"github.com/modelpromote/modelpromote/internal/drift"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
@@ -102,8 +103,10 @@ func TestActionMetadataMatchesTheEntryPoint(t *testing.T) {
 	file := filepath.Join(dir, "output")
 	env := map[string]string{"GITHUB_OUTPUT": file, "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
 	a = githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(&strings.Builder{}))
+	// Every job kind's outputs: a check sets all but drift's, drift sets its own.
 	reporter{a: a}.checked(Job{Command: CommandCheck, PR: 1}, &check.Result{Plan: &plan.Plan{}, Verdict: plan.StatusPass})
-	written := outputNames(t, file)
+	reporter{a: a}.drifted(Job{Command: CommandDrift}, "main", &drift.Report{})
+	written := slices.Compact(outputNames(t, file))
 	var outs []string
 	for name, o := range m.Outputs {
 		outs = append(outs, name)

@@ -16,13 +16,14 @@ import (
 
 // The action's outputs (action.yml).
 const (
-	OutputCommand     = "command"      // what ran: check, plan, apply, refuse, or "" for nothing
-	OutputVerdict     = "verdict"      // check/plan: pass|pending|fail|unchecked; apply: success|failure|refused|nothing; skipped
+	OutputCommand     = "command"      // what ran: check, plan, apply, drift, refuse, or "" for nothing
+	OutputVerdict     = "verdict"      // check/plan: pass|pending|fail|unchecked; apply: success|failure|refused|nothing; drift: clean|drift; skipped
 	OutputPullRequest = "pull-request" // the pull request number, when there is one
 	OutputPromotions  = "promotions"   // JSON array of Promotion
 	OutputCommentURL  = "comment-url"
 	OutputCheckRunURL = "check-run-url"
 	OutputEndpoints   = "endpoints" // JSON array of Endpoint: apply's outcome per endpoint
+	OutputDrift       = "drift"     // drift: the JSON report of `modelpromote drift --output json`
 )
 
 // Apply verdicts.
@@ -128,7 +129,7 @@ func (r reporter) applied(job Job, res *apply.Result) bool {
 	r.outputs(job, verdict)
 	r.a.SetOutput(OutputPromotions, promotionsJSON(res.Plan))
 	r.a.SetOutput(OutputCommentURL, res.CommentURL)
-	eps := endpoints(res)
+	eps := endpointOutcomes(res)
 	b, _ := json.Marshal(eps)
 	r.a.SetOutput(OutputEndpoints, string(b))
 
@@ -204,7 +205,7 @@ func promotionsJSON(p *plan.Plan) string {
 	return string(b)
 }
 
-func endpoints(res *apply.Result) []Endpoint {
+func endpointOutcomes(res *apply.Result) []Endpoint {
 	out := []Endpoint{}
 	for _, o := range res.Outcomes {
 		e := Endpoint{Model: o.Model, Stage: o.Stage, State: o.State, Error: o.Error}
