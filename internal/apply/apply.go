@@ -153,6 +153,9 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 	}
 	res.Outcomes = run.all(ctx)
 	res.FollowUps = followUps(ctx, env, res)
+	if len(res.Outcomes) == 0 {
+		return res, nil // a merge that promotes nothing gets no comment
+	}
 	res.CommentURL, err = env.Repo.UpsertMarkedComment(ctx, number, ApplyMarker(m.MergeSHA), applyComment(res))
 	return res, err
 }

@@ -86,7 +86,7 @@ func (r *runner) preview(ctx context.Context, pr *plan.Promotion) PromotionPrevi
 	fail := func(err error) PromotionPreview { out.Problem = err.Error(); return out }
 	if d, err := r.env.Repo.FindDeployment(ctx, r.deploymentSpec(pr)); err != nil {
 		return fail(err)
-	} else if d != nil && d.State == "success" {
+	} else if d.Done() {
 		out.AlreadyApplied = true
 		return out
 	}

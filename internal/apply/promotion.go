@@ -40,7 +40,7 @@ func (r *runner) one(ctx context.Context, pr *plan.Promotion) Outcome {
 		o.State, o.Error = StateFailure, err.Error()
 		return o
 	}
-	if dep.State == "success" {
+	if dep.Done() {
 		o.State = StateAlreadyApplied
 		return o
 	}

@@ -382,3 +382,48 @@ func TestPlanForAMergedPullRequestTouchesNothing(t *testing.T) {
 		t.Errorf("after apply: %+v", pv.Promotions[0])
 	}
 }
+
+// GitHub marks a successful deployment inactive once a later one in the
+// same environment succeeds. A late rerun of the older merge must see it
+// as done, not deploy the older version again.
+func TestLateRerunOfAnOlderMergeDoesNotRedeployIt(t *testing.T) {
+	w := newWorld(t, world.Options{})
+	first := mergedPR(t, w, stagingChange)
+	if res := runApply(t, applyEnv(w), first); res.Failed() {
+		t.Fatal(res.Outcomes)
+	}
+	if _, err := w.SeedVersion(world.Version{Group: "fraud-detector"}); err != nil {
+		t.Fatal(err)
+	}
+	second := mergedPR(t, w, change{file: "promotions/fraud-detector.yaml", from: "  staging:\n    version: 13\n", to: "  staging:\n    version: 14\n", approvers: []string{world.Bob}})
+	if res := runApply(t, applyEnv(w), second); res.Failed() {
+		t.Fatal(res.Outcomes)
+	}
+	var states []string
+	for _, d := range w.GitHub.Deployments(world.Repo) {
+		if d.Environment == "staging/fraud-detector" && len(d.Statuses) > 0 {
+			states = append(states, d.Statuses[len(d.Statuses)-1].State)
+		}
+	}
+	res := runApply(t, applyEnv(w), first)
+	if res.Failed() || res.Outcomes[0].State != apply.StateAlreadyApplied {
+		t.Fatalf("rerun of the older merge (deployment states %v): %+v", states, res.Outcomes)
+	}
+	if s := serving(t, w, "staging", "fraud-detector-staging"); s.SourceVersion != 14 {
+		t.Errorf("staging serves v%d after a late rerun of the older merge, want v14", s.SourceVersion)
+	}
+}
+
+func TestMergeWithoutPromotionsGetsNoComment(t *testing.T) {
+	w := newWorld(t, world.Options{})
+	n := mergedPR(t, w, change{file: "README.md", from: "# ML promotions", to: "# Acme ML promotions"})
+	res := runApply(t, applyEnv(w), n)
+	if res.Failed() || len(res.Outcomes) != 0 || res.CommentURL != "" {
+		t.Fatalf("%+v", res)
+	}
+	for _, c := range w.GitHub.Comments(world.Repo, n) {
+		if strings.HasPrefix(c.Body, "<!-- modelpromote:apply") {
+			t.Errorf("comment on a merge without promotions: %s", c.Body)
+		}
+	}
+}

@@ -120,6 +120,12 @@ type Deployment struct {
 	State string
 }
 
+// Done reports whether the deployment finished successfully. GitHub marks a
+// successful deployment "inactive" once a later one in the same environment
+// succeeds, so inactive means done too: a late rerun of an old merge must
+// not deploy its old version again.
+func (d *Deployment) Done() bool { return d != nil && (d.State == "success" || d.State == "inactive") }
+
 // DeploymentSpec identifies a promotion's deployment: the merge commit, an
 // environment per (model, stage), and a task.
 type DeploymentSpec struct {
