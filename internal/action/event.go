@@ -107,6 +107,10 @@ func route(name string, ev event, in Inputs) (Job, error) {
 }
 
 func routeEvent(name string, ev event, in Inputs) (Job, error) {
+	if in.Command == CommandDrift {
+		// Drift is about main and the endpoints, whatever the event.
+		return Job{Command: CommandDrift, Reason: fmt.Sprintf("drift detection (on %s)", name)}, nil
+	}
 	switch name {
 	case "pull_request", "pull_request_target":
 		return routePull(name, ev, in)
@@ -129,7 +133,7 @@ func routeEvent(name string, ev event, in Inputs) (Job, error) {
 	case "push":
 		return routePush(ev, in)
 	case "schedule":
-		if in.Command == CommandAuto || in.Command == CommandDrift {
+		if in.Command == CommandAuto {
 			return Job{Command: CommandDrift, Reason: "scheduled drift detection"}, nil
 		}
 	case "workflow_dispatch":
@@ -162,9 +166,6 @@ func routeEvent(name string, ev event, in Inputs) (Job, error) {
 			return Job{}, fmt.Errorf("workflow_dispatch needs a pull request: set the pull-request input")
 		}
 		return Job{Command: cmd, PR: n, Reason: fmt.Sprintf("%s of #%d requested by workflow_dispatch", cmd, n)}, nil
-	}
-	if in.Command == CommandDrift {
-		return Job{Command: CommandDrift, Reason: "drift detection (input command)"}, nil
 	}
 	if in.Command != CommandAuto && in.PullRequest > 0 {
 		return Job{Command: in.Command, PR: in.PullRequest, Reason: fmt.Sprintf("%s of #%d (input pull-request)", in.Command, in.PullRequest)}, nil

@@ -103,6 +103,7 @@ func TestRoute(t *testing.T) {
 		{name: "unknown event", event: "release", ev: event{}, in: auto, wantErr: "not one modelpromote handles"},
 		{name: "unknown event, explicit", event: "release", ev: event{}, in: Inputs{Command: CommandPlan, PullRequest: 3}, want: CommandPlan, pr: 3},
 		{name: "unknown event, drift", event: "release", ev: event{}, in: Inputs{Command: CommandDrift}, want: CommandDrift},
+		{name: "drift on a merge is drift", event: "pull_request", ev: example(t, "pull_request.closed", merged), in: with(CommandDrift), want: CommandDrift},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
