@@ -216,7 +216,7 @@ func githubRepo(hc *http.Client, gctx *githubactions.GitHubContext, in Inputs) (
 	if owner == "" || name == "" {
 		return nil, fmt.Errorf("$GITHUB_REPOSITORY is not set")
 	}
-	gh := gogh.NewClient(hc).WithAuthToken(in.GitHubToken)
+	gh := gogh.NewClient(&http.Client{Timeout: hc.Timeout, Transport: &github.RetryTransport{Base: hc.Transport}}).WithAuthToken(in.GitHubToken)
 	base := in.GitHubAPIURL
 	if base == "" {
 		base = gctx.APIURL

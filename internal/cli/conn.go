@@ -4,12 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net/http"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	gogh "github.com/google/go-github/v60/github"
 
 	"github.com/modelpromote/modelpromote/internal/github"
 )
@@ -50,15 +47,13 @@ func (c *connFlags) githubRepo(s Streams) (*github.Repo, error) {
 	if token == "" {
 		return nil, fmt.Errorf("$GITHUB_TOKEN is not set")
 	}
-	gh := gogh.NewClient(&http.Client{}).WithAuthToken(token)
 	base := c.GitHubURL
 	if base == "" {
 		base = s.Getenv("GITHUB_API_URL")
 	}
-	if base != "" && strings.TrimSuffix(base, "/") != "https://api.github.com" {
-		if gh, err = gh.WithEnterpriseURLs(base, base); err != nil {
-			return nil, fmt.Errorf("--github-url: %w", err)
-		}
+	gh, err := github.NewClient(base, token, nil)
+	if err != nil {
+		return nil, fmt.Errorf("--github-url: %w", err)
 	}
 	return github.NewRepo(gh, owner, name), nil
 }

@@ -110,7 +110,7 @@ func (a *App) Client(installationID int64) (*gogh.Client, error) {
 	if a.OnResponse != nil {
 		rt = observed{rt: itr, id: installationID, fn: a.OnResponse}
 	}
-	c, err := a.client(&http.Client{Transport: rt})
+	c, err := a.client(&http.Client{Transport: &RetryTransport{Base: rt}})
 	if err != nil {
 		return nil, err
 	}

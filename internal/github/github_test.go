@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 	"github.com/modelpromote/modelpromote/internal/github"
@@ -111,4 +112,40 @@ func TestTeamLookupWithActionsTokenFailsClosed(t *testing.T) {
 
 func ghemuSpec(branch string) ghemu.PullRequestSpec {
 	return ghemu.PullRequestSpec{Title: "t", Head: branch, Author: world.Alice}
+}
+
+// Secondary rate limits (403 or 429 with Retry-After) are answered without
+// doing the work: the request is sent again after the wait, writes too.
+func TestSecondaryRateLimitsAreRetriedAfterTheirWait(t *testing.T) {
+	w := newWorld(t)
+	var waits []time.Duration
+	rt := &github.RetryTransport{Sleep: func(d time.Duration, _ <-chan struct{}) bool {
+		waits = append(waits, d)
+		return true
+	}}
+	gh, err := github.NewClient(w.GitHub.URL(), w.BotToken, rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := github.NewRepo(gh, world.Org, "ml-promotions")
+	w.GitHub.InjectFault("repos/get-commit", ghemu.SecondaryRateLimit(2, 403, 3*time.Second))
+	w.GitHub.InjectFault("checks/create", ghemu.SecondaryRateLimit(1, 429, 1*time.Second))
+	sha, _ := w.GitHub.Branch(world.Repo, "main")
+	if _, err := repo.FirstParent(t.Context(), sha); err != nil && !strings.Contains(err.Error(), "no parent") {
+		t.Fatalf("read after secondary limits: %v", err)
+	}
+	if _, err := repo.StartCheckRun(t.Context(), sha); err != nil {
+		t.Fatalf("write after a secondary limit: %v", err)
+	}
+	if fmt.Sprint(waits) != "[3s 3s 1s]" {
+		t.Errorf("waited %v, want the Retry-After of each answer", waits)
+	}
+	if runs := w.GitHub.CheckRuns(world.Repo, sha); len(runs) != 1 {
+		t.Errorf("%d check runs: a retried write must happen once", len(runs))
+	}
+	// A wait longer than a minute is not slept: the error is returned.
+	w.GitHub.InjectFault("pulls/get", ghemu.SecondaryRateLimit(1, 403, 10*time.Minute))
+	if _, _, err := repo.PullRequest(t.Context(), 1); err == nil {
+		t.Error("a 10-minute Retry-After was slept through")
+	}
 }

@@ -246,7 +246,11 @@ func (w *World) startGitHub(tb testing.TB) error {
 // BotRepo is the GitHub adapter for the promotions repository, acting as
 // the App's installation.
 func (w *World) BotRepo() *github.Repo {
-	return github.NewRepo(w.GitHub.Client(w.BotToken), Org, "ml-promotions")
+	gh, err := github.NewClient(w.GitHub.URL(), w.BotToken, w.GitHub.HTTPClient().Transport)
+	if err != nil {
+		panic(err) // the emulator's URL always parses
+	}
+	return github.NewRepo(gh, Org, "ml-promotions")
 }
 
 // UserClient is a go-github client acting as login.
