@@ -28,7 +28,7 @@ func runDrift(ctx context.Context, repo *github.Repo, cfg aws.Config, dir, ref s
 	if len(set.Problems) > 0 || set.Config == nil {
 		return nil, fmt.Errorf("the manifests at %s have problems (run modelpromote validate):\n%w", shortSHA(ref), set.Problems)
 	}
-	stages := endpoints.NewStages(accounts.New(accounts.Options{Base: cfg, SessionName: "modelpromote-drift"}))
+	stages := endpoints.NewStages(accounts.New(accounts.Options{Base: cfg, SessionName: "modelpromote-drift"}).Readers())
 	return drift.Detect(ctx, set.Config.Config, set.Models, stages), nil
 }
 

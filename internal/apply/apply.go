@@ -261,7 +261,7 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 		Source:  p.Config.Source,
 		Reg:     r.source,
 		Objects: artifacts.New(srcCfg, p.Config.Source.Account, env.S3PathStyle),
-		Stages:  endpoints.NewStages(accts),
+		Stages:  endpoints.NewStages(accts.Readers()),
 		Now:     env.now,
 	}, plan.PullRequestFacts{Author: m.Author, HeadSHA: m.HeadSHA, CommitAuthors: authors, Reviews: reviews}, github.Directory{Repo: env.Repo})
 	if v := p.Verdict(); v != plan.StatusPass {

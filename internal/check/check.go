@@ -90,7 +90,7 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 			Source:  p.Config.Source,
 			Reg:     registry.New(srcCfg, p.Config.Source.Account),
 			Objects: artifacts.New(srcCfg, p.Config.Source.Account, env.S3PathStyle),
-			Stages:  endpoints.NewStages(accts),
+			Stages:  endpoints.NewStages(accts.Readers()),
 			Now:     env.now,
 		}
 		p.Check(ctx, src, prFacts, github.Directory{Repo: env.Repo})

@@ -317,3 +317,28 @@ func TestMarkupInjectionInAManifestRendersAsText(t *testing.T) {
 		t.Errorf("the hostile name is not shown escaped:\n%s", cs[0].Body)
 	}
 }
+
+// A pull_request workflow runs the branch's own workflow file, so the
+// check must reach target accounts only through their read-only roles,
+// never the deploy roles apply uses.
+func TestTheCheckReadsTargetsOnlyThroughTheirReadRoles(t *testing.T) {
+	w := stage(t, world.Options{})
+	n := propose(t, w, "promote-13", bumpStaging("12", "13"))
+	w.AWS.ResetRequests()
+	run(t, env(w), n)
+	reads := 0
+	for _, r := range w.AWS.Requests() {
+		if r.Account != world.StagingAccount && r.Account != world.ProdAccount {
+			continue
+		}
+		if strings.Contains(r.Caller, "modelpromote-deploy") {
+			t.Errorf("%s %s by the deploy role %s", r.Service, r.Operation, r.Caller)
+		}
+		if strings.Contains(r.Caller, "assumed-role/modelpromote-inspect/") {
+			reads++
+		}
+	}
+	if reads == 0 {
+		t.Error("the check read no target account through its read role")
+	}
+}

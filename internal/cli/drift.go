@@ -48,7 +48,7 @@ func runDrift(ctx context.Context, args []string, s Streams) int {
 		fmt.Fprintf(s.Err, "modelpromote drift: %v\n", err)
 		return ExitFail
 	}
-	stages := endpoints.NewStages(accounts.New(accounts.Options{Base: awsCfg, SessionName: "modelpromote-drift"}))
+	stages := endpoints.NewStages(accounts.New(accounts.Options{Base: awsCfg, SessionName: "modelpromote-drift"}).Readers())
 	return o.run(ctx, s, set, stages)
 }
 

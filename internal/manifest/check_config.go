@@ -110,6 +110,13 @@ func checkEnvironment(c *checker, i int, env Environment, names map[string]int) 
 			}
 		}
 	}
+	if env.ReadRoleARN != "" && ok {
+		if err := checkRoleARN(env.ReadRoleARN, env.Account, env.Region); err != nil {
+			c.at(f("readRoleArn"), "%s: %v", f("readRoleArn"), err)
+		} else if env.ReadRoleARN == env.RoleARN {
+			c.at(f("readRoleArn"), "%s is the deploy role: give the check a separate read-only role", f("readRoleArn"))
+		}
+	}
 	if c.required(f("kmsKeyArn"), env.KMSKeyARN) && ok {
 		if err := checkKMSKeyARN(env.KMSKeyARN, env.Account, env.Region); err != nil {
 			c.at(f("kmsKeyArn"), "%s: %v", f("kmsKeyArn"), err)

@@ -45,9 +45,16 @@ type Environment struct {
 	Name    string `yaml:"name" json:"name"`
 	Account string `yaml:"account" json:"account"`
 	Region  string `yaml:"region" json:"region"`
-	// RoleARN is the deploy role assumed in the environment's account.
-	RoleARN    string `yaml:"roleArn" json:"roleArn"`
-	ExternalID string `yaml:"externalId,omitempty" json:"externalId,omitempty"`
+	// RoleARN is the deploy role assumed in the environment's account. Only
+	// apply uses it.
+	RoleARN string `yaml:"roleArn" json:"roleArn"`
+	// ReadRoleARN is a read-only role the pull-request check and drift use
+	// to see what the environment serves. Set it: a pull_request workflow
+	// runs the branch's own workflow file, so whatever role the check can
+	// reach, anyone who can push a branch can reach too. Without it, reads
+	// use RoleARN.
+	ReadRoleARN string `yaml:"readRoleArn,omitempty" json:"readRoleArn,omitempty"`
+	ExternalID  string `yaml:"externalId,omitempty" json:"externalId,omitempty"`
 	// ArtifactBucket receives the copied model data, reports and evidence.
 	ArtifactBucket string `yaml:"artifactBucket" json:"artifactBucket"`
 	// KMSKeyARN encrypts everything written to ArtifactBucket. A full key

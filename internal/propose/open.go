@@ -53,7 +53,7 @@ type sources struct {
 
 func (e Env) sources(cfg *manifest.Config) sources {
 	accts := accounts.New(accounts.Options{Base: e.AWS, SessionName: "modelpromote-propose"})
-	return sources{registry: registry.New(accts.Source(cfg.Source), cfg.Source.Account), stages: endpoints.NewStages(accts)}
+	return sources{registry: registry.New(accts.Source(cfg.Source), cfg.Source.Account), stages: endpoints.NewStages(accts.Readers())}
 }
 
 // Request asks for one promotion.

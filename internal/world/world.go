@@ -159,6 +159,13 @@ func (w *World) startAWS(opts Options) error {
 			ExternalID: env.ExternalID, AllowSourceIdentity: true}); err != nil {
 			return err
 		}
+		if env.ReadRoleARN != "" {
+			name := env.ReadRoleARN[strings.LastIndex(env.ReadRoleARN, "/")+1:]
+			if err := srv.AddRole(awsemu.Role{Account: env.Account, Name: name, Trust: []string{ToolsAccount},
+				ExternalID: env.ExternalID, AllowSourceIdentity: true}); err != nil {
+				return err
+			}
+		}
 		if err := srv.S3().CreateBucket(env.ArtifactBucket, env.Account); err != nil {
 			return err
 		}

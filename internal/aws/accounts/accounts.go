@@ -83,6 +83,25 @@ func (a *Accounts) Environment(env manifest.Environment) aws.Config {
 	return a.config("env:"+env.Name, env.RoleARN, env.ExternalID, env.Region)
 }
 
+// Read returns the configuration for reading a target environment: its
+// read-only role when the configuration names one, else its deploy role.
+func (a *Accounts) Read(env manifest.Environment) aws.Config {
+	if env.ReadRoleARN == "" {
+		return a.Environment(env)
+	}
+	return a.config("read:"+env.Name, env.ReadRoleARN, env.ExternalID, env.Region)
+}
+
+// Readers is a view of a that hands out read configurations: pass it where
+// an Environment(env) source only reads (the check, drift).
+func (a *Accounts) Readers() Readers { return Readers{a} }
+
+// Readers hands out Accounts.Read configurations as Environment.
+type Readers struct{ a *Accounts }
+
+// Environment returns the read configuration of env.
+func (r Readers) Environment(env manifest.Environment) aws.Config { return r.a.Read(env) }
+
 func (a *Accounts) config(key, roleARN, externalID, region string) aws.Config {
 	a.mu.Lock()
 	defer a.mu.Unlock()
