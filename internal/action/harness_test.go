@@ -28,18 +28,8 @@ import (
 // @octokit/webhooks-examples.
 func newWorld(t *testing.T) *world.World {
 	t.Helper()
-	w, err := world.New(t, world.Options{EndpointDelay: 5 * time.Millisecond, PackageDelay: 5 * time.Millisecond})
+	w, err := world.Example(t.Context(), t, world.Options{EndpointDelay: 5 * time.Millisecond, PackageDelay: 5 * time.Millisecond})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.SeedVersions("fraud-detector", 13); err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	if err := w.Deploy(ctx, "staging", "fraud-detector", 12, "fraud-detector-staging"); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Deploy(ctx, "prod", "fraud-detector", 11, "fraud-detector"); err != nil {
 		t.Fatal(err)
 	}
 	w.GitHub.SetDeliveryMode(ghemu.Hold)

@@ -32,20 +32,11 @@ func newWorld(t *testing.T, opts world.Options) *world.World {
 	if opts.PackageDelay == 0 {
 		opts.PackageDelay = 5 * time.Millisecond
 	}
-	w, err := world.New(t, opts)
+	w, err := world.Example(t.Context(), t, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.SeedVersions("fraud-detector", 13); err != nil {
-		t.Fatal(err)
-	}
 	if err := w.SeedVersions("churn-predictor", 8); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Deploy(t.Context(), "staging", "fraud-detector", 12, "fraud-detector-staging"); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Deploy(t.Context(), "prod", "fraud-detector", 11, "fraud-detector"); err != nil {
 		t.Fatal(err)
 	}
 	return w

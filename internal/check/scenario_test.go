@@ -17,18 +17,8 @@ import (
 // the manifests say.
 func stage(t *testing.T, opts world.Options) *world.World {
 	t.Helper()
-	w, err := world.New(t, opts)
+	w, err := world.Example(t.Context(), t, opts)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.SeedVersions("fraud-detector", 13); err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	if err := w.Deploy(ctx, "staging", "fraud-detector", 12, "fraud-detector-staging"); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Deploy(ctx, "prod", "fraud-detector", 11, "fraud-detector"); err != nil {
 		t.Fatal(err)
 	}
 	return w
