@@ -99,7 +99,7 @@ func (r *runner) preview(ctx context.Context, pr *plan.Promotion) PromotionPrevi
 	if err != nil {
 		return fail(err)
 	}
-	target := s3.NewFromConfig(tcfg, func(o *s3.Options) { o.UsePathStyle = r.env.S3PathStyle })
+	target := artifacts.Client(tcfg, r.env.S3PathStyle)
 	prefix := plan.ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion)
 	for _, obj := range objects {
 		dst := fmt.Sprintf("s3://%s/%s", env.ArtifactBucket, TargetKey(prefix, obj.uri))

@@ -149,8 +149,8 @@ func (r *runner) execute(ctx context.Context, pr *plan.Promotion, rec *Record) e
 		mapping[obj.uri] = fmt.Sprintf("s3://%s/%s", env.ArtifactBucket, TargetKey(prefix, obj.uri))
 	}
 	copier := &artifacts.Copier{
-		Source:      s3.NewFromConfig(scfg, func(o *s3.Options) { o.UsePathStyle = r.env.S3PathStyle }),
-		Target:      s3.NewFromConfig(tcfg, func(o *s3.Options) { o.UsePathStyle = r.env.S3PathStyle }),
+		Source:      artifacts.Client(scfg, r.env.S3PathStyle),
+		Target:      artifacts.Client(tcfg, r.env.S3PathStyle),
 		SourceOwner: r.plan.Config.Source.Account,
 		TargetOwner: env.Account,
 		KMSKeyARN:   env.KMSKeyARN,
@@ -394,7 +394,7 @@ func (r *runner) writeRecord(ctx context.Context, pr *plan.Promotion, rec *Recor
 	if err != nil {
 		return err
 	}
-	client := s3.NewFromConfig(r.accts.Environment(env), func(o *s3.Options) { o.UsePathStyle = r.env.S3PathStyle })
+	client := artifacts.Client(r.accts.Environment(env), r.env.S3PathStyle)
 	_, err = client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:               aws.String(env.ArtifactBucket),
 		Key:                  aws.String(RecordKey(pr.ModelPackageGroup, pr.ToVersion, r.merge.MergeSHA)),

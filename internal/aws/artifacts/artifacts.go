@@ -69,7 +69,17 @@ type Store struct {
 // New returns a Store for cfg. pathStyle forces path-style addressing (for
 // emulators and S3-compatible servers).
 func New(cfg aws.Config, owner string, pathStyle bool) *Store {
-	return &Store{S3: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }), Owner: owner}
+	return &Store{S3: Client(cfg, pathStyle), Owner: owner}
+}
+
+// Client returns the S3 client modelpromote uses with cfg. Ranged reads
+// have no full-object checksum for the SDK to validate (the copier verifies
+// SHA-256 itself), so the SDK's "no supported checksum" log line is off.
+func Client(cfg aws.Config, pathStyle bool) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = pathStyle
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})
 }
 
 func (s *Store) owner() *string {
