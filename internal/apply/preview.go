@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
@@ -13,9 +12,6 @@ import (
 	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
-
-// maxCopyObject is the largest object CopyObject copies in one request.
-const maxCopyObject = 5 << 30
 
 // Preview is what apply would do for a merged pull request, found by
 // reading only: the same re-verification, then per promotion the objects
@@ -99,15 +95,17 @@ func (r *runner) preview(ctx context.Context, pr *plan.Promotion) PromotionPrevi
 	if err != nil {
 		return fail(err)
 	}
-	target := artifacts.Client(tcfg, r.env.S3PathStyle)
+	copier := r.copier(env, tcfg)
 	prefix := plan.ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion)
 	for _, obj := range objects {
 		dst := fmt.Sprintf("s3://%s/%s", env.ArtifactBucket, TargetKey(prefix, obj.uri))
-		c, err := r.predictCopy(ctx, target, obj.uri, dst, env.Account)
+		su, _ := artifacts.ParseURI(obj.uri)
+		du, _ := artifacts.ParseURI(dst)
+		c, err := copier.Predict(ctx, su, du)
 		if err != nil {
 			return fail(err)
 		}
-		out.Copies = append(out.Copies, c)
+		out.Copies = append(out.Copies, PlannedCopy{Source: obj.uri, Target: dst, Size: c.Size, Path: c.Path})
 	}
 	treg := registry.New(tcfg, env.Account)
 	found, err := treg.FindBySource(ctx, pr.ModelPackageGroup, aws.ToString(desc.ModelPackageArn))
@@ -130,40 +128,4 @@ func (r *runner) preview(ctx context.Context, pr *plan.Promotion) PromotionPrevi
 			aws.ToString(ep.EndpointConfigName), plan.RolloutSummary(pr.To.Rollout), pr.To.InstanceCount, pr.To.InstanceType)
 	}
 	return out
-}
-
-// predictCopy says how an object would be copied: skipped when the target
-// already holds the copier's verified copy, server-side when the deploy
-// role can read the source, streamed when it cannot.
-func (r *runner) predictCopy(ctx context.Context, target *s3.Client, src, dst, targetAccount string) (PlannedCopy, error) {
-	c := PlannedCopy{Source: src, Target: dst}
-	du, _ := artifacts.ParseURI(dst)
-	if head, err := target.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &du.Bucket, Key: &du.Key, ExpectedBucketOwner: aws.String(targetAccount)}); err == nil {
-		if head.Metadata["modelpromote-sha256"] != "" && head.Metadata["modelpromote-source"] != "" {
-			c.Path, c.Size = artifacts.PathSkipped, aws.ToInt64(head.ContentLength)
-			return c, nil
-		}
-	} else if !awserr.IsNotFound(err) {
-		return c, fmt.Errorf("head %s: %w", dst, err)
-	}
-	su, _ := artifacts.ParseURI(src)
-	head, err := target.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &su.Bucket, Key: &su.Key, ExpectedBucketOwner: aws.String(r.plan.Config.Source.Account)})
-	switch {
-	case awserr.IsAccessDenied(err):
-		c.Path = artifacts.PathStreamed
-		info, serr := artifacts.New(r.accts.Source(r.plan.Config.Source), r.plan.Config.Source.Account, r.env.S3PathStyle).Stat(ctx, src)
-		if serr != nil {
-			return c, serr
-		}
-		c.Size = info.Size
-	case err != nil:
-		return c, fmt.Errorf("head %s: %w", src, err)
-	default:
-		c.Size = aws.ToInt64(head.ContentLength)
-		c.Path = artifacts.PathServerSide
-		if c.Size > maxCopyObject {
-			c.Path = artifacts.PathServerSideMultipart
-		}
-	}
-	return c, nil
 }

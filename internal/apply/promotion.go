@@ -23,6 +23,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/github"
+	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/policy"
 )
@@ -129,7 +130,6 @@ func (r *runner) execute(ctx context.Context, pr *plan.Promotion, rec *Record) e
 	if _, err := tcfg.Credentials.Retrieve(ctx); err != nil {
 		return fmt.Errorf("assume %s: %w", env.RoleARN, err)
 	}
-	scfg := r.accts.Source(r.plan.Config.Source)
 
 	if err := r.step(pr, plan.ActionCopyArtifacts); err != nil {
 		return err
@@ -148,14 +148,7 @@ func (r *runner) execute(ctx context.Context, pr *plan.Promotion, rec *Record) e
 	for _, obj := range objects {
 		mapping[obj.uri] = fmt.Sprintf("s3://%s/%s", env.ArtifactBucket, TargetKey(prefix, obj.uri))
 	}
-	copier := &artifacts.Copier{
-		Source:      artifacts.Client(scfg, r.env.S3PathStyle),
-		Target:      artifacts.Client(tcfg, r.env.S3PathStyle),
-		SourceOwner: r.plan.Config.Source.Account,
-		TargetOwner: env.Account,
-		KMSKeyARN:   env.KMSKeyARN,
-	}
-	copies, err := r.copyAll(ctx, copier, objects, mapping)
+	copies, err := r.copyAll(ctx, r.copier(env, tcfg), objects, mapping)
 	rec.Artifacts = copies
 	if err != nil {
 		return err
@@ -238,6 +231,19 @@ func (r *runner) execute(ctx context.Context, pr *plan.Promotion, rec *Record) e
 		r.env.progress("%s/%s: cleanup of superseded configs failed (left in place): %v", pr.Model, pr.Stage, err)
 	}
 	return nil
+}
+
+// copier copies from the source account into env's bucket: it reads with
+// the source role and writes (and, when the buckets allow it, copies
+// server-side) with tcfg, the environment's deploy role.
+func (r *runner) copier(env manifest.Environment, tcfg aws.Config) *artifacts.Copier {
+	return &artifacts.Copier{
+		Source:      artifacts.Client(r.accts.Source(r.plan.Config.Source), r.env.S3PathStyle),
+		Target:      artifacts.Client(tcfg, r.env.S3PathStyle),
+		SourceOwner: r.plan.Config.Source.Account,
+		TargetOwner: env.Account,
+		KMSKeyARN:   env.KMSKeyARN,
+	}
 }
 
 // object is one S3 object a source package refers to.

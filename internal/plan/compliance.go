@@ -30,7 +30,6 @@ type reportSet struct {
 	dataConstraints *evidence.DataConstraints
 	pre, post       *evidence.Analysis
 	explain         *evidence.Analysis
-	card            *evidence.ModelCard
 }
 
 // fetched is one report read from S3: its bytes and what S3 said about it.

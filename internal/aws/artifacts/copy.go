@@ -218,13 +218,8 @@ func (c *Copier) existing(ctx context.Context, s source, dst URI, want string) (
 		c.log().Info("target exists but is stale; copying again", "dst", dst, "reason", reason)
 		return Result{}, false, nil
 	}
-	switch {
-	case meta[metaSourceETag] != s.etag || meta[metaSourceSize] != strconv.FormatInt(s.size, 10):
-		return stale("copied from another source or version")
-	case aws.ToInt64(out.ContentLength) != s.size:
-		return stale("size differs from the source's")
-	case aws.ToString(out.SSEKMSKeyId) != c.KMSKeyARN:
-		return stale("not encrypted with " + c.KMSKeyARN)
+	if reason := c.staleReason(s, out); reason != "" {
+		return stale(reason)
 	}
 	sum := meta[metaSHA256]
 	if out.ChecksumType != types.ChecksumTypeComposite {
@@ -257,6 +252,54 @@ func (c *Copier) existing(ctx context.Context, s source, dst URI, want string) (
 	c.log().Info("skipping copy: the target is a verified copy of the source", "src", s.uri, "dst", dst, "sha256", sum)
 	c.newProgress(s.uri, dst, PathSkipped, PhaseCopying, s.size).add(s.size)
 	return Result{Path: PathSkipped, SHA256: sum, Size: s.size}, true, nil
+}
+
+// staleReason says why a target whose HEAD is out cannot be a copy of s
+// made by this copier ("" when, by our metadata, it is one).
+func (c *Copier) staleReason(s source, out *s3.HeadObjectOutput) string {
+	meta := lowerKeys(out.Metadata)
+	switch {
+	case meta[metaSourceETag] != s.etag || meta[metaSourceSize] != strconv.FormatInt(s.size, 10):
+		return "copied from another source or version"
+	case aws.ToInt64(out.ContentLength) != s.size:
+		return "size differs from the source's"
+	case aws.ToString(out.SSEKMSKeyId) != c.KMSKeyARN:
+		return "not encrypted with " + c.KMSKeyARN
+	}
+	return ""
+}
+
+// Predict says how Copy would copy src to dst, reading only: PathSkipped
+// when dst already holds this copier's copy of the current source (by its
+// metadata; Copy still verifies the digest), PathStreamed when the target
+// principal may not read the source, else the server-side path for the
+// source's size. Result.SHA256 is empty.
+func (c *Copier) Predict(ctx context.Context, src, dst URI) (Result, error) {
+	s, err := c.headSource(ctx, src)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Size: s.size}
+	out, err := c.Target.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &dst.Bucket, Key: &dst.Key, ExpectedBucketOwner: optional(c.TargetOwner)})
+	switch {
+	case err == nil && c.staleReason(s, out) == "":
+		res.Path = PathSkipped
+		return res, nil
+	case err != nil && !awserr.IsNotFound(err):
+		return Result{}, fmt.Errorf("head %s: %w", dst, err)
+	}
+	_, err = c.Target.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &src.Bucket, Key: &src.Key, ExpectedBucketOwner: optional(c.SourceOwner)})
+	switch {
+	case awserr.IsAccessDenied(err):
+		res.Path = PathStreamed
+	case err != nil:
+		return Result{}, fmt.Errorf("head %s as the target: %w", src, err)
+	case s.size > maxCopyObjectSize:
+		res.Path = PathServerSideMultipart
+	default:
+		res.Path = PathServerSide
+	}
+	return res, nil
 }
 
 // discardStale deletes dst if our metadata says it was copied from s, whose
