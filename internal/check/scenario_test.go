@@ -3,7 +3,6 @@ package check_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/modelpromote/modelpromote/internal/check"
 	"github.com/modelpromote/modelpromote/internal/emulator/github"
@@ -156,5 +155,4 @@ func TestCleanPromotionPassesOnceApprovalsLand(t *testing.T) {
 	if len(d.Evaluation) == 0 || d.Lineage == nil || len(d.Reports) == 0 {
 		t.Errorf("details missing: %+v", d)
 	}
-	_ = time.Second
 }

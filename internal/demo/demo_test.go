@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
-	"github.com/modelpromote/modelpromote/internal/world"
 
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 )
@@ -44,5 +43,4 @@ func TestDemoPlaysTheWholeStory(t *testing.T) {
 	if t.Failed() {
 		t.Log(text)
 	}
-	_ = world.Repo
 }

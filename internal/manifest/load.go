@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -125,7 +126,7 @@ func Load(tree Tree, dir string) *Set {
 			s.Files = append(s.Files, p)
 		}
 	}
-	sortStrings(s.Files)
+	sort.Strings(s.Files)
 	cfgPath := ConfigPath(dir)
 	type parsed struct {
 		model    *ModelDoc

@@ -17,6 +17,7 @@ var (
 	sagemakerNameRE = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
 	instanceTypeRE  = regexp.MustCompile(`^ml\.[a-z0-9]+\.[a-z0-9]+$`)
 	// S3 bucket names (general purpose buckets).
+	ipLikeRE     = regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`)
 	bucketRE     = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	stageNameRE  = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
 	externalIDRE = regexp.MustCompile(`^[\w+=,.@:/-]+$`) // and 2–1224 long: validExternalID
@@ -51,7 +52,7 @@ func ValidBucketName(s string) bool {
 	if !bucketRE.MatchString(s) || strings.Contains(s, "..") {
 		return false
 	}
-	if regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`).MatchString(s) {
+	if ipLikeRE.MatchString(s) {
 		return false // formatted like an IP address
 	}
 	return !strings.HasPrefix(s, "xn--") && !strings.HasSuffix(s, "-s3alias")

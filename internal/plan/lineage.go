@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -120,7 +121,7 @@ func producer(ctx context.Context, src Sources, pkg *ModelPackage, add func(Gate
 			add(GateLineage, SeverityError, fmt.Sprintf("training job %s: %v", j, err))
 			continue
 		}
-		for _, ch := range sortedMapKeys(job.Inputs) {
+		for _, ch := range slices.Sorted(maps.Keys(job.Inputs)) {
 			lin.Steps = append(lin.Steps, LineageStep{Kind: "data", Name: ch, URI: job.Inputs[ch]})
 		}
 		lin.Steps = append(lin.Steps, LineageStep{Kind: "training-job", Name: job.Name, ARN: job.ARN, Status: job.Status})
@@ -179,13 +180,4 @@ func describeServing(s *Serving) string {
 		return fmt.Sprintf("config %s, which modelpromote did not deploy", s.EndpointConfig)
 	}
 	return fmt.Sprintf("version %d", s.SourceVersion)
-}
-
-func sortedMapKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

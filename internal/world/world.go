@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	gogh "github.com/google/go-github/v60/github"
 
+	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/cloudwatch"
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/sagemaker"
@@ -313,11 +314,11 @@ func (w *World) SeedVersion(v Version) (int, error) {
 		return 0, err
 	}
 	for uri, data := range lin.Objects {
-		bucket, key, err := splitURI(uri)
+		u, err := artifacts.ParseURI(uri)
 		if err != nil {
 			return 0, err
 		}
-		if err := w.AWS.S3().PutObject(bucket, key, data); err != nil {
+		if err := w.AWS.S3().PutObject(u.Bucket, u.Key, data); err != nil {
 			return 0, err
 		}
 	}
@@ -363,12 +364,4 @@ func exampleConfig() (*manifest.Config, error) {
 		return nil, ps
 	}
 	return doc.Config, nil
-}
-
-func splitURI(uri string) (bucket, key string, err error) {
-	bucket, key, ok := strings.Cut(strings.TrimPrefix(uri, "s3://"), "/")
-	if !ok || !strings.HasPrefix(uri, "s3://") {
-		return "", "", fmt.Errorf("not an s3 URI with a key: %s", uri)
-	}
-	return bucket, key, nil
 }
