@@ -70,16 +70,15 @@ func (e Env) now() time.Time {
 	return time.Now()
 }
 
-func (e Env) progress(format string, args ...any) {
-	if e.Progress != nil {
-		progressMu.Lock()
-		defer progressMu.Unlock()
-		e.Progress(fmt.Sprintf(format, args...))
+// progress reports a line, one call at a time: the run's copies and
+// promotions go on in parallel.
+func (r *runner) progress(format string, args ...any) {
+	if r.env.Progress != nil {
+		r.progressMu.Lock()
+		defer r.progressMu.Unlock()
+		r.env.Progress(fmt.Sprintf(format, args...))
 	}
 }
-
-// progressMu serializes Progress calls from parallel copies and promotions.
-var progressMu sync.Mutex
 
 // Result is a finished apply.
 type Result struct {
@@ -178,7 +177,8 @@ type runner struct {
 	accts  *accounts.Accounts
 	source *registry.Registry
 	// approvers are the logins whose approvals counted, for provenance.
-	approvers []string
+	approvers  []string
+	progressMu sync.Mutex
 }
 
 // preflight recomputes and re-verifies everything; reasons to refuse go

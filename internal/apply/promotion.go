@@ -193,7 +193,7 @@ func (r *runner) execute(ctx context.Context, pr *plan.Promotion, rec *Record) e
 	if err != nil {
 		return err
 	}
-	r.env.progress("%s/%s: package %s (%s)", pr.Model, pr.Stage, reg.ARN, map[bool]string{true: "adopted", false: "registered"}[reg.Adopted])
+	r.progress("%s/%s: package %s (%s)", pr.Model, pr.Stage, reg.ARN, map[bool]string{true: "adopted", false: "registered"}[reg.Adopted])
 
 	if err := r.step(pr, plan.ActionDeploy); err != nil {
 		return err
@@ -209,7 +209,7 @@ func (r *runner) execute(ctx context.Context, pr *plan.Promotion, rec *Record) e
 			if state == "" {
 				state = "absent"
 			}
-			r.env.progress("%s/%s: endpoint %s %s (config %s)", pr.Model, pr.Stage, pr.To.Name, state, orDefault(s.Config, "none"))
+			r.progress("%s/%s: endpoint %s %s (config %s)", pr.Model, pr.Stage, pr.To.Name, state, orDefault(s.Config, "none"))
 		},
 	}
 	out, err := d.Deploy(ctx, endpoints.Request{
@@ -228,7 +228,7 @@ func (r *runner) execute(ctx context.Context, pr *plan.Promotion, rec *Record) e
 		return err
 	}
 	if err := d.Cleanup(ctx, pr.To.Name, 2); err != nil {
-		r.env.progress("%s/%s: cleanup of superseded configs failed (left in place): %v", pr.Model, pr.Stage, err)
+		r.progress("%s/%s: cleanup of superseded configs failed (left in place): %v", pr.Model, pr.Stage, err)
 	}
 	return nil
 }
@@ -385,7 +385,7 @@ func (r *runner) copyAll(ctx context.Context, c *artifacts.Copier, objects []obj
 				errs[i] = fmt.Errorf("copy %s: %w", obj.uri, err)
 				return
 			}
-			r.env.progress("copied %s (%d bytes, %s)", obj.uri, res.Size, res.Path)
+			r.progress("copied %s (%d bytes, %s)", obj.uri, res.Size, res.Path)
 		})
 	}
 	wg.Wait()

@@ -342,3 +342,31 @@ func TestTheCheckReadsTargetsOnlyThroughTheirReadRoles(t *testing.T) {
 		t.Error("the check read no target account through its read role")
 	}
 }
+
+// A problem in the pull request's manifest is annotated on its line in the
+// head commit, on the check run branch protection requires.
+func TestManifestProblemIsAnnotatedOnItsLine(t *testing.T) {
+	w := stage(t, world.Options{})
+	n := propose(t, w, "bad-count", func(s string) string {
+		return strings.Replace(bumpStaging("12", "13")(s), "instanceCount: 1", "instanceCount: 0", 1)
+	})
+	res := run(t, env(w), n)
+	if res.Verdict != plan.StatusFail {
+		t.Fatalf("verdict %s", res.Verdict)
+	}
+	head, _ := w.GitHub.File(world.Repo, "bad-count", "promotions/fraud-detector.yaml")
+	line := 0
+	for i, l := range strings.Split(head, "\n") {
+		if strings.Contains(l, "instanceCount: 0") {
+			line = i + 1
+		}
+	}
+	pr, _ := w.GitHub.PullRequest(world.Repo, n)
+	cr := lastCheckRun(t, w, pr.HeadSHA)
+	for _, a := range cr.Annotations {
+		if a.Path == "promotions/fraud-detector.yaml" && a.StartLine == line && strings.Contains(a.Message, "instanceCount must be between 1 and 1000") {
+			return
+		}
+	}
+	t.Errorf("no annotation on promotions/fraud-detector.yaml:%d among %+v", line, cr.Annotations)
+}

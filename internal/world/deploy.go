@@ -3,6 +3,7 @@ package world
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,7 +83,7 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 }
 
 func isAlreadyExists(err error) bool {
-	return awserr.Code(err) == "ValidationException" || awserr.Code(err) == "ResourceInUse"
+	return awserr.Code(err) == "ResourceInUse" || awserr.Code(err) == "ValidationException" && strings.Contains(err.Error(), "already exist")
 }
 
 func poll(ctx context.Context, done func() (bool, error)) error {
