@@ -134,14 +134,13 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 		return nil, err
 	}
 	res.Merge = m
-	switch {
-	case !m.Merged:
-		res.Refused = append(res.Refused, fmt.Sprintf("pull request #%d is not merged", number))
-	case m.Fork:
-		res.Refused = append(res.Refused, fmt.Sprintf("pull request #%d comes from a fork: nothing from a fork is ever applied", number))
-	}
-	if len(res.Refused) > 0 {
-		return res, nil
+	if res.Refused, err = admit(ctx, env, m); err != nil || len(res.Refused) > 0 {
+		if err == nil && m.Merged && !m.Fork {
+			// Merged, in this repository, but outside the default branch:
+			// the pull request is told why nothing happened.
+			res.CommentURL, err = env.Repo.UpsertMarkedComment(ctx, number, ApplyMarker(m.MergeSHA), applyComment(res))
+		}
+		return res, err
 	}
 	run, err := preflight(ctx, env, m, res)
 	if err != nil || len(res.Refused) > 0 {
@@ -157,6 +156,37 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 	}
 	res.CommentURL, err = env.Repo.UpsertMarkedComment(ctx, number, ApplyMarker(m.MergeSHA), applyComment(res))
 	return res, err
+}
+
+// admit says why a pull request must never be applied, whoever asks (the
+// CLI, the Action on any event, the App server, reconciliation): it is not
+// merged, it comes from a fork, or it was merged into a branch other than
+// the default branch, whose history is the only source of policy. A merge
+// into another branch would be judged by that branch's configuration, which
+// anyone who can push a branch can loosen. It returns no reasons when the
+// pull request may go on to preflight.
+func admit(ctx context.Context, env Env, m *github.Merge) ([]string, error) {
+	switch {
+	case !m.Merged:
+		return []string{fmt.Sprintf("pull request #%d is not merged", m.Number)}, nil
+	case m.Fork:
+		return []string{fmt.Sprintf("pull request #%d comes from a fork: nothing from a fork is ever applied", m.Number)}, nil
+	}
+	def, err := env.Repo.DefaultBranch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if m.BaseRef != def {
+		return []string{fmt.Sprintf("pull request #%d was merged into %s, not the default branch %s: only merges into %s are applied, with its policy", m.Number, m.BaseRef, def, def)}, nil
+	}
+	in, err := env.Repo.InHistory(ctx, def, m.MergeSHA)
+	if err != nil {
+		return nil, err
+	}
+	if !in {
+		return []string{fmt.Sprintf("merge commit %s of pull request #%d is not in the history of %s (was it force-pushed away?): nothing outside the default branch's history is applied", short(m.MergeSHA), m.Number, def)}, nil
+	}
+	return nil, nil
 }
 
 // RunForCommit applies the merged pull request a base-branch commit came

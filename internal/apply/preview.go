@@ -57,14 +57,8 @@ func Plan(ctx context.Context, env Env, number int) (*Preview, error) {
 		return nil, err
 	}
 	pv.Merge = m
-	switch {
-	case !m.Merged:
-		pv.Refused = append(pv.Refused, fmt.Sprintf("pull request #%d is not merged", number))
-	case m.Fork:
-		pv.Refused = append(pv.Refused, fmt.Sprintf("pull request #%d comes from a fork: nothing from a fork is ever applied", number))
-	}
-	if len(pv.Refused) > 0 {
-		return pv, nil
+	if pv.Refused, err = admit(ctx, env, m); err != nil || len(pv.Refused) > 0 {
+		return pv, err
 	}
 	r, err := preflight(ctx, env, m, &pv.Result)
 	if err != nil || r == nil {
