@@ -56,7 +56,10 @@ func TestFirstDeployCreatesEndpoint(t *testing.T) {
 			t.Errorf("tags of %s = %v", arn, tags)
 		}
 	}
-	if !slices.Equal(seen, []string{"", "Creating", "InService"}) {
+	// The endpoint is seen absent first and InService last; Creating in
+	// between unless a loaded machine's poll missed its 5 ms.
+	if len(seen) < 2 || seen[0] != "" || seen[len(seen)-1] != "InService" ||
+		!slices.Equal(seen, []string{"", "Creating", "InService"}) && !slices.Equal(seen, []string{"", "InService"}) {
 		t.Errorf("progress = %q", seen)
 	}
 }
