@@ -55,7 +55,7 @@ func TestAttackMergeIntoAnotherBranchIsNotAppliedByTheCLI(t *testing.T) {
 
 // actionStep runs the Action once as a workflow step would, on event with
 // payload and the step's inputs.
-func actionStep(t *testing.T, w *world.World, event string, payload []byte, inputs map[string]string) (*action.Result, error, string) {
+func actionStep(t *testing.T, w *world.World, event string, payload []byte, inputs map[string]string) (*action.Result, string, error) {
 	t.Helper()
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {
@@ -82,7 +82,7 @@ func actionStep(t *testing.T, w *world.World, event string, payload []byte, inpu
 		S3PathStyle: true, Poll: 5 * time.Millisecond, EndpointTimeout: 20 * time.Second, Version: "test",
 	})
 	summary, _ := os.ReadFile(vars["GITHUB_STEP_SUMMARY"])
-	return res, err, out.String() + string(summary)
+	return res, out.String() + string(summary), err
 }
 
 func TestAttackMergeIntoAnotherBranchIsNotAppliedByTheAction(t *testing.T) {
@@ -114,7 +114,7 @@ func TestAttackMergeIntoAnotherBranchIsNotAppliedByTheAction(t *testing.T) {
 		{"workflow_dispatch", "workflow_dispatch", dispatch, nil},
 		{"workflow_dispatch, inputs on the step", "workflow_dispatch", dispatch, map[string]string{"command": "apply", "pull-request": strconv.Itoa(n)}},
 	} {
-		res, err, out := actionStep(t, w, c.event, c.payload, c.inputs)
+		res, out, err := actionStep(t, w, c.event, c.payload, c.inputs)
 		switch {
 		case err != nil && strings.Contains(err.Error(), "not the default branch"):
 		case err != nil:
