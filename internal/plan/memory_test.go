@@ -254,6 +254,14 @@ func (w *world) ref(v int, kind manifest.ReportKind, part string) *ReportRef {
 	panic(fmt.Sprintf("version %d has no %s %s report", v, kind, part))
 }
 
+// rewrite replaces the bytes of version v's report of kind and part, and
+// records the new bytes' digest, as a re-registered package would.
+func (w *world) rewrite(v int, kind manifest.ReportKind, part string, data []byte) {
+	r := w.ref(v, kind, part)
+	w.put(r.S3URI, data)
+	r.Digest = evidence.DigestOf(data).String()
+}
+
 // dropReports removes version v's reports of kind (and part, when given).
 func (w *world) dropReports(v int, kind manifest.ReportKind, part string) {
 	pkg := w.pkg(v)
