@@ -310,19 +310,35 @@ const (
 	toProd    = "prod"    // fraud-detector 11 → 12
 )
 
-// promotionPlan is the offline plan of promoting fraud-detector into stage.
-func promotionPlan(t *testing.T, stage string) *Plan {
+// promotionPlan is the offline plan of a change to fraud-detector.yaml:
+// each pair of edits replaces its first string by its second; without
+// edits, the change promotes fraud-detector into stage.
+func promotionPlan(t *testing.T, stage string, edits ...string) *Plan {
 	t.Helper()
+	if len(edits) == 0 {
+		edits = []string{"version: 12", "version: 13"}
+		if stage == toProd {
+			edits = []string{"    version: 11", "    version: 12"}
+		}
+	}
 	base := exampleTree(t)
-	head := edit(t, base, "promotions/fraud-detector.yaml", "version: 12", "version: 13")
-	if stage == toProd {
-		head = edit(t, base, "promotions/fraud-detector.yaml", "    version: 11", "    version: 12")
+	head := base
+	for i := 0; i+1 < len(edits); i += 2 {
+		head = edit(t, head, "promotions/fraud-detector.yaml", edits[i], edits[i+1])
 	}
-	p := Build(Input{Base: "main", Head: "head", BaseTree: base, HeadTree: head})
-	if len(p.Promotions) != 1 || p.Promotions[0].Stage != stage {
-		t.Fatalf("promotions = %+v, want one into %s", p.Promotions, stage)
+	return Build(Input{Base: "main", Head: "head", BaseTree: base, HeadTree: head})
+}
+
+// promotionInto returns the plan's promotion into stage.
+func promotionInto(t *testing.T, p *Plan, stage string) Promotion {
+	t.Helper()
+	for _, pr := range p.Promotions {
+		if pr.Stage == stage {
+			return pr
+		}
 	}
-	return p
+	t.Fatalf("no promotion into %s in %+v", stage, p.Promotions)
+	return Promotion{}
 }
 
 // want is a finding a test expects: its gate, severity and words of its
@@ -403,6 +419,9 @@ type gateCase struct {
 	change func(w *world)
 	want   []want
 	gates  map[Gate]Status // the gates that do not pass
+	// edits, when set, are the change to fraud-detector.yaml (see
+	// promotionPlan) instead of promoting into stage.
+	edits []string
 	// skip, when set, is why the case is skipped: a fail-open bug whose
 	// fix is under way; the case asserts the closed behaviour.
 	skip string
@@ -417,22 +436,23 @@ func runGateCases(t *testing.T, cases []gateCase) {
 			if c.skip != "" {
 				t.Skip(c.skip)
 			}
-			p, _ := checkedPlan(t, c.stage, c.change)
-			assertFindings(t, p, p.Promotions[0], c.want)
-			assertGates(t, p.Promotions[0], awsGates, c.gates)
+			p, _ := checkedPlan(t, c.stage, c.change, c.edits...)
+			pr := promotionInto(t, p, c.stage)
+			assertFindings(t, p, pr, c.want)
+			assertGates(t, pr, awsGates, c.gates)
 		})
 	}
 }
 
-// checkedPlan builds the promotion into stage, changes the world, and runs
-// the AWS-backed checks.
-func checkedPlan(t *testing.T, stage string, change func(w *world)) (*Plan, *world) {
+// checkedPlan builds the change (see promotionPlan), changes the world,
+// and runs the AWS-backed checks.
+func checkedPlan(t *testing.T, stage string, change func(w *world), edits ...string) (*Plan, *world) {
 	t.Helper()
 	w := newWorld()
 	if change != nil {
 		change(w)
 	}
-	p := promotionPlan(t, stage)
+	p := promotionPlan(t, stage, edits...)
 	p.CheckAWS(context.Background(), p.Config, w.sources())
 	p.SetGates(awsGates...)
 	return p, w
