@@ -3,6 +3,7 @@ package apply_test
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -109,8 +110,8 @@ func TestServerSideCopyDeniedFallsBackToStreaming(t *testing.T) {
 }
 
 func TestLargeArtifactIsCopiedInParts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("6 GiB synthetic copy")
+	if testing.Short() || os.Getenv("MODELPROMOTE_LONG_TESTS") != "1" {
+		t.Skip("6 GiB synthetic copy: set MODELPROMOTE_LONG_TESTS=1 to run it (minutes on a busy machine)")
 	}
 	w := newWorld(t, world.Options{})
 	model := w.Models["fraud-detector"][13].Package.InferenceSpecification.Containers[0].ModelDataUrl
