@@ -45,6 +45,13 @@ type Options struct {
 	Workers   int   // default 4
 	QueueSize int   // jobs waiting; default 100
 	MaxBody   int64 // bytes; default 25 MiB, GitHub's payload cap
+	// BodyBudget bounds the bytes of delivery bodies read at once, before
+	// their signatures can be checked (default 32 MiB: the largest
+	// delivery at a time, or thousands of ordinary ones); BodyWait is how long a
+	// delivery waits for its share before a 503 (default 5 s, within
+	// GitHub's 10 s).
+	BodyBudget int64
+	BodyWait   time.Duration
 	// Deliveries and DeliveryTTL bound the delivery IDs remembered for
 	// deduplication (default 10,000 and 24 h).
 	Deliveries  int
@@ -77,6 +84,7 @@ type Server struct {
 	log     *slog.Logger
 	queue   *queue
 	seen    *deliveries
+	bodies  *bodyBudget
 	metrics *metrics
 	configs *configCache
 
@@ -114,6 +122,11 @@ func New(opts Options) (*Server, error) {
 	setDefault(&opts.Workers, 4)
 	setDefault(&opts.QueueSize, 100)
 	setDefault(&opts.MaxBody, 25<<20)
+	setDefault(&opts.BodyBudget, 32<<20)
+	setDefault(&opts.BodyWait, 5*time.Second)
+	if opts.BodyBudget < opts.MaxBody {
+		opts.BodyBudget = opts.MaxBody // the largest delivery must fit
+	}
 	setDefault(&opts.Deliveries, 10000)
 	setDefault(&opts.DeliveryTTL, 24*time.Hour)
 	setDefault(&opts.ReconcileWindow, 24*time.Hour)
@@ -130,7 +143,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{opts: opts, log: opts.Logger, queue: newQueue(opts.QueueSize), metrics: newMetrics(),
 		seen: newDeliveries(opts.Deliveries, opts.DeliveryTTL, time.Now), configs: newConfigCache(time.Minute),
-		known: map[string]int64{}, stopLoop: make(chan struct{}), loopDone: make(chan struct{})}
+		bodies: newBodyBudget(opts.BodyBudget),
+		known:  map[string]int64{}, stopLoop: make(chan struct{}), loopDone: make(chan struct{})}
 	s.work, s.cancelWork = context.WithCancel(context.Background())
 	for _, r := range opts.Repos {
 		if !strings.HasSuffix(r, "/*") {

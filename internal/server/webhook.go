@@ -15,19 +15,32 @@ import (
 // webhook takes one delivery: bounded, verified before anything else,
 // deduplicated, routed and queued; the answer comes before any work.
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
+	body, err := s.readBody(w, r)
 	if err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		switch {
+		case errors.As(err, &tooBig):
 			s.metrics.inc(s.metrics.rejected, "too_large")
+			w.Header().Set("Connection", "close")
 			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
-			return
+		case errors.Is(err, errBusy):
+			s.metrics.inc(s.metrics.rejected, "busy")
+			w.Header().Set("Connection", "close")
+			w.Header().Set("Retry-After", "10")
+			http.Error(w, "busy: too many deliveries being read", http.StatusServiceUnavailable)
+		default:
+			http.Error(w, "cannot read body", http.StatusBadRequest)
 		}
-		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
-	payload, ok := s.verify(r.Header, body)
-	if !ok {
+	payload, status := s.verify(r.Header, body)
+	switch status {
+	case http.StatusUnsupportedMediaType:
+		s.metrics.inc(s.metrics.rejected, "content_type")
+		http.Error(w, "unsupported content type: GitHub sends application/json or application/x-www-form-urlencoded", status)
+		return
+	case http.StatusOK:
+	default:
 		s.metrics.inc(s.metrics.rejected, "signature")
 		http.Error(w, "invalid signature", http.StatusUnauthorized)
 		return
@@ -82,20 +95,24 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 }
 
 // verify checks X-Hub-Signature-256 over the raw body (HMAC-SHA256 with
-// the secret, compared in constant time by go-github) and returns the
-// JSON payload. Only sha256 signatures are taken.
-func (s *Server) verify(h http.Header, body []byte) ([]byte, bool) {
+// the secret, compared in constant time by go-github) and returns the JSON
+// payload with 200; 401 when the signature is missing or wrong; 415 when a
+// correctly signed body comes in a content type GitHub does not send
+// (https://docs.github.com/en/webhooks/using-webhooks/creating-webhooks:
+// application/json or application/x-www-form-urlencoded). Only sha256
+// signatures are taken.
+func (s *Server) verify(h http.Header, body []byte) ([]byte, int) {
 	sig := h.Get(gogh.SHA256SignatureHeader)
-	if !strings.HasPrefix(sig, "sha256=") {
-		return nil, false
+	if !strings.HasPrefix(sig, "sha256=") || gogh.ValidateSignature(sig, body, s.opts.Secret) != nil {
+		return nil, http.StatusUnauthorized
 	}
 	ct, _, err := mime.ParseMediaType(h.Get("Content-Type"))
-	if err != nil {
-		return nil, false
+	if err != nil || ct != "application/json" && ct != "application/x-www-form-urlencoded" {
+		return nil, http.StatusUnsupportedMediaType
 	}
 	payload, err := gogh.ValidatePayloadFromBody(ct, bytes.NewReader(body), sig, s.opts.Secret)
 	if err != nil {
-		return nil, false
+		return nil, http.StatusUnauthorized
 	}
-	return payload, true
+	return payload, http.StatusOK
 }
