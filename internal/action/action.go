@@ -94,11 +94,7 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 	if gctx.EventName == "" {
 		return nil, fmt.Errorf("$GITHUB_EVENT_NAME is not set: run this as a GitHub Actions step")
 	}
-	ev, err := decodeEvent(gctx.Event)
-	if err != nil {
-		return nil, fmt.Errorf("read the %s event from %s: %w", gctx.EventName, gctx.EventPath, err)
-	}
-	job, err := route(gctx.EventName, ev, in)
+	job, err := routeEvent(gctx.EventName, gctx.Event, in)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +146,7 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 		}
 		res.Failed = rep.applied(job, r)
 	case CommandDrift:
-		ref := orDefault(gctx.SHA, ev.Repository.DefaultBranch)
+		ref := orDefault(gctx.SHA, job.DefaultBranch)
 		if ref == "" {
 			return nil, fmt.Errorf("drift: neither $GITHUB_SHA nor the event names a commit to read the manifests at")
 		}
@@ -165,8 +161,9 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 
 // resolve completes a job with what only GitHub knows: whether the
 // commenter who asked may (without write access, the job becomes nothing),
-// and the pull request a pushed commit merged (a direct push, with none,
-// is never applied).
+// and the pull request of a commit: the open one whose head it is for a
+// check, the one merged as it otherwise (a direct push, with none, is
+// never applied).
 func resolve(ctx context.Context, repo *github.Repo, job Job) (Job, error) {
 	if job.Commenter != "" {
 		ok, err := github.Directory{Repo: repo}.CanWrite(ctx, job.Commenter)
@@ -176,6 +173,14 @@ func resolve(ctx context.Context, repo *github.Repo, job Job) (Job, error) {
 		if !ok {
 			return Job{Reason: fmt.Sprintf("%s asked for a re-check but has no write access to %s", job.Commenter, repo.FullName())}, nil
 		}
+	}
+	if job.PR == 0 && job.SHA != "" && job.Command == CommandCheck {
+		// A rerequested check run of a fork's head names no pull request.
+		n, err := repo.OpenPullRequestWithHead(ctx, job.SHA)
+		if err != nil || n == 0 {
+			return Job{Reason: fmt.Sprintf("no open pull request has head %s", shortSHA(job.SHA))}, err
+		}
+		job.PR = n
 	}
 	if job.PR == 0 && job.SHA != "" {
 		n, err := repo.PullRequestForCommit(ctx, job.SHA)

@@ -16,7 +16,7 @@
 // worker. When the queue is full the answer is 503, the delivery ID is
 // forgotten, and GitHub shows the failure (a redelivery is then accepted).
 //
-// Routing:
+// Routing is package route's, the same the Action uses:
 //
 //	pull_request opened, synchronize, reopened, ready_for_review   check
 //	pull_request_review submitted, dismissed                       check
@@ -26,9 +26,11 @@
 //	issue_comment created on a pull request: /modelpromote plan    check (the report shows the plan; nothing is applied)
 //	check_run rerequested (the modelpromote check)                 check
 //
-// Events the App itself caused (sender is its bot user), repositories
-// outside the allow-list, and repositories without the promotions
-// configuration on their default branch are ignored.
+// Events the App itself caused (sender is its bot user), slash commands
+// from bots, merges the router refuses (a fork, another base branch:
+// apply would refuse them too), repositories outside the allow-list, and
+// repositories without the promotions configuration on their default
+// branch are ignored.
 //
 // # Serialization
 //

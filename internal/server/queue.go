@@ -2,8 +2,9 @@ package server
 
 import (
 	"errors"
-	"strconv"
 	"sync"
+
+	"github.com/modelpromote/modelpromote/internal/route"
 )
 
 var (
@@ -18,9 +19,9 @@ type queue struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	limit   int
-	waiting int                // jobs queued, not running
-	pending map[string]*Job    // key → queued job
-	running map[string]*runKey // key → running job
+	waiting int                   // jobs queued, not running
+	pending map[string]*route.Job // key → queued job
+	running map[string]*runKey    // key → running job
 	lanes   map[string]*lane
 	ready   []*lane // lanes with jobs and nothing running
 	closed  bool
@@ -29,36 +30,36 @@ type queue struct {
 
 type lane struct {
 	name  string
-	jobs  []*Job
+	jobs  []*route.Job
 	busy  bool
 	queue bool // in ready
 }
 
 type runKey struct {
-	again *Job // a job to run once more when this one ends (checks)
+	again *route.Job // a job to run once more when this one ends (checks)
 }
 
 func newQueue(limit int) *queue {
-	q := &queue{limit: limit, pending: map[string]*Job{}, running: map[string]*runKey{}, lanes: map[string]*lane{}}
+	q := &queue{limit: limit, pending: map[string]*route.Job{}, running: map[string]*runKey{}, lanes: map[string]*lane{}}
 	q.cond = sync.NewCond(&q.mu)
 	return q
 }
 
 // push queues j. It reports whether j coalesced with a job already
 // queued or running, and fails when the queue is full or closed.
-func (q *queue) push(j Job) (coalesced bool, err error) {
+func (q *queue) push(j route.Job) (coalesced bool, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
 		return false, errQueueClosed
 	}
-	k := j.key()
+	k := jobKey(j)
 	if p, ok := q.pending[k]; ok {
 		absorb(p, j)
 		return true, nil
 	}
 	if r, ok := q.running[k]; ok {
-		if j.Kind == KindApply {
+		if j.Command == route.Apply {
 			return true, nil // the running apply does this merge
 		}
 		if r.again == nil {
@@ -77,7 +78,7 @@ func (q *queue) push(j Job) (coalesced bool, err error) {
 
 // absorb merges j into the queued job p: a plain event outranks a slash
 // command, whose author's permission might not hold.
-func absorb(p *Job, j Job) {
+func absorb(p *route.Job, j route.Job) {
 	if j.Commenter == "" {
 		p.Commenter = ""
 	}
@@ -88,19 +89,19 @@ func absorb(p *Job, j Job) {
 }
 
 // enqueue adds j to its lane; callers hold q.mu.
-func (q *queue) enqueue(j *Job, front bool) {
-	name := j.lane()
+func (q *queue) enqueue(j *route.Job, front bool) {
+	name := jobLane(*j)
 	l := q.lanes[name]
 	if l == nil {
 		l = &lane{name: name}
 		q.lanes[name] = l
 	}
 	if front {
-		l.jobs = append([]*Job{j}, l.jobs...)
+		l.jobs = append([]*route.Job{j}, l.jobs...)
 	} else {
 		l.jobs = append(l.jobs, j)
 	}
-	q.pending[j.key()] = j
+	q.pending[jobKey(*j)] = j
 	q.waiting++
 	q.wake(l)
 }
@@ -115,14 +116,14 @@ func (q *queue) wake(l *lane) {
 
 // pop waits for a job whose lane is free and marks it running; ok is
 // false once the queue is closed.
-func (q *queue) pop() (Job, bool) {
+func (q *queue) pop() (route.Job, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for len(q.ready) == 0 && !q.closed {
 		q.cond.Wait()
 	}
 	if q.closed {
-		return Job{}, false
+		return route.Job{}, false
 	}
 	l := q.ready[0]
 	q.ready = q.ready[1:]
@@ -130,7 +131,7 @@ func (q *queue) pop() (Job, bool) {
 	j := l.jobs[0]
 	l.jobs = l.jobs[1:]
 	l.busy = true
-	k := j.key()
+	k := jobKey(*j)
 	delete(q.pending, k)
 	q.running[k] = &runKey{}
 	q.waiting--
@@ -140,14 +141,14 @@ func (q *queue) pop() (Job, bool) {
 
 // done ends j: its lane frees, and a check asked for again while it ran
 // is queued at the lane's front.
-func (q *queue) done(j Job) {
+func (q *queue) done(j route.Job) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	k := j.key()
+	k := jobKey(j)
 	r := q.running[k]
 	delete(q.running, k)
 	q.busy--
-	l := q.lanes[j.lane()]
+	l := q.lanes[jobLane(j)]
 	l.busy = false
 	if r != nil && r.again != nil && !q.closed {
 		if p, ok := q.pending[k]; ok {
@@ -178,5 +179,3 @@ func (q *queue) depth() (waiting, running int) {
 	defer q.mu.Unlock()
 	return q.waiting, q.busy
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

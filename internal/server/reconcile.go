@@ -11,6 +11,7 @@ import (
 
 	"github.com/modelpromote/modelpromote/internal/github"
 	"github.com/modelpromote/modelpromote/internal/report"
+	"github.com/modelpromote/modelpromote/internal/route"
 )
 
 // Reconcile runs one reconciliation pass over the known repositories (see
@@ -61,7 +62,7 @@ func (s *Server) reconcileRepo(ctx context.Context, name string, installation in
 			return err
 		}
 		if stale {
-			if err := s.enqueue(Job{Kind: KindCheck, Event: "reconcile", Installation: installation, Repo: name, PR: pr.GetNumber()}); err != nil {
+			if err := s.enqueue(route.Job{Command: route.Check, Event: "reconcile", Installation: installation, Repo: name, PR: pr.GetNumber()}); err != nil {
 				return err
 			}
 		}
@@ -80,7 +81,7 @@ func (s *Server) reconcileRepo(ctx context.Context, name string, installation in
 			return err
 		}
 		if todo {
-			if err := s.enqueue(Job{Kind: KindApply, Event: "reconcile", Installation: installation, Repo: name,
+			if err := s.enqueue(route.Job{Command: route.Apply, Event: "reconcile", Installation: installation, Repo: name,
 				PR: pr.GetNumber(), SHA: pr.GetMergeCommitSHA()}); err != nil {
 				return err
 			}
@@ -89,13 +90,13 @@ func (s *Server) reconcileRepo(ctx context.Context, name string, installation in
 	return nil
 }
 
-func (s *Server) enqueue(j Job) error {
+func (s *Server) enqueue(j route.Job) error {
 	coalesced, err := s.queue.push(j)
 	if err != nil {
 		return err
 	}
 	if !coalesced {
-		s.log.Info("reconcile queued", "kind", string(j.Kind), "repo", j.Repo, "pr", j.PR, "sha", j.SHA)
+		s.log.Info("reconcile queued", "kind", j.Command, "repo", j.Repo, "pr", j.PR, "sha", j.SHA)
 	}
 	return nil
 }

@@ -3,57 +3,42 @@ package server
 import (
 	"testing"
 	"time"
+
+	"github.com/modelpromote/modelpromote/internal/route"
 )
 
 var time0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func TestRoute(t *testing.T) {
+// TestAccept is the server's side of routing (the cases of the router
+// itself are in package route): what it queues, and that everything else
+// (nothing to do, a refused apply, an unreadable delivery) is ignored with
+// a reason.
+func TestAccept(t *testing.T) {
 	const repo = `"repository":{"full_name":"acme/p","default_branch":"main"},"installation":{"id":7}`
 	const alice = `"sender":{"login":"alice","type":"User"}`
+	const same = `"head":{"repo":{"full_name":"acme/p"}},"base":{"ref":"main","repo":{"full_name":"acme/p"}}`
 	for _, tc := range []struct {
 		name, event, payload string
-		want                 Job
+		want                 route.Job
 		ignored              bool
 	}{
 		{"opened", "pull_request", `{"action":"opened","pull_request":{"number":3},` + repo + `,` + alice + `}`,
-			Job{Kind: KindCheck, PR: 3}, false},
-		{"synchronize", "pull_request", `{"action":"synchronize","pull_request":{"number":3},` + repo + `,` + alice + `}`,
-			Job{Kind: KindCheck, PR: 3}, false},
-		{"ready", "pull_request", `{"action":"ready_for_review","pull_request":{"number":3},` + repo + `,` + alice + `}`,
-			Job{Kind: KindCheck, PR: 3}, false},
-		{"labeled", "pull_request", `{"action":"labeled","pull_request":{"number":3},` + repo + `,` + alice + `}`, Job{}, true},
-		{"merged", "pull_request", `{"action":"closed","pull_request":{"number":3,"merged":true,"merge_commit_sha":"abc","base":{"ref":"main"}},` + repo + `,` + alice + `}`,
-			Job{Kind: KindApply, PR: 3, SHA: "abc"}, false},
-		{"merged elsewhere", "pull_request", `{"action":"closed","pull_request":{"number":3,"merged":true,"merge_commit_sha":"abc","base":{"ref":"dev"}},` + repo + `,` + alice + `}`, Job{}, true},
-		{"closed unmerged", "pull_request", `{"action":"closed","pull_request":{"number":3,"merged":false},` + repo + `,` + alice + `}`, Job{}, true},
-		{"review", "pull_request_review", `{"action":"submitted","pull_request":{"number":3},` + repo + `,` + alice + `}`,
-			Job{Kind: KindCheck, PR: 3}, false},
-		{"review dismissed", "pull_request_review", `{"action":"dismissed","pull_request":{"number":3},` + repo + `,` + alice + `}`,
-			Job{Kind: KindCheck, PR: 3}, false},
-		{"review edited", "pull_request_review", `{"action":"edited","pull_request":{"number":3},` + repo + `,` + alice + `}`, Job{}, true},
-		{"push main", "push", `{"ref":"refs/heads/main","after":"def",` + repo + `,` + alice + `}`,
-			Job{Kind: KindApply, SHA: "def"}, false},
-		{"push branch", "push", `{"ref":"refs/heads/x","after":"def",` + repo + `,` + alice + `}`, Job{}, true},
-		{"push delete", "push", `{"ref":"refs/heads/main","after":"` + zeroSHA + `","deleted":true,` + repo + `,` + alice + `}`, Job{}, true},
-		{"recheck", "issue_comment", `{"action":"created","issue":{"number":3,"pull_request":{"url":"u"}},"comment":{"body":"/modelpromote recheck","user":{"login":"alice"}},` + repo + `,` + alice + `}`,
-			Job{Kind: KindCheck, PR: 3, Commenter: "alice"}, false},
+			route.Job{Command: route.Check, PR: 3}, false},
+		{"merged", "pull_request", `{"action":"closed","pull_request":{"number":3,"merged":true,"merge_commit_sha":"abc",` + same + `},` + repo + `,` + alice + `}`,
+			route.Job{Command: route.Apply, PR: 3, SHA: "abc"}, false},
+		{"merged elsewhere", "pull_request", `{"action":"closed","pull_request":{"number":3,"merged":true,"merge_commit_sha":"abc","head":{"repo":{"full_name":"acme/p"}},"base":{"ref":"dev","repo":{"full_name":"acme/p"}}},` + repo + `,` + alice + `}`, route.Job{}, true},
+		{"merged fork", "pull_request", `{"action":"closed","pull_request":{"number":3,"merged":true,"merge_commit_sha":"abc","head":{"repo":{"full_name":"eve/p"}},"base":{"ref":"main","repo":{"full_name":"acme/p"}}},` + repo + `,` + alice + `}`, route.Job{}, true},
+		{"closed unmerged", "pull_request", `{"action":"closed","pull_request":{"number":3,"merged":false},` + repo + `,` + alice + `}`, route.Job{}, true},
 		{"plan", "issue_comment", `{"action":"created","issue":{"number":3,"pull_request":{"url":"u"}},"comment":{"body":"  /modelpromote   plan \nthanks","user":{"login":"alice"}},` + repo + `,` + alice + `}`,
-			Job{Kind: KindPlan, PR: 3, Commenter: "alice"}, false},
-		{"comment on issue", "issue_comment", `{"action":"created","issue":{"number":3},"comment":{"body":"/modelpromote recheck","user":{"login":"alice"}},` + repo + `,` + alice + `}`, Job{}, true},
-		{"comment edited", "issue_comment", `{"action":"edited","issue":{"number":3,"pull_request":{}},"comment":{"body":"/modelpromote recheck","user":{"login":"alice"}},` + repo + `,` + alice + `}`, Job{}, true},
-		{"rerequested", "check_run", `{"action":"rerequested","check_run":{"name":"modelpromote","head_sha":"h","pull_requests":[{"number":3}]},` + repo + `,` + alice + `}`,
-			Job{Kind: KindCheck, PR: 3, SHA: "h"}, false},
-		{"rerequested fork", "check_run", `{"action":"rerequested","check_run":{"name":"modelpromote","head_sha":"h","pull_requests":[]},` + repo + `,` + alice + `}`,
-			Job{Kind: KindCheck, SHA: "h"}, false},
-		{"other check", "check_run", `{"action":"rerequested","check_run":{"name":"lint","head_sha":"h"},` + repo + `,` + alice + `}`, Job{}, true},
-		{"own event", "pull_request", `{"action":"opened","pull_request":{"number":3},` + repo + `,"sender":{"login":"modelpromote[bot]","type":"Bot"}}`, Job{}, true},
-		{"other bot", "pull_request", `{"action":"opened","pull_request":{"number":3},` + repo + `,"sender":{"login":"dependabot[bot]","type":"Bot"}}`,
-			Job{Kind: KindCheck, PR: 3}, false},
-		{"unknown event", "star", `{"action":"created",` + repo + `}`, Job{}, true},
-		{"not JSON", "pull_request", `{`, Job{}, true},
+			route.Job{Command: route.Plan, PR: 3, Commenter: "alice"}, false},
+		{"own event", "pull_request", `{"action":"opened","pull_request":{"number":3},` + repo + `,"sender":{"login":"modelpromote[bot]","type":"Bot"}}`, route.Job{}, true},
+		{"schedule", "schedule", `{` + repo + `}`, route.Job{}, true},
+		{"unknown event", "star", `{"action":"created",` + repo + `}`, route.Job{}, true},
+		{"no repository", "pull_request", `{"action":"opened","pull_request":{"number":3},` + alice + `}`, route.Job{}, true},
+		{"not JSON", "pull_request", `{`, route.Job{}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, why := route(tc.event, []byte(tc.payload), "modelpromote[bot]")
+			got, why := accept(tc.event, []byte(tc.payload), "modelpromote[bot]")
 			if tc.ignored {
 				if why == "" {
 					t.Fatalf("routed to %+v, want ignored", got)
@@ -63,8 +48,8 @@ func TestRoute(t *testing.T) {
 			if why != "" {
 				t.Fatalf("ignored: %s", why)
 			}
-			tc.want.Event, tc.want.Repo, tc.want.Installation = tc.event, "acme/p", 7
-			if got != tc.want {
+			tc.want.Event, tc.want.Repo, tc.want.DefaultBranch, tc.want.Installation, tc.want.Reason = tc.event, "acme/p", "main", 7, got.Reason
+			if got != tc.want || got.Reason == "" {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})
@@ -73,9 +58,9 @@ func TestRoute(t *testing.T) {
 
 func TestQueueCoalescesAndSerializes(t *testing.T) {
 	q := newQueue(3)
-	check := func(pr int) Job { return Job{Kind: KindCheck, Repo: "a/b", PR: pr} }
-	apply := func(sha string) Job { return Job{Kind: KindApply, Repo: "a/b", SHA: sha} }
-	mustPush := func(j Job, wantCoalesced bool) {
+	check := func(pr int) route.Job { return route.Job{Command: route.Check, Repo: "a/b", PR: pr} }
+	apply := func(sha string) route.Job { return route.Job{Command: route.Apply, Repo: "a/b", SHA: sha} }
+	mustPush := func(j route.Job, wantCoalesced bool) {
 		t.Helper()
 		c, err := q.push(j)
 		if err != nil || c != wantCoalesced {
@@ -92,8 +77,8 @@ func TestQueueCoalescesAndSerializes(t *testing.T) {
 
 	j1, _ := q.pop()
 	j2, _ := q.pop()
-	if j1.key() != check(1).key() || j2.key() != apply("m1").key() {
-		t.Fatalf("popped %s, %s", j1.key(), j2.key())
+	if jobKey(j1) != jobKey(check(1)) || jobKey(j2) != jobKey(apply("m1")) {
+		t.Fatalf("popped %s, %s", jobKey(j1), jobKey(j2))
 	}
 	mustPush(check(1), true)                 // running: runs once more afterwards
 	mustPush(apply("m1"), true)              // running: the running apply does it
@@ -102,14 +87,14 @@ func TestQueueCoalescesAndSerializes(t *testing.T) {
 	}
 	q.done(j1)
 	again, _ := q.pop()
-	if again.key() != check(1).key() {
-		t.Fatalf("after the check ended, popped %s, want the check again", again.key())
+	if jobKey(again) != jobKey(check(1)) {
+		t.Fatalf("after the check ended, popped %s, want the check again", jobKey(again))
 	}
 	q.done(again)
 	q.done(j2)
 	next, _ := q.pop()
-	if next.key() != apply("m2").key() {
-		t.Fatalf("popped %s, want m2 once m1 ended", next.key())
+	if jobKey(next) != jobKey(apply("m2")) {
+		t.Fatalf("popped %s, want m2 once m1 ended", jobKey(next))
 	}
 	q.done(next)
 	if left := q.close(); left != 0 {
@@ -125,8 +110,8 @@ func TestQueueCoalescesAndSerializes(t *testing.T) {
 
 func TestAbsorbKeepsThePlainEvent(t *testing.T) {
 	q := newQueue(10)
-	q.push(Job{Kind: KindCheck, Repo: "a/b", PR: 1, Commenter: "mallory"})
-	q.push(Job{Kind: KindCheck, Repo: "a/b", PR: 1})
+	q.push(route.Job{Command: route.Check, Repo: "a/b", PR: 1, Commenter: "mallory"})
+	q.push(route.Job{Command: route.Check, Repo: "a/b", PR: 1})
 	j, _ := q.pop()
 	if j.Commenter != "" {
 		t.Fatalf("a plain event coalesced into a slash command kept its commenter %q", j.Commenter)

@@ -64,7 +64,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "pong\n")
 		return
 	}
-	job, why := route(event, payload, s.opts.BotLogin)
+	job, why := accept(event, payload, s.opts.BotLogin)
 	if why == "" && !s.allowed(job.Repo) {
 		why = "repository " + job.Repo + " is not in the allow-list"
 	}
@@ -89,7 +89,7 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	if coalesced {
 		s.metrics.add(&s.metrics.coalesced)
 	}
-	log.Info("queued", slog.String("kind", string(job.Kind)), "repo", job.Repo, "pr", job.PR, "sha", job.SHA, "coalesced", coalesced)
+	log.Info("queued", slog.String("kind", job.Command), "repo", job.Repo, "pr", job.PR, "sha", job.SHA, "coalesced", coalesced)
 	w.WriteHeader(http.StatusAccepted)
 	io.WriteString(w, "queued\n")
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/apply"
 	"github.com/modelpromote/modelpromote/internal/check"
 	"github.com/modelpromote/modelpromote/internal/github"
+	"github.com/modelpromote/modelpromote/internal/route"
 )
 
 // worker runs jobs until the queue closes.
@@ -30,8 +31,8 @@ func (s *Server) worker() {
 
 // run runs one job, recovering from a panic so that one bad job does not
 // take the server down.
-func (s *Server) run(j Job) {
-	log := s.log.With("delivery", j.Delivery, "event", j.Event, "kind", string(j.Kind), "repo", j.Repo)
+func (s *Server) run(j route.Job) {
+	log := s.log.With("delivery", j.Delivery, "event", j.Event, "kind", j.Command, "repo", j.Repo)
 	if j.PR != 0 {
 		log = log.With("pr", j.PR)
 	}
@@ -50,7 +51,7 @@ func (s *Server) run(j Job) {
 	s.metrics.inc(s.metrics.processed, j.Event)
 }
 
-func (s *Server) do(ctx context.Context, j Job, log *slog.Logger) error {
+func (s *Server) do(ctx context.Context, j route.Job, log *slog.Logger) error {
 	repo, err := s.opts.GitHub.Repo(ctx, j.Installation, j.Repo)
 	if err != nil {
 		return err
@@ -63,14 +64,14 @@ func (s *Server) do(ctx context.Context, j Job, log *slog.Logger) error {
 		log.Info("skipped: no " + path.Join(s.opts.Dir, "modelpromote.yaml") + " on the default branch")
 		return nil
 	}
-	if j.Kind == KindApply {
+	if j.Command == route.Apply {
 		return s.apply(ctx, repo, j, log)
 	}
 	return s.check(ctx, repo, j, log)
 }
 
 // check runs the pull-request check with a report.
-func (s *Server) check(ctx context.Context, repo *github.Repo, j Job, log *slog.Logger) error {
+func (s *Server) check(ctx context.Context, repo *github.Repo, j route.Job, log *slog.Logger) error {
 	if j.Commenter != "" {
 		can, err := github.Directory{Repo: repo}.CanWrite(ctx, j.Commenter)
 		if err != nil {
@@ -82,7 +83,7 @@ func (s *Server) check(ctx context.Context, repo *github.Repo, j Job, log *slog.
 		}
 	}
 	if j.PR == 0 {
-		n, err := openPullRequestWithHead(ctx, repo, j.SHA)
+		n, err := repo.OpenPullRequestWithHead(ctx, j.SHA)
 		if err != nil || n == 0 {
 			log.Info("skipped: no open pull request has this head", "sha", j.SHA, "err", err)
 			return err
@@ -102,7 +103,7 @@ func (s *Server) check(ctx context.Context, repo *github.Repo, j Job, log *slog.
 }
 
 // apply applies a merge under the lease (see the package doc).
-func (s *Server) apply(ctx context.Context, repo *github.Repo, j Job, log *slog.Logger) error {
+func (s *Server) apply(ctx context.Context, repo *github.Repo, j route.Job, log *slog.Logger) error {
 	if j.PR == 0 {
 		n, err := repo.PullRequestForCommit(ctx, j.SHA)
 		if err != nil {
@@ -164,21 +165,6 @@ func (s *Server) apply(ctx context.Context, repo *github.Repo, j Job, log *slog.
 	return nil
 }
 
-// openPullRequestWithHead finds the open pull request whose head is sha
-// (a check run rerequested on a fork's head names no pull request).
-func openPullRequestWithHead(ctx context.Context, repo *github.Repo, sha string) (int, error) {
-	prs, _, err := repo.GH.PullRequests.ListPullRequestsWithCommit(ctx, repo.Owner, repo.Name, sha, &gogh.ListOptions{PerPage: 100})
-	if err != nil {
-		return 0, err
-	}
-	for _, pr := range prs {
-		if pr.GetState() == "open" && pr.GetHead().GetSHA() == sha {
-			return pr.GetNumber(), nil
-		}
-	}
-	return 0, nil
-}
-
 // configCache remembers for a while whether a repository has the
 // promotions configuration on its default branch.
 type configCache struct {
@@ -203,7 +189,7 @@ func (c *configCache) configured(ctx context.Context, repo *github.Repo, dir str
 	if hit && time.Since(e.at) < c.ttl {
 		return e.ok, nil
 	}
-	_, _, _, err := repo.GH.Repositories.GetContents(ctx, repo.Owner, repo.Name, path.Join(dir, "modelpromote.yaml"), nil)
+	_, err := repo.File(ctx, path.Join(dir, "modelpromote.yaml"), "")
 	ok := err == nil
 	if err != nil && !github.IsNotFound(err) {
 		return false, fmt.Errorf("read %s configuration: %w", repo.FullName(), err)
