@@ -12,13 +12,14 @@ import (
 	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 	"github.com/modelpromote/modelpromote/internal/world"
+	"github.com/modelpromote/modelpromote/internal/world/worldtest"
 )
 
 // The OIDC credentials are a cache over a provider that fetches a fresh ID
 // token each time: when they expire (here: are invalidated), the next call
 // assumes the role again with a new token, and masks the new secrets.
 func TestOIDCCredentialsRefreshWithAFreshToken(t *testing.T) {
-	w, err := world.New(t, world.Options{})
+	w, err := worldtest.New(t, world.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

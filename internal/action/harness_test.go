@@ -19,6 +19,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/report"
 	"github.com/modelpromote/modelpromote/internal/world"
+	"github.com/modelpromote/modelpromote/internal/world/worldtest"
 )
 
 // newWorld is the example world (fraud-detector 1..13 registered, 12 live
@@ -28,7 +29,7 @@ import (
 // @octokit/webhooks-examples.
 func newWorld(t *testing.T) *world.World {
 	t.Helper()
-	w, err := world.Example(t.Context(), t, world.Options{EndpointDelay: 5 * time.Millisecond, PackageDelay: 5 * time.Millisecond})
+	w, err := worldtest.Example(t, world.Options{EndpointDelay: 5 * time.Millisecond, PackageDelay: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/world"
+	"github.com/modelpromote/modelpromote/internal/world/worldtest"
 )
 
 const (
@@ -32,7 +33,7 @@ func newWorld(t *testing.T, opts world.Options) *world.World {
 	if opts.PackageDelay == 0 {
 		opts.PackageDelay = 5 * time.Millisecond
 	}
-	w, err := world.Example(t.Context(), t, opts)
+	w, err := worldtest.Example(t, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func modelFile(name string, version int) string {
 // benchWorld is a world with n models, version 1 of each live in staging,
 // and a pull request (approved) promoting all of them to version 2.
 func benchWorld(b *testing.B, n int) (*world.World, int) {
-	w, err := world.New(nil, world.Options{})
+	w, err := world.New(world.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

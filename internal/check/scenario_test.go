@@ -9,6 +9,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/report"
 	"github.com/modelpromote/modelpromote/internal/world"
+	"github.com/modelpromote/modelpromote/internal/world/worldtest"
 )
 
 // stage is a scenario's world: the example repository with fraud-detector
@@ -16,7 +17,7 @@ import (
 // the manifests say.
 func stage(t *testing.T, opts world.Options) *world.World {
 	t.Helper()
-	w, err := world.Example(t.Context(), t, opts)
+	w, err := worldtest.Example(t, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

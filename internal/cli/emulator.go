@@ -22,7 +22,7 @@ func runEmulator(ctx context.Context, args []string, s Streams) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	w, err := world.New(nil, world.Options{})
+	w, err := world.New(world.Options{})
 	if err != nil {
 		fmt.Fprintf(s.Err, "modelpromote emulator: %v\n", err)
 		return ExitFail

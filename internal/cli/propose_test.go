@@ -12,6 +12,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	"github.com/modelpromote/modelpromote/internal/propose"
 	"github.com/modelpromote/modelpromote/internal/world"
+	"github.com/modelpromote/modelpromote/internal/world/worldtest"
 )
 
 func TestProposeLocalEditsTheFileAndPrintsTheDiff(t *testing.T) {
@@ -61,7 +62,7 @@ func TestProposeLocalUnknownStageFails(t *testing.T) {
 
 func cliWorld(t *testing.T) *world.World {
 	t.Helper()
-	w, err := world.New(t, world.Options{EndpointDelay: 5 * time.Millisecond, PackageDelay: 5 * time.Millisecond})
+	w, err := worldtest.New(t, world.Options{EndpointDelay: 5 * time.Millisecond, PackageDelay: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func Run(ctx context.Context, opts Options) (*Demo, error) {
 	if opts.EndpointDelay == 0 {
 		opts.EndpointDelay = 150 * time.Millisecond
 	}
-	w, err := world.New(nil, world.Options{EndpointDelay: opts.EndpointDelay, PackageDelay: 50 * time.Millisecond})
+	w, err := world.New(world.Options{EndpointDelay: opts.EndpointDelay, PackageDelay: 50 * time.Millisecond})
 	if err != nil {
 		return nil, err
 	}

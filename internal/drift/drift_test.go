@@ -13,6 +13,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/world"
+	"github.com/modelpromote/modelpromote/internal/world/worldtest"
 	"github.com/modelpromote/modelpromote/promotions"
 )
 
@@ -42,7 +43,7 @@ func fraud(r *drift.Report) []plan.Drift {
 }
 
 func TestOutOfBandDeployIsDrift(t *testing.T) {
-	w, err := world.New(t, world.Options{EndpointDelay: 5 * time.Millisecond, PackageDelay: 5 * time.Millisecond})
+	w, err := worldtest.New(t, world.Options{EndpointDelay: 5 * time.Millisecond, PackageDelay: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
+	"github.com/modelpromote/modelpromote/internal/emulator/github/ghemutest"
 	"github.com/modelpromote/modelpromote/internal/github"
 )
 
@@ -18,7 +19,7 @@ func TestAppActsAsItsInstallation(t *testing.T) {
 		{"enterprise server form", (*ghemu.Emulator).EnterpriseURL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			emu := ghemu.New(t)
+			emu := ghemutest.New(t)
 			if _, err := emu.CreateRepo("acme/ml-promotions", map[string]string{"README.md": "hi\n"}); err != nil {
 				t.Fatal(err)
 			}

@@ -12,11 +12,12 @@ import (
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/report"
 	"github.com/modelpromote/modelpromote/internal/world"
+	"github.com/modelpromote/modelpromote/internal/world/worldtest"
 )
 
 func newWorld(t *testing.T) *world.World {
 	t.Helper()
-	w, err := world.New(t, world.Options{})
+	w, err := worldtest.New(t, world.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,11 @@ import (
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 	"github.com/modelpromote/modelpromote/internal/github"
 	"github.com/modelpromote/modelpromote/internal/world"
+	"github.com/modelpromote/modelpromote/internal/world/worldtest"
 )
 
 func TestProposeAdapterAgainstTheEmulator(t *testing.T) {
-	w, err := world.New(t, world.Options{})
+	w, err := worldtest.New(t, world.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

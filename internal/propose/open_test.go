@@ -15,6 +15,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/github"
 	"github.com/modelpromote/modelpromote/internal/propose"
 	"github.com/modelpromote/modelpromote/internal/world"
+	"github.com/modelpromote/modelpromote/internal/world/worldtest"
 )
 
 const fraudFile = "promotions/fraud-detector.yaml"
@@ -23,7 +24,7 @@ const fraudFile = "promotions/fraud-detector.yaml"
 // in staging and 11 in prod, as the manifest says.
 func newWorld(t *testing.T) *world.World {
 	t.Helper()
-	w, err := world.New(t, world.Options{EndpointDelay: 5 * time.Millisecond, PackageDelay: 5 * time.Millisecond})
+	w, err := worldtest.New(t, world.Options{EndpointDelay: 5 * time.Millisecond, PackageDelay: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

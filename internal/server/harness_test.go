@@ -26,6 +26,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/report"
 	"github.com/modelpromote/modelpromote/internal/server"
 	"github.com/modelpromote/modelpromote/internal/world"
+	"github.com/modelpromote/modelpromote/internal/world/worldtest"
 )
 
 const secret = "it's a secret to everybody"
@@ -40,7 +41,7 @@ func newWorld(t *testing.T, opts world.Options) *world.World {
 	if opts.PackageDelay == 0 {
 		opts.PackageDelay = 5 * time.Millisecond
 	}
-	w, err := world.Example(t.Context(), t, opts)
+	w, err := worldtest.Example(t, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

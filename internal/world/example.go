@@ -1,15 +1,12 @@
 package world
 
-import (
-	"context"
-	"testing"
-)
+import "context"
 
 // Example builds the world most scenarios start from, as the example
 // manifests describe it: fraud-detector versions 1..13 registered in the
 // dev account, version 12 live in staging and version 11 in prod.
-func Example(ctx context.Context, tb testing.TB, opts Options) (*World, error) {
-	w, err := New(tb, opts)
+func Example(ctx context.Context, opts Options) (*World, error) {
+	w, err := New(opts)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	smemu "github.com/modelpromote/modelpromote/internal/emulator/aws/sagemaker"
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 	"github.com/modelpromote/modelpromote/internal/world"
+	"github.com/modelpromote/modelpromote/internal/world/worldtest"
 )
 
 // The emulators' acceptance story, driven by hand through the real SDK
@@ -28,7 +29,7 @@ import (
 // any request or response strayed from GitHub's OpenAPI description.
 func TestEmulatorStoryByHand(t *testing.T) {
 	ctx := t.Context()
-	w, err := world.New(t, world.Options{NoCrossAccountRead: true, EndpointDelay: 5 * time.Millisecond})
+	w, err := worldtest.New(t, world.Options{NoCrossAccountRead: true, EndpointDelay: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"math"
 	"net/http"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -86,19 +85,16 @@ type World struct {
 	closers []func()
 }
 
-// New builds a world. With a non-nil tb it is closed at the test's end
-// (and the GitHub emulator fails the test on any request that does not
-// match GitHub's OpenAPI description).
-func New(tb testing.TB, opts Options) (*World, error) {
+// New builds a world; call Close when done. Tests use worldtest.New, which
+// closes it at the test's end and fails the test on any GitHub request that
+// did not match GitHub's OpenAPI description.
+func New(opts Options) (*World, error) {
 	w := &World{Admin: map[string]aws.Credentials{}, Tokens: map[string]string{}, Models: map[string]map[int]sagemaker.DevLineage{}}
-	if tb != nil {
-		tb.Cleanup(w.Close)
-	}
 	if err := w.startAWS(opts); err != nil {
 		w.Close()
 		return nil, err
 	}
-	if err := w.startGitHub(tb); err != nil {
+	if err := w.startGitHub(); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -210,11 +206,13 @@ func (w *World) seedAlarms() error {
 	return nil
 }
 
-func (w *World) startGitHub(tb testing.TB) error {
-	w.GitHub = ghemu.New(tb)
-	if tb == nil {
-		w.closers = append(w.closers, w.GitHub.Close)
+func (w *World) startGitHub() error {
+	gh, err := ghemu.New()
+	if err != nil {
+		return err
 	}
+	w.GitHub = gh
+	w.closers = append(w.closers, gh.Close)
 	w.GitHub.CreateOrg(Org)
 	for _, u := range []string{Alice, Bob, Gina, Gus, Pat} {
 		w.Tokens[u] = w.GitHub.CreateUser(u)

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
+	"github.com/modelpromote/modelpromote/internal/emulator/github/ghemutest"
 )
 
 // signJWT signs App JWT claims with key.
@@ -202,7 +203,7 @@ func TestActionsTokens(t *testing.T) {
 }
 
 func TestPrimaryRateLimitAndConditionalRequests(t *testing.T) {
-	e := ghemu.New(t, ghemu.WithRateLimit(3))
+	e := ghemutest.New(t, ghemu.WithRateLimit(3))
 	e.CreateRepo(repoName, nil)
 	tok := e.CreateUser("alice")
 	c := e.Client(tok)

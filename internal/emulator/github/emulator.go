@@ -6,8 +6,8 @@
 // the base URL differs (both https://api.github.com-style "/" and the GitHub
 // Enterprise Server form "/api/v3/" are served). Every request and response
 // is checked against GitHub's official OpenAPI description (a subset kept in
-// openapi/subset.json.gz); failures are recorded and, with New(t), fail the
-// test at cleanup.
+// openapi/subset.json.gz); failures are recorded (ValidationErrors) and, with
+// the test helper ghemutest.New(t), fail the test at cleanup.
 //
 // How validation reports: a request that does not match the description is
 // answered 422 "Invalid request." (as GitHub answers schema violations, with
@@ -18,7 +18,7 @@
 // replaced by a 500); so is a webhook payload that does not match the
 // description's webhook schema. ValidationErrors lists the records,
 // TakeValidationErrors clears them (for tests that send bad requests on
-// purpose), and New(t) reports each left at cleanup with t.Errorf.
+// purpose), and ghemutest.New(t) reports each left at cleanup with t.Errorf.
 //
 // Responses are built from emulator state; properties the description
 // requires but the emulator does not model (reaction counts, say) are added
@@ -45,7 +45,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -54,7 +53,6 @@ import (
 // Emulator is an emulated GitHub. Its methods are safe for concurrent use.
 type Emulator struct {
 	srv       *httptest.Server
-	tb        testing.TB
 	strict    bool
 	rateLimit int
 	mux       *http.ServeMux
@@ -129,13 +127,9 @@ func WithDeliveryMode(m DeliveryMode) Option {
 	return func(c *config) { c.mode = m }
 }
 
-// New starts an emulator. With a non-nil tb it is closed at cleanup, and the
-// test fails then if any request or response did not match GitHub's OpenAPI
-// description (see ValidationErrors). With a nil tb call Close when done.
-func New(tb testing.TB, opts ...Option) *Emulator {
-	if tb != nil {
-		tb.Helper()
-	}
+// New starts an emulator; call Close when done. Tests use ghemutest.New,
+// which also fails the test on any OpenAPI mismatch.
+func New(opts ...Option) (*Emulator, error) {
 	cfg := config{appID: 1000, appSlug: "modelpromote", rateLimit: defaultRateLimit}
 	for _, o := range opts {
 		o(&cfg)
@@ -144,7 +138,6 @@ func New(tb testing.TB, opts ...Option) *Emulator {
 		cfg.appKey = sharedKey(0)
 	}
 	e := &Emulator{
-		tb:            tb,
 		strict:        cfg.strict,
 		rateLimit:     cfg.rateLimit,
 		commitAt:      time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -167,21 +160,14 @@ func New(tb testing.TB, opts ...Option) *Emulator {
 	if cfg.addr != "" {
 		l, err := net.Listen("tcp", cfg.addr)
 		if err != nil {
-			panic(fmt.Sprintf("ghemu: listen on %s: %v", cfg.addr, err))
+			e.srv.Close()
+			return nil, fmt.Errorf("github emulator: listen on %s: %w", cfg.addr, err)
 		}
 		e.srv.Listener.Close()
 		e.srv.Listener = l
 	}
 	e.srv.Start()
-	if tb != nil {
-		tb.Cleanup(func() {
-			e.Close()
-			for _, v := range e.ValidationErrors() {
-				tb.Errorf("ghemu: %s", v)
-			}
-		})
-	}
-	return e
+	return e, nil
 }
 
 // sharedKeys are generated once per process: RSA generation dominates the

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
+	"github.com/modelpromote/modelpromote/internal/emulator/github/ghemutest"
 )
 
 const repoName = "acme/models"
@@ -29,7 +30,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, opts ...ghemu.Option) *fixture {
 	t.Helper()
-	e := ghemu.New(t, opts...)
+	e := ghemutest.New(t, opts...)
 	sha, err := e.CreateRepo(repoName, map[string]string{
 		"README.md":                 "# models\n",
 		"promotions/churn.yaml":     "model: churn\nstage: staging\nversion: 3\n",

@@ -14,7 +14,10 @@ import (
 // A repository with a pull request, a webhook receiver, and the bot's view
 // through go-github.
 func Example() {
-	e := ghemu.New(nil) // in a test: ghemu.New(t), which also reports OpenAPI mismatches
+	e, err := ghemu.New() // in a test: ghemutest.New(t), which also reports OpenAPI mismatches
+	if err != nil {
+		panic(err)
+	}
 	defer e.Close()
 
 	e.CreateRepo("acme/models", map[string]string{"promotions/churn.yaml": "stage: staging\n"})

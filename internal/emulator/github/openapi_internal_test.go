@@ -27,7 +27,10 @@ func TestResponseValidationCatchesEmulatorBugs(t *testing.T) {
 				if strict {
 					opts = append(opts, WithStrictValidation())
 				}
-				e := New(nil, opts...)
+				e, err := New(opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
 				defer e.Close()
 				e.CreateRepo("acme/models", nil)
 				tok := e.CreateUser("alice")

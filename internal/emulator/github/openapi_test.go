@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
+	"github.com/modelpromote/modelpromote/internal/emulator/github/ghemutest"
 )
 
 // recordingTB stands in for the test an emulator reports to, so that a test
@@ -59,7 +60,7 @@ func rawRequest(t *testing.T, e *ghemu.Emulator, method, path, token, body strin
 
 func TestOpenAPIValidationCatchesBadRequests(t *testing.T) {
 	tb := &recordingTB{TB: t}
-	e := ghemu.New(tb)
+	e := ghemutest.New(tb)
 	sha, _ := e.CreateRepo(repoName, map[string]string{"a": "b"})
 	tok := mustToken(t, e, e.Install("acme"))
 
@@ -105,7 +106,7 @@ func TestOpenAPIValidationCatchesBadRequests(t *testing.T) {
 }
 
 func TestEveryServedOperationIsInTheSubset(t *testing.T) {
-	e := ghemu.New(t)
+	e := ghemutest.New(t)
 	f, err := os.Open("openapi/operations.txt")
 	if err != nil {
 		t.Fatal(err)
