@@ -13,6 +13,7 @@ import (
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/world"
+	"github.com/modelpromote/modelpromote/internal/world/worldtest"
 )
 
 // loosenedBranch is the attack of issue 12 §1: the attacker (a writer who is
@@ -76,7 +77,7 @@ func afterSoak() time.Time { return time.Now().Add(25 * time.Hour) }
 
 func newWorld(t *testing.T) *world.World {
 	t.Helper()
-	w, err := world.Example(t.Context(), t, world.Options{EndpointDelay: 5 * time.Millisecond, PackageDelay: 5 * time.Millisecond})
+	w, err := worldtest.Example(t, world.Options{EndpointDelay: 5 * time.Millisecond, PackageDelay: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
