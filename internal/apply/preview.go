@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
-	"github.com/modelpromote/modelpromote/internal/aws/awserr"
+	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
@@ -81,45 +78,43 @@ func (r *runner) preview(ctx context.Context, pr *plan.Promotion) PromotionPrevi
 		return out
 	}
 	tcfg := r.accts.Environment(env)
-	desc, err := r.source.Describe(ctx, pr.ModelPackageGroup, pr.ToVersion)
-	if err != nil {
-		return fail(err)
+	pkg := pr.Details.Package
+	if pkg == nil {
+		return fail(fmt.Errorf("%s version %d was not read from the source registry", pr.ModelPackageGroup, pr.ToVersion))
 	}
-	objects, err := sourceObjects(desc)
+	objects, err := checkCopyable(plan.CopyObjects(pkg, env.ArtifactBucket, plan.ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion)))
 	if err != nil {
 		return fail(err)
 	}
 	copier := r.copier(env, tcfg)
-	prefix := plan.ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion)
 	for _, obj := range objects {
-		dst := fmt.Sprintf("s3://%s/%s", env.ArtifactBucket, TargetKey(prefix, obj.uri))
-		su, _ := artifacts.ParseURI(obj.uri)
-		du, _ := artifacts.ParseURI(dst)
+		su, _ := artifacts.ParseURI(obj.Source)
+		du, _ := artifacts.ParseURI(obj.Target)
 		c, err := copier.Predict(ctx, su, du)
 		if err != nil {
 			return fail(err)
 		}
-		out.Copies = append(out.Copies, PlannedCopy{Source: obj.uri, Target: dst, Size: c.Size, Path: c.Path})
+		out.Copies = append(out.Copies, PlannedCopy{Source: obj.Source, Target: obj.Target, Size: c.Size, Path: c.Path})
 	}
 	treg := registry.New(tcfg, env.Account)
-	found, err := treg.FindBySource(ctx, pr.ModelPackageGroup, aws.ToString(desc.ModelPackageArn))
+	found, err := treg.FindBySource(ctx, pr.ModelPackageGroup, pkg.ARN)
 	switch {
 	case err != nil:
 		return fail(err)
 	case found != "":
 		out.Package = "adopt " + found + " (registered from the same source package by an earlier run)"
 	default:
-		out.Package = fmt.Sprintf("create a package in group %s of account %s from %s, then approve it", pr.ModelPackageGroup, env.Account, aws.ToString(desc.ModelPackageArn))
+		out.Package = fmt.Sprintf("create a package in group %s of account %s from %s, then approve it", pr.ModelPackageGroup, env.Account, pkg.ARN)
 	}
-	ep, err := sagemaker.NewFromConfig(tcfg).DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(pr.To.Name)})
+	ep, err := endpoints.NewDeployer(tcfg).Describe(ctx, pr.To.Name)
 	switch {
-	case awserr.IsNotFound(err):
-		out.Endpoint = fmt.Sprintf("create endpoint %s: %d × %s", pr.To.Name, pr.To.InstanceCount, pr.To.InstanceType)
 	case err != nil:
 		return fail(err)
+	case ep.EndpointStatus == "":
+		out.Endpoint = fmt.Sprintf("create endpoint %s: %d × %s", pr.To.Name, pr.To.InstanceCount, pr.To.InstanceType)
 	default:
 		out.Endpoint = fmt.Sprintf("update endpoint %s (%s, on config %s) with rollout %s: %d × %s", pr.To.Name, ep.EndpointStatus,
-			aws.ToString(ep.EndpointConfigName), plan.RolloutSummary(pr.To.Rollout), pr.To.InstanceCount, pr.To.InstanceType)
+			ep.Config, plan.RolloutSummary(pr.To.Rollout), pr.To.InstanceCount, pr.To.InstanceType)
 	}
 	return out
 }

@@ -1,23 +1,14 @@
 package apply
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
 	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
@@ -134,59 +125,42 @@ func (r *runner) execute(ctx context.Context, pr *plan.Promotion, rec *Record) e
 	if err := r.step(pr, plan.ActionCopyArtifacts); err != nil {
 		return err
 	}
-	desc, err := r.source.Describe(ctx, pr.ModelPackageGroup, pr.ToVersion)
+	pkg := pr.Details.Package
+	if pkg == nil {
+		return fmt.Errorf("%s version %d was not read from the source registry", pr.ModelPackageGroup, pr.ToVersion)
+	}
+	rec.Source.PackageARN = pkg.ARN
+	objects, err := checkCopyable(plan.CopyObjects(pkg, env.ArtifactBucket, plan.ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion)))
 	if err != nil {
 		return err
 	}
-	rec.Source.PackageARN = aws.ToString(desc.ModelPackageArn)
-	objects, err := sourceObjects(desc)
-	if err != nil {
-		return err
-	}
-	prefix := plan.ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion)
-	mapping := map[string]string{}
-	for _, obj := range objects {
-		mapping[obj.uri] = fmt.Sprintf("s3://%s/%s", env.ArtifactBucket, TargetKey(prefix, obj.uri))
-	}
-	copies, err := r.copyAll(ctx, r.copier(env, tcfg), objects, mapping)
+	copies, err := r.copyAll(ctx, r.copier(env, tcfg), objects)
 	rec.Artifacts = copies
 	if err != nil {
 		return err
+	}
+	mapping := map[string]string{}
+	for _, o := range objects {
+		mapping[o.Source] = o.Target
 	}
 
 	if err := r.step(pr, plan.ActionRegisterPackage); err != nil {
 		return err
 	}
-	forbidden := []string{r.plan.Config.Source.Account}
-	for uri := range mapping {
-		if u, err := artifacts.ParseURI(uri); err == nil {
-			forbidden = append(forbidden, "s3://"+u.Bucket+"/")
-		}
-	}
-	if sc := desc.SecurityConfig; sc != nil && aws.ToString(sc.KmsKeyId) != "" {
-		forbidden = append(forbidden, aws.ToString(sc.KmsKeyId))
-	}
 	treg := registry.New(tcfg, env.Account)
-	reg, err := treg.Register(ctx, registry.CopyRequest{
-		Source:          desc,
+	reg, err := treg.RegisterCopy(ctx, r.source, registry.Copy{
+		SourceARN:       pkg.ARN,
 		TargetGroup:     pr.ModelPackageGroup,
 		TargetKMSKeyARN: env.KMSKeyARN,
-		Rewrite: func(uri string) (string, error) {
-			if t, ok := mapping[uri]; ok {
-				return t, nil
-			}
-			return "", fmt.Errorf("%s was not copied to the target account", uri)
-		},
+		Copied:          mapping,
 		Provenance: map[string]string{
-			plan.ProvenanceSourceARN:     aws.ToString(desc.ModelPackageArn),
+			plan.ProvenanceSourceARN:     pkg.ARN,
 			plan.ProvenanceSourceAccount: r.plan.Config.Source.Account,
 			plan.ProvenancePullRequest:   r.merge.URL,
 			plan.ProvenanceMergeSHA:      r.merge.MergeSHA,
 			plan.ProvenanceApprovers:     truncate(strings.Join(r.approvers, " "), 256),
 			plan.ProvenanceEvidence:      fmt.Sprintf("s3://%s/%s", env.ArtifactBucket, RecordKey(pr.ModelPackageGroup, pr.ToVersion, r.merge.MergeSHA)),
 		},
-		ClientToken: registry.ClientToken(aws.ToString(desc.ModelPackageArn), pr.ModelPackageGroup),
-		Forbidden:   forbidden,
 	}, r.env.Poll)
 	rec.Target.PackageARN = reg.ARN
 	rec.Target.Version = endpoints.VersionOf(reg.ARN)
@@ -198,19 +172,14 @@ func (r *runner) execute(ctx context.Context, pr *plan.Promotion, rec *Record) e
 	if err := r.step(pr, plan.ActionDeploy); err != nil {
 		return err
 	}
-	d := &endpoints.Deployer{
-		SM:             sagemaker.NewFromConfig(tcfg),
-		CW:             cloudwatch.NewFromConfig(tcfg),
-		Poll:           r.env.Poll,
-		Timeout:        r.env.EndpointTimeout,
-		RecreateFailed: r.env.RecreateFailed,
-		Progress: func(s endpoints.Status) {
-			state := s.EndpointStatus
-			if state == "" {
-				state = "absent"
-			}
-			r.progress("%s/%s: endpoint %s %s (config %s)", pr.Model, pr.Stage, pr.To.Name, state, orDefault(s.Config, "none"))
-		},
+	d := endpoints.NewDeployer(tcfg)
+	d.Poll, d.Timeout, d.RecreateFailed = r.env.Poll, r.env.EndpointTimeout, r.env.RecreateFailed
+	d.Progress = func(s endpoints.Status) {
+		state := s.EndpointStatus
+		if state == "" {
+			state = "absent"
+		}
+		r.progress("%s/%s: endpoint %s %s (config %s)", pr.Model, pr.Stage, pr.To.Name, state, orDefault(s.Config, "none"))
 	}
 	out, err := d.Deploy(ctx, endpoints.Request{
 		Endpoint:         pr.To,
@@ -218,7 +187,7 @@ func (r *runner) execute(ctx context.Context, pr *plan.Promotion, rec *Record) e
 		ExecutionRoleARN: env.ExecutionRoleARN,
 		DeployID:         fmt.Sprintf("v%d-%s", pr.ToVersion, short(r.merge.MergeSHA)),
 		Tags: map[string]string{
-			plan.ProvenanceSourceARN: aws.ToString(desc.ModelPackageArn),
+			plan.ProvenanceSourceARN: pkg.ARN,
 			plan.ProvenanceMergeSHA:  r.merge.MergeSHA,
 		},
 	})
@@ -246,125 +215,26 @@ func (r *runner) copier(env manifest.Environment, tcfg aws.Config) *artifacts.Co
 	}
 }
 
-// object is one S3 object a source package refers to.
-type object struct {
-	uri string
-	// sha256 is the hex digest the object must have ("" when unknown).
-	sha256 string
-}
-
-// sourceObjects lists every S3 object a package description refers to,
-// once each, with the ContentDigest of those that record one.
-func sourceObjects(d *sagemaker.DescribeModelPackageOutput) ([]object, error) {
-	seen := map[string]int{}
-	var out []object
+// checkCopyable refuses a copy list with an object that cannot be copied
+// safely: a recorded digest that is not SHA-256, or a URI that could not
+// name one object under the target prefix.
+func checkCopyable(objects []plan.CopyObject) ([]plan.CopyObject, error) {
 	var errs []string
-	add := func(uri *string, digest *string) {
-		u := aws.ToString(uri)
-		if u == "" {
-			return
+	for _, o := range objects {
+		if o.Problem != "" {
+			errs = append(errs, o.Problem)
 		}
-		want := ""
-		if dg := aws.ToString(digest); dg != "" {
-			hexDigest, ok := strings.CutPrefix(dg, "sha256:")
-			if !ok {
-				errs = append(errs, fmt.Sprintf("%s: ContentDigest %q is not sha256:<hex>", u, dg))
-			}
-			want = strings.ToLower(hexDigest)
-		}
-		if i, ok := seen[u]; ok {
-			if out[i].sha256 == "" {
-				out[i].sha256 = want
-			}
-			return
-		}
-		if _, err := artifacts.ParseURI(u); err != nil {
+		if _, err := artifacts.ParseURI(o.Source); err != nil {
 			errs = append(errs, err.Error())
-			return
-		}
-		seen[u] = len(out)
-		out = append(out, object{uri: u, sha256: want})
-	}
-	containers := func(cs []smtypes.ModelPackageContainerDefinition) {
-		for _, c := range cs {
-			add(c.ModelDataUrl, nil)
-			if c.ModelDataSource != nil && c.ModelDataSource.S3DataSource != nil {
-				add(c.ModelDataSource.S3DataSource.S3Uri, nil)
-			}
-			if c.AdditionalS3DataSource != nil {
-				add(c.AdditionalS3DataSource.S3Uri, nil)
-			}
 		}
 	}
-	if d.InferenceSpecification != nil {
-		containers(d.InferenceSpecification.Containers)
-	}
-	for _, a := range d.AdditionalInferenceSpecifications {
-		containers(a.Containers)
-	}
-	src := func(m *smtypes.MetricsSource) {
-		if m != nil {
-			add(m.S3Uri, m.ContentDigest)
-		}
-	}
-	file := func(f *smtypes.FileSource) {
-		if f != nil {
-			add(f.S3Uri, f.ContentDigest)
-		}
-	}
-	if m := d.ModelMetrics; m != nil {
-		if m.ModelQuality != nil {
-			src(m.ModelQuality.Statistics)
-			src(m.ModelQuality.Constraints)
-		}
-		if m.ModelDataQuality != nil {
-			src(m.ModelDataQuality.Statistics)
-			src(m.ModelDataQuality.Constraints)
-		}
-		if m.Bias != nil {
-			src(m.Bias.Report)
-			src(m.Bias.PreTrainingReport)
-			src(m.Bias.PostTrainingReport)
-		}
-		if m.Explainability != nil {
-			src(m.Explainability.Report)
-		}
-	}
-	if b := d.DriftCheckBaselines; b != nil {
-		if b.Bias != nil {
-			file(b.Bias.ConfigFile)
-			src(b.Bias.PreTrainingConstraints)
-			src(b.Bias.PostTrainingConstraints)
-		}
-		if b.Explainability != nil {
-			file(b.Explainability.ConfigFile)
-			src(b.Explainability.Constraints)
-		}
-		if b.ModelQuality != nil {
-			src(b.ModelQuality.Statistics)
-			src(b.ModelQuality.Constraints)
-		}
-		if b.ModelDataQuality != nil {
-			src(b.ModelDataQuality.Statistics)
-			src(b.ModelDataQuality.Constraints)
-		}
-	}
-	add(d.SamplePayloadUrl, nil)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("the source package refers to objects that cannot be copied safely: %s", strings.Join(errs, "; "))
 	}
-	return out, nil
+	return objects, nil
 }
 
-// TargetKey is where a source object is copied to under a promotion's
-// prefix: deterministic, flat, and free of anything the source key could
-// use to climb out of the prefix.
-func TargetKey(prefix, sourceURI string) string {
-	sum := sha256.Sum256([]byte(sourceURI))
-	return prefix + "objects/" + hex.EncodeToString(sum[:8]) + "/" + path.Base(sourceURI)
-}
-
-func (r *runner) copyAll(ctx context.Context, c *artifacts.Copier, objects []object, mapping map[string]string) ([]RecordArtifact, error) {
+func (r *runner) copyAll(ctx context.Context, c *artifacts.Copier, objects []plan.CopyObject) ([]RecordArtifact, error) {
 	out := make([]RecordArtifact, len(objects))
 	errs := make([]error, len(objects))
 	sem := make(chan struct{}, copyConcurrency)
@@ -373,19 +243,19 @@ func (r *runner) copyAll(ctx context.Context, c *artifacts.Copier, objects []obj
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			src, _ := artifacts.ParseURI(obj.uri)
-			dst, err := artifacts.ParseURI(mapping[obj.uri])
+			src, _ := artifacts.ParseURI(obj.Source)
+			dst, err := artifacts.ParseURI(obj.Target)
 			if err != nil {
 				errs[i] = err
 				return
 			}
-			res, err := c.Copy(ctx, src, dst, obj.sha256)
-			out[i] = RecordArtifact{Source: obj.uri, Target: mapping[obj.uri], SHA256: res.SHA256, Size: res.Size, Path: res.Path}
+			res, err := c.Copy(ctx, src, dst, obj.SHA256)
+			out[i] = RecordArtifact{Source: obj.Source, Target: obj.Target, SHA256: res.SHA256, Size: res.Size, Path: res.Path}
 			if err != nil {
-				errs[i] = fmt.Errorf("copy %s: %w", obj.uri, err)
+				errs[i] = fmt.Errorf("copy %s: %w", obj.Source, err)
 				return
 			}
-			r.progress("copied %s (%d bytes, %s)", obj.uri, res.Size, res.Path)
+			r.progress("copied %s (%d bytes, %s)", obj.Source, res.Size, res.Path)
 		})
 	}
 	wg.Wait()
@@ -400,18 +270,9 @@ func (r *runner) writeRecord(ctx context.Context, pr *plan.Promotion, rec *Recor
 	if err != nil {
 		return err
 	}
-	client := artifacts.Client(r.accts.Environment(env), r.env.S3PathStyle)
-	_, err = client.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:               aws.String(env.ArtifactBucket),
-		Key:                  aws.String(RecordKey(pr.ModelPackageGroup, pr.ToVersion, r.merge.MergeSHA)),
-		Body:                 bytes.NewReader(data),
-		ContentType:          aws.String("application/json"),
-		ServerSideEncryption: s3types.ServerSideEncryptionAwsKms,
-		SSEKMSKeyId:          aws.String(env.KMSKeyARN),
-		ExpectedBucketOwner:  aws.String(env.Account),
-		ChecksumAlgorithm:    s3types.ChecksumAlgorithmSha256,
-	})
-	if err != nil {
+	store := artifacts.New(r.accts.Environment(env), env.Account, r.env.S3PathStyle)
+	uri := artifacts.URI{Bucket: env.ArtifactBucket, Key: RecordKey(pr.ModelPackageGroup, pr.ToVersion, r.merge.MergeSHA)}
+	if err := store.Put(ctx, uri, data, "application/json", env.KMSKeyARN); err != nil {
 		return fmt.Errorf("write evidence record: %w", err)
 	}
 	return nil

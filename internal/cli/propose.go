@@ -8,9 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-
 	"github.com/modelpromote/modelpromote/internal/aws/accounts"
+	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/propose"
 )
@@ -64,7 +63,7 @@ func runPropose(ctx context.Context, args []string, s Streams) int {
 				return 0, err
 			}
 			src := accounts.New(accounts.Options{Base: awsCfg, SessionName: "modelpromote-propose"}).Source(cfg.Source)
-			return propose.LatestApproved(ctx, sagemaker.NewFromConfig(src), group)
+			return propose.LatestApproved(ctx, registry.New(src, cfg.Source.Account), group)
 		}
 		return o.runLocal(ctx, s, latest)
 	}

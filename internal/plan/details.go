@@ -52,6 +52,10 @@ type ModelPackage struct {
 	ProjectID   string `json:"projectId,omitempty"`
 	// Reports are the ModelMetrics sources, by kind.
 	Reports []ReportRef `json:"reports,omitempty"`
+	// Objects are every S3 object the package refers to, where it does:
+	// model data, metrics, drift baselines, sample payload. Apply copies
+	// them all.
+	Objects []ObjectRef `json:"objects,omitempty"`
 	// ModelCardName names the model card that documents the package.
 	ModelCardName string `json:"modelCardName,omitempty"`
 	// CustomerMetadata is CustomerMetadataProperties.
@@ -74,6 +78,17 @@ type ReportRef struct {
 	S3URI       string `json:"s3Uri"`
 	ContentType string `json:"contentType,omitempty"`
 	// Digest is the recorded ContentDigest, "" when none was recorded.
+	Digest string `json:"digest,omitempty"`
+}
+
+// ObjectRef is one place a model package refers to an S3 object.
+type ObjectRef struct {
+	// Field names the place as the SageMaker API does
+	// ("ModelMetrics.ModelQuality.Statistics").
+	Field       string `json:"field"`
+	URI         string `json:"uri"`
+	ContentType string `json:"contentType,omitempty"`
+	// Digest is the recorded ContentDigest, "" where none is recorded.
 	Digest string `json:"digest,omitempty"`
 }
 

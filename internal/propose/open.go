@@ -163,7 +163,7 @@ func open(ctx context.Context, env Env, snap *snapshot, src sources, req Request
 		Version: req.Version, FromVersion: doc.Stages[req.Stage].Version, File: doc.File,
 		After: req.After, FailedVersion: req.FailedVersion, FailedPR: req.FailedPR}
 	if req.LatestApproved {
-		if p.Version, err = LatestApproved(ctx, src.registry.SM, doc.ModelPackageGroup); err != nil {
+		if p.Version, err = LatestApproved(ctx, src.registry, doc.ModelPackageGroup); err != nil {
 			return nil, err
 		}
 		p.Resolved = "latest-approved"

@@ -11,6 +11,7 @@
 package artifacts
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/modelpromote/modelpromote/internal/aws/awserr"
 	"github.com/modelpromote/modelpromote/internal/manifest"
@@ -119,6 +121,26 @@ func (s *Store) Open(ctx context.Context, uri string) (io.ReadCloser, plan.Objec
 		return nil, plan.ObjectInfo{}, fmt.Errorf("get %s: %w", uri, err)
 	}
 	return out.Body, plan.ObjectInfo{URI: uri, Size: aws.ToInt64(out.ContentLength), LastModified: aws.ToTime(out.LastModified)}, nil
+}
+
+// Put writes body to uri, encrypted with kmsKeyARN and checksummed with
+// SHA-256, in a bucket the Store's Owner must own. Apply writes evidence
+// records with it.
+func (s *Store) Put(ctx context.Context, uri URI, body []byte, contentType, kmsKeyARN string) error {
+	_, err := s.S3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:               aws.String(uri.Bucket),
+		Key:                  aws.String(uri.Key),
+		Body:                 bytes.NewReader(body),
+		ContentType:          aws.String(contentType),
+		ServerSideEncryption: types.ServerSideEncryptionAwsKms,
+		SSEKMSKeyId:          aws.String(kmsKeyARN),
+		ExpectedBucketOwner:  s.owner(),
+		ChecksumAlgorithm:    types.ChecksumAlgorithmSha256,
+	})
+	if err != nil {
+		return fmt.Errorf("put %s: %w", uri, err)
+	}
+	return nil
 }
 
 // copySource formats x-amz-copy-source: the bucket and the URL-encoded key.

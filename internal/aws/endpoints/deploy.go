@@ -48,6 +48,25 @@ type Deployer struct {
 	Progress func(Status)
 }
 
+// NewDeployer returns a Deployer for the account cfg's credentials belong
+// to, with the default Poll and Timeout.
+func NewDeployer(cfg aws.Config) *Deployer {
+	return &Deployer{SM: sagemaker.NewFromConfig(cfg), CW: cloudwatch.NewFromConfig(cfg)}
+}
+
+// Describe returns an endpoint's state as it is now, reading only; the
+// EndpointStatus of a missing endpoint is "".
+func (d *Deployer) Describe(ctx context.Context, endpoint string) (Status, error) {
+	ep, err := d.SM.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(endpoint)})
+	if awserr.IsNotFound(err) {
+		return Status{Endpoint: endpoint}, nil
+	}
+	if err != nil {
+		return Status{}, fmt.Errorf("describe endpoint %s: %w", endpoint, err)
+	}
+	return statusOf(endpoint, ep), nil
+}
+
 // Request is one deployment of a target-account model package.
 type Request struct {
 	Endpoint manifest.Endpoint

@@ -54,7 +54,6 @@ type CopyRequest struct {
 // and DriftCheckBaselines can only be set at creation, so they are set here.
 func CopyInput(req CopyRequest) (*sagemaker.CreateModelPackageInput, error) {
 	src := req.Source
-	rw := &rewriter{fn: req.Rewrite}
 	in := &sagemaker.CreateModelPackageInput{
 		ModelPackageGroupName:   aws.String(req.TargetGroup),
 		ModelPackageDescription: src.ModelPackageDescription,
@@ -62,10 +61,10 @@ func CopyInput(req CopyRequest) (*sagemaker.CreateModelPackageInput, error) {
 		ClientToken:             aws.String(req.ClientToken),
 		Domain:                  src.Domain,
 		Task:                    src.Task,
-		SamplePayloadUrl:        rw.optional(src.SamplePayloadUrl),
-		InferenceSpecification:  rw.inference(src.InferenceSpecification),
-		ModelMetrics:            rw.metrics(src.ModelMetrics),
-		DriftCheckBaselines:     rw.baselines(src.DriftCheckBaselines),
+		SamplePayloadUrl:        src.SamplePayloadUrl,
+		InferenceSpecification:  inference(src.InferenceSpecification),
+		ModelMetrics:            metrics(src.ModelMetrics),
+		DriftCheckBaselines:     baselines(src.DriftCheckBaselines),
 		MetadataProperties:      copyMetadata(src.MetadataProperties),
 	}
 	provenance := map[string]string{}
@@ -78,14 +77,9 @@ func CopyInput(req CopyRequest) (*sagemaker.CreateModelPackageInput, error) {
 		provenance[plan.ProvenanceGeneratedBy] = aws.ToString(m.GeneratedBy)
 	}
 	for _, a := range src.AdditionalInferenceSpecifications {
-		spec := rw.inference(&types.InferenceSpecification{Containers: a.Containers, SupportedContentTypes: a.SupportedContentTypes,
-			SupportedResponseMIMETypes: a.SupportedResponseMIMETypes, SupportedRealtimeInferenceInstanceTypes: a.SupportedRealtimeInferenceInstanceTypes,
-			SupportedTransformInstanceTypes: a.SupportedTransformInstanceTypes})
-		in.AdditionalInferenceSpecifications = append(in.AdditionalInferenceSpecifications, types.AdditionalInferenceSpecificationDefinition{
-			Name: a.Name, Description: a.Description, Containers: spec.Containers, SupportedContentTypes: spec.SupportedContentTypes,
-			SupportedResponseMIMETypes: spec.SupportedResponseMIMETypes, SupportedRealtimeInferenceInstanceTypes: spec.SupportedRealtimeInferenceInstanceTypes,
-			SupportedTransformInstanceTypes: spec.SupportedTransformInstanceTypes,
-		})
+		spec := inference(&types.InferenceSpecification{Containers: a.Containers})
+		a.Containers = spec.Containers
+		in.AdditionalInferenceSpecifications = append(in.AdditionalInferenceSpecifications, a)
 	}
 	if req.TargetKMSKeyARN != "" {
 		in.SecurityConfig = &types.ModelPackageSecurityConfig{KmsKeyId: aws.String(req.TargetKMSKeyARN)}
@@ -93,8 +87,18 @@ func CopyInput(req CopyRequest) (*sagemaker.CreateModelPackageInput, error) {
 	if src.ModelCard != nil {
 		in.ModelCard = &types.ModelPackageModelCard{ModelCardContent: src.ModelCard.ModelCardContent, ModelCardStatus: src.ModelCard.ModelCardStatus}
 	}
-	if rw.err != nil {
-		return nil, rw.err
+	// Every structure holding a URI is the copy's own, so the rewrite
+	// replaces the copy's pointers and never touches the source's.
+	for _, r := range creating(in).refs() {
+		uri := aws.ToString(*r.uri)
+		if uri == "" {
+			continue
+		}
+		target, err := req.Rewrite(uri)
+		if err != nil {
+			return nil, err
+		}
+		*r.uri = aws.String(target)
 	}
 	meta, err := metadata(src.CustomerMetadataProperties, provenance)
 	if err != nil {
@@ -107,32 +111,10 @@ func CopyInput(req CopyRequest) (*sagemaker.CreateModelPackageInput, error) {
 	return in, nil
 }
 
-// rewriter applies a Rewrite, keeping the first error.
-type rewriter struct {
-	fn  Rewrite
-	err error
-}
-
-func (r *rewriter) uri(s string) string {
-	if r.err != nil || s == "" {
-		return s
-	}
-	out, err := r.fn(s)
-	if err != nil {
-		r.err = err
-		return s
-	}
-	return out
-}
-
-func (r *rewriter) optional(s *string) *string {
-	if s == nil {
-		return nil
-	}
-	return aws.String(r.uri(*s))
-}
-
-func (r *rewriter) inference(spec *types.InferenceSpecification) *types.InferenceSpecification {
+// inference copies an inference specification without the source's
+// observations: ImageDigest and the ETags are recomputed by SageMaker for
+// the target.
+func inference(spec *types.InferenceSpecification) *types.InferenceSpecification {
 	if spec == nil {
 		return nil
 	}
@@ -151,19 +133,15 @@ func (r *rewriter) inference(spec *types.InferenceSpecification) *types.Inferenc
 			FrameworkVersion:  c.FrameworkVersion,
 			NearestModelName:  c.NearestModelName,
 			ModelInput:        c.ModelInput,
-			ModelDataUrl:      r.optional(c.ModelDataUrl),
-			// ImageDigest and ModelDataETag are the source's observations,
-			// recomputed by SageMaker for the target.
+			ModelDataUrl:      c.ModelDataUrl,
 		}
 		if ds := c.ModelDataSource; ds != nil && ds.S3DataSource != nil {
 			s := *ds.S3DataSource
-			s.S3Uri = r.optional(s.S3Uri)
 			s.ETag, s.ManifestEtag = nil, nil
 			nc.ModelDataSource = &types.ModelDataSource{S3DataSource: &s}
 		}
 		if a := c.AdditionalS3DataSource; a != nil {
 			s := *a
-			s.S3Uri = r.optional(s.S3Uri)
 			s.ETag = nil
 			nc.AdditionalS3DataSource = &s
 		}
@@ -172,57 +150,58 @@ func (r *rewriter) inference(spec *types.InferenceSpecification) *types.Inferenc
 	return out
 }
 
-func (r *rewriter) source(m *types.MetricsSource) *types.MetricsSource {
+// source copies a metrics source. The content is copied byte for byte, so
+// its digest stays valid.
+func source(m *types.MetricsSource) *types.MetricsSource {
 	if m == nil {
 		return nil
 	}
-	// The content is copied byte for byte, so its digest stays valid.
-	return &types.MetricsSource{ContentType: m.ContentType, S3Uri: r.optional(m.S3Uri), ContentDigest: m.ContentDigest}
+	return &types.MetricsSource{ContentType: m.ContentType, S3Uri: m.S3Uri, ContentDigest: m.ContentDigest}
 }
 
-func (r *rewriter) file(f *types.FileSource) *types.FileSource {
+func file(f *types.FileSource) *types.FileSource {
 	if f == nil {
 		return nil
 	}
-	return &types.FileSource{ContentType: f.ContentType, S3Uri: r.optional(f.S3Uri), ContentDigest: f.ContentDigest}
+	return &types.FileSource{ContentType: f.ContentType, S3Uri: f.S3Uri, ContentDigest: f.ContentDigest}
 }
 
-func (r *rewriter) metrics(m *types.ModelMetrics) *types.ModelMetrics {
+func metrics(m *types.ModelMetrics) *types.ModelMetrics {
 	if m == nil {
 		return nil
 	}
 	out := &types.ModelMetrics{}
 	if q := m.ModelQuality; q != nil {
-		out.ModelQuality = &types.ModelQuality{Statistics: r.source(q.Statistics), Constraints: r.source(q.Constraints)}
+		out.ModelQuality = &types.ModelQuality{Statistics: source(q.Statistics), Constraints: source(q.Constraints)}
 	}
 	if q := m.ModelDataQuality; q != nil {
-		out.ModelDataQuality = &types.ModelDataQuality{Statistics: r.source(q.Statistics), Constraints: r.source(q.Constraints)}
+		out.ModelDataQuality = &types.ModelDataQuality{Statistics: source(q.Statistics), Constraints: source(q.Constraints)}
 	}
 	if b := m.Bias; b != nil {
-		out.Bias = &types.Bias{Report: r.source(b.Report), PreTrainingReport: r.source(b.PreTrainingReport), PostTrainingReport: r.source(b.PostTrainingReport)}
+		out.Bias = &types.Bias{Report: source(b.Report), PreTrainingReport: source(b.PreTrainingReport), PostTrainingReport: source(b.PostTrainingReport)}
 	}
 	if e := m.Explainability; e != nil {
-		out.Explainability = &types.Explainability{Report: r.source(e.Report)}
+		out.Explainability = &types.Explainability{Report: source(e.Report)}
 	}
 	return out
 }
 
-func (r *rewriter) baselines(b *types.DriftCheckBaselines) *types.DriftCheckBaselines {
+func baselines(b *types.DriftCheckBaselines) *types.DriftCheckBaselines {
 	if b == nil {
 		return nil
 	}
 	out := &types.DriftCheckBaselines{}
 	if x := b.Bias; x != nil {
-		out.Bias = &types.DriftCheckBias{ConfigFile: r.file(x.ConfigFile), PreTrainingConstraints: r.source(x.PreTrainingConstraints), PostTrainingConstraints: r.source(x.PostTrainingConstraints)}
+		out.Bias = &types.DriftCheckBias{ConfigFile: file(x.ConfigFile), PreTrainingConstraints: source(x.PreTrainingConstraints), PostTrainingConstraints: source(x.PostTrainingConstraints)}
 	}
 	if x := b.Explainability; x != nil {
-		out.Explainability = &types.DriftCheckExplainability{ConfigFile: r.file(x.ConfigFile), Constraints: r.source(x.Constraints)}
+		out.Explainability = &types.DriftCheckExplainability{ConfigFile: file(x.ConfigFile), Constraints: source(x.Constraints)}
 	}
 	if x := b.ModelQuality; x != nil {
-		out.ModelQuality = &types.DriftCheckModelQuality{Statistics: r.source(x.Statistics), Constraints: r.source(x.Constraints)}
+		out.ModelQuality = &types.DriftCheckModelQuality{Statistics: source(x.Statistics), Constraints: source(x.Constraints)}
 	}
 	if x := b.ModelDataQuality; x != nil {
-		out.ModelDataQuality = &types.DriftCheckModelDataQuality{Statistics: r.source(x.Statistics), Constraints: r.source(x.Constraints)}
+		out.ModelDataQuality = &types.DriftCheckModelDataQuality{Statistics: source(x.Statistics), Constraints: source(x.Constraints)}
 	}
 	return out
 }

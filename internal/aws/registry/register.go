@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -68,6 +69,57 @@ func (r *Registry) Register(ctx context.Context, req CopyRequest, poll time.Dura
 	return reg, nil
 }
 
+// Copy asks for the target registry's copy of a source package, in
+// plain terms: RegisterCopy describes the source and builds the
+// CopyRequest.
+type Copy struct {
+	// SourceARN is the package to copy.
+	SourceARN   string
+	TargetGroup string
+	// TargetKMSKeyARN encrypts the package in the target account.
+	TargetKMSKeyARN string
+	// Copied maps every S3 URI the source refers to to its copy in the
+	// target account; a URI missing from it stops the copy.
+	Copied map[string]string
+	// Provenance is added to CustomerMetadataProperties.
+	Provenance map[string]string
+}
+
+// RegisterCopy registers (or adopts) the copy of a package of the source
+// registry: it describes c.SourceARN with the source's credentials, then
+// Registers it here with the deterministic client token. The source
+// account, every bucket the source refers to and the source's KMS key are
+// forbidden in the request.
+func (r *Registry) RegisterCopy(ctx context.Context, source *Registry, c Copy, poll time.Duration) (Registered, error) {
+	desc, err := source.DescribeARN(ctx, c.SourceARN)
+	if err != nil {
+		return Registered{}, err
+	}
+	forbidden := []string{source.Account}
+	for _, o := range objects(described(desc).refs()) {
+		if bucket, _, ok := strings.Cut(strings.TrimPrefix(o.URI, "s3://"), "/"); ok && strings.HasPrefix(o.URI, "s3://") {
+			forbidden = append(forbidden, "s3://"+bucket+"/")
+		}
+	}
+	if sc := desc.SecurityConfig; sc != nil && aws.ToString(sc.KmsKeyId) != "" {
+		forbidden = append(forbidden, aws.ToString(sc.KmsKeyId))
+	}
+	return r.Register(ctx, CopyRequest{
+		Source:          desc,
+		TargetGroup:     c.TargetGroup,
+		TargetKMSKeyARN: c.TargetKMSKeyARN,
+		Rewrite: func(uri string) (string, error) {
+			if t, ok := c.Copied[uri]; ok {
+				return t, nil
+			}
+			return "", fmt.Errorf("%s was not copied to the target account", uri)
+		},
+		Provenance:  c.Provenance,
+		ClientToken: ClientToken(aws.ToString(desc.ModelPackageArn), c.TargetGroup),
+		Forbidden:   forbidden,
+	}, poll)
+}
+
 func (r *Registry) ensureGroup(ctx context.Context, group string) error {
 	_, err := r.SM.DescribeModelPackageGroup(ctx, &sagemaker.DescribeModelPackageGroupInput{ModelPackageGroupName: aws.String(group)})
 	if err == nil {
@@ -87,32 +139,63 @@ func (r *Registry) ensureGroup(ctx context.Context, group string) error {
 }
 
 // FindBySource returns the ARN of the package in group whose provenance
-// names sourceARN, or "".
+// names sourceARN, or "". It looks at the group's adoptScan newest
+// packages.
 func (r *Registry) FindBySource(ctx context.Context, group, sourceARN string) (string, error) {
-	pages := sagemaker.NewListModelPackagesPaginator(r.SM, &sagemaker.ListModelPackagesInput{
-		ModelPackageGroupName: aws.String(group), ModelPackageType: types.ModelPackageTypeVersioned,
-		SortBy: types.ModelPackageSortByCreationTime, SortOrder: types.SortOrderDescending, MaxResults: aws.Int32(50)})
-	scanned := 0
-	for pages.HasMorePages() && scanned < adoptScan {
-		page, err := pages.NextPage(ctx)
-		if awserr.IsNotFound(err) {
-			return "", nil
-		}
+	found, scanned := "", 0
+	err := r.Versions(ctx, group, false, func(s Summary) (bool, error) {
+		scanned++
+		d, err := r.DescribeARN(ctx, s.ARN)
 		if err != nil {
-			return "", fmt.Errorf("list model packages of %s: %w", group, err)
+			return false, err
+		}
+		if d.CustomerMetadataProperties[plan.ProvenanceSourceARN] == sourceARN && d.ModelPackageStatus != types.ModelPackageStatusFailed {
+			found = aws.ToString(d.ModelPackageArn)
+			return false, nil
+		}
+		return scanned < adoptScan, nil
+	})
+	if awserr.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("list model packages of %s: %w", group, err)
+	}
+	return found, nil
+}
+
+// Summary is one versioned package of a group, as listed.
+type Summary struct {
+	ARN     string
+	Version int
+	// Status is ModelPackageStatus: Completed, InProgress, Failed, …
+	Status string
+}
+
+// Versions lists group's versioned packages newest first (only Approved
+// ones with approvedOnly), calling visit for each until it answers false
+// or fails. The error of the listing itself is SageMaker's, unwrapped.
+func (r *Registry) Versions(ctx context.Context, group string, approvedOnly bool, visit func(Summary) (more bool, err error)) error {
+	in := &sagemaker.ListModelPackagesInput{
+		ModelPackageGroupName: aws.String(group), ModelPackageType: types.ModelPackageTypeVersioned,
+		SortBy: types.ModelPackageSortByCreationTime, SortOrder: types.SortOrderDescending, MaxResults: aws.Int32(50)}
+	if approvedOnly {
+		in.ModelApprovalStatus = types.ModelApprovalStatusApproved
+	}
+	pages := sagemaker.NewListModelPackagesPaginator(r.SM, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return err
 		}
 		for _, s := range page.ModelPackageSummaryList {
-			scanned++
-			d, err := r.DescribeARN(ctx, aws.ToString(s.ModelPackageArn))
-			if err != nil {
-				return "", err
-			}
-			if d.CustomerMetadataProperties[plan.ProvenanceSourceARN] == sourceARN && d.ModelPackageStatus != types.ModelPackageStatusFailed {
-				return aws.ToString(d.ModelPackageArn), nil
+			more, err := visit(Summary{ARN: aws.ToString(s.ModelPackageArn), Version: int(aws.ToInt32(s.ModelPackageVersion)), Status: string(s.ModelPackageStatus)})
+			if err != nil || !more {
+				return err
 			}
 		}
 	}
-	return "", nil
+	return nil
 }
 
 // waitCompleted polls a package until Completed (there is no SDK waiter

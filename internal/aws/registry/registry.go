@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/modelpromote/modelpromote/internal/aws/awserr"
 	"github.com/modelpromote/modelpromote/internal/manifest"
@@ -91,48 +90,10 @@ func Convert(out *sagemaker.DescribeModelPackageOutput) *plan.ModelPackage {
 		p.CommitID, p.Repository = aws.ToString(m.CommitId), aws.ToString(m.Repository)
 		p.GeneratedBy, p.ProjectID = aws.ToString(m.GeneratedBy), aws.ToString(m.ProjectId)
 	}
-	p.Reports = Reports(out.ModelMetrics)
+	refs := described(out).refs()
+	p.Objects, p.Reports = objects(refs), reports(refs)
 	p.ModelCardName = out.CustomerMetadataProperties["ModelCardName"]
 	return p
-}
-
-// Reports lists the report sources of ModelMetrics by kind. A combined
-// Bias.Report stands for both bias kinds when the specific ones are absent.
-func Reports(m *types.ModelMetrics) []plan.ReportRef {
-	if m == nil {
-		return nil
-	}
-	var refs []plan.ReportRef
-	add := func(kind manifest.ReportKind, part string, src *types.MetricsSource) {
-		if src == nil || aws.ToString(src.S3Uri) == "" {
-			return
-		}
-		refs = append(refs, plan.ReportRef{Kind: kind, Part: part, S3URI: aws.ToString(src.S3Uri),
-			ContentType: aws.ToString(src.ContentType), Digest: aws.ToString(src.ContentDigest)})
-	}
-	if q := m.ModelQuality; q != nil {
-		add(manifest.ReportModelQuality, plan.PartStatistics, q.Statistics)
-		add(manifest.ReportModelQuality, plan.PartConstraints, q.Constraints)
-	}
-	if q := m.ModelDataQuality; q != nil {
-		add(manifest.ReportDataQuality, plan.PartStatistics, q.Statistics)
-		add(manifest.ReportDataQuality, plan.PartConstraints, q.Constraints)
-	}
-	if b := m.Bias; b != nil {
-		pre, post := b.PreTrainingReport, b.PostTrainingReport
-		if pre == nil {
-			pre = b.Report
-		}
-		if post == nil {
-			post = b.Report
-		}
-		add(manifest.ReportBiasPreTraining, plan.PartReport, pre)
-		add(manifest.ReportBiasPostTraining, plan.PartReport, post)
-	}
-	if e := m.Explainability; e != nil {
-		add(manifest.ReportExplainability, plan.PartReport, e.Report)
-	}
-	return refs
 }
 
 // PipelineExecution implements plan.Registry.
