@@ -91,8 +91,8 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the workflow context: %w", err)
 	}
-	if gctx.EventName == "" {
-		return nil, fmt.Errorf("$GITHUB_EVENT_NAME is not set: run this as a GitHub Actions step")
+	if err := checkRunner(a, gctx); err != nil {
+		return nil, err
 	}
 	job, err := routeEvent(gctx.EventName, gctx.Event, in)
 	if err != nil {

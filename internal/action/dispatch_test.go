@@ -120,7 +120,7 @@ func TestCommandLineEntryPoint(t *testing.T) {
 	main := func(eventName string) (int, string, string) {
 		vars["GITHUB_EVENT_NAME"] = eventName
 		var stdout, stderr strings.Builder
-		code := cli.Main(t.Context(), []string{"action"}, cli.Streams{Out: &stdout, Err: &stderr, Getenv: func(k string) string { return vars[k] }})
+		code := cli.Main(t.Context(), []string{"action"}, cli.NewFactory(cli.Streams{Out: &stdout, Err: &stderr, Getenv: func(k string) string { return vars[k] }}))
 		return code, stdout.String(), stderr.String()
 	}
 

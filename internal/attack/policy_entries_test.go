@@ -42,7 +42,7 @@ func TestAttackMergeIntoAnotherBranchIsNotAppliedByTheCLI(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := cli.Main(t.Context(), []string{"apply", "--pr", strconv.Itoa(n), "--repo", world.Repo,
 		"--github-url", w.GitHub.URL(), "--aws-endpoint-url", w.AWS.URL(), "--s3-path-style"},
-		cli.Streams{Out: &out, Err: &errb, Getenv: func(k string) string { return env[k] }})
+		cli.NewFactory(cli.Streams{Out: &out, Err: &errb, Getenv: func(k string) string { return env[k] }}))
 	if code == 0 {
 		t.Errorf("apply --pr %d exited 0:\n%s%s", n, out.String(), errb.String())
 	}

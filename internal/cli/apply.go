@@ -13,29 +13,40 @@ func init() {
 
 // applyOptions are the flags of `modelpromote apply`.
 type applyOptions struct {
-	conn           connFlags
+	IO             Streams
+	conn           connection
 	PR             int
 	Commit         string
 	Dir            string
 	RecreateFailed bool
 }
 
-func runApply(ctx context.Context, args []string, s Streams) int {
-	var o applyOptions
-	fs := newFlagSet("apply", "apply (--pr N | --commit SHA) [--repo owner/name] [--github-url URL]", s)
-	o.conn.register(fs)
+func runApply(ctx context.Context, args []string, f *Factory) int {
+	o := applyOptions{IO: f.Streams, conn: connection{f: f}}
+	fs := newFlagSet("apply", "apply (--pr N | --commit SHA) [--repo owner/name] [--github-url URL]", f.Streams)
 	fs.IntVar(&o.PR, "pr", 0, "merged pull request number")
 	fs.StringVar(&o.Commit, "commit", "", "a merge commit on the base branch (the pull request is found from it)")
-	fs.StringVar(&o.Dir, "dir", "promotions", "promotions directory")
+	o.conn.registerGitHub(fs, true)
+	o.conn.registerAWS(fs)
+	dirFlag(fs, &o.Dir, "promotions directory")
 	fs.BoolVar(&o.RecreateFailed, "recreate-failed", false, "delete and recreate an endpoint found Failed (otherwise stop)")
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	if (o.PR > 0) == (o.Commit != "") || fs.NArg() > 0 {
-		fs.Usage()
-		return ExitUsage
+	switch {
+	case o.PR <= 0 && o.Commit == "":
+		return usageError(fs, f.Streams, "--pr N or --commit SHA is required: the merged pull request to apply")
+	case o.PR > 0 && o.Commit != "":
+		return usageError(fs, f.Streams, "give --pr or --commit, not both")
+	case fs.NArg() > 0:
+		return usageError(fs, f.Streams, "unexpected argument %q: apply takes only flags", fs.Arg(0))
 	}
-	repo, err := o.conn.githubRepo(s)
+	return o.run(ctx)
+}
+
+func (o *applyOptions) run(ctx context.Context) int {
+	s := o.IO
+	repo, err := o.conn.gitHubRepo()
 	if err != nil {
 		fmt.Fprintf(s.Err, "modelpromote apply: %v\n", err)
 		return ExitUsage
@@ -45,7 +56,7 @@ func runApply(ctx context.Context, args []string, s Streams) int {
 		fmt.Fprintf(s.Err, "modelpromote apply: %v\n", err)
 		return ExitFail
 	}
-	env := apply.Env{Repo: repo, AWS: awsCfg, S3PathStyle: o.conn.S3PathStyle, Dir: o.Dir, RecreateFailed: o.RecreateFailed, Version: Version,
+	env := apply.Env{Repo: repo, AWS: awsCfg, S3PathStyle: o.conn.s3PathStyle(), Dir: o.Dir, RecreateFailed: o.RecreateFailed, Version: Version, Poll: o.conn.f.Poll,
 		Progress: func(line string) { fmt.Fprintln(s.Err, line) }}
 	var res *apply.Result
 	if o.PR > 0 {

@@ -18,7 +18,7 @@ func run(t *testing.T, dir string, env map[string]string, args ...string) (int, 
 		t.Chdir(dir)
 	}
 	var out, errb bytes.Buffer
-	code := Main(context.Background(), args, Streams{Out: &out, Err: &errb, Getenv: func(k string) string { return env[k] }})
+	code := Main(context.Background(), args, NewFactory(Streams{Out: &out, Err: &errb, Getenv: func(k string) string { return env[k] }}))
 	return code, out.String(), errb.String()
 }
 
@@ -171,16 +171,24 @@ func TestPlanBetweenTwoCommitsAsJSON(t *testing.T) {
 }
 
 func TestPlanBetweenTwoDirectories(t *testing.T) {
-	base, head := t.TempDir(), t.TempDir()
-	copyExample(t, base)
-	copyExample(t, head)
-	p := filepath.Join(head, "promotions", "churn-predictor.yaml")
-	data, _ := os.ReadFile(p)
-	if err := os.WriteFile(p, bytes.Replace(data, []byte("version: 7"), []byte("version: 8"), 1), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	base, head := twoTrees(t, "churn-predictor.yaml", "version: 7", "version: 8")
 	code, out, errOut := run(t, "", nil, "plan", "--base-dir", base, "--head-dir", head)
 	if code != ExitOK || !strings.Contains(out, "churn-predictor  staging  v7 → v8") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
+}
+
+// twoTrees makes two copies of the example repository and edits file in
+// the second (head) one, replacing from with to.
+func twoTrees(t *testing.T, file, from, to string) (base, head string) {
+	t.Helper()
+	base, head = t.TempDir(), t.TempDir()
+	copyExample(t, base)
+	copyExample(t, head)
+	p := filepath.Join(head, "promotions", file)
+	data, _ := os.ReadFile(p)
+	if err := os.WriteFile(p, bytes.Replace(data, []byte(from), []byte(to), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return base, head
 }

@@ -13,7 +13,8 @@ func init() {
 	register("demo", "play the whole flow against the built-in AWS and GitHub emulators (no cloud account needed)", runDemo)
 }
 
-func runDemo(ctx context.Context, args []string, s Streams) int {
+func runDemo(ctx context.Context, args []string, f *Factory) int {
+	s := f.Streams
 	fs := newFlagSet("demo", "demo [--keep]", s)
 	keep := fs.Bool("keep", false, "leave the emulators running afterwards and print their endpoints and credentials")
 	delay := fs.Duration("endpoint-delay", 150*time.Millisecond, "how long each emulated endpoint phase takes")

@@ -12,44 +12,45 @@ import (
 )
 
 func init() {
-	register("drift", "compare every manifest stage with what its endpoint serves; exit 1 on drift", runDrift)
+	register("drift", "compare every manifest stage with what its endpoint serves; exit 1 on drift, 2 when nothing could be read", runDrift)
 }
 
 // driftOptions are the flags of `modelpromote drift`.
 type driftOptions struct {
-	conn   connFlags
+	conn   connection
 	Root   string
 	Dir    string
 	Output string
 }
 
-func runDrift(ctx context.Context, args []string, s Streams) int {
-	var o driftOptions
-	fs := newFlagSet("drift", "drift [--root DIR] [--dir promotions] [--output text|json]", s)
+func runDrift(ctx context.Context, args []string, f *Factory) int {
+	o := driftOptions{conn: connection{f: f}}
+	fs := newFlagSet("drift", "drift [--root DIR] [--dir promotions] [--output text|json] [--aws-region R] [--aws-endpoint-url URL]", f.Streams)
 	fs.StringVar(&o.Root, "root", ".", "the promotions repository checkout")
-	fs.StringVar(&o.Dir, "dir", "promotions", "promotions directory")
+	dirFlag(fs, &o.Dir, "promotions directory, relative to --root")
 	fs.StringVar(&o.Output, "output", "text", "what to print: text or json")
-	fs.StringVar(&o.conn.AWSRegion, "aws-region", "", "AWS region for STS (default from the AWS configuration)")
-	fs.StringVar(&o.conn.AWSEndpoint, "aws-endpoint-url", "", "send every AWS request to this endpoint (emulators, testing)")
+	o.conn.registerAWS(fs)
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	if fs.NArg() > 0 || (o.Output != "text" && o.Output != "json") {
-		fs.Usage()
-		return ExitUsage
+	if fs.NArg() > 0 {
+		return usageError(fs, f.Streams, "unexpected argument %q: drift takes only flags", fs.Arg(0))
+	}
+	if p := checkOutput(o.Output); p != "" {
+		return usageError(fs, f.Streams, "%s", p)
 	}
 	set, err := o.load()
 	if err != nil {
-		fmt.Fprintf(s.Err, "modelpromote drift: %v\n", err)
+		fmt.Fprintf(f.Err, "modelpromote drift: %v\n", err)
 		return ExitFail
 	}
 	awsCfg, err := o.conn.awsConfig(ctx)
 	if err != nil {
-		fmt.Fprintf(s.Err, "modelpromote drift: %v\n", err)
+		fmt.Fprintf(f.Err, "modelpromote drift: %v\n", err)
 		return ExitFail
 	}
 	stages := endpoints.NewStages(accounts.New(accounts.Options{Base: awsCfg, SessionName: "modelpromote-drift"}).Readers())
-	return o.run(ctx, s, set, stages)
+	return o.run(ctx, f.Streams, set, stages)
 }
 
 func (o *driftOptions) load() (*manifest.Set, error) {
@@ -64,7 +65,9 @@ func (o *driftOptions) load() (*manifest.Set, error) {
 	return set, nil
 }
 
-// run compares and prints; the exit code is 1 on drift or an unread stage.
+// run compares and prints. The exit code is 1 on drift or an unread stage,
+// 2 when no stage could be read at all (credentials, network): a drift
+// check that read nothing says nothing.
 func (o *driftOptions) run(ctx context.Context, s Streams, set *manifest.Set, stages plan.Stages) int {
 	r := drift.Detect(ctx, set.Config.Config, set.Models, stages)
 	if o.Output == "json" {
@@ -72,11 +75,15 @@ func (o *driftOptions) run(ctx context.Context, s Streams, set *manifest.Set, st
 			return ExitFail
 		}
 	} else {
-		switch {
-		case len(r.Drift) == 0:
+		switch r.Verdict {
+		case drift.VerdictClean:
 			fmt.Fprintf(s.Out, "No drift: all %d stages serve what the manifests say.\n", r.Checked)
-		default:
-			fmt.Fprintf(s.Out, "Drift in %d of %d stages:\n", len(r.Drift), r.Checked)
+		case drift.VerdictDrift:
+			fmt.Fprintf(s.Out, "Drift in %d of the %d stages read (of %d):\n", len(r.Drift), r.Read, r.Checked)
+		case drift.VerdictIncomplete:
+			fmt.Fprintf(s.Out, "No drift in the %d stages read, but %d of %d stages could not be read.\n", r.Read, len(r.Unread), r.Checked)
+		case drift.VerdictUnread:
+			fmt.Fprintf(s.Out, "None of the %d stages could be read: drift is unknown.\n", r.Checked)
 		}
 		for _, d := range r.Drift {
 			fmt.Fprintf(s.Out, "  %s/%s: %s\n", d.Model, d.Stage, d.Detail)
@@ -85,8 +92,11 @@ func (o *driftOptions) run(ctx context.Context, s Streams, set *manifest.Set, st
 			fmt.Fprintf(s.Err, "  %s/%s: could not read endpoint %s: %s\n", u.Model, u.Stage, u.Endpoint, u.Error)
 		}
 	}
-	if !r.Clean() {
-		return ExitFail
+	switch r.Verdict {
+	case drift.VerdictClean:
+		return ExitOK
+	case drift.VerdictUnread:
+		return ExitUsage
 	}
-	return ExitOK
+	return ExitFail
 }

@@ -11,7 +11,8 @@ func init() {
 	register("emulator", "run the AWS and GitHub emulators on loopback, seeded, and print how to reach them", runEmulator)
 }
 
-func runEmulator(ctx context.Context, args []string, s Streams) int {
+func runEmulator(ctx context.Context, args []string, f *Factory) int {
+	s := f.Streams
 	fs := newFlagSet("emulator", "emulator [--webhook-url URL] [--versions N]", s)
 	webhook := fs.String("webhook-url", "", "deliver the App's webhooks (signed) to this URL, e.g. a local `modelpromote serve`")
 	versions := fs.Int("versions", 13, "fraud-detector versions to register in the dev account")

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 
@@ -18,57 +17,67 @@ func init() {
 
 // planOptions are the flags of `modelpromote plan`.
 type planOptions struct {
+	IO               Streams
 	Base, Head       string // git revisions
-	Repo             string // the git repository
+	Root             string // the git checkout
 	BaseDir, HeadDir string // or two directory trees instead of git
 	Dir              string // the promotions directory within a tree
 	Output           string // text or json
 	// PR previews apply for a merged pull request instead (read-only).
 	PR   int
-	conn connFlags
+	conn connection
 }
 
-func runPlan(ctx context.Context, args []string, s Streams) int {
-	var o planOptions
-	fs := newFlagSet("plan", "plan --base REF [--head REF] [--repo DIR] | --base-dir DIR --head-dir DIR | --pr N [--github-repo owner/name]", s)
+const planSynopsis = `plan --base REF [--head REF] [--root DIR] [--output text|json]
+       modelpromote plan --base-dir DIR --head-dir DIR [--output text|json]
+       modelpromote plan --pr N [--repo owner/name] [--output text|json]`
+
+func runPlan(ctx context.Context, args []string, f *Factory) int {
+	o := planOptions{IO: f.Streams, conn: connection{f: f}}
+	fs := newFlagSet("plan", planSynopsis, f.Streams)
 	fs.IntVar(&o.PR, "pr", 0, "preview what apply would do for this merged pull request (reads GitHub and AWS, writes nothing)")
-	o.conn.registerAs(fs, "github-repo")
+	o.conn.registerGitHub(fs, true)
+	o.conn.registerAWS(fs)
+	deprecatedAlias(fs, f.Streams, "github-repo", "repo")
 	fs.StringVar(&o.Base, "base", "", "base git revision (the policy is read from here)")
 	fs.StringVar(&o.Head, "head", "HEAD", "head git revision")
-	fs.StringVar(&o.Repo, "repo", ".", "git repository")
+	fs.StringVar(&o.Root, "root", ".", "the git checkout (with --base)")
 	fs.StringVar(&o.BaseDir, "base-dir", "", "compare two directories instead: the base tree's root")
 	fs.StringVar(&o.HeadDir, "head-dir", "", "the head tree's root (with --base-dir)")
-	fs.StringVar(&o.Dir, "dir", "promotions", "promotions directory, relative to the tree root")
+	dirFlag(fs, &o.Dir, "promotions directory, relative to the tree root")
 	fs.StringVar(&o.Output, "output", "text", "output format: text or json")
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
+	if p := checkOutput(o.Output); p != "" {
+		return usageError(fs, f.Streams, "%s", p)
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, f.Streams, "unexpected argument %q: plan takes only flags", fs.Arg(0))
+	}
 	if o.PR > 0 {
-		return previewApply(ctx, o, s)
+		return o.previewApply(ctx)
 	}
-	if fs.NArg() > 0 || (o.Base == "") == (o.BaseDir == "") || (o.BaseDir == "") != (o.HeadDir == "") {
-		fmt.Fprintln(s.Err, "modelpromote plan: give either --base REF (with --head, --repo) or both --base-dir and --head-dir")
-		fs.Usage()
-		return ExitUsage
+	if o.conn.Repo != "" && o.Base != "" {
+		// Before --repo named the GitHub repository everywhere, plan's
+		// --repo was the git checkout.
+		fmt.Fprintf(f.Err, "modelpromote plan: --repo DIR for the git checkout is deprecated; use --root DIR\n")
+		o.Root = o.conn.Repo
 	}
-	if o.Output != "text" && o.Output != "json" {
-		fmt.Fprintf(s.Err, "modelpromote plan: unknown --output %q (text or json)\n", o.Output)
-		return ExitUsage
+	if (o.Base == "") == (o.BaseDir == "") || (o.BaseDir == "") != (o.HeadDir == "") {
+		return usageError(fs, f.Streams, "give --base REF (with --head, --root), both --base-dir and --head-dir, or --pr N")
 	}
 	p, err := buildPlan(ctx, o)
 	if err != nil {
-		fmt.Fprintf(s.Err, "modelpromote plan: %v\n", err)
+		fmt.Fprintf(f.Err, "modelpromote plan: %v\n", err)
 		return ExitFail
 	}
 	if o.Output == "json" {
-		enc := json.NewEncoder(s.Out)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(p)
-	} else {
-		err = report.Text(s.Out, p)
-	}
-	if err != nil {
-		fmt.Fprintf(s.Err, "modelpromote plan: %v\n", err)
+		if writeIndentedJSON(f.Out, newPlanJSON(p)) != ExitOK {
+			return ExitFail
+		}
+	} else if err := report.Text(f.Out, p); err != nil {
+		fmt.Fprintf(f.Err, "modelpromote plan: %v\n", err)
 		return ExitFail
 	}
 	if p.Verdict() == plan.StatusFail {
@@ -92,18 +101,19 @@ func buildPlan(ctx context.Context, o planOptions) (*plan.Plan, error) {
 		return plan.Build(in), nil
 	}
 	in.Base, in.Head = o.Base, o.Head
-	if in.BaseTree, err = manifest.ReadGit(ctx, o.Repo, o.Base, dir); err != nil {
+	if in.BaseTree, err = manifest.ReadGit(ctx, o.Root, o.Base, dir); err != nil {
 		return nil, fmt.Errorf("base: %w", err)
 	}
-	if in.HeadTree, err = manifest.ReadGit(ctx, o.Repo, o.Head, dir); err != nil {
+	if in.HeadTree, err = manifest.ReadGit(ctx, o.Root, o.Head, dir); err != nil {
 		return nil, fmt.Errorf("head: %w", err)
 	}
 	return plan.Build(in), nil
 }
 
 // previewApply prints what apply would do for a merged pull request.
-func previewApply(ctx context.Context, o planOptions, s Streams) int {
-	repo, err := o.conn.githubRepo(s)
+func (o *planOptions) previewApply(ctx context.Context) int {
+	s := o.IO
+	repo, err := o.conn.gitHubRepo()
 	if err != nil {
 		fmt.Fprintf(s.Err, "modelpromote plan: %v\n", err)
 		return ExitUsage
@@ -113,15 +123,15 @@ func previewApply(ctx context.Context, o planOptions, s Streams) int {
 		fmt.Fprintf(s.Err, "modelpromote plan: %v\n", err)
 		return ExitFail
 	}
-	pv, err := apply.Plan(ctx, apply.Env{Repo: repo, AWS: awsCfg, S3PathStyle: o.conn.S3PathStyle, Dir: o.Dir}, o.PR)
+	pv, err := apply.Plan(ctx, apply.Env{Repo: repo, AWS: awsCfg, S3PathStyle: o.conn.s3PathStyle(), Dir: o.Dir}, o.PR)
 	if err != nil {
 		fmt.Fprintf(s.Err, "modelpromote plan: %v\n", err)
 		return ExitFail
 	}
 	if o.Output == "json" {
-		enc := json.NewEncoder(s.Out)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(pv)
+		if writeIndentedJSON(s.Out, newPreviewJSON(pv)) != ExitOK {
+			return ExitFail
+		}
 	} else {
 		printPreview(s, pv)
 	}

@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -20,7 +18,7 @@ func init() {
 
 // proposeOptions are the flags of `modelpromote propose`.
 type proposeOptions struct {
-	conn           connFlags
+	conn           connection
 	Model, Stage   string
 	Version        int
 	LatestApproved bool
@@ -35,26 +33,30 @@ type proposeOptions struct {
 const proposeSynopsis = `propose --model M --stage S (--version V | --latest-approved) [--local [--root DIR]] [--repo owner/name] [--base BRANCH]
        modelpromote propose --due [--repo owner/name]`
 
-func runPropose(ctx context.Context, args []string, s Streams) int {
-	var o proposeOptions
+func runPropose(ctx context.Context, args []string, f *Factory) int {
+	s := f.Streams
+	o := proposeOptions{conn: connection{f: f}}
 	fs := newFlagSet("propose", proposeSynopsis, s)
-	o.conn.register(fs)
+	o.conn.registerGitHub(fs, true)
+	o.conn.registerAWS(fs)
 	fs.StringVar(&o.Model, "model", "", "model name (promotions/<model>.yaml)")
 	fs.StringVar(&o.Stage, "stage", "", "stage to promote to")
 	fs.IntVar(&o.Version, "version", 0, "model package version to promote")
 	fs.BoolVar(&o.LatestApproved, "latest-approved", false, "resolve the newest Approved version in the source registry and pin it")
 	fs.BoolVar(&o.Local, "local", false, "edit the file in a local checkout and print the diff; no GitHub")
 	fs.StringVar(&o.Root, "root", ".", "with --local: the checkout's root")
-	fs.StringVar(&o.Dir, "dir", "promotions", "promotions directory")
+	dirFlag(fs, &o.Dir, "promotions directory")
 	fs.StringVar(&o.Base, "base", "", "branch to propose into (default: the repository's default branch)")
 	fs.BoolVar(&o.Due, "due", false, "propose every next-stage promotion that is due (autoPropose, soak passed), for a scheduled workflow")
 	fs.StringVar(&o.Output, "output", "text", "what to print: text or json")
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	if !o.valid() || fs.NArg() > 0 {
-		fs.Usage()
-		return ExitUsage
+	if fs.NArg() > 0 {
+		return usageError(fs, s, "unexpected argument %q: propose takes only flags", fs.Arg(0))
+	}
+	if p := o.problem(); p != "" {
+		return usageError(fs, s, "%s", p)
 	}
 	if o.Local {
 		latest := func(ctx context.Context, cfg *manifest.Config, group string) (int, error) {
@@ -67,7 +69,7 @@ func runPropose(ctx context.Context, args []string, s Streams) int {
 		}
 		return o.runLocal(ctx, s, latest)
 	}
-	repo, err := o.conn.githubRepo(s)
+	repo, err := o.conn.gitHubRepo()
 	if err != nil {
 		fmt.Fprintf(s.Err, "modelpromote propose: %v\n", err)
 		return ExitUsage
@@ -84,16 +86,29 @@ func runPropose(ctx context.Context, args []string, s Streams) int {
 	return o.runGitHub(ctx, s, env)
 }
 
-// valid checks the flag combination: --due alone, or a model, a stage and
-// exactly one way to choose the version.
-func (o *proposeOptions) valid() bool {
-	if o.Output != "text" && o.Output != "json" {
-		return false
+// problem checks the flag combination (--due alone, or a model, a stage
+// and exactly one way to choose the version) and says what is wrong, or "".
+func (o *proposeOptions) problem() string {
+	if p := checkOutput(o.Output); p != "" {
+		return p
 	}
 	if o.Due {
-		return o.Model == "" && o.Stage == "" && o.Version == 0 && !o.LatestApproved && !o.Local
+		if o.Model != "" || o.Stage != "" || o.Version != 0 || o.LatestApproved || o.Local {
+			return "--due proposes every due promotion: give it without --model, --stage, --version, --latest-approved and --local"
+		}
+		return ""
 	}
-	return o.Model != "" && o.Stage != "" && (o.Version > 0) != o.LatestApproved && o.Version >= 0
+	switch {
+	case o.Model == "" || o.Stage == "":
+		return "--model and --stage are required (or --due)"
+	case o.Version < 0:
+		return fmt.Sprintf("--version %d: a model package version is 1 or more", o.Version)
+	case o.Version == 0 && !o.LatestApproved:
+		return "which version? give --version V or --latest-approved"
+	case o.Version > 0 && o.LatestApproved:
+		return "give --version or --latest-approved, not both"
+	}
+	return ""
 }
 
 // runGitHub opens or updates the promotion's pull request.
@@ -124,14 +139,16 @@ func (o *proposeOptions) runDue(ctx context.Context, s Streams, env propose.Env)
 		return ExitFail
 	}
 	type view struct {
-		Model, Stage, After string
-		Version             int
-		State               propose.NextState
-		DueAt               string `json:",omitempty"`
-		Detail              string `json:",omitempty"`
-		PullRequest         int    `json:",omitempty"`
-		URL                 string `json:",omitempty"`
-		Error               string `json:",omitempty"`
+		Model       string            `json:"model"`
+		Stage       string            `json:"stage"`
+		After       string            `json:"after"`
+		Version     int               `json:"version"`
+		State       propose.NextState `json:"state"`
+		DueAt       string            `json:"dueAt,omitempty"`
+		Detail      string            `json:"detail,omitempty"`
+		PullRequest int               `json:"pullRequest,omitempty"`
+		URL         string            `json:"url,omitempty"`
+		Error       string            `json:"error,omitempty"`
 	}
 	views := make([]view, 0, len(all))
 	code := ExitOK
@@ -205,27 +222,39 @@ func (o *proposeOptions) runLocal(ctx context.Context, s Streams, latest func(co
 	if err != nil {
 		return fail(err)
 	}
-	if !edit.Changed() {
+	diff := ""
+	if edit.Changed() {
+		path := filepath.Join(o.Root, filepath.FromSlash(doc.File))
+		info, err := os.Stat(path)
+		if err != nil {
+			return fail(err)
+		}
+		if err := os.WriteFile(path, edit.After, info.Mode().Perm()); err != nil {
+			return fail(err)
+		}
+		diff = propose.Diff(doc.File, edit.Before, edit.After)
+	}
+	switch {
+	case o.Output == "json":
+		return writeIndentedJSON(s.Out, localEditJSON{File: doc.File, Model: o.Model, Stage: o.Stage,
+			FromVersion: edit.From, Version: version, Changed: edit.Changed(), Diff: diff})
+	case !edit.Changed():
 		fmt.Fprintf(s.Err, "%s already names v%d for %s: nothing changed.\n", doc.File, version, o.Stage)
-		return ExitOK
+	default:
+		fmt.Fprint(s.Out, diff)
 	}
-	path := filepath.Join(o.Root, filepath.FromSlash(doc.File))
-	info, err := os.Stat(path)
-	if err != nil {
-		return fail(err)
-	}
-	if err := os.WriteFile(path, edit.After, info.Mode().Perm()); err != nil {
-		return fail(err)
-	}
-	fmt.Fprint(s.Out, propose.Diff(doc.File, edit.Before, edit.After))
 	return ExitOK
 }
 
-func writeIndentedJSON(w io.Writer, v any) int {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return ExitFail
-	}
-	return ExitOK
+// localEditJSON is `propose --local --output json`: the edit made.
+type localEditJSON struct {
+	File        string `json:"file"`
+	Model       string `json:"model"`
+	Stage       string `json:"stage"`
+	FromVersion int    `json:"fromVersion"`
+	Version     int    `json:"version"`
+	// Changed is false when the file already named the version.
+	Changed bool `json:"changed"`
+	// Diff is the unified diff of the file ("" when unchanged).
+	Diff string `json:"diff"`
 }

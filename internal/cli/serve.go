@@ -24,7 +24,8 @@ func init() {
 // webhook secret, the private key) come from files or the environment,
 // never from flags, and are never logged.
 type serveOptions struct {
-	conn              connFlags
+	IO                Streams
+	conn              connection
 	Addr              string
 	AppID             int64
 	KeyFile           string
@@ -53,19 +54,18 @@ const (
 	defaultServeAddr = ":8080"
 )
 
-func runServe(ctx context.Context, args []string, s Streams) int {
-	var o serveOptions
+func runServe(ctx context.Context, args []string, f *Factory) int {
+	s := f.Streams
+	o := serveOptions{IO: s, conn: connection{f: f}}
 	fs := newFlagSet("serve", "serve --app-id ID --app-key-file PEM [--addr :8080] [--repos owner/name,...]", s)
 	fs.StringVar(&o.Addr, "addr", defaultServeAddr, "listen address")
 	fs.Int64Var(&o.AppID, "app-id", 0, "GitHub App ID (default $"+envAppID+")")
 	fs.StringVar(&o.KeyFile, "app-key-file", "", "file holding the App's private key PEM (default $"+envKeyFile+", or the PEM in $"+envKey+")")
 	fs.StringVar(&o.SecretFile, "webhook-secret-file", "", "file holding the webhook secret (default $"+envSecretFile+", or the secret in $"+envSecret+")")
 	fs.StringVar(&o.Repos, "repos", "", "comma-separated allow-list of owner/name or owner/* (default $"+envRepos+"; empty: every installed repository)")
-	fs.StringVar(&o.conn.GitHubURL, "github-url", "", "GitHub API base URL, e.g. https://ghe.example.com/api/v3/ (default $GITHUB_API_URL or api.github.com)")
-	fs.StringVar(&o.conn.AWSRegion, "aws-region", "", "AWS region for STS (default from the AWS configuration)")
-	fs.StringVar(&o.conn.AWSEndpoint, "aws-endpoint-url", "", "send every AWS request to this endpoint (emulators, testing)")
-	fs.BoolVar(&o.conn.S3PathStyle, "s3-path-style", false, "use path-style S3 addressing (emulators, S3-compatible servers)")
-	fs.StringVar(&o.Dir, "dir", "promotions", "promotions directory in each repository")
+	o.conn.registerGitHub(fs, false)
+	o.conn.registerAWS(fs)
+	dirFlag(fs, &o.Dir, "promotions directory in each repository")
 	fs.IntVar(&o.Workers, "workers", 4, "jobs run at once")
 	fs.IntVar(&o.QueueSize, "queue-size", 100, "jobs waiting before deliveries are refused with 503")
 	fs.Int64Var(&o.MaxBody, "max-body", 25<<20, "largest webhook body accepted, in bytes")
@@ -79,20 +79,18 @@ func runServe(ctx context.Context, args []string, s Streams) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fs.Usage()
-		return ExitUsage
+		return usageError(fs, s, "unexpected argument %q: serve takes only flags", fs.Arg(0))
 	}
 	log, err := newLogger(s, o.LogLevel)
 	if err != nil {
-		fmt.Fprintf(s.Err, "modelpromote serve: %v\n", err)
-		return ExitUsage
+		return usageError(fs, s, "%v", err)
 	}
-	srv, app, err := o.server(ctx, s, log)
+	srv, app, err := o.server(ctx, log)
 	if err != nil {
 		fmt.Fprintf(s.Err, "modelpromote serve: %v\n", err)
 		return ExitUsage
 	}
-	ln, err := net.Listen("tcp", o.Addr)
+	ln, err := f.Listen(o.Addr)
 	if err != nil {
 		fmt.Fprintf(s.Err, "modelpromote serve: %v\n", err)
 		return ExitFail
@@ -128,7 +126,8 @@ func (o *serveOptions) serve(ctx context.Context, srv *server.Server, ln net.Lis
 	return code
 }
 
-func (o *serveOptions) server(ctx context.Context, s Streams, log *slog.Logger) (*server.Server, *github.App, error) {
+func (o *serveOptions) server(ctx context.Context, log *slog.Logger) (*server.Server, *github.App, error) {
+	s := o.IO
 	if o.AppID == 0 {
 		if v := s.Getenv(envAppID); v != "" {
 			id, err := strconv.ParseInt(v, 10, 64)
@@ -149,11 +148,7 @@ func (o *serveOptions) server(ctx context.Context, s Streams, log *slog.Logger) 
 	if err != nil {
 		return nil, nil, err
 	}
-	apiURL := o.conn.GitHubURL
-	if apiURL == "" {
-		apiURL = s.Getenv("GITHUB_API_URL")
-	}
-	app, err := github.NewApp(o.AppID, key, apiURL, nil)
+	app, err := o.conn.f.GitHubApp(o.conn.Connection, o.AppID, key)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -170,9 +165,9 @@ func (o *serveOptions) server(ctx context.Context, s Streams, log *slog.Logger) 
 		repos = s.Getenv(envRepos)
 	}
 	srv, err := server.New(server.Options{Secret: hookSecret, GitHub: app, BotLogin: bot, Repos: splitList(repos),
-		AWS: awsCfg, S3PathStyle: o.conn.S3PathStyle, Dir: o.Dir, Workers: o.Workers, QueueSize: o.QueueSize, MaxBody: o.MaxBody,
+		AWS: awsCfg, S3PathStyle: o.conn.s3PathStyle(), Dir: o.Dir, Workers: o.Workers, QueueSize: o.QueueSize, MaxBody: o.MaxBody,
 		ReconcileInterval: o.ReconcileInterval, ReconcileWindow: o.ReconcileWindow, Lease: o.Lease,
-		RecreateFailed: o.RecreateFailed, Logger: log, Version: Version})
+		RecreateFailed: o.RecreateFailed, Poll: o.conn.f.Poll, Logger: log, Version: Version})
 	if err != nil {
 		return nil, nil, err
 	}

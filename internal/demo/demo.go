@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"math"
 	"sort"
@@ -237,7 +238,10 @@ func (d *Demo) check(ctx context.Context, pr int, show bool) (*check.Result, err
 		d.say("\nThe comment on #%d, as reviewers see it:\n", pr)
 		for _, c := range d.World.GitHub.Comments(world.Repo, pr) {
 			if strings.HasPrefix(c.Body, report.CommentMarker) {
-				d.say("%s", indent(c.Body))
+				// A terminal is not a markdown renderer: decode the
+				// character references that keep names inert as markdown
+				// (approval&#40;s&#41;, &lt;), as GitHub shows them.
+				d.say("%s", indent(html.UnescapeString(c.Body)))
 			}
 		}
 	}

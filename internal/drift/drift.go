@@ -18,8 +18,13 @@ import (
 
 // Report is the result of comparing every stage.
 type Report struct {
-	// Checked is how many stages were compared.
+	// Verdict sums the report up: VerdictClean, VerdictDrift,
+	// VerdictIncomplete or VerdictUnread.
+	Verdict string `json:"verdict"`
+	// Checked is how many stages the manifests name; Read how many of
+	// their endpoints could be read and compared.
 	Checked int `json:"checked"`
+	Read    int `json:"read"`
 	// Drift lists the stages whose endpoint serves something else.
 	Drift []plan.Drift `json:"drift"`
 	// Unread lists the stages whose endpoint could not be read.
@@ -34,9 +39,29 @@ type Unread struct {
 	Error    string `json:"error"`
 }
 
+// Verdicts. A stage that could not be read is never "no drift".
+const (
+	VerdictClean      = "clean"      // every stage read, none drifted
+	VerdictDrift      = "drift"      // at least one stage drifted
+	VerdictIncomplete = "incomplete" // no drift in the stages read, but some could not be read
+	VerdictUnread     = "unread"     // no stage could be read
+)
+
 // Clean reports whether every stage was read and serves what its manifest
 // says.
 func (r *Report) Clean() bool { return len(r.Drift) == 0 && len(r.Unread) == 0 }
+
+func (r *Report) verdict() string {
+	switch {
+	case len(r.Drift) > 0:
+		return VerdictDrift
+	case r.Checked > 0 && len(r.Unread) == r.Checked:
+		return VerdictUnread
+	case len(r.Unread) > 0:
+		return VerdictIncomplete
+	}
+	return VerdictClean
+}
 
 // concurrency bounds the endpoints traced at once.
 const concurrency = 8
@@ -86,6 +111,8 @@ func Detect(ctx context.Context, cfg *manifest.Config, models map[string]*manife
 	sort.Slice(r.Unread, func(i, k int) bool {
 		return less(r.Unread[i].Model, r.Unread[i].Stage, r.Unread[k].Model, r.Unread[k].Stage)
 	})
+	r.Read = r.Checked - len(r.Unread)
+	r.Verdict = r.verdict()
 	return r
 }
 

@@ -197,7 +197,8 @@ func (c *Constraints) Evaluate(s *Statistics) []Violation {
 		case !m.Value.Finite():
 			v.Message = fmt.Sprintf("%s: value %s cannot be checked against %s %s", path, m.Value, con.Operator.Symbol(), con.Threshold)
 		case con.Operator.Violates(m.Value.Float, con.Threshold.Float):
-			v.Message = fmt.Sprintf("%s: %s %s threshold %s (%s)", path, m.Value, con.Operator.Symbol(), con.Threshold, con.Operator)
+			value, threshold := Readable(m.Value, con.Threshold)
+			v.Message = fmt.Sprintf("%s: %s %s threshold %s (%s)", path, value, con.Operator.Symbol(), threshold, con.Operator)
 		default:
 			continue
 		}

@@ -27,7 +27,7 @@ func TestConstraintsEvaluateFindsTheAccuracyViolation(t *testing.T) {
 	if v.Metric != "binary_classification_metrics.accuracy" || v.Operator != LessThan || v.Threshold.Float != 0.95 || v.Value.Float != 0.9402173913043478 {
 		t.Errorf("violation = %+v", v)
 	}
-	if want := "binary_classification_metrics.accuracy: 0.9402173913043478 < threshold 0.95 (LessThanThreshold)"; v.Message != want {
+	if want := "binary_classification_metrics.accuracy: 0.9402 < threshold 0.95 (LessThanThreshold)"; v.Message != want {
 		t.Errorf("message %q, want %q", v.Message, want)
 	}
 }
@@ -178,5 +178,26 @@ func TestEvaluateWithoutStatisticsReportsEveryConstraint(t *testing.T) {
 	dc := &DataConstraints{Features: []FeatureConstraint{{Name: "a"}}}
 	if v := dc.Evaluate(nil); len(v) != 1 || v[0].Check != MissingColumnCheck {
 		t.Errorf("violations = %+v", v)
+	}
+}
+
+// Values print as people read them, yet two different values never print
+// alike: a bound missed by a hair shows the hair.
+func TestReadableNumbers(t *testing.T) {
+	for _, tc := range []struct {
+		value, bound Number
+		want         string
+	}{
+		{Num(0.7949999999999999), Num(0.8), "0.795 < 0.8"},
+		{Num(0.84), Num(0.85), "0.84 < 0.85"},
+		{Num(0.79999), Num(0.8), "0.79999 < 0.8"},
+		{Num(0.8), Num(0.8), "0.8 < 0.8"},
+		{Num(1234567), Num(2e6), "1.235e+06 < 2e+06"},
+		{Number{}, Num(0.8), "null < 0.8"},
+	} {
+		v, b := Readable(tc.value, tc.bound)
+		if got := v + " < " + b; got != tc.want {
+			t.Errorf("Readable(%v, %v) = %q, want %q", tc.value, tc.bound, got, tc.want)
+		}
 	}
 }

@@ -47,20 +47,21 @@ func (n Noise) String() string {
 
 // Change is the comparison of a metric between two versions of a model.
 type Change struct {
-	Path     string
-	Old, New Number
+	Path string `json:"path"`
+	Old  Number `json:"old"`
+	New  Number `json:"new"`
 	// Delta is New - Old; unset when either is not finite.
-	Delta Number
+	Delta Number `json:"delta"`
 	// Relative is Delta / |Old|. When Old is 0 it is 0 if New is 0 too and
 	// unset otherwise (a change from zero has no finite ratio); unset when
 	// Delta is.
-	Relative Number
+	Relative Number `json:"relative"`
 	// Sigma is the standard deviation of the difference,
 	// sqrt(σold² + σnew²), treating the two estimates as independent;
 	// unset when either standard deviation is unset, NaN or infinite.
-	Sigma Number
+	Sigma Number `json:"sigma"`
 	// Noise compares |Delta| with Sigma.
-	Noise Noise
+	Noise Noise `json:"noise"`
 }
 
 // Compare compares a metric of the version live in a stage (old) with the

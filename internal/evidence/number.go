@@ -44,6 +44,23 @@ func (n Number) String() string {
 	return strconv.FormatFloat(n.Float, 'g', -1, 64)
 }
 
+// Readable formats a value and the bound it is judged against for people:
+// four significant digits, as the policy's verdicts print (0.7949999999999999
+// reads 0.795), and more only where four would make two different values
+// read alike. String keeps every digit, for the JSON.
+func Readable(value, bound Number) (string, string) {
+	if !value.Finite() || !bound.Finite() {
+		return value.String(), bound.String()
+	}
+	for digits := 4; digits < 17; digits++ {
+		v, b := strconv.FormatFloat(value.Float, 'g', digits, 64), strconv.FormatFloat(bound.Float, 'g', digits, 64)
+		if v != b || value.Float == bound.Float {
+			return v, b
+		}
+	}
+	return value.String(), bound.String()
+}
+
 // MarshalJSON writes n the way SageMaker does: a number, null, or one of the
 // strings "NaN", "Infinity", "-Infinity".
 func (n Number) MarshalJSON() ([]byte, error) {

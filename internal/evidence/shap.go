@@ -44,17 +44,19 @@ func (s SHAP) Top(n int) []Attribution {
 
 // Shift is how a feature's attribution moved between two explanations.
 type Shift struct {
-	Feature string
+	Feature string `json:"feature"`
 	// Old and New are the SHAP values; unset when the feature is absent
 	// from that explanation.
-	Old, New Number
+	Old Number `json:"old"`
+	New Number `json:"new"`
 	// Delta is New - Old; unset unless both are set.
-	Delta Number
+	Delta Number `json:"delta"`
 	// OldRank and NewRank are ranks among all features; 0 when absent.
-	OldRank, NewRank int
+	OldRank int `json:"oldRank"`
+	NewRank int `json:"newRank"`
 	// RankChange is OldRank - NewRank: positive when the feature moved up
 	// (became more important); 0 when either rank is 0.
-	RankChange int
+	RankChange int `json:"rankChange"`
 }
 
 // ShiftSHAP compares two explanations: it returns the features in the top n

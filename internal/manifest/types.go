@@ -14,6 +14,10 @@ import "time"
 // ConfigFile is the base name of the platform team's configuration file.
 const ConfigFile = "modelpromote.yaml"
 
+// DefaultDir is the promotions directory within a repository, unless a
+// command, the Action's path input or the server is told otherwise.
+const DefaultDir = "promotions"
+
 // FormatVersion is the only manifest format version this build understands.
 const FormatVersion = 1
 

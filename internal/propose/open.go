@@ -84,14 +84,14 @@ const (
 
 // Result is a proposal made.
 type Result struct {
-	Proposal Proposal
-	Action   Action
-	Branch   string
+	Proposal Proposal `json:"proposal"`
+	Action   Action   `json:"action"`
+	Branch   string   `json:"branch"`
 	// Number and URL are the pull request (zero for ActionNone).
-	Number int
-	URL    string
+	Number int    `json:"pullRequest"`
+	URL    string `json:"url"`
 	// Commit is the commit made on the branch, "" when none was needed.
-	Commit string
+	Commit string `json:"commit"`
 }
 
 // snapshot is the base branch's tip and its promotions directory.
