@@ -94,6 +94,9 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 	if err := checkRunner(a, gctx); err != nil {
 		return nil, err
 	}
+	if in.Command == CommandPropose || in.Command == CommandValidate {
+		return runRepoCommand(ctx, env, a, in, gctx) // whatever the event: commands.go
+	}
 	job, err := routeEvent(gctx.EventName, gctx.Event, in)
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package action
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -45,11 +44,7 @@ func (r reporter) drifted(job Job, ref string, d *drift.Report) bool {
 	if !d.Clean() {
 		verdict = VerdictDrifted
 	}
-	r.outputs(job, verdict)
-	r.a.SetOutput(OutputPromotions, "[]")
-	r.a.SetOutput(OutputEndpoints, "[]")
-	b, _ := json.Marshal(d)
-	r.a.SetOutput(OutputDrift, string(b))
+	r.planless(job, verdict, OutputDrift, d)
 
 	var s strings.Builder
 	fmt.Fprintf(&s, "## modelpromote drift at %s: %d of %d stages drifted\n\n", shortSHA(ref), len(d.Drift), d.Checked)

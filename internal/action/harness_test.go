@@ -98,6 +98,8 @@ type step struct {
 	env map[string]string
 	// aws is the ambient AWS configuration (default: the bot's).
 	aws *aws.Config
+	// now is the action's clock (default time.Now).
+	now func() time.Time
 }
 
 // ran is what one step left behind.
@@ -154,6 +156,7 @@ func run(t *testing.T, w *world.World, s step) ran {
 		Poll:            5 * time.Millisecond,
 		EndpointTimeout: 20 * time.Second,
 		Version:         "test",
+		Now:             s.now,
 	}
 	res, err := action.Run(t.Context(), env)
 	summary, _ := os.ReadFile(vars["GITHUB_STEP_SUMMARY"])
@@ -193,20 +196,22 @@ func (r ran) must(t *testing.T) ran {
 
 func promotions(t *testing.T, r ran) []action.Promotion {
 	t.Helper()
-	var ps []action.Promotion
-	if err := json.Unmarshal([]byte(r.outputs[action.OutputPromotions]), &ps); err != nil {
-		t.Fatalf("promotions output %q: %v", r.outputs[action.OutputPromotions], err)
-	}
-	return ps
+	return jsonOutput[[]action.Promotion](t, r, action.OutputPromotions)
 }
 
 func deployed(t *testing.T, r ran) []action.Endpoint {
 	t.Helper()
-	var es []action.Endpoint
-	if err := json.Unmarshal([]byte(r.outputs[action.OutputEndpoints]), &es); err != nil {
-		t.Fatalf("endpoints output %q: %v", r.outputs[action.OutputEndpoints], err)
+	return jsonOutput[[]action.Endpoint](t, r, action.OutputEndpoints)
+}
+
+// jsonOutput decodes the JSON output name.
+func jsonOutput[T any](t *testing.T, r ran, name string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(r.outputs[name]), &v); err != nil {
+		t.Fatalf("%s output %q: %v", name, r.outputs[name], err)
 	}
-	return es
+	return v
 }
 
 // serving is what an endpoint serves, traced as the check traces it.

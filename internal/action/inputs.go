@@ -15,6 +15,12 @@ const (
 	CommandPlan  = "plan"  // check a pull request, report only to the job summary
 	CommandApply = "apply" // apply a merged pull request
 	CommandDrift = "drift" // compare every stage with what its endpoint serves
+	// CommandPropose opens (or updates) a promotion pull request, or with
+	// the due input every next-stage promotion that is due.
+	CommandPropose = "propose"
+	// CommandValidate checks the manifests at the event's commit, offline
+	// of AWS.
+	CommandValidate = "validate"
 	// CommandRefuse is not an input: it is what an apply the adapter will
 	// not even attempt routes to (a fork, an unmerged pull request).
 	CommandRefuse = "refuse"
@@ -41,6 +47,27 @@ type Inputs struct {
 	Audience        string
 
 	RecreateFailed bool
+
+	// Propose is what command propose proposes.
+	Propose ProposeInputs
+}
+
+// ProposeInputs are the inputs of command propose, the flags of
+// `modelpromote propose`: a model, a stage and a version (or the latest
+// approved one), or due for every next-stage promotion that is due.
+type ProposeInputs struct {
+	Model, Stage   string
+	Version        int
+	LatestApproved bool
+	Due            bool
+	// Base is the branch to propose into (default the repository's default
+	// branch).
+	Base string
+}
+
+// set reports whether any propose input was given.
+func (p ProposeInputs) set() bool {
+	return p != ProposeInputs{}
 }
 
 // readInputs reads and validates the inputs.
@@ -59,9 +86,9 @@ func readInputs(a *githubactions.Action) (Inputs, error) {
 		in.Command = CommandAuto
 	}
 	switch in.Command {
-	case CommandAuto, CommandCheck, CommandPlan, CommandApply, CommandDrift:
+	case CommandAuto, CommandCheck, CommandPlan, CommandApply, CommandDrift, CommandPropose, CommandValidate:
 	default:
-		return in, fmt.Errorf("input command: %q is not auto, check, plan, apply or drift", in.Command)
+		return in, fmt.Errorf("input command: %q is not auto, check, plan, apply, drift, propose or validate", in.Command)
 	}
 	if in.Dir == "" {
 		in.Dir = "promotions"
@@ -92,7 +119,52 @@ func readInputs(a *githubactions.Action) (Inputs, error) {
 	if in.RecreateFailed, err = boolInput(a, "recreate-failed"); err != nil {
 		return in, err
 	}
-	return in, nil
+	if in.Propose, err = readProposeInputs(a); err != nil {
+		return in, err
+	}
+	return in, in.validPropose()
+}
+
+func readProposeInputs(a *githubactions.Action) (ProposeInputs, error) {
+	p := ProposeInputs{Model: a.GetInput("model"), Stage: a.GetInput("stage"), Base: a.GetInput("base")}
+	var err error
+	if p.Version, err = intInput(a, "version"); err != nil {
+		return p, err
+	}
+	if p.LatestApproved, err = boolInput(a, "latest-approved"); err != nil {
+		return p, err
+	}
+	if p.Due, err = boolInput(a, "due"); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// validPropose checks the propose inputs as `modelpromote propose` checks
+// its flags: due alone, or a model, a stage and exactly one way to choose
+// the version; and no propose input with another command, where it would
+// be silently ignored.
+func (in Inputs) validPropose() error {
+	p := in.Propose
+	if in.Command != CommandPropose {
+		if p.set() {
+			return fmt.Errorf("inputs model, stage, version, latest-approved, due and base are for command propose, not %s", in.Command)
+		}
+		return nil
+	}
+	switch {
+	case in.DryRun:
+		return fmt.Errorf("input dry-run: propose has no dry run (it only opens a pull request, which the check then judges)")
+	case p.Due && (p.Model != "" || p.Stage != "" || p.Version != 0 || p.LatestApproved):
+		return fmt.Errorf("input due proposes every next-stage promotion that is due: leave model, stage, version and latest-approved empty")
+	case p.Due:
+		return nil
+	case p.Model == "" || p.Stage == "":
+		return fmt.Errorf("command propose needs the model and stage inputs (or due: true)")
+	case (p.Version > 0) == p.LatestApproved:
+		return fmt.Errorf("command propose needs exactly one of the version and latest-approved inputs")
+	}
+	return nil
 }
 
 func intInput(a *githubactions.Action, name string) (int, error) {

@@ -103,9 +103,10 @@ func TestActionMetadataMatchesTheEntryPoint(t *testing.T) {
 	file := filepath.Join(dir, "output")
 	env := map[string]string{"GITHUB_OUTPUT": file, "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
 	a = githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(&strings.Builder{}))
-	// Every job kind's outputs: a check sets all but drift's, drift sets its own.
+	// Every job kind's outputs: a check sets all but drift's and propose's, which set their own.
 	reporter{a: a}.checked(Job{Command: CommandCheck, PR: 1}, &check.Result{Plan: &plan.Plan{}, Verdict: plan.StatusPass})
 	reporter{a: a}.drifted(Job{Command: CommandDrift}, "main", &drift.Report{})
+	reporter{a: a}.proposed(Job{Command: CommandPropose}, nil)
 	written := slices.Compact(outputNames(t, file))
 	var outs []string
 	for name, o := range m.Outputs {
