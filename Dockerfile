@@ -1,9 +1,13 @@
-# modelpromote: a static binary in a minimal distroless image.
+# modelpromote: a static binary in a minimal distroless image, built from
+# source.
 #
 # The last stage, `action`, is what the GitHub Action (action.yml,
 # `image: Dockerfile`) builds and runs. The `server` stage is the same
 # binary as a non-root image for everything else (`modelpromote serve`, the
-# CLI in CI): `docker build --target server .`
+# CLI in CI): `docker build --target server .` The released image on GHCR
+# is that same stage around the released binaries (Dockerfile.release,
+# built by GoReleaser). .dockerignore keeps the context to what the build
+# reads.
 #
 # Base images are pinned by tag. To pin them by digest as well (recommended;
 # Dependabot's "docker" ecosystem or Renovate then keep them current), look

@@ -6,12 +6,20 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/modelpromote/modelpromote/internal/cli"
 )
 
 func main() {
+	if cli.Version == "dev" {
+		// Not stamped by a release build (-ldflags -X): `go install
+		// …/cmd/modelpromote@v1.2.3` records the module version instead.
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			cli.Version = bi.Main.Version
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], cli.NewFactory(cli.Streams{Out: os.Stdout, Err: os.Stderr, Getenv: os.Getenv}))
 	stop()

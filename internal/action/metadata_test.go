@@ -171,3 +171,36 @@ func TestDockerfileRunsTheAction(t *testing.T) {
 		t.Errorf("last stage's entry point %q", entry)
 	}
 }
+
+// The released image (Dockerfile.release, around GoReleaser's binaries) is
+// Dockerfile's `server` stage: same base, user and entry point.
+func TestReleaseImageIsTheServerStage(t *testing.T) {
+	stage := func(file, name string) (from, user, entry string) {
+		t.Helper()
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := name == ""
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Fields(line)
+			switch {
+			case len(f) >= 2 && f[0] == "FROM":
+				in = name == "" || (len(f) == 4 && strings.EqualFold(f[2], "AS") && f[3] == name)
+				if in {
+					from = f[1]
+				}
+			case in && strings.HasPrefix(line, "USER "):
+				user = line
+			case in && strings.HasPrefix(line, "ENTRYPOINT "):
+				entry = line
+			}
+		}
+		return from, user, entry
+	}
+	fromS, userS, entryS := stage("../../Dockerfile", "server")
+	fromR, userR, entryR := stage("../../Dockerfile.release", "")
+	if fromS == "" || fromS != fromR || userS != userR || entryS != entryR {
+		t.Errorf("Dockerfile server stage %q %q %q; Dockerfile.release %q %q %q", fromS, userS, entryS, fromR, userR, entryR)
+	}
+}
