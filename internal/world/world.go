@@ -19,6 +19,7 @@ import (
 
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
+	"github.com/modelpromote/modelpromote/internal/emulator/aws/autoscaling"
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/cloudwatch"
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/sagemaker"
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
@@ -67,6 +68,9 @@ type World struct {
 	AWS        *awsemu.Server
 	SageMaker  *sagemaker.Service
 	CloudWatch *cloudwatch.Service
+	// Autoscaling is Application Auto Scaling, wired to SageMaker as the
+	// real services are.
+	Autoscaling *autoscaling.Service
 	GitHub     *ghemu.Emulator
 
 	// Bot is modelpromote's own AWS identity, in the tools account.
@@ -120,6 +124,9 @@ func (w *World) startAWS(opts Options) error {
 	w.AWS = srv
 	srv.Mount(w.SageMaker)
 	srv.Mount(w.CloudWatch)
+	w.Autoscaling = autoscaling.New(autoscaling.Options{Variants: w.SageMaker})
+	w.SageMaker.SetScaling(w.Autoscaling)
+	srv.Mount(w.Autoscaling)
 	if err := srv.Start(); err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func (s *Service) setStatus(e *Endpoint, status, reason string) {
 	e.History = append(e.History, EndpointEvent{Time: e.LastModifiedTime, EndpointStatus: status, EndpointConfigName: e.EndpointConfigName, FailureReason: reason})
 }
 
-func (s *Service) createEndpoint(st *state, _ service.Caller, body []byte) (any, error) {
+func (s *Service) createEndpoint(st *state, c service.Caller, body []byte) (any, error) {
 	var in struct {
 		EndpointName, EndpointConfigName string
 		DeploymentConfig                 *DeploymentConfig
@@ -121,6 +121,9 @@ func (s *Service) createEndpoint(st *state, _ service.Caller, body []byte) (any,
 		return nil, err
 	}
 	if err := s.checkQuota(st, ec); err != nil {
+		return nil, err
+	}
+	if err := s.guardEndpoint(st, c, in.EndpointName, in.Tags); err != nil {
 		return nil, err
 	}
 	if err := st.addTags(arn, in.Tags); err != nil {
@@ -178,6 +181,9 @@ func (s *Service) updateEndpoint(st *state, _ service.Caller, body []byte) (any,
 		dc = e.LastDeploymentConfig
 	}
 	if err := s.validateDeploymentConfig(st, dc); err != nil {
+		return nil, err
+	}
+	if err := s.checkUpdate(st, e, ec, dc); err != nil {
 		return nil, err
 	}
 	if err := s.checkQuota(st, ec); err != nil {

@@ -53,7 +53,7 @@ func init() {
 	handlers["DeleteEndpointConfig"] = (*Service).deleteEndpointConfig
 }
 
-func (s *Service) createEndpointConfig(st *state, _ service.Caller, body []byte) (any, error) {
+func (s *Service) createEndpointConfig(st *state, c service.Caller, body []byte) (any, error) {
 	var in struct {
 		EndpointConfig
 		Tags []Tag
@@ -89,6 +89,9 @@ func (s *Service) createEndpointConfig(st *state, _ service.Caller, body []byte)
 		if v.ServerlessConfig == nil && (v.InstanceType == "" || v.InitialInstanceCount == nil) {
 			return nil, validationError("Either ServerlessConfig or both InstanceType and InitialInstanceCount must be specified for variant %q.", v.VariantName)
 		}
+	}
+	if err := s.guardEndpointConfig(st, c, ec, in.Tags); err != nil {
+		return nil, err
 	}
 	key := strings.ToLower(ec.EndpointConfigName)
 	ec.EndpointConfigArn = st.arn("endpoint-config", ec.EndpointConfigName)

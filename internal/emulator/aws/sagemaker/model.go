@@ -85,6 +85,9 @@ func (s *Service) createModel(st *state, c service.Caller, body []byte) (any, er
 	if m.PrimaryContainer == nil && len(m.Containers) == 0 {
 		return nil, validationError("Either PrimaryContainer or Containers must be specified.")
 	}
+	if err := s.guardModel(st, c, m, in.Tags); err != nil {
+		return nil, err
+	}
 	if m.PrimaryContainer != nil && len(m.Containers) > 0 {
 		return nil, validationError("PrimaryContainer and Containers cannot both be specified.")
 	}

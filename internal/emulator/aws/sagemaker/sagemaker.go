@@ -96,6 +96,12 @@ type Service struct {
 	mu     sync.Mutex
 	scopes map[scope]*state
 	closed bool
+	// guardrails are the accounts' service control policies (SetGuardrail).
+	guardrails map[string]Guardrail
+	// scaling says which variants are registered with Application Auto
+	// Scaling (SetScaling; nil: none), for UpdateEndpoint's instance-type
+	// rule.
+	scaling ScalableTargets
 }
 
 var _ service.Service = (*Service)(nil)
