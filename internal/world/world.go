@@ -71,7 +71,7 @@ type World struct {
 	// Autoscaling is Application Auto Scaling, wired to SageMaker as the
 	// real services are.
 	Autoscaling *autoscaling.Service
-	GitHub     *ghemu.Emulator
+	GitHub      *ghemu.Emulator
 
 	// Bot is modelpromote's own AWS identity, in the tools account.
 	Bot aws.Credentials
