@@ -12,12 +12,27 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/modelpromote/modelpromote/internal/emulator/aws/cloudwatch"
+	"github.com/modelpromote/modelpromote/internal/emulator/aws/sagemaker"
 )
 
 // awsCLI runs the AWS CLI against the emulator with creds from the
-// environment only. Without the CLI the test is skipped, unless CI is set
-// (.ci/run installs awscli).
+// environment only, and returns its standard output. Without the CLI the
+// test is skipped, unless CI is set (.ci/run installs awscli).
 func awsCLI(t *testing.T, e *env, creds aws.Credentials) func(args ...string) string {
+	t.Helper()
+	run := awsCLIEnv(t, e, creds)
+	return func(args ...string) string {
+		t.Helper()
+		stdout, _ := run(args...)
+		return stdout
+	}
+}
+
+// awsCLIEnv is awsCLI with extra environment variables, returning standard
+// output and standard error.
+func awsCLIEnv(t *testing.T, e *env, creds aws.Credentials, extraEnv ...string) func(args ...string) (string, string) {
 	t.Helper()
 	bin, err := exec.LookPath("aws")
 	if err != nil {
@@ -31,7 +46,7 @@ func awsCLI(t *testing.T, e *env, creds aws.Credentials) func(args ...string) st
 	if err := os.WriteFile(cfg, []byte("[default]\ns3 =\n    addressing_style = path\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return func(args ...string) string {
+	return func(args ...string) (string, string) {
 		t.Helper()
 		cmd := exec.Command(bin, append([]string{"--endpoint-url", e.srv.URL(), "--region", "us-east-1", "--output", "json"}, args...)...)
 		cmd.Env = []string{
@@ -43,6 +58,7 @@ func awsCLI(t *testing.T, e *env, creds aws.Credentials) func(args ...string) st
 		if creds.SessionToken != "" {
 			cmd.Env = append(cmd.Env, "AWS_SESSION_TOKEN="+creds.SessionToken)
 		}
+		cmd.Env = append(cmd.Env, extraEnv...)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		start := time.Now()
@@ -50,7 +66,7 @@ func awsCLI(t *testing.T, e *env, creds aws.Credentials) func(args ...string) st
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 		}
-		return stdout.String()
+		return stdout.String(), stderr.String()
 	}
 }
 
@@ -110,4 +126,119 @@ func TestAWSCLI(t *testing.T) {
 	if got, err := os.ReadFile(out); err != nil || !bytes.Equal(got, large) {
 		t.Errorf("download differs (%d bytes, %v)", len(got), err)
 	}
+}
+
+// What a newcomer reads with the AWS CLI from a kept demo: model cards,
+// pipelines and the rollback alarms. CloudWatch is read over the protocol
+// this CLI prefers (AWS JSON 1.0 for a recent botocore) and, with the
+// service model pinned to it, over the AWS query protocol older CLIs use.
+func TestAWSCLIReadsSageMakerAndCloudWatch(t *testing.T) {
+	e := newEnv(t)
+	cw := cloudwatch.New(cloudwatch.Options{})
+	sm := sagemaker.New(sagemaker.Options{Alarms: cw})
+	t.Cleanup(sm.Close)
+	e.srv.Mount(sm)
+	e.srv.Mount(cw)
+	const region = "us-east-1" // awsCLI's
+	sm.SeedModelCard(devAccount, region, sagemaker.ModelCard{ModelCardName: "fraud-detector", ModelCardStatus: "Approved"})
+	sm.SeedPipelineExecution(devAccount, region, "fraud-detector-pipeline", sagemaker.PipelineExecution{})
+	for _, name := range []string{"fraud-detector-5xx", "fraud-detector-latency-p99", "churn-5xx"} {
+		cw.PutAlarm(devAccount, region, cloudwatch.Alarm{AlarmName: name, Threshold: 1,
+			Dimensions: []cloudwatch.Dimension{{Name: "EndpointName", Value: "fraud-detector"}}})
+	}
+	if err := cw.SetAlarmState(devAccount, region, "fraud-detector-latency-p99", cloudwatch.StateAlarm, "Threshold Crossed"); err != nil {
+		t.Fatal(err)
+	}
+	run := awsCLI(t, e, e.dev)
+
+	var cards struct {
+		ModelCardSummaries []struct{ ModelCardName, ModelCardStatus string }
+	}
+	if err := json.Unmarshal([]byte(run("sagemaker", "list-model-cards")), &cards); err != nil {
+		t.Fatal(err)
+	}
+	if len(cards.ModelCardSummaries) != 1 || cards.ModelCardSummaries[0].ModelCardName != "fraud-detector" || cards.ModelCardSummaries[0].ModelCardStatus != "Approved" {
+		t.Errorf("list-model-cards: %+v", cards)
+	}
+	var pipelines struct {
+		PipelineSummaries []struct{ PipelineName, PipelineArn string }
+	}
+	if err := json.Unmarshal([]byte(run("sagemaker", "list-pipelines")), &pipelines); err != nil {
+		t.Fatal(err)
+	}
+	if len(pipelines.PipelineSummaries) != 1 || pipelines.PipelineSummaries[0].PipelineName != "fraud-detector-pipeline" {
+		t.Errorf("list-pipelines: %+v", pipelines)
+	}
+
+	type alarms struct {
+		MetricAlarms []struct {
+			AlarmName, StateValue string
+			Threshold             float64
+			Dimensions            []struct{ Name, Value string }
+			// As the wire had it: the CLI's default cli_timestamp_format
+			// leaves it alone.
+			StateUpdatedTimestamp json.RawMessage
+		}
+	}
+	decode := func(t *testing.T, out string) alarms {
+		t.Helper()
+		var got alarms
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return got
+	}
+	t.Run("preferred protocol", func(t *testing.T) {
+		// One alarm a page: MaxRecords and NextToken cross the wire too.
+		out := run("cloudwatch", "describe-alarms", "--alarm-name-prefix", "fraud-detector-", "--page-size", "1")
+		got := decode(t, out)
+		if len(got.MetricAlarms) != 2 || got.MetricAlarms[0].AlarmName != "fraud-detector-5xx" || got.MetricAlarms[1].StateValue != "ALARM" ||
+			got.MetricAlarms[0].Threshold != 1 || len(got.MetricAlarms[0].Dimensions) != 1 || len(got.MetricAlarms[0].StateUpdatedTimestamp) == 0 {
+			t.Errorf("describe-alarms: %s", out)
+		}
+	})
+	t.Run("query protocol", func(t *testing.T) {
+		run := awsCLIEnv(t, e, e.dev, "AWS_DATA_PATH="+queryOnlyCloudWatchModel(t))
+		out, stderr := run("--debug", "cloudwatch", "describe-alarms", "--alarm-names", "churn-5xx", "fraud-detector-latency-p99", "--state-value", "OK")
+		if !strings.Contains(stderr, "application/x-www-form-urlencoded") {
+			t.Fatalf("the CLI did not send the query protocol:\n%s", stderr)
+		}
+		if got := decode(t, out); len(got.MetricAlarms) != 1 || got.MetricAlarms[0].AlarmName != "churn-5xx" ||
+			len(got.MetricAlarms[0].Dimensions) != 1 || len(got.MetricAlarms[0].StateUpdatedTimestamp) == 0 {
+			t.Errorf("describe-alarms by names, in state OK: %s", out)
+		}
+		out, _ = run("cloudwatch", "describe-alarms", "--alarm-name-prefix", "fraud-detector-", "--page-size", "1")
+		if got := decode(t, out); len(got.MetricAlarms) != 2 || got.MetricAlarms[1].StateValue != "ALARM" {
+			t.Errorf("describe-alarms by prefix, a page at a time: %s", out)
+		}
+	})
+}
+
+// queryOnlyCloudWatchModel writes the AWS CLI's own CloudWatch service
+// model, restricted to the AWS query protocol, where AWS_DATA_PATH makes the
+// CLI prefer it, and returns that directory.
+func queryOnlyCloudWatchModel(t *testing.T) string {
+	t.Helper()
+	const script = `import json, sys, botocore.session
+m = botocore.session.get_session().get_service_data("cloudwatch")
+m["metadata"]["protocol"] = "query"
+m["metadata"]["protocols"] = ["query"]
+json.dump(m, sys.stdout)`
+	out, err := exec.Command("python3", "-c", script).Output()
+	if err != nil {
+		t.Fatalf("read the AWS CLI's CloudWatch model with python3 and botocore: %v", err)
+	}
+	var meta struct{ Metadata struct{ APIVersion string } }
+	if err := json.Unmarshal(out, &meta); err != nil || meta.Metadata.APIVersion == "" {
+		t.Fatalf("CloudWatch model: %v", err)
+	}
+	dir := t.TempDir()
+	versionDir := filepath.Join(dir, "cloudwatch", meta.Metadata.APIVersion)
+	if err := os.MkdirAll(versionDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(versionDir, "service-2.json"), out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

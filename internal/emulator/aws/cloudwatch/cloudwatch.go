@@ -3,23 +3,18 @@
 // switched between OK and ALARM from Go. SageMaker's endpoint emulator asks
 // it whether auto-rollback alarms exist and whether they are firing.
 //
-// aws-sdk-go-v2's CloudWatch client (v1.75) speaks Smithy RPC v2 CBOR, not
-// the older awsQuery: POST /service/GraniteServiceVersion20100801/operation/
-// <Operation> with Smithy-Protocol: rpc-v2-cbor and CBOR bodies. The service
-// is awsQueryCompatible, so errors also carry X-Amzn-Query-Error:
-// <code>;Sender, from which the SDK takes the error code it reports.
+// It speaks the three protocols CloudWatch does: Smithy RPC v2 CBOR
+// (aws-sdk-go-v2's), AWS JSON 1.0 (recent AWS CLIs') and the AWS query
+// protocol (older CLIs' and SDKs'); see protocol.go.
 package cloudwatch
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/aws/smithy-go/encoding/cbor"
 
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/service"
 )
@@ -161,56 +156,36 @@ func (s *Service) Alarms(account, region string) []Alarm {
 // Name is the SigV4 signing name of CloudWatch.
 func (s *Service) Name() string { return "monitoring" }
 
-const pathPrefix = "/service/GraniteServiceVersion20100801/operation/"
-
-// Operation is the last segment of the RPC v2 path.
-func (s *Service) Operation(r *http.Request) string {
-	op, _ := strings.CutPrefix(r.URL.Path, pathPrefix)
-	return op
-}
+// Operation names the operation r calls, in whichever protocol.
+func (s *Service) Operation(r *http.Request) string { return protocolOf(r).operation(r) }
 
 // ServeAWS handles an authenticated request.
 func (s *Service) ServeAWS(w http.ResponseWriter, r *http.Request, c service.Caller) {
-	if r.Method != http.MethodPost || r.Header.Get("Smithy-Protocol") != "rpc-v2-cbor" {
-		s.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException", "expected a Smithy RPC v2 CBOR request")
+	p := protocolOf(r)
+	if r.Method != http.MethodPost && p != awsQuery {
+		p.writeError(w, http.StatusBadRequest, "UnknownOperationException", "expected a POST")
 		return
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		s.WriteError(w, r, http.StatusBadRequest, "SerializationException", err.Error())
-		return
-	}
-	in := cbor.Map{}
-	if len(body) > 0 {
-		v, err := cbor.Decode(body)
-		if err != nil {
-			s.WriteError(w, r, http.StatusBadRequest, "SerializationException", err.Error())
-			return
+	in, err := p.decode(r)
+	var out map[string]any
+	if err == nil {
+		switch op := p.operation(r); op {
+		case "DescribeAlarms":
+			out, err = s.describeAlarms(c, in)
+		default:
+			code := "UnknownOperationException"
+			if p == awsQuery {
+				code = "InvalidAction" // the query protocol's word for it
+			}
+			err = &apiError{code, "the CloudWatch emulator does not implement operation " + op}
 		}
-		m, ok := v.(cbor.Map)
-		if !ok {
-			s.WriteError(w, r, http.StatusBadRequest, "SerializationException", "request body is not a CBOR map")
-			return
-		}
-		in = m
-	}
-	var out cbor.Map
-	switch op := s.Operation(r); op {
-	case "DescribeAlarms":
-		out, err = s.describeAlarms(c, in)
-	default:
-		s.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException", "operation "+op+" is not emulated")
-		return
 	}
 	if err != nil {
 		e := err.(*apiError)
-		s.WriteError(w, r, http.StatusBadRequest, e.code, e.message)
+		p.writeError(w, http.StatusBadRequest, e.code, e.message)
 		return
 	}
-	w.Header().Set("Content-Type", "application/cbor")
-	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
-	w.Header().Set("X-Amzn-RequestId", requestID())
-	w.Write(cbor.Encode(out))
+	p.write(w, p.operation(r), out)
 }
 
 // shapes maps awsQuery error codes to the error shapes CloudWatch's model
@@ -226,26 +201,9 @@ var shapes = map[string]string{
 	"InternalServiceError":        "InternalServiceFault",
 }
 
-// WriteError writes an RPC v2 CBOR error of an awsQuery-compatible service.
+// WriteError writes an error in the protocol of r.
 func (s *Service) WriteError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
-	typ := code
-	if shape, ok := shapes[code]; ok {
-		typ = "com.amazonaws.cloudwatch#" + shape
-	}
-	fault := "Sender"
-	if status >= 500 {
-		fault = "Receiver"
-	}
-	w.Header().Set("Content-Type", "application/cbor")
-	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
-	w.Header().Set("X-Amzn-RequestId", requestID())
-	w.Header().Set("X-Amzn-Query-Error", code+";"+fault)
-	w.WriteHeader(status)
-	w.Write(cbor.Encode(cbor.Map{
-		"__type":  cbor.String(typ),
-		"message": cbor.String(message),
-		"Message": cbor.String(message),
-	}))
+	protocolOf(r).writeError(w, status, code, message)
 }
 
 type apiError struct{ code, message string }

@@ -170,7 +170,7 @@ func (s *Service) SeedPipelineExecution(account, region, pipelineName string, x 
 			x.Steps[i].AttemptCount = 1
 		}
 	}
-	st.pipelineExecutions[x.PipelineExecutionArn] = &x
+	st.addPipelineExecution(pipelineName, &x)
 	return clone(x)
 }
 

@@ -1,6 +1,10 @@
 package sagemaker
 
 import (
+	"cmp"
+	"slices"
+	"strings"
+
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/service"
 )
 
@@ -18,6 +22,7 @@ type ModelCard struct {
 
 func init() {
 	handlers["DescribeModelCard"] = (*Service).describeModelCard
+	handlers["ListModelCards"] = (*Service).listModelCards
 }
 
 // SeedModelCard adds a new version of a model card (version 1 for a new
@@ -65,4 +70,50 @@ func (s *Service) describeModelCard(st *state, _ service.Caller, body []byte) (a
 		return nil, resourceNotFound("Model card %s version %d does not exist.", name, in.ModelCardVersion)
 	}
 	return versions[in.ModelCardVersion-1], nil
+}
+
+// listModelCards lists the latest version of each card: NameContains,
+// ModelCardStatus and a creation time window filter; SortBy Name or
+// CreationTime (the default) and SortOrder order them. See
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListModelCards.html
+func (s *Service) listModelCards(st *state, _ service.Caller, body []byte) (any, error) {
+	var in struct {
+		listFilter
+		ModelCardStatus string
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	latest := map[string]*ModelCard{}
+	var items []nameSummary
+	for _, versions := range st.modelCards {
+		c := versions[len(versions)-1]
+		if in.ModelCardStatus != "" && c.ModelCardStatus != in.ModelCardStatus {
+			continue
+		}
+		latest[c.ModelCardArn] = c
+		items = append(items, nameSummary{c.ModelCardName, c.ModelCardArn, c.CreationTime})
+	}
+	// Creation order, which list expects, is creation time then name.
+	slices.SortFunc(items, func(a, b nameSummary) int {
+		return cmp.Or(a.creationTime.Compare(b.creationTime.Time), strings.Compare(a.name, b.name))
+	})
+	page, next, err := in.list(items)
+	if err != nil {
+		return nil, err
+	}
+	type summary struct {
+		ModelCardName, ModelCardArn, ModelCardStatus string
+		CreationTime                                 Timestamp
+		LastModifiedTime                             Timestamp `json:",omitzero"`
+	}
+	out := []summary{}
+	for _, it := range page {
+		c := latest[it.arn]
+		out = append(out, summary{c.ModelCardName, c.ModelCardArn, c.ModelCardStatus, c.CreationTime, c.LastModifiedTime})
+	}
+	return struct {
+		ModelCardSummaries []summary
+		NextToken          string `json:",omitempty"`
+	}{out, next}, nil
 }

@@ -153,12 +153,14 @@ var handlers = map[string]handler{}
 // ServeAWS handles an authenticated request.
 func (s *Service) ServeAWS(w http.ResponseWriter, r *http.Request, c service.Caller) {
 	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("X-Amz-Target"), targetPrefix) {
-		s.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException", "")
+		s.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException", "expected a POST with X-Amz-Target: "+targetPrefix+"<Operation>")
 		return
 	}
 	h, ok := handlers[s.Operation(r)]
 	if !ok {
-		s.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException", "")
+		// SageMaker's own answer carries no message; the emulator says
+		// which operation it lacks, so that a client does not fail blank.
+		s.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException", "the SageMaker emulator does not implement "+s.Operation(r))
 		return
 	}
 	body, err := io.ReadAll(r.Body)

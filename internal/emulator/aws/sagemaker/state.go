@@ -15,6 +15,7 @@ type state struct {
 
 	trainingJobs       map[string]*TrainingJob   // by lower-cased name
 	processingJobs     map[string]*ProcessingJob // by lower-cased name
+	pipelines          map[string]*Pipeline      // by lower-cased name
 	pipelineExecutions map[string]*PipelineExecution
 	modelCards         map[string][]*ModelCard // by name, versions in order
 
@@ -47,6 +48,7 @@ func newState(account, region string) *state {
 		endpoints:          map[string]*Endpoint{},
 		trainingJobs:       map[string]*TrainingJob{},
 		processingJobs:     map[string]*ProcessingJob{},
+		pipelines:          map[string]*Pipeline{},
 		pipelineExecutions: map[string]*PipelineExecution{},
 		modelCards:         map[string][]*ModelCard{},
 		entities:           map[string]LineageEntity{},

@@ -5,7 +5,12 @@
 // package without an import cycle.
 package service
 
-import "net/http"
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/url"
+)
 
 // Caller is the authenticated principal that signed a request.
 type Caller struct {
@@ -41,4 +46,28 @@ type Service interface {
 	// that the SDK decodes code and message (e.g. ThrottlingException,
 	// AccessDenied) exactly as it would from AWS.
 	WriteError(w http.ResponseWriter, r *http.Request, status int, code, message string)
+}
+
+// FormParams reads the parameters of a query-protocol request (Action,
+// Version and the operation's members) from the form body and the query
+// string, without consuming the body: the core may have buffered it, and
+// the service reads it again.
+func FormParams(r *http.Request) url.Values {
+	v := r.URL.Query()
+	if r.Body == nil || r.Body == http.NoBody {
+		return v
+	}
+	b, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	if err != nil {
+		return v
+	}
+	form, err := url.ParseQuery(string(b))
+	if err != nil {
+		return v
+	}
+	for k, vs := range form {
+		v[k] = append(v[k], vs...)
+	}
+	return v
 }

@@ -11,9 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -44,18 +42,18 @@ func (s *Service) Name() string { return "sts" }
 
 // Operation is the request's Action parameter.
 func (s *Service) Operation(r *http.Request) string {
-	return params(r).Get("Action")
+	return service.FormParams(r).Get("Action")
 }
 
 // AllowsUnsigned accepts AssumeRoleWithWebIdentity without a signature, as
 // AWS does: the token is the credential.
 func (s *Service) AllowsUnsigned(r *http.Request) bool {
-	return params(r).Get("Action") == "AssumeRoleWithWebIdentity"
+	return service.FormParams(r).Get("Action") == "AssumeRoleWithWebIdentity"
 }
 
 // ServeAWS handles an authenticated STS request.
 func (s *Service) ServeAWS(w http.ResponseWriter, r *http.Request, c service.Caller) {
-	p := params(r)
+	p := service.FormParams(r)
 	var (
 		result any
 		err    *apiError
@@ -102,28 +100,6 @@ func validationError(format string, args ...any) *apiError {
 
 func accessDenied(format string, args ...any) *apiError {
 	return &apiError{http.StatusForbidden, "AccessDenied", fmt.Sprintf(format, args...)}
-}
-
-// params reads the form body (or the query string) without consuming the
-// body: the core may have buffered it and the service reads it again.
-func params(r *http.Request) url.Values {
-	v := r.URL.Query()
-	if r.Body == nil || r.Body == http.NoBody {
-		return v
-	}
-	b, err := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	if err != nil {
-		return v
-	}
-	form, err := url.ParseQuery(string(b))
-	if err != nil {
-		return v
-	}
-	for k, vs := range form {
-		v[k] = append(v[k], vs...)
-	}
-	return v
 }
 
 func writeXML(w http.ResponseWriter, status int, v any) {
