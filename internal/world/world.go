@@ -21,6 +21,7 @@ import (
 	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/autoscaling"
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/cloudwatch"
+	"github.com/modelpromote/modelpromote/internal/emulator/aws/ecr"
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/sagemaker"
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 	"github.com/modelpromote/modelpromote/internal/evidence"
@@ -71,7 +72,10 @@ type World struct {
 	// Autoscaling is Application Auto Scaling, wired to SageMaker as the
 	// real services are.
 	Autoscaling *autoscaling.Service
-	GitHub      *ghemu.Emulator
+	// ECR holds container images and the repository policies that say
+	// which accounts may pull them.
+	ECR    *ecr.Service
+	GitHub *ghemu.Emulator
 
 	// Bot is modelpromote's own AWS identity, in the tools account.
 	Bot aws.Credentials
@@ -127,6 +131,8 @@ func (w *World) startAWS(opts Options) error {
 	w.Autoscaling = autoscaling.New(autoscaling.Options{Variants: w.SageMaker})
 	w.SageMaker.SetScaling(w.Autoscaling)
 	srv.Mount(w.Autoscaling)
+	w.ECR = ecr.New(nil)
+	srv.Mount(w.ECR)
 	if err := srv.Start(); err != nil {
 		return err
 	}
