@@ -22,8 +22,13 @@ const maxCommentBody = 65536
 
 func (e *Emulator) commentRoutes() []route {
 	return []route{
-		{id: "issues/list-comments", method: "GET", path: "/repos/{owner}/{repo}/issues/{issue_number}/comments", handle: (*call).listComments},
+		// ServeMux cannot tell .../issues/{issue_number}/comments from
+		// .../issues/comments/{comment_id} (both match issues/comments/
+		// comments), so the list takes any last segment and answers 404
+		// for anything but "comments".
+		{id: "issues/list-comments", method: "GET", path: "/repos/{owner}/{repo}/issues/{issue_number}/comments", pattern: "/repos/{owner}/{repo}/issues/{issue_number}/{comments}", handle: (*call).listComments},
 		{id: "issues/create-comment", method: "POST", path: "/repos/{owner}/{repo}/issues/{issue_number}/comments", handle: (*call).createComment},
+		{id: "issues/get-comment", method: "GET", path: "/repos/{owner}/{repo}/issues/comments/{comment_id}", handle: (*call).getComment},
 		{id: "issues/update-comment", method: "PATCH", path: "/repos/{owner}/{repo}/issues/comments/{comment_id}", handle: (*call).updateComment},
 	}
 }
@@ -63,6 +68,10 @@ func (c *call) issueFor() (*repo, *pull) {
 }
 
 func (c *call) listComments() {
+	if c.r.PathValue("comments") != "comments" {
+		c.notFound()
+		return
+	}
 	r, p := c.issueFor()
 	if p == nil {
 		return
@@ -116,13 +125,36 @@ func (e *Emulator) addComment(u urls, r *repo, p *pull, who *account, body strin
 	return cm
 }
 
-func (c *call) updateComment() {
+// comment finds the path's comment, answering 404 when there is none.
+func (c *call) comment() (*repo, *issueComment) {
 	r := c.repoFor()
 	if r == nil {
-		return
+		return nil, nil
 	}
 	id, ok := c.intParam("comment_id")
 	if !ok {
+		return nil, nil
+	}
+	for _, cm := range r.comments {
+		if cm.id == id {
+			return r, cm
+		}
+	}
+	c.notFound()
+	return nil, nil
+}
+
+// getComment serves "Get an issue comment",
+// https://docs.github.com/en/rest/issues/comments#get-an-issue-comment
+func (c *call) getComment() {
+	if r, cm := c.comment(); cm != nil {
+		c.json(http.StatusOK, c.e.commentJSON(c.u(), r, cm))
+	}
+}
+
+func (c *call) updateComment() {
+	r, cm := c.comment()
+	if cm == nil {
 		return
 	}
 	var req struct {
@@ -131,13 +163,7 @@ func (c *call) updateComment() {
 	if !c.decode(&req) || !c.checkCommentBody(req.Body) {
 		return
 	}
-	for _, cm := range r.comments {
-		if cm.id == id {
-			cm.body, cm.updatedAt = req.Body, now()
-			c.events = append(c.events, c.e.commentEvent(c.u(), r, r.pulls[cm.number], cm, "edited", c.actor()))
-			c.json(http.StatusOK, c.e.commentJSON(c.u(), r, cm))
-			return
-		}
-	}
-	c.notFound()
+	cm.body, cm.updatedAt = req.Body, now()
+	c.events = append(c.events, c.e.commentEvent(c.u(), r, r.pulls[cm.number], cm, "edited", c.actor()))
+	c.json(http.StatusOK, c.e.commentJSON(c.u(), r, cm))
 }

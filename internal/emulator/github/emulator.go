@@ -1,6 +1,6 @@
 // Package ghemu is an in-process emulator of the GitHub REST API subset that
-// modelpromote uses, plus signed webhook delivery and the Actions OIDC token
-// endpoint.
+// modelpromote uses, plus signed webhook delivery, the Actions OIDC token
+// endpoint, and plain views of the web pages API objects link to (web.go).
 //
 // The real go-github and ghinstallation clients talk to it unchanged; only
 // the base URL differs (both https://api.github.com-style "/" and the GitHub
@@ -38,7 +38,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -56,6 +55,7 @@ type Emulator struct {
 	strict    bool
 	rateLimit int
 	mux       *http.ServeMux
+	web       *http.ServeMux
 
 	mu       sync.Mutex
 	seq      int64     // last ID handed out
@@ -156,6 +156,7 @@ func New(opts ...Option) (*Emulator, error) {
 	e.app = &app{id: cfg.appID, slug: cfg.appSlug, key: cfg.appKey, createdAt: time.Now().UTC()}
 	e.bot() // the App's bot user exists from the start
 	e.mux = e.routes()
+	e.web = e.webRoutes()
 	e.srv = httptest.NewUnstartedServer(e)
 	if cfg.addr != "" {
 		l, err := net.Listen("tcp", cfg.addr)
@@ -255,23 +256,6 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = r.WithContext(withAPIBase(r.Context(), base))
 	e.mux.ServeHTTP(w, r)
-}
-
-// serveWeb serves the web side that API objects link to: only raw file
-// downloads (download_url, raw_url), like raw.githubusercontent.com.
-func (e *Emulator) serveWeb(w http.ResponseWriter, r *http.Request) {
-	parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/_web/"), "/", 5)
-	if r.Method != http.MethodGet || len(parts) != 5 || parts[2] != "raw" {
-		http.NotFound(w, r)
-		return
-	}
-	content, ok := e.File(parts[0]+"/"+parts[1], parts[3], parts[4])
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	io.WriteString(w, content)
 }
 
 // nextID hands out IDs shared by every kind of object. Callers hold e.mu.
