@@ -76,7 +76,7 @@ func (r *runner) one(ctx context.Context, pr *plan.Promotion) Outcome {
 // deploymentSpec is the GitHub deployment of one promotion of this merge.
 func (r *runner) deploymentSpec(pr *plan.Promotion) github.DeploymentSpec {
 	return github.DeploymentSpec{
-		SHA: r.merge.MergeSHA, Environment: pr.Stage + "/" + pr.Model, Task: "deploy:modelpromote",
+		SHA: r.merge.MergeSHA, Environment: pr.Stage + "/" + pr.Model, Task: DeploymentTask,
 		Description: fmt.Sprintf("%s v%d to %s", pr.Model, pr.ToVersion, pr.Stage),
 		Payload:     map[string]any{"model": pr.Model, "stage": pr.Stage, "version": pr.ToVersion, "endpoint": pr.To.Name},
 		Production:  len(policy.Next(r.plan.Config, pr.Stage)) == 0,

@@ -6,8 +6,6 @@ import (
 	"sort"
 
 	gogh "github.com/google/go-github/v60/github"
-
-	"github.com/modelpromote/modelpromote/internal/report"
 )
 
 // Merge is a merged pull request, as apply needs it.
@@ -76,17 +74,11 @@ func (r *Repo) FirstParent(ctx context.Context, sha string) (string, error) {
 // LatestCheckRun returns the conclusion of the latest modelpromote check run
 // on sha ("" when there is none, or it has not completed).
 func (r *Repo) LatestCheckRun(ctx context.Context, sha string) (conclusion string, err error) {
-	res, _, err := r.GH.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Name, sha, &gogh.ListCheckRunsOptions{
-		CheckName: gogh.String(report.CheckRunName), Filter: gogh.String("latest"), ListOptions: gogh.ListOptions{PerPage: 100}})
-	if err != nil {
-		return "", fmt.Errorf("list check runs of %s: %w", short(sha), err)
+	cr, err := r.LatestCheckRunState(ctx, sha)
+	if err != nil || cr == nil || cr.Status != "completed" {
+		return "", err
 	}
-	runs := res.CheckRuns
-	sort.Slice(runs, func(i, j int) bool { return runs[i].GetID() > runs[j].GetID() })
-	if len(runs) == 0 || runs[0].GetStatus() != "completed" {
-		return "", nil
-	}
-	return runs[0].GetConclusion(), nil
+	return cr.Conclusion, nil
 }
 
 // UpsertMarkedComment keeps one bot comment per marker on a pull request,
@@ -132,6 +124,8 @@ type DeploymentSpec struct {
 	SHA, Environment, Task, Description string
 	Payload                             map[string]any
 	Production                          bool
+	// Transient environments are removed by GitHub once inactive.
+	Transient bool
 }
 
 // FindDeployment returns the deployment of spec with its latest state, or
@@ -147,13 +141,11 @@ func (r *Repo) FindDeployment(ctx context.Context, spec DeploymentSpec) (*Deploy
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].GetID() < list[j].GetID() })
 	d := &Deployment{ID: list[0].GetID()}
-	statuses, _, err := r.GH.Repositories.ListDeploymentStatuses(ctx, r.Owner, r.Name, d.ID, &gogh.ListOptions{PerPage: 1})
+	st, err := r.latestDeploymentStatus(ctx, d.ID)
 	if err != nil {
-		return nil, fmt.Errorf("list deployment statuses: %w", err)
+		return nil, err
 	}
-	if len(statuses) > 0 {
-		d.State = statuses[0].GetState()
-	}
+	d.State = st.GetState()
 	return d, nil
 }
 
@@ -164,34 +156,15 @@ func (r *Repo) EnsureDeployment(ctx context.Context, spec DeploymentSpec) (*Depl
 	if d, err := r.FindDeployment(ctx, spec); err != nil || d != nil {
 		return d, err
 	}
-	d, _, err := r.GH.Repositories.CreateDeployment(ctx, r.Owner, r.Name, &gogh.DeploymentRequest{
-		Ref:                   gogh.String(spec.SHA),
-		Task:                  gogh.String(spec.Task),
-		AutoMerge:             gogh.Bool(false),
-		RequiredContexts:      &[]string{}, // the merge commit is the reviewed one; checks ran on the head
-		Payload:               spec.Payload,
-		Environment:           gogh.String(spec.Environment),
-		Description:           gogh.String(spec.Description),
-		ProductionEnvironment: gogh.Bool(spec.Production),
-	})
+	id, err := r.CreateDeployment(ctx, spec)
 	if err != nil {
-		return nil, fmt.Errorf("create deployment for %s: %w", spec.Environment, err)
+		return nil, err
 	}
-	return &Deployment{ID: d.GetID()}, nil
+	return &Deployment{ID: id}, nil
 }
 
 // SetDeploymentStatus records a deployment's state (in_progress, success,
 // failure, error) with the endpoint's console URL.
 func (r *Repo) SetDeploymentStatus(ctx context.Context, id int64, state, environmentURL, description string) error {
-	if len(description) > 140 {
-		description = description[:137] + "..."
-	}
-	req := &gogh.DeploymentStatusRequest{State: gogh.String(state), Description: gogh.String(description)}
-	if environmentURL != "" {
-		req.EnvironmentURL = gogh.String(environmentURL)
-	}
-	if _, _, err := r.GH.Repositories.CreateDeploymentStatus(ctx, r.Owner, r.Name, id, req); err != nil {
-		return fmt.Errorf("set deployment %d %s: %w", id, state, err)
-	}
-	return nil
+	return r.AddDeploymentStatus(ctx, id, DeploymentStatus{State: state, Description: description, EnvironmentURL: environmentURL})
 }

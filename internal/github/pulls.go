@@ -3,6 +3,7 @@ package github
 import (
 	"context"
 	"fmt"
+	"time"
 
 	gogh "github.com/google/go-github/v60/github"
 )
@@ -20,4 +21,45 @@ func (r *Repo) OpenPullRequestWithHead(ctx context.Context, sha string) (int, er
 		}
 	}
 	return 0, nil
+}
+
+// Pull is a pull request as a listing shows it.
+type Pull struct {
+	Number  int
+	HeadSHA string
+	BaseRef string
+	// MergeSHA is the merge commit ("" when not merged); MergedAt is zero
+	// when not merged.
+	MergeSHA  string
+	MergedAt  time.Time
+	UpdatedAt time.Time
+}
+
+// Pulls lists the pull requests in state ("open", "closed"), most
+// recently updated first, stopping at those updated before since (zero:
+// all).
+func (r *Repo) Pulls(ctx context.Context, state string, since time.Time) ([]Pull, error) {
+	var out []Pull
+	opts := &gogh.PullRequestListOptions{State: state, Sort: "updated", Direction: "desc", ListOptions: gogh.ListOptions{PerPage: 100}}
+	for {
+		page, resp, err := r.GH.PullRequests.List(ctx, r.Owner, r.Name, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list %s pull requests: %w", state, err)
+		}
+		for _, pr := range page {
+			if !since.IsZero() && pr.GetUpdatedAt().Before(since) {
+				return out, nil
+			}
+			p := Pull{Number: pr.GetNumber(), HeadSHA: pr.GetHead().GetSHA(), BaseRef: pr.GetBase().GetRef(),
+				UpdatedAt: pr.GetUpdatedAt().Time}
+			if pr.MergedAt != nil {
+				p.MergeSHA, p.MergedAt = pr.GetMergeCommitSHA(), pr.GetMergedAt().Time
+			}
+			out = append(out, p)
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
 }

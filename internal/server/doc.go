@@ -52,9 +52,9 @@
 //
 //   - Before applying merge commit C, a replica lists the lease deployments
 //     (task "lock:modelpromote") on C. If one ended "success", C was
-//     applied: skip. If one of apply's own deployments on C (task
-//     "deploy:modelpromote") is in_progress, fresh, and set by someone
-//     other than this App (the Action, the CLI), skip.
+//     applied: skip. If apply says C is in progress (apply.Status: one of
+//     its own deployments on C is unfinished and fresh) by someone other
+//     than this App (the Action, the CLI), skip.
 //   - Otherwise it creates its own lease deployment on C, marks it
 //     in_progress, and lists the leases again. The lease with the lowest
 //     ID among the live ones wins; a live lease is in_progress (or not yet
@@ -82,7 +82,7 @@
 // latest modelpromote check run on the head is missing, stuck in progress
 // beyond the lease, or older than a review; and lists pull requests
 // merged into the default branch within the reconcile window and applies
-// those with neither a finished lease nor final deployments. Known
+// those with neither a finished lease nor a finished apply (apply.Status). Known
 // repositories are the allow-list's exact names and every repository a
 // delivery came from.
 package server

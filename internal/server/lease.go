@@ -3,12 +3,9 @@ package server
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
-	gogh "github.com/google/go-github/v60/github"
-
+	"github.com/modelpromote/modelpromote/internal/apply"
 	"github.com/modelpromote/modelpromote/internal/github"
 )
 
@@ -17,8 +14,6 @@ import (
 const (
 	leaseTask        = "lock:modelpromote"
 	leaseEnvironment = "modelpromote-apply-lease"
-	// applyTask is the task of apply's own deployments.
-	applyTask = "deploy:modelpromote"
 )
 
 // Lease end states.
@@ -63,19 +58,20 @@ func (s *Server) acquire(ctx context.Context, repo *github.Repo, sha string) (*l
 			return nil, "already applied (" + c.by + ")", nil
 		}
 	}
-	if who, err := s.foreignApply(ctx, repo, sha); err != nil || who != "" {
-		return nil, "being applied by " + who, err
+	st, err := apply.Status(ctx, repo, sha, time.Now(), s.opts.Lease)
+	if err != nil {
+		return nil, "", err
 	}
-	d, _, err := repo.GH.Repositories.CreateDeployment(ctx, repo.Owner, repo.Name, &gogh.DeploymentRequest{
-		Ref: gogh.String(sha), Task: gogh.String(leaseTask), Environment: gogh.String(leaseEnvironment),
-		AutoMerge: gogh.Bool(false), RequiredContexts: &[]string{}, TransientEnvironment: gogh.Bool(true),
-		ProductionEnvironment: gogh.Bool(false), Description: gogh.String("modelpromote apply lease"),
-		Payload: map[string]any{"replica": s.opts.Replica},
-	})
+	// Someone else (the Action, the CLI) applying it now holds no lease.
+	if who := st.InProgressByOther(s.opts.BotLogin); who != "" {
+		return nil, "being applied by " + who, nil
+	}
+	id, err := repo.CreateDeployment(ctx, github.DeploymentSpec{SHA: sha, Task: leaseTask, Environment: leaseEnvironment,
+		Transient: true, Description: "modelpromote apply lease", Payload: map[string]any{"replica": s.opts.Replica}})
 	if err != nil {
 		return nil, "", fmt.Errorf("create lease: %w", err)
 	}
-	l := &lease{s: s, repo: repo, id: d.GetID(), sha: sha}
+	l := &lease{s: s, repo: repo, id: id, sha: sha}
 	if err := l.set(ctx, "in_progress", s.opts.Replica); err != nil {
 		l.end(leaseLost, "could not mark the lease in progress")
 		return nil, "", err
@@ -105,88 +101,27 @@ func (s *Server) acquire(ctx context.Context, repo *github.Repo, sha string) (*l
 // claims lists the lease deployments of sha, lowest ID first, with their
 // latest status.
 func (s *Server) claims(ctx context.Context, repo *github.Repo, sha string) ([]claim, error) {
-	deps, err := deployments(ctx, repo, sha, leaseTask)
+	deps, err := repo.Deployments(ctx, sha, leaseTask)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]claim, 0, len(deps))
 	for _, d := range deps {
-		c := claim{id: d.GetID(), updated: d.GetCreatedAt().Time, by: "another replica"}
-		st, err := latestStatus(ctx, repo, d.GetID())
-		if err != nil {
-			return nil, err
-		}
-		if st != nil {
-			c.state, c.updated = st.GetState(), st.GetCreatedAt().Time
-			if desc := st.GetDescription(); desc != "" {
-				c.by = desc
-			}
+		c := claim{id: d.ID, state: d.State, updated: d.Updated, by: "another replica"}
+		if d.Description != "" {
+			c.by = d.Description
 		}
 		out = append(out, c)
 	}
 	return out, nil
 }
 
-// foreignApply names whoever else (not this App: the Action, the CLI) has
-// one of apply's deployments of sha in progress, fresh.
-func (s *Server) foreignApply(ctx context.Context, repo *github.Repo, sha string) (string, error) {
-	deps, err := deployments(ctx, repo, sha, applyTask)
-	if err != nil {
-		return "", err
-	}
-	for _, d := range deps {
-		st, err := latestStatus(ctx, repo, d.GetID())
-		if err != nil {
-			return "", err
-		}
-		if st == nil || st.GetState() != "in_progress" || time.Since(st.GetCreatedAt().Time) >= s.opts.Lease {
-			continue
-		}
-		if who := st.GetCreator().GetLogin(); !strings.EqualFold(who, s.opts.BotLogin) {
-			return who, nil
-		}
-	}
-	return "", nil
-}
-
-func deployments(ctx context.Context, repo *github.Repo, sha, task string) ([]*gogh.Deployment, error) {
-	var out []*gogh.Deployment
-	opts := &gogh.DeploymentsListOptions{SHA: sha, Task: task, ListOptions: gogh.ListOptions{PerPage: 100}}
-	for {
-		page, resp, err := repo.GH.Repositories.ListDeployments(ctx, repo.Owner, repo.Name, opts)
-		if err != nil {
-			return nil, fmt.Errorf("list %s deployments: %w", task, err)
-		}
-		out = append(out, page...)
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].GetID() < out[j].GetID() })
-	return out, nil
-}
-
-// latestStatus is a deployment's newest status (GitHub lists newest
-// first), or nil.
-func latestStatus(ctx context.Context, repo *github.Repo, id int64) (*gogh.DeploymentStatus, error) {
-	list, _, err := repo.GH.Repositories.ListDeploymentStatuses(ctx, repo.Owner, repo.Name, id, &gogh.ListOptions{PerPage: 1})
-	if err != nil {
-		return nil, fmt.Errorf("list statuses of deployment %d: %w", id, err)
-	}
-	if len(list) == 0 {
-		return nil, nil
-	}
-	return list[0], nil
-}
-
 // set adds a status to the lease. auto_inactive stays off: a later merge
 // must not turn this merge's finished lease into "not applied".
 func (l *lease) set(ctx context.Context, state, description string) error {
-	_, _, err := l.repo.GH.Repositories.CreateDeploymentStatus(ctx, l.repo.Owner, l.repo.Name, l.id, &gogh.DeploymentStatusRequest{
-		State: gogh.String(state), Description: gogh.String(truncate(description, 140)), AutoInactive: gogh.Bool(false)})
+	err := l.repo.AddDeploymentStatus(ctx, l.id, github.DeploymentStatus{State: state, Description: description, KeepOthers: true})
 	if err != nil {
-		return fmt.Errorf("set lease %d %s: %w", l.id, state, err)
+		return fmt.Errorf("lease: %w", err)
 	}
 	return nil
 }
@@ -215,11 +150,4 @@ func (l *lease) end(state, description string) {
 	if err := l.set(ctx, state, description); err != nil {
 		l.s.log.Warn("end apply lease", "repo", l.repo.FullName(), "sha", l.sha, "err", err)
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }

@@ -7,10 +7,8 @@ import (
 	"sort"
 	"time"
 
-	gogh "github.com/google/go-github/v60/github"
-
+	"github.com/modelpromote/modelpromote/internal/apply"
 	"github.com/modelpromote/modelpromote/internal/github"
-	"github.com/modelpromote/modelpromote/internal/report"
 	"github.com/modelpromote/modelpromote/internal/route"
 )
 
@@ -48,11 +46,11 @@ func (s *Server) reconcileRepo(ctx context.Context, name string, installation in
 	if ok, err := s.configs.configured(ctx, repo, s.opts.Dir); err != nil || !ok {
 		return err
 	}
-	r, _, err := repo.GH.Repositories.Get(ctx, repo.Owner, repo.Name)
+	defaultBranch, err := repo.DefaultBranch(ctx)
 	if err != nil {
-		return fmt.Errorf("get repository: %w", err)
+		return err
 	}
-	open, err := s.pulls(ctx, repo, "open", time.Time{})
+	open, err := repo.Pulls(ctx, "open", time.Time{})
 	if err != nil {
 		return err
 	}
@@ -62,27 +60,29 @@ func (s *Server) reconcileRepo(ctx context.Context, name string, installation in
 			return err
 		}
 		if stale {
-			if err := s.enqueue(route.Job{Command: route.Check, Event: "reconcile", Installation: installation, Repo: name, PR: pr.GetNumber()}); err != nil {
+			if err := s.enqueue(route.Job{Command: route.Check, Event: "reconcile", Installation: installation, Repo: name, PR: pr.Number}); err != nil {
 				return err
 			}
 		}
 	}
 	since := time.Now().Add(-s.opts.ReconcileWindow)
-	closed, err := s.pulls(ctx, repo, "closed", since)
+	closed, err := repo.Pulls(ctx, "closed", since)
 	if err != nil {
 		return err
 	}
 	for _, pr := range closed {
-		if pr.MergedAt == nil || pr.GetMergedAt().Before(since) || pr.GetBase().GetRef() != r.GetDefaultBranch() || pr.GetMergeCommitSHA() == "" {
+		// Merges into another branch are skipped early (apply refuses them
+		// too).
+		if pr.MergedAt.IsZero() || pr.MergedAt.Before(since) || pr.BaseRef != defaultBranch || pr.MergeSHA == "" {
 			continue
 		}
-		todo, err := s.applyPending(ctx, repo, pr.GetMergeCommitSHA())
+		todo, err := s.applyPending(ctx, repo, pr.MergeSHA)
 		if err != nil {
 			return err
 		}
 		if todo {
 			if err := s.enqueue(route.Job{Command: route.Apply, Event: "reconcile", Installation: installation, Repo: name,
-				PR: pr.GetNumber(), SHA: pr.GetMergeCommitSHA()}); err != nil {
+				PR: pr.Number, SHA: pr.MergeSHA}); err != nil {
 				return err
 			}
 		}
@@ -101,57 +101,26 @@ func (s *Server) enqueue(j route.Job) error {
 	return nil
 }
 
-// pulls lists pull requests in state, most recently updated first,
-// stopping at those updated before since.
-func (s *Server) pulls(ctx context.Context, repo *github.Repo, state string, since time.Time) ([]*gogh.PullRequest, error) {
-	var out []*gogh.PullRequest
-	opts := &gogh.PullRequestListOptions{State: state, Sort: "updated", Direction: "desc", ListOptions: gogh.ListOptions{PerPage: 100}}
-	for {
-		page, resp, err := repo.GH.PullRequests.List(ctx, repo.Owner, repo.Name, opts)
-		if err != nil {
-			return nil, fmt.Errorf("list %s pull requests: %w", state, err)
-		}
-		for _, pr := range page {
-			if !since.IsZero() && pr.GetUpdatedAt().Before(since) {
-				return out, nil
-			}
-			out = append(out, pr)
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
-	}
-}
-
 // checkStale reports whether an open pull request needs a check: no
 // modelpromote check run on its head, one stuck in progress beyond the
 // lease, or one that started before the latest review.
-func (s *Server) checkStale(ctx context.Context, repo *github.Repo, pr *gogh.PullRequest) (bool, error) {
-	res, _, err := repo.GH.Checks.ListCheckRunsForRef(ctx, repo.Owner, repo.Name, pr.GetHead().GetSHA(), &gogh.ListCheckRunsOptions{
-		CheckName: gogh.String(report.CheckRunName), Filter: gogh.String("latest"), ListOptions: gogh.ListOptions{PerPage: 100}})
+func (s *Server) checkStale(ctx context.Context, repo *github.Repo, pr github.Pull) (bool, error) {
+	latest, err := repo.LatestCheckRunState(ctx, pr.HeadSHA)
 	if err != nil {
-		return false, fmt.Errorf("list check runs of #%d: %w", pr.GetNumber(), err)
+		return false, fmt.Errorf("#%d: %w", pr.Number, err)
 	}
-	if len(res.CheckRuns) == 0 {
+	if latest == nil {
 		return true, nil
 	}
-	latest := res.CheckRuns[0]
-	for _, r := range res.CheckRuns {
-		if r.GetID() > latest.GetID() {
-			latest = r
-		}
+	if latest.Status != "completed" {
+		return time.Since(latest.StartedAt) >= s.opts.Lease, nil
 	}
-	started := latest.GetStartedAt().Time
-	if latest.GetStatus() != "completed" {
-		return time.Since(started) >= s.opts.Lease, nil
-	}
-	reviews, err := repo.Reviews(ctx, pr.GetNumber())
+	reviews, err := repo.Reviews(ctx, pr.Number)
 	if err != nil {
 		return false, err
 	}
 	for _, rv := range reviews {
-		if rv.At.After(started) {
+		if rv.At.After(latest.StartedAt) {
 			return true, nil
 		}
 	}
@@ -159,8 +128,9 @@ func (s *Server) checkStale(ctx context.Context, repo *github.Repo, pr *gogh.Pul
 }
 
 // applyPending reports whether a merge still needs apply: no lease of it
-// ended "success", none is live, and apply's own deployments of it are
-// missing or not all final.
+// ended "success", none is live, and apply does not count it finished
+// (apply.Status: not started, in progress or interrupted; a failed
+// promotion is not retried on its own).
 func (s *Server) applyPending(ctx context.Context, repo *github.Repo, sha string) (bool, error) {
 	claims, err := s.claims(ctx, repo, sha)
 	if err != nil {
@@ -172,20 +142,9 @@ func (s *Server) applyPending(ctx context.Context, repo *github.Repo, sha string
 			return false, nil
 		}
 	}
-	deps, err := deployments(ctx, repo, sha, applyTask)
-	if err != nil || len(deps) == 0 {
-		return err == nil, err
+	st, err := apply.Status(ctx, repo, sha, now, s.opts.Lease)
+	if err != nil {
+		return false, err
 	}
-	for _, d := range deps {
-		st, err := latestStatus(ctx, repo, d.GetID())
-		if err != nil {
-			return false, err
-		}
-		switch st.GetState() {
-		case "success", "failure", "inactive":
-		default:
-			return true, nil
-		}
-	}
-	return false, nil
+	return !st.Finished(), nil
 }

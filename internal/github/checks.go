@@ -1,0 +1,40 @@
+package github
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	gogh "github.com/google/go-github/v60/github"
+
+	"github.com/modelpromote/modelpromote/internal/report"
+)
+
+// CheckRunState is the latest modelpromote check run of a commit.
+type CheckRunState struct {
+	ID int64
+	// Status is queued, in_progress or completed; Conclusion is set once
+	// completed.
+	Status, Conclusion string
+	StartedAt          time.Time
+}
+
+// LatestCheckRunState returns the latest modelpromote check run on sha
+// (the one with the highest ID), or nil when there is none.
+func (r *Repo) LatestCheckRunState(ctx context.Context, sha string) (*CheckRunState, error) {
+	res, _, err := r.GH.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Name, sha, &gogh.ListCheckRunsOptions{
+		CheckName: gogh.String(report.CheckRunName), Filter: gogh.String("latest"), ListOptions: gogh.ListOptions{PerPage: 100}})
+	if err != nil {
+		return nil, fmt.Errorf("list check runs of %s: %w", short(sha), err)
+	}
+	var latest *gogh.CheckRun
+	for _, cr := range res.CheckRuns {
+		if latest == nil || cr.GetID() > latest.GetID() {
+			latest = cr
+		}
+	}
+	if latest == nil {
+		return nil, nil
+	}
+	return &CheckRunState{ID: latest.GetID(), Status: latest.GetStatus(), Conclusion: latest.GetConclusion(), StartedAt: latest.GetStartedAt().Time}, nil
+}
