@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/modelpromote/modelpromote/internal/aws/awserr"
 	"github.com/modelpromote/modelpromote/internal/manifest"
@@ -60,6 +61,22 @@ func (s *Stages) Serving(ctx context.Context, env manifest.Environment, endpoint
 // nil when the endpoint does not exist. An endpoint modelpromote did not
 // deploy is returned with SourceVersion 0.
 func Trace(ctx context.Context, sm *sagemaker.Client, endpoint string) (*plan.Serving, error) {
+	l, err := Inspect(ctx, sm, endpoint)
+	if l == nil || err != nil {
+		return nil, err
+	}
+	return &l.Serving, nil
+}
+
+// Live implements status's read of a stage: Inspect with env's client.
+func (s *Stages) Live(ctx context.Context, env manifest.Environment, endpoint string) (*plan.Live, error) {
+	return Inspect(ctx, s.Client(env), endpoint)
+}
+
+// Inspect is Trace with what it reads on the way kept: the variants of the
+// serving config and the provenance of the target package. Four dependent
+// calls: endpoint → config → model → package.
+func Inspect(ctx context.Context, sm *sagemaker.Client, endpoint string) (*plan.Live, error) {
 	ep, err := sm.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(endpoint)})
 	if awserr.IsNotFound(err) {
 		return nil, nil
@@ -67,18 +84,20 @@ func Trace(ctx context.Context, sm *sagemaker.Client, endpoint string) (*plan.Se
 	if err != nil {
 		return nil, fmt.Errorf("describe endpoint %s: %w", endpoint, err)
 	}
-	s := &plan.Serving{
+	l := &plan.Live{Serving: plan.Serving{
 		Endpoint:       endpoint,
 		EndpointStatus: string(ep.EndpointStatus),
 		EndpointConfig: aws.ToString(ep.EndpointConfigName),
 		Since:          aws.ToTime(ep.LastModifiedTime),
-	}
+	}, FailureReason: aws.ToString(ep.FailureReason)}
+	s := &l.Serving
 	cfg, err := sm.DescribeEndpointConfig(ctx, &sagemaker.DescribeEndpointConfigInput{EndpointConfigName: ep.EndpointConfigName})
 	if err != nil {
 		return nil, fmt.Errorf("describe endpoint config %s: %w", s.EndpointConfig, err)
 	}
+	l.Variants = variants(ep.ProductionVariants, cfg.ProductionVariants)
 	if len(cfg.ProductionVariants) == 0 {
-		return s, nil
+		return l, nil
 	}
 	model, err := sm.DescribeModel(ctx, &sagemaker.DescribeModelInput{ModelName: cfg.ProductionVariants[0].ModelName})
 	if err != nil {
@@ -94,20 +113,28 @@ func Trace(ctx context.Context, sm *sagemaker.Client, endpoint string) (*plan.Se
 		}
 	}
 	if pkgARN == "" {
-		return s, nil // not deployed from a model package: not ours
+		return l, nil // not deployed from a model package: not ours
 	}
 	pkg, err := sm.DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: aws.String(pkgARN)})
 	if err != nil {
 		return nil, fmt.Errorf("describe model package %s: %w", pkgARN, err)
 	}
 	s.TargetPackageARN = aws.ToString(pkg.ModelPackageArn)
+	for k, v := range pkg.CustomerMetadataProperties {
+		if strings.HasPrefix(k, plan.ProvenancePrefix) {
+			if l.Provenance == nil {
+				l.Provenance = map[string]string{}
+			}
+			l.Provenance[k] = v
+		}
+	}
 	src := pkg.CustomerMetadataProperties[plan.ProvenanceSourceARN]
 	if src == "" {
-		return s, nil
+		return l, nil
 	}
 	s.SourcePackageARN = src
 	s.SourceVersion = VersionOf(src)
-	return s, nil
+	return l, nil
 }
 
 // VersionOf returns the version of a versioned model package ARN, or 0.
@@ -121,4 +148,33 @@ func VersionOf(arn string) int {
 		return 0
 	}
 	return v
+}
+
+// variants joins the config's variants (type, serverless settings) with
+// the endpoint's (the instance count running now).
+func variants(running []types.ProductionVariantSummary, configured []types.ProductionVariant) []plan.LiveVariant {
+	current := map[string]types.ProductionVariantSummary{}
+	for _, r := range running {
+		current[aws.ToString(r.VariantName)] = r
+	}
+	out := make([]plan.LiveVariant, 0, len(configured))
+	for _, c := range configured {
+		v := plan.LiveVariant{Name: aws.ToString(c.VariantName), InstanceType: string(c.InstanceType),
+			CurrentInstanceCount: int(aws.ToInt32(c.InitialInstanceCount))}
+		sc := c.ServerlessConfig
+		if r, ok := current[v.Name]; ok {
+			if r.CurrentInstanceCount != nil {
+				v.CurrentInstanceCount = int(*r.CurrentInstanceCount)
+			}
+			if r.CurrentServerlessConfig != nil {
+				sc = r.CurrentServerlessConfig
+			}
+		}
+		if sc != nil {
+			v.CurrentInstanceCount = 0
+			v.Serverless = &plan.ServerlessSettings{MemorySizeMB: int(aws.ToInt32(sc.MemorySizeInMB)), MaxConcurrency: int(aws.ToInt32(sc.MaxConcurrency))}
+		}
+		out = append(out, v)
+	}
+	return out
 }

@@ -85,6 +85,9 @@ func (s *Service) createBucket(w http.ResponseWriter, r *http.Request, c service
 		return &apiError{http.StatusConflict, "BucketAlreadyExists", "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."}
 	}
 	s.buckets[name] = &bucket{Bucket: Bucket{Name: name, Owner: c.Account, Created: s.now()}, objects: map[string]*Object{}}
+	if strings.EqualFold(r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"), "true") {
+		s.buckets[name].lock = &lockConfiguration{}
+	}
 	w.Header().Set("Location", "/"+name)
 	w.WriteHeader(http.StatusOK)
 	return nil

@@ -60,6 +60,10 @@ func (s *Service) deleteObjects(w http.ResponseWriter, r *http.Request, c servic
 			continue
 		}
 		if old, ok := b.objects[o.Key]; ok {
+			if old.retained(s.now()) {
+				res.Errors = append(res.Errors, deleteError{Key: o.Key, Code: errObjectLocked.code, Message: errObjectLocked.message})
+				continue
+			}
 			s.discardLocked(old.segments)
 			delete(b.objects, o.Key)
 		}

@@ -47,6 +47,12 @@ func (s *Service) putObject(w http.ResponseWriter, r *http.Request, c service.Ca
 		SHA256:   rec.sha256Hex,
 		segments: []segment{{file: rec.file, n: rec.size}},
 	}
+	if lerr := s.lockOnPut(r, o); lerr != nil {
+		s.mu.Lock()
+		s.discardLocked(o.segments)
+		s.mu.Unlock()
+		return lerr
+	}
 	if r.Header.Get("If-None-Match") == "*" {
 		if err := s.storeIfAbsent(o); err != nil {
 			return err
@@ -265,6 +271,9 @@ func (s *Service) deleteObject(w http.ResponseWriter, r *http.Request, c service
 		return err
 	}
 	if o, ok := b.objects[key]; ok {
+		if o.retained(s.now()) {
+			return errObjectLocked
+		}
 		s.discardLocked(o.segments)
 		delete(b.objects, key)
 	}

@@ -101,6 +101,9 @@ func (s *Service) Operation(r *http.Request) string {
 			if has("policy") {
 				return "PutBucketPolicy"
 			}
+			if has("object-lock") {
+				return "PutObjectLockConfiguration"
+			}
 			return "CreateBucket"
 		case http.MethodGet:
 			switch {
@@ -108,6 +111,8 @@ func (s *Service) Operation(r *http.Request) string {
 				return "GetBucketPolicy"
 			case has("location"):
 				return "GetBucketLocation"
+			case has("object-lock"):
+				return "GetObjectLockConfiguration"
 			case has("uploads"):
 				return "ListMultipartUploads"
 			case q.Get("list-type") == "2":
@@ -136,11 +141,16 @@ func (s *Service) Operation(r *http.Request) string {
 				return "UploadPart"
 			case copySource:
 				return "CopyObject"
+			case has("retention"):
+				return "PutObjectRetention"
 			}
 			return "PutObject"
 		case http.MethodGet:
 			if has("uploadId") {
 				return "ListParts"
+			}
+			if has("retention") {
+				return "GetObjectRetention"
 			}
 			return "GetObject"
 		case http.MethodHead:
@@ -206,6 +216,14 @@ func (s *Service) ServeAWS(w http.ResponseWriter, r *http.Request, c service.Cal
 		err = s.abortMultipartUpload(w, r, c)
 	case "ListParts":
 		err = s.listParts(w, r, c)
+	case "PutObjectLockConfiguration":
+		err = s.putObjectLockConfiguration(w, r, c)
+	case "GetObjectLockConfiguration":
+		err = s.getObjectLockConfiguration(w, r, c)
+	case "PutObjectRetention":
+		err = s.putObjectRetention(w, r, c)
+	case "GetObjectRetention":
+		err = s.getObjectRetention(w, r, c)
 	default:
 		err = &apiError{http.StatusNotImplemented, "NotImplemented", "A header or query you provided implies functionality that is not implemented: " + op}
 	}

@@ -48,6 +48,10 @@ type Object struct {
 	Synthetic bool
 	// Parts is the number of parts of a multipart object, 0 otherwise.
 	Parts int
+	// LockMode (GOVERNANCE or COMPLIANCE) and RetainUntil are the
+	// object's Object Lock retention; see objectlock.go.
+	LockMode    string
+	RetainUntil time.Time
 
 	segments  []segment
 	partSizes []int64 // of a multipart object, for GetObject partNumber
@@ -72,6 +76,7 @@ type Bucket struct {
 type bucket struct {
 	Bucket
 	policy  *policy
+	lock    *lockConfiguration // nil: Object Lock not enabled
 	objects map[string]*Object
 }
 
