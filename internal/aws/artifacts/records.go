@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/modelpromote/modelpromote/internal/aws/awserr"
+	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
@@ -103,4 +105,55 @@ func (s *Store) Lock(ctx context.Context, uri string) (plan.ObjectLock, error) {
 		l.Mode, l.RetainUntil = string(r.Mode), aws.ToTime(r.RetainUntilDate)
 	}
 	return l, nil
+}
+
+// Configs gives the aws.Config of an environment (accounts.Readers does).
+type Configs interface {
+	Environment(env manifest.Environment) aws.Config
+}
+
+// Evidence reads each target environment's bucket with that
+// environment's credentials (pass accounts.Readers: the read roles), for
+// the evidence records and the objects they list.
+type Evidence struct {
+	Configs   Configs
+	PathStyle bool
+
+	mu     sync.Mutex
+	stores map[string]*Store
+}
+
+// Store returns the Store of env's account.
+func (e *Evidence) Store(env manifest.Environment) *Store {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s, ok := e.stores[env.Name]; ok {
+		return s
+	}
+	if e.stores == nil {
+		e.stores = map[string]*Store{}
+	}
+	s := New(e.Configs.Environment(env), env.Account, e.PathStyle)
+	e.stores[env.Name] = s
+	return s
+}
+
+// List lists prefix in env's artifact bucket.
+func (e *Evidence) List(ctx context.Context, env manifest.Environment, prefix string) ([]plan.ObjectInfo, error) {
+	return e.Store(env).List(ctx, env.ArtifactBucket, prefix)
+}
+
+// ReadAll reads an object with env's credentials.
+func (e *Evidence) ReadAll(ctx context.Context, env manifest.Environment, uri string, limit int64) ([]byte, error) {
+	return e.Store(env).ReadAll(ctx, uri, limit)
+}
+
+// SHA256 re-hashes an object with env's credentials.
+func (e *Evidence) SHA256(ctx context.Context, env manifest.Environment, uri string) (string, int64, error) {
+	return e.Store(env).SHA256(ctx, uri)
+}
+
+// Lock reads an object's Object Lock state with env's credentials.
+func (e *Evidence) Lock(ctx context.Context, env manifest.Environment, uri string) (plan.ObjectLock, error) {
+	return e.Store(env).Lock(ctx, uri)
 }
