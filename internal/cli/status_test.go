@@ -55,7 +55,7 @@ func newAuditWorld(t *testing.T) *auditWorld {
 		t.Fatal(err)
 	}
 	out, err := apply.Run(t.Context(), apply.Env{Repo: w.BotRepo(), AWS: w.BotAWS(), S3PathStyle: true, Poll: 5 * time.Millisecond,
-		EndpointTimeout: 20 * time.Second, Now: soaked}, a.merged)
+		EndpointTimeout: 20 * time.Second}, a.merged)
 	if err != nil || out.Failed() {
 		t.Fatalf("apply: %+v %v", out, err)
 	}
@@ -134,9 +134,8 @@ func TestStatusShowsEveryStageWithItsLastPromotionAndOpenPullRequests(t *testing
 	if prod.ServedVersion != 11 || prod.LastPromotion != nil {
 		t.Errorf("prod row (deployed before modelpromote kept records): %+v", prod)
 	}
-	// Apply proposed prod itself (#2, by the bot); alice opened another.
-	if len(prod.OpenPullRequests) != 2 || prod.OpenPullRequests[1].Number != a.open || prod.OpenPullRequests[0].Author != "modelpromote[bot]" ||
-		prod.OpenPullRequests[0].ToVersion != 13 || prod.OpenPullRequests[1].FromVersion != 11 {
+	if len(prod.OpenPullRequests) != 1 || prod.OpenPullRequests[0].Number != a.open || prod.OpenPullRequests[0].Author != world.Alice ||
+		prod.OpenPullRequests[0].ToVersion != 13 || prod.OpenPullRequests[0].FromVersion != 11 {
 		t.Errorf("prod open pull requests: %+v", prod.OpenPullRequests)
 	}
 	if tbl.PullRequests != "read" {
