@@ -17,7 +17,7 @@ func init() {
 
 // historyOptions are the flags of `modelpromote history`.
 type historyOptions struct {
-	conn   connFlags
+	conn   connection
 	Root   string
 	Dir    string
 	Model  string
@@ -38,45 +38,49 @@ type historyJSON struct {
 	Verified *bool `json:"verified,omitempty"`
 }
 
-func runHistory(ctx context.Context, args []string, s Streams) int {
-	var o historyOptions
-	fs := newFlagSet("history", "history --model M --stage S [--at RFC3339] [--verify] [--output text|json]", s)
+func runHistory(ctx context.Context, args []string, f *Factory) int {
+	o := historyOptions{conn: connection{f: f}}
+	fs := newFlagSet("history", "history --model M --stage S [--at RFC3339] [--verify] [--output text|json] [--root DIR] [--dir promotions]", f.Streams)
 	fs.StringVar(&o.Root, "root", ".", "the promotions repository checkout")
-	fs.StringVar(&o.Dir, "dir", "promotions", "promotions directory")
+	dirFlag(fs, &o.Dir, "promotions directory, relative to --root")
 	fs.StringVar(&o.Model, "model", "", "the model (as named in its manifest)")
 	fs.StringVar(&o.Stage, "stage", "", "the stage")
 	fs.StringVar(&o.At, "at", "", "say what served at this time (RFC 3339, e.g. 2026-11-01T12:00:00Z)")
 	fs.BoolVar(&o.Verify, "verify", false, "re-read every object the records list and check its SHA-256; report whether the records are write-once")
 	fs.StringVar(&o.Output, "output", "text", "what to print: text or json")
-	o.conn.register(fs)
+	o.conn.registerAWS(fs)
 	if ok, code := parse(fs, args); !ok {
 		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, f.Streams, "unexpected argument %q: history takes only flags", fs.Arg(0))
+	}
+	if o.Model == "" || o.Stage == "" {
+		return usageError(fs, f.Streams, "--model and --stage are required")
+	}
+	if p := checkOutput(o.Output); p != "" {
+		return usageError(fs, f.Streams, "%s", p)
 	}
 	var at time.Time
 	if o.At != "" {
 		t, err := time.Parse(time.RFC3339, o.At)
 		if err != nil {
-			fmt.Fprintf(s.Err, "modelpromote history: --at %q is not an RFC 3339 time (e.g. 2026-11-01T12:00:00Z)\n", o.At)
-			return ExitUsage
+			return usageError(fs, f.Streams, "--at %q is not an RFC 3339 time (e.g. 2026-11-01T12:00:00Z)", o.At)
 		}
 		at = t
 	}
-	if fs.NArg() > 0 || o.Model == "" || o.Stage == "" || (o.Output != "text" && o.Output != "json") {
-		fs.Usage()
-		return ExitUsage
-	}
 	set, err := (&driftOptions{Root: o.Root, Dir: o.Dir}).load()
 	if err != nil {
-		fmt.Fprintf(s.Err, "modelpromote history: %v\n", err)
+		fmt.Fprintf(f.Err, "modelpromote history: %v\n", err)
 		return ExitFail
 	}
 	awsCfg, err := o.conn.awsConfig(ctx)
 	if err != nil {
-		fmt.Fprintf(s.Err, "modelpromote history: %v\n", err)
+		fmt.Fprintf(f.Err, "modelpromote history: %v\n", err)
 		return ExitFail
 	}
 	readers := accounts.New(accounts.Options{Base: awsCfg, SessionName: "modelpromote-history"}).Readers()
-	return o.run(ctx, s, set, &artifacts.Evidence{Configs: readers, PathStyle: o.conn.S3PathStyle}, at, time.Now())
+	return o.run(ctx, f.Streams, set, &artifacts.Evidence{Configs: readers, PathStyle: o.conn.s3PathStyle()}, at, time.Now())
 }
 
 // run reads the records and prints them. The exit code is 1 when a record

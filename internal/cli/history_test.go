@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -15,39 +14,37 @@ import (
 	"github.com/modelpromote/modelpromote/internal/world"
 )
 
-func (a *auditWorld) history(t *testing.T, o historyOptions, at time.Time) (int, string) {
+func (a *auditWorld) history(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	o.Model, o.Stage = "fraud-detector", "staging"
-	if o.Output == "" {
-		o.Output = "text"
+	code, out, errOut := a.run(t, append([]string{"history", "--root", a.root, "--model", "fraud-detector", "--stage", "staging"}, args...)...)
+	if errOut != "" {
+		t.Logf("stderr: %s", errOut)
 	}
-	var out, errb bytes.Buffer
-	code := o.run(t.Context(), Streams{Out: &out, Err: &errb}, a.set, a.evidence(), at, time.Now())
-	if errb.Len() > 0 {
-		t.Logf("stderr: %s", errb.String())
-	}
-	return code, out.String()
+	return code, out
 }
 
 func TestHistoryTimelineAndWhatServedAt(t *testing.T) {
 	a := newAuditWorld(t)
-	code, out := a.history(t, historyOptions{}, time.Time{})
+	code, out := a.history(t)
 	if code != ExitOK || !strings.Contains(out, "promotion  v12→v13  success") || !strings.Contains(out, "bob (") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 
-	code, out = a.history(t, historyOptions{Output: "json"}, time.Now())
+	code, out = a.history(t, "--output", "json", "--at", time.Now().Add(time.Second).UTC().Format(time.RFC3339))
 	if code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}
-	validateSchema(t, "history.schema.json", []byte(out))
+	validJSON(t, "history.schema.json", out)
 	var v struct {
 		Served struct {
 			Record struct {
 				ToVersion   int
-				PullRequest struct{ Number int; MergeSHA, HeadSHA string }
-				Approvals   []struct{ Login, CommitID string }
-				Reports     []struct{ Digest, ComputedDigest string }
+				PullRequest struct {
+					Number            int
+					MergeSHA, HeadSHA string
+				}
+				Approvals []struct{ Login, CommitID string }
+				Reports   []struct{ Digest, ComputedDigest string }
 			}
 		}
 	}
@@ -60,7 +57,7 @@ func TestHistoryTimelineAndWhatServedAt(t *testing.T) {
 		t.Errorf("served at now: %+v", r)
 	}
 
-	code, out = a.history(t, historyOptions{}, time.Now().Add(-time.Hour))
+	code, out = a.history(t, "--at", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))
 	if code != ExitOK || !strings.HasPrefix(out, "No evidence record says what fraud-detector served in staging at ") {
 		t.Errorf("before any record: exit %d\n%s", code, out)
 	}
@@ -71,32 +68,36 @@ func TestHistoryTimelineAndWhatServedAt(t *testing.T) {
 // write-once only under Object Lock in compliance mode.
 func TestHistoryVerifyChecksDigestsAndWriteOnce(t *testing.T) {
 	a := newAuditWorld(t)
-	code, out := a.history(t, historyOptions{Verify: true}, time.Time{})
+	code, out := a.history(t, "--verify")
 	if code != ExitOK || !strings.Contains(out, "ok") || !strings.Contains(out, ": not write-once: s3://acme-ml-artifacts-staging does not have Object Lock") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 
 	// The platform team turns on Object Lock (compliance, a year) and
 	// puts the existing record under retention.
-	env, _ := a.set.Config.Config.Environment("staging")
-	admin := artifacts.Client(a.AdminAWS(env.Account), true)
-	if _, err := admin.PutObjectLockConfiguration(t.Context(), &s3.PutObjectLockConfigurationInput{Bucket: aws.String(env.ArtifactBucket),
+	admin := artifacts.Client(a.w.AdminAWS(world.StagingAccount), true)
+	if _, err := admin.PutObjectLockConfiguration(t.Context(), &s3.PutObjectLockConfigurationInput{Bucket: aws.String("acme-ml-artifacts-staging"),
 		ObjectLockConfiguration: &s3types.ObjectLockConfiguration{ObjectLockEnabled: s3types.ObjectLockEnabledEnabled,
 			Rule: &s3types.ObjectLockRule{DefaultRetention: &s3types.DefaultRetention{Mode: s3types.ObjectLockRetentionModeCompliance, Years: aws.Int32(1)}}}}); err != nil {
 		t.Fatal(err)
 	}
-	code, out = a.history(t, historyOptions{Verify: true, Output: "json"}, time.Time{})
+	code, out = a.history(t, "--verify", "--output", "json")
 	var v struct {
 		Entries []struct {
 			URI          string
-			Verification struct{ Objects []struct{ URI, Status string } }
+			Verification struct {
+				Objects []struct{ URI, Status string }
+			}
 		}
-		WriteOnce struct{ WriteOnce bool; Unprotected int }
+		WriteOnce struct {
+			WriteOnce   bool
+			Unprotected int
+		}
 	}
 	if err := json.Unmarshal([]byte(out), &v); err != nil || code != ExitOK {
 		t.Fatalf("exit %d, %v", code, err)
 	}
-	validateSchema(t, "history.schema.json", []byte(out))
+	validJSON(t, "history.schema.json", out)
 	if v.WriteOnce.WriteOnce || v.WriteOnce.Unprotected != 1 {
 		t.Errorf("a record written before the lock is not protected: %+v", v.WriteOnce)
 	}
@@ -105,7 +106,7 @@ func TestHistoryVerifyChecksDigestsAndWriteOnce(t *testing.T) {
 		Retention: &s3types.ObjectLockRetention{Mode: s3types.ObjectLockRetentionModeCompliance, RetainUntilDate: aws.Time(time.Now().AddDate(1, 0, 0))}}); err != nil {
 		t.Fatal(err)
 	}
-	if code, out = a.history(t, historyOptions{Verify: true}, time.Time{}); code != ExitOK || !strings.Contains(out, ": write-once: ") {
+	if code, out = a.history(t, "--verify"); code != ExitOK || !strings.Contains(out, ": write-once: ") {
 		t.Errorf("under compliance retention: exit %d\n%s", code, out)
 	}
 	if _, err := admin.DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: &rec.Bucket, Key: &rec.Key}); err == nil {
@@ -114,10 +115,10 @@ func TestHistoryVerifyChecksDigestsAndWriteOnce(t *testing.T) {
 
 	// Someone swaps a copied object.
 	obj, _ := artifacts.ParseURI(v.Entries[0].Verification.Objects[0].URI)
-	if err := a.AWS.S3().PutObject(obj.Bucket, obj.Key, []byte("swapped weights")); err != nil {
+	if err := a.w.AWS.S3().PutObject(obj.Bucket, obj.Key, []byte("swapped weights")); err != nil {
 		t.Fatal(err)
 	}
-	code, out = a.history(t, historyOptions{Verify: true}, time.Time{})
+	code, out = a.history(t, "--verify")
 	if code != ExitFail || !strings.Contains(out, "DIGEST MISMATCH: "+obj.String()) || !strings.Contains(out, "1 of ") {
 		t.Errorf("after a swap: exit %d\n%s", code, out)
 	}

@@ -18,7 +18,7 @@ func init() {
 
 // statusOptions are the flags of `modelpromote status`.
 type statusOptions struct {
-	conn        connFlags
+	conn        connection
 	Root        string
 	Dir         string
 	Output      string
@@ -26,49 +26,56 @@ type statusOptions struct {
 	Concurrency int
 }
 
-func runStatus(ctx context.Context, args []string, s Streams) int {
-	var o statusOptions
-	fs := newFlagSet("status", "status [--root DIR] [--dir promotions] [--output text|json|markdown] [--repo owner/name | --offline]", s)
+func runStatus(ctx context.Context, args []string, f *Factory) int {
+	o := statusOptions{conn: connection{f: f}}
+	fs := newFlagSet("status", "status [--root DIR] [--dir promotions] [--output text|json|markdown] [--repo owner/name | --offline] [--aws-region R] [--aws-endpoint-url URL]", f.Streams)
 	fs.StringVar(&o.Root, "root", ".", "the promotions repository checkout")
-	fs.StringVar(&o.Dir, "dir", "promotions", "promotions directory")
+	dirFlag(fs, &o.Dir, "promotions directory, relative to --root")
 	fs.StringVar(&o.Output, "output", "text", "what to print: text, json or markdown")
-	fs.BoolVar(&o.Offline, "offline", false, "do not read open pull requests from GitHub")
+	fs.BoolVar(&o.Offline, "offline", false, "do not read open pull requests from GitHub (also when no repository or $GITHUB_TOKEN is given)")
 	fs.IntVar(&o.Concurrency, "concurrency", 16, "stages read at once")
-	o.conn.register(fs)
+	o.conn.registerGitHub(fs, true)
+	o.conn.registerAWS(fs)
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
-	if fs.NArg() > 0 || (o.Output != "text" && o.Output != "json" && o.Output != "markdown") || o.Concurrency < 1 {
-		fs.Usage()
-		return ExitUsage
+	if fs.NArg() > 0 {
+		return usageError(fs, f.Streams, "unexpected argument %q: status takes only flags", fs.Arg(0))
+	}
+	if o.Output != "markdown" {
+		if p := checkOutput(o.Output); p != "" {
+			return usageError(fs, f.Streams, "unknown --output %q (text, json or markdown)", o.Output)
+		}
+	}
+	if o.Concurrency < 1 {
+		return usageError(fs, f.Streams, "--concurrency must be at least 1")
 	}
 	set, err := (&driftOptions{Root: o.Root, Dir: o.Dir}).load()
 	if err != nil {
-		fmt.Fprintf(s.Err, "modelpromote status: %v\n", err)
+		fmt.Fprintf(f.Err, "modelpromote status: %v\n", err)
 		return ExitFail
 	}
 	awsCfg, err := o.conn.awsConfig(ctx)
 	if err != nil {
-		fmt.Fprintf(s.Err, "modelpromote status: %v\n", err)
+		fmt.Fprintf(f.Err, "modelpromote status: %v\n", err)
 		return ExitFail
 	}
 	readers := accounts.New(accounts.Options{Base: awsCfg, SessionName: "modelpromote-status"}).Readers()
 	src := status.Sources{
 		Stages:      endpoints.NewStages(readers),
-		Records:     &artifacts.Evidence{Configs: readers, PathStyle: o.conn.S3PathStyle},
+		Records:     &artifacts.Evidence{Configs: readers, PathStyle: o.conn.s3PathStyle()},
 		Concurrency: o.Concurrency,
 	}
 	// Open pull requests need a repository and a token; without them
 	// status works offline rather than failing.
-	if !o.Offline && (o.conn.Repo != "" || s.Getenv("GITHUB_REPOSITORY") != "") && s.Getenv("GITHUB_TOKEN") != "" {
-		repo, err := o.conn.githubRepo(s)
+	if !o.Offline && (o.conn.Repo != "" || f.Getenv("GITHUB_REPOSITORY") != "") && f.Getenv("GITHUB_TOKEN") != "" {
+		repo, err := o.conn.gitHubRepo()
 		if err != nil {
-			fmt.Fprintf(s.Err, "modelpromote status: %v\n", err)
-			return ExitUsage
+			return usageError(fs, f.Streams, "%v", err)
 		}
 		src.Pulls = openPulls(repo, o.Dir)
 	}
-	return o.run(ctx, s, set, src)
+	return o.run(ctx, f.Streams, set, src)
 }
 
 // openPulls lists the open promotion pull requests of repo.

@@ -1,47 +1,38 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v5"
-
-	"github.com/modelpromote/modelpromote/internal/apply"
-	"github.com/modelpromote/modelpromote/internal/aws/accounts"
-	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
-	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	"github.com/modelpromote/modelpromote/internal/check"
 	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
-	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/status"
 	"github.com/modelpromote/modelpromote/internal/world"
 )
 
 // auditWorld is the example world after one applied promotion (staging
-// v12 → v13, approved by bob) with a prod promotion of v13 left open.
+// v12 → v13, approved by bob) with a prod promotion of v13 left open; root
+// is a checkout of main after the merge.
 type auditWorld struct {
-	*world.World
-	set     *manifest.Set // the manifests on main after the merge
-	merged  int
-	open    int
-	readers accounts.Readers
+	*harness
+	root   string
+	merged int
+	open   int
 }
 
 func newAuditWorld(t *testing.T) *auditWorld {
 	t.Helper()
-	w, err := world.Example(t.Context(), t, world.Options{EndpointDelay: 5 * time.Millisecond, PackageDelay: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &auditWorld{World: w, readers: accounts.New(accounts.Options{Base: w.BotAWS()}).Readers()}
+	a := &auditWorld{harness: newHarness(t)}
+	w := a.w
 	soaked := func() time.Time { return time.Now().Add(25 * time.Hour) }
 	a.merged = a.openPR(t, "staging-13", "  staging:\n    version: 12\n", "  staging:\n    version: 13\n")
 	if _, err := w.GitHub.Review(world.Repo, a.merged, world.Bob, "APPROVE", "ok"); err != nil {
@@ -54,10 +45,8 @@ func newAuditWorld(t *testing.T) *auditWorld {
 	if _, err := w.GitHub.Merge(world.Repo, a.merged, world.Pat, "merge"); err != nil {
 		t.Fatal(err)
 	}
-	out, err := apply.Run(t.Context(), apply.Env{Repo: w.BotRepo(), AWS: w.BotAWS(), S3PathStyle: true, Poll: 5 * time.Millisecond,
-		EndpointTimeout: 20 * time.Second}, a.merged)
-	if err != nil || out.Failed() {
-		t.Fatalf("apply: %+v %v", out, err)
+	if code, out, errOut := a.run(t, "apply", "--pr", strconv.Itoa(a.merged)); code != ExitOK {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
 	}
 	a.open = a.openPR(t, "prod-13", "  prod:\n    version: 11\n", "  prod:\n    version: 13\n")
 	sha, err := w.BotRepo().BranchSHA(t.Context(), "main")
@@ -68,9 +57,14 @@ func newAuditWorld(t *testing.T) *auditWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.set = manifest.Load(tree, "promotions")
-	if a.set.Config == nil || len(a.set.Problems) > 0 {
-		t.Fatal(a.set.Problems)
+	a.root = t.TempDir()
+	for p, data := range tree {
+		if err := os.MkdirAll(filepath.Join(a.root, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(a.root, p), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return a
 }
@@ -78,40 +72,31 @@ func newAuditWorld(t *testing.T) *auditWorld {
 func (a *auditWorld) openPR(t *testing.T, branch, from, to string) int {
 	t.Helper()
 	const file = "promotions/fraud-detector.yaml"
-	cur, _ := a.GitHub.File(world.Repo, "main", file)
-	if err := a.GitHub.CreateBranch(world.Repo, branch, "main"); err != nil {
+	gh := a.w.GitHub
+	cur, _ := gh.File(world.Repo, "main", file)
+	if err := gh.CreateBranch(world.Repo, branch, "main"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.GitHub.Push(world.Repo, branch, ghemu.Change{Message: "promote", Author: world.Alice,
+	if _, err := gh.Push(world.Repo, branch, ghemu.Change{Message: "promote", Author: world.Alice,
 		Files: map[string]string{file: strings.Replace(cur, from, to, 1)}}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := a.GitHub.OpenPullRequest(world.Repo, ghemu.PullRequestSpec{Title: "Promote " + branch, Head: branch, Author: world.Alice})
+	n, err := gh.OpenPullRequest(world.Repo, ghemu.PullRequestSpec{Title: "Promote " + branch, Head: branch, Author: world.Alice})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return n
 }
 
-func (a *auditWorld) statusSources() status.Sources {
-	return status.Sources{Stages: endpoints.NewStages(a.readers), Records: a.evidence(), Pulls: openPulls(a.BotRepo(), "promotions")}
-}
-
-func (a *auditWorld) evidence() *artifacts.Evidence {
-	return &artifacts.Evidence{Configs: a.readers, PathStyle: true}
-}
-
 func TestStatusShowsEveryStageWithItsLastPromotionAndOpenPullRequests(t *testing.T) {
 	a := newAuditWorld(t)
-	o := statusOptions{Output: "json"}
-	var out, errb bytes.Buffer
-	code := o.run(t.Context(), Streams{Out: &out, Err: &errb}, a.set, a.statusSources())
+	code, out, errOut := a.run(t, "status", "--root", a.root, "--output", "json")
 	if code != ExitOK {
-		t.Fatalf("exit %d: %s", code, errb.String())
+		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	validateSchema(t, "status.schema.json", out.Bytes())
+	validJSON(t, "status.schema.json", out)
 	var tbl status.Table
-	if err := json.Unmarshal(out.Bytes(), &tbl); err != nil {
+	if err := json.Unmarshal([]byte(out), &tbl); err != nil {
 		t.Fatal(err)
 	}
 	rows := map[string]status.Row{}
@@ -150,15 +135,15 @@ func TestStatusShowsEveryStageWithItsLastPromotionAndOpenPullRequests(t *testing
 	}
 
 	// Offline, the same table without pull requests.
-	src := a.statusSources()
-	src.Pulls = nil
-	out.Reset()
-	o.Output = "text"
-	if code := o.run(t.Context(), Streams{Out: &out, Err: &errb}, a.set, src); code != ExitOK {
-		t.Fatalf("offline exit %d", code)
+	code, out, _ = a.run(t, "status", "--root", a.root, "--offline")
+	if code != ExitOK || !strings.Contains(out, "Open pull requests not read (no repository given).") ||
+		!regexp.MustCompile(`fraud-detector\s+staging\s+v13\s+v13\s+InService\s+1 × ml.m5.large`).MatchString(out) {
+		t.Errorf("offline: exit %d\n%s", code, out)
 	}
-	if !strings.Contains(out.String(), "Open pull requests not read (no repository given).") {
-		t.Errorf("offline text:\n%s", out.String())
+	code, out, _ = a.run(t, "status", "--root", a.root, "--output", "markdown")
+	if code != ExitOK || !strings.Contains(out, "| fraud-detector | prod | v11 | v11 | InService | 1 × ml.m5.large |") ||
+		!strings.Contains(out, fmt.Sprintf("[#%d](", a.open)) {
+		t.Errorf("markdown: exit %d\n%s", code, out)
 	}
 }
 
@@ -166,35 +151,13 @@ func TestStatusShowsEveryStageWithItsLastPromotionAndOpenPullRequests(t *testing
 // sync, and the exit code says so.
 func TestStatusUnreadStageExitsOne(t *testing.T) {
 	a := newAuditWorld(t)
-	a.AWS.InjectFault(awsemu.Fault{Service: "sagemaker", Operation: "DescribeEndpoint", Account: world.ProdAccount, AccessDenied: true})
-	var out, errb bytes.Buffer
-	o := statusOptions{Output: "text"}
-	src := a.statusSources()
-	src.Pulls = nil
-	if code := o.run(t.Context(), Streams{Out: &out, Err: &errb}, a.set, src); code != ExitFail {
+	a.w.AWS.InjectFault(awsemu.Fault{Service: "sagemaker", Operation: "DescribeEndpoint", Account: world.ProdAccount, AccessDenied: true})
+	code, out, _ := a.run(t, "status", "--root", a.root)
+	if code != ExitFail {
 		t.Fatalf("exit %d", code)
 	}
-	if !regexp.MustCompile(`fraud-detector\s+prod\s+v11\s+—\s+unread`).MatchString(out.String()) ||
-		!strings.Contains(out.String(), "fraud-detector/prod: could not read endpoint fraud-detector:") {
-		t.Errorf("text:\n%s", out.String())
-	}
-}
-
-func validateSchema(t *testing.T, name string, doc []byte) {
-	t.Helper()
-	path, _ := filepath.Abs(filepath.Join("../../docs/schema", name))
-	if _, err := os.Stat(path); err != nil {
-		t.Fatal(err)
-	}
-	schema, err := jsonschema.Compile(path)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	var v any
-	if err := json.Unmarshal(doc, &v); err != nil {
-		t.Fatal(err)
-	}
-	if err := schema.Validate(v); err != nil {
-		t.Errorf("output does not match %s: %#v\n%s", name, err, doc)
+	if !regexp.MustCompile(`fraud-detector\s+prod\s+v11\s+—\s+unread`).MatchString(out) ||
+		!strings.Contains(out, "fraud-detector/prod: could not read endpoint fraud-detector:") {
+		t.Errorf("text:\n%s", out)
 	}
 }
