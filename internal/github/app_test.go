@@ -47,9 +47,8 @@ func TestAppActsAsItsInstallation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, _, err := repo.GH.Repositories.Get(t.Context(), repo.Owner, repo.Name)
-			if err != nil || r.GetDefaultBranch() != "main" {
-				t.Fatalf("get repository: %v", err)
+			if branch, err := repo.DefaultBranch(t.Context()); err != nil || branch != "main" {
+				t.Fatalf("get repository: %q, %v", branch, err)
 			}
 			if _, err := app.Repo(t.Context(), 0, "acme/ml-promotions"); err != nil {
 				t.Fatal(err)

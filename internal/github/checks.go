@@ -22,7 +22,7 @@ type CheckRunState struct {
 // LatestCheckRunState returns the latest modelpromote check run on sha
 // (the one with the highest ID), or nil when there is none.
 func (r *Repo) LatestCheckRunState(ctx context.Context, sha string) (*CheckRunState, error) {
-	res, _, err := r.GH.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Name, sha, &gogh.ListCheckRunsOptions{
+	res, _, err := r.client.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Name, sha, &gogh.ListCheckRunsOptions{
 		CheckName: gogh.String(report.CheckRunName), Filter: gogh.String("latest"), ListOptions: gogh.ListOptions{PerPage: 100}})
 	if err != nil {
 		return nil, fmt.Errorf("list check runs of %s: %w", short(sha), err)

@@ -20,16 +20,16 @@ import (
 
 // Repo is one repository, reached with one client.
 type Repo struct {
-	GH    *gogh.Client
-	Owner string
-	Name  string
+	client *gogh.Client // unexported: callers use the adapter's methods
+	Owner  string
+	Name   string
 
 	blobs sync.Map // blob SHA → []byte: blobs are immutable
 }
 
 // NewRepo returns the adapter for owner/name.
 func NewRepo(gh *gogh.Client, owner, name string) *Repo {
-	return &Repo{GH: gh, Owner: owner, Name: name}
+	return &Repo{client: gh, Owner: owner, Name: name}
 }
 
 // ParseRepo splits "owner/name".
@@ -52,7 +52,7 @@ func IsNotFound(err error) bool {
 
 // PullRequest returns the facts of a pull request and its merge base.
 func (r *Repo) PullRequest(ctx context.Context, number int) (*plan.PullRequest, *gogh.PullRequest, error) {
-	pr, _, err := r.GH.PullRequests.Get(ctx, r.Owner, r.Name, number)
+	pr, _, err := r.client.PullRequests.Get(ctx, r.Owner, r.Name, number)
 	if err != nil {
 		return nil, nil, fmt.Errorf("get pull request #%d: %w", number, err)
 	}
@@ -70,7 +70,7 @@ func (r *Repo) PullRequest(ctx context.Context, number int) (*plan.PullRequest, 
 
 // MergeBase returns the merge base of base and head.
 func (r *Repo) MergeBase(ctx context.Context, base, head string) (string, error) {
-	cmp, _, err := r.GH.Repositories.CompareCommits(ctx, r.Owner, r.Name, base, head, &gogh.ListOptions{PerPage: 1})
+	cmp, _, err := r.client.Repositories.CompareCommits(ctx, r.Owner, r.Name, base, head, &gogh.ListOptions{PerPage: 1})
 	if err != nil {
 		return "", fmt.Errorf("compare %s...%s: %w", short(base), short(head), err)
 	}
@@ -80,7 +80,7 @@ func (r *Repo) MergeBase(ctx context.Context, base, head string) (string, error)
 // Tree reads the manifests directly in dir at commit sha: one recursive
 // tree call, then each blob not already cached.
 func (r *Repo) Tree(ctx context.Context, sha, dir string) (manifest.Tree, error) {
-	tree, _, err := r.GH.Git.GetTree(ctx, r.Owner, r.Name, sha, true)
+	tree, _, err := r.client.Git.GetTree(ctx, r.Owner, r.Name, sha, true)
 	if err != nil {
 		return nil, fmt.Errorf("read tree of %s: %w", short(sha), err)
 	}
@@ -128,7 +128,7 @@ func (r *Repo) blob(ctx context.Context, sha string) ([]byte, error) {
 	if b, ok := r.blobs.Load(sha); ok {
 		return b.([]byte), nil
 	}
-	data, _, err := r.GH.Git.GetBlobRaw(ctx, r.Owner, r.Name, sha)
+	data, _, err := r.client.Git.GetBlobRaw(ctx, r.Owner, r.Name, sha)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func (r *Repo) Reviews(ctx context.Context, number int) ([]plan.Review, error) {
 	var out []plan.Review
 	opts := &gogh.ListOptions{PerPage: 100}
 	for {
-		page, resp, err := r.GH.PullRequests.ListReviews(ctx, r.Owner, r.Name, number, opts)
+		page, resp, err := r.client.PullRequests.ListReviews(ctx, r.Owner, r.Name, number, opts)
 		if err != nil {
 			return nil, fmt.Errorf("list reviews of #%d: %w", number, err)
 		}
@@ -169,7 +169,7 @@ func (r *Repo) CommitAuthors(ctx context.Context, number int) ([]string, error) 
 	}
 	opts := &gogh.ListOptions{PerPage: 100}
 	for {
-		page, resp, err := r.GH.PullRequests.ListCommits(ctx, r.Owner, r.Name, number, opts)
+		page, resp, err := r.client.PullRequests.ListCommits(ctx, r.Owner, r.Name, number, opts)
 		if err != nil {
 			return nil, fmt.Errorf("list commits of #%d: %w", number, err)
 		}
@@ -193,7 +193,7 @@ type Directory struct {
 // 403 means the token cannot read teams (the Actions GITHUB_TOKEN cannot):
 // that is an error, so the gate stays shut and says why.
 func (d Directory) IsTeamMember(ctx context.Context, slug, login string) (bool, error) {
-	m, _, err := d.Repo.GH.Teams.GetTeamMembershipBySlug(ctx, d.Repo.Owner, slug, login)
+	m, _, err := d.Repo.client.Teams.GetTeamMembershipBySlug(ctx, d.Repo.Owner, slug, login)
 	switch {
 	case IsNotFound(err):
 		return false, nil
@@ -207,7 +207,7 @@ func (d Directory) IsTeamMember(ctx context.Context, slug, login string) (bool, 
 
 // CanWrite implements plan.Directory.
 func (d Directory) CanWrite(ctx context.Context, login string) (bool, error) {
-	p, _, err := d.Repo.GH.Repositories.GetPermissionLevel(ctx, d.Repo.Owner, d.Repo.Name, login)
+	p, _, err := d.Repo.client.Repositories.GetPermissionLevel(ctx, d.Repo.Owner, d.Repo.Name, login)
 	if IsNotFound(err) {
 		return false, nil
 	}

@@ -26,7 +26,7 @@ func (r *Repo) Deployments(ctx context.Context, sha, task string) ([]DeploymentR
 	var list []*gogh.Deployment
 	opts := &gogh.DeploymentsListOptions{SHA: sha, Task: task, ListOptions: gogh.ListOptions{PerPage: 100}}
 	for {
-		page, resp, err := r.GH.Repositories.ListDeployments(ctx, r.Owner, r.Name, opts)
+		page, resp, err := r.client.Repositories.ListDeployments(ctx, r.Owner, r.Name, opts)
 		if err != nil {
 			return nil, fmt.Errorf("list %s deployments of %s: %w", task, short(sha), err)
 		}
@@ -55,7 +55,7 @@ func (r *Repo) Deployments(ctx context.Context, sha, task string) ([]DeploymentR
 // latestDeploymentStatus is a deployment's newest status (GitHub lists
 // them newest first), or nil.
 func (r *Repo) latestDeploymentStatus(ctx context.Context, id int64) (*gogh.DeploymentStatus, error) {
-	list, _, err := r.GH.Repositories.ListDeploymentStatuses(ctx, r.Owner, r.Name, id, &gogh.ListOptions{PerPage: 1})
+	list, _, err := r.client.Repositories.ListDeploymentStatuses(ctx, r.Owner, r.Name, id, &gogh.ListOptions{PerPage: 1})
 	if err != nil {
 		return nil, fmt.Errorf("list statuses of deployment %d: %w", id, err)
 	}
@@ -81,7 +81,7 @@ func (r *Repo) CreateDeployment(ctx context.Context, spec DeploymentSpec) (int64
 	if spec.Payload != nil { // a nil map would be sent as null, which GitHub refuses
 		req.Payload = spec.Payload
 	}
-	d, _, err := r.GH.Repositories.CreateDeployment(ctx, r.Owner, r.Name, req)
+	d, _, err := r.client.Repositories.CreateDeployment(ctx, r.Owner, r.Name, req)
 	if err != nil {
 		return 0, fmt.Errorf("create deployment for %s: %w", spec.Environment, err)
 	}
@@ -114,7 +114,7 @@ func (r *Repo) AddDeploymentStatus(ctx context.Context, id int64, st DeploymentS
 	if st.KeepOthers {
 		req.AutoInactive = gogh.Bool(false)
 	}
-	if _, _, err := r.GH.Repositories.CreateDeploymentStatus(ctx, r.Owner, r.Name, id, req); err != nil {
+	if _, _, err := r.client.Repositories.CreateDeploymentStatus(ctx, r.Owner, r.Name, id, req); err != nil {
 		return fmt.Errorf("set deployment %d %s: %w", id, st.State, err)
 	}
 	return nil

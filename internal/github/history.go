@@ -13,7 +13,7 @@ func (r *Repo) InHistory(ctx context.Context, branch, sha string) (bool, error) 
 	// GET /repos/{o}/{r}/compare/{sha}...{branch}: "ahead" (or "identical")
 	// means every commit of sha is in branch.
 	// https://docs.github.com/en/rest/commits/commits#compare-two-commits
-	cmp, _, err := r.GH.Repositories.CompareCommits(ctx, r.Owner, r.Name, sha, branch, nil)
+	cmp, _, err := r.client.Repositories.CompareCommits(ctx, r.Owner, r.Name, sha, branch, nil)
 	if err != nil {
 		return false, fmt.Errorf("compare %s...%s: %w", short(sha), branch, err)
 	}

@@ -26,7 +26,7 @@ type Merge struct {
 
 // MergedPullRequest returns what apply needs to know about a pull request.
 func (r *Repo) MergedPullRequest(ctx context.Context, number int) (*Merge, error) {
-	pr, _, err := r.GH.PullRequests.Get(ctx, r.Owner, r.Name, number)
+	pr, _, err := r.client.PullRequests.Get(ctx, r.Owner, r.Name, number)
 	if err != nil {
 		return nil, fmt.Errorf("get pull request #%d: %w", number, err)
 	}
@@ -46,7 +46,7 @@ func (r *Repo) MergedPullRequest(ctx context.Context, number int) (*Merge, error
 // PullRequestForCommit finds the merged pull request a commit on the base
 // branch came from (a push event names only the commit).
 func (r *Repo) PullRequestForCommit(ctx context.Context, sha string) (int, error) {
-	prs, _, err := r.GH.PullRequests.ListPullRequestsWithCommit(ctx, r.Owner, r.Name, sha, &gogh.ListOptions{PerPage: 100})
+	prs, _, err := r.client.PullRequests.ListPullRequestsWithCommit(ctx, r.Owner, r.Name, sha, &gogh.ListOptions{PerPage: 100})
 	if err != nil {
 		return 0, fmt.Errorf("list pull requests of %s: %w", short(sha), err)
 	}
@@ -61,7 +61,7 @@ func (r *Repo) PullRequestForCommit(ctx context.Context, sha string) (int, error
 // FirstParent returns the first parent of a commit: for a merge commit on
 // the base branch, the base before the merge.
 func (r *Repo) FirstParent(ctx context.Context, sha string) (string, error) {
-	c, _, err := r.GH.Repositories.GetCommit(ctx, r.Owner, r.Name, sha, &gogh.ListOptions{PerPage: 1})
+	c, _, err := r.client.Repositories.GetCommit(ctx, r.Owner, r.Name, sha, &gogh.ListOptions{PerPage: 1})
 	if err != nil {
 		return "", fmt.Errorf("get commit %s: %w", short(sha), err)
 	}
@@ -92,13 +92,13 @@ func (r *Repo) UpsertMarkedComment(ctx context.Context, number int, marker, body
 		if existing.GetBody() == body {
 			return existing.GetHTMLURL(), nil
 		}
-		c, _, err := r.GH.Issues.EditComment(ctx, r.Owner, r.Name, existing.GetID(), &gogh.IssueComment{Body: &body})
+		c, _, err := r.client.Issues.EditComment(ctx, r.Owner, r.Name, existing.GetID(), &gogh.IssueComment{Body: &body})
 		if err != nil {
 			return "", fmt.Errorf("edit comment on #%d: %w", number, err)
 		}
 		return c.GetHTMLURL(), nil
 	}
-	c, _, err := r.GH.Issues.CreateComment(ctx, r.Owner, r.Name, number, &gogh.IssueComment{Body: &body})
+	c, _, err := r.client.Issues.CreateComment(ctx, r.Owner, r.Name, number, &gogh.IssueComment{Body: &body})
 	if err != nil {
 		return "", fmt.Errorf("create comment on #%d: %w", number, err)
 	}
@@ -131,7 +131,7 @@ type DeploymentSpec struct {
 // FindDeployment returns the deployment of spec with its latest state, or
 // nil when there is none.
 func (r *Repo) FindDeployment(ctx context.Context, spec DeploymentSpec) (*Deployment, error) {
-	list, _, err := r.GH.Repositories.ListDeployments(ctx, r.Owner, r.Name, &gogh.DeploymentsListOptions{
+	list, _, err := r.client.Repositories.ListDeployments(ctx, r.Owner, r.Name, &gogh.DeploymentsListOptions{
 		SHA: spec.SHA, Environment: spec.Environment, Task: spec.Task, ListOptions: gogh.ListOptions{PerPage: 100}})
 	if err != nil {
 		return nil, fmt.Errorf("list deployments: %w", err)

@@ -31,7 +31,7 @@ func (r *Repo) OpenPromotions(ctx context.Context, dir string) ([]OpenPromotion,
 	opts := &gogh.PullRequestListOptions{State: "open", ListOptions: gogh.ListOptions{PerPage: 100}}
 	var prs []*gogh.PullRequest
 	for {
-		page, resp, err := r.GH.PullRequests.List(ctx, r.Owner, r.Name, opts)
+		page, resp, err := r.client.PullRequests.List(ctx, r.Owner, r.Name, opts)
 		if err != nil {
 			return nil, fmt.Errorf("list open pull requests: %w", err)
 		}

@@ -30,7 +30,7 @@ type File struct {
 
 // DefaultBranch returns the repository's default branch.
 func (r *Repo) DefaultBranch(ctx context.Context) (string, error) {
-	repo, _, err := r.GH.Repositories.Get(ctx, r.Owner, r.Name)
+	repo, _, err := r.client.Repositories.Get(ctx, r.Owner, r.Name)
 	if err != nil {
 		return "", fmt.Errorf("get repository %s: %w", r.FullName(), err)
 	}
@@ -43,7 +43,7 @@ func (r *Repo) DefaultBranch(ctx context.Context) (string, error) {
 // BranchSHA returns the commit a branch points at, or "" when there is no
 // such branch.
 func (r *Repo) BranchSHA(ctx context.Context, branch string) (string, error) {
-	ref, _, err := r.GH.Git.GetRef(ctx, r.Owner, r.Name, "heads/"+branch)
+	ref, _, err := r.client.Git.GetRef(ctx, r.Owner, r.Name, "heads/"+branch)
 	if IsNotFound(err) {
 		return "", nil
 	}
@@ -56,7 +56,7 @@ func (r *Repo) BranchSHA(ctx context.Context, branch string) (string, error) {
 // CreateBranch creates branch at commit sha. It returns an error wrapping
 // ErrBranchExists when the branch is already there.
 func (r *Repo) CreateBranch(ctx context.Context, branch, sha string) error {
-	_, _, err := r.GH.Git.CreateRef(ctx, r.Owner, r.Name, &gogh.Reference{
+	_, _, err := r.client.Git.CreateRef(ctx, r.Owner, r.Name, &gogh.Reference{
 		Ref: gogh.String("refs/heads/" + branch), Object: &gogh.GitObject{SHA: gogh.String(sha)}})
 	if isStatus(err, http.StatusUnprocessableEntity) && strings.Contains(err.Error(), "already exists") {
 		return fmt.Errorf("create branch %s: %w", branch, ErrBranchExists)
@@ -70,7 +70,7 @@ func (r *Repo) CreateBranch(ctx context.Context, branch, sha string) error {
 // ResetBranch moves branch to commit sha, even when that is not a fast
 // forward. Only for branches the bot owns and no open pull request uses.
 func (r *Repo) ResetBranch(ctx context.Context, branch, sha string) error {
-	_, _, err := r.GH.Git.UpdateRef(ctx, r.Owner, r.Name, &gogh.Reference{
+	_, _, err := r.client.Git.UpdateRef(ctx, r.Owner, r.Name, &gogh.Reference{
 		Ref: gogh.String("refs/heads/" + branch), Object: &gogh.GitObject{SHA: gogh.String(sha)}}, true)
 	if err != nil {
 		return fmt.Errorf("reset branch %s: %w", branch, err)
@@ -80,7 +80,7 @@ func (r *Repo) ResetBranch(ctx context.Context, branch, sha string) error {
 
 // File reads one file at ref through the Contents API.
 func (r *Repo) File(ctx context.Context, path, ref string) (*File, error) {
-	fc, _, _, err := r.GH.Repositories.GetContents(ctx, r.Owner, r.Name, path, &gogh.RepositoryContentGetOptions{Ref: ref})
+	fc, _, _, err := r.client.Repositories.GetContents(ctx, r.Owner, r.Name, path, &gogh.RepositoryContentGetOptions{Ref: ref})
 	if err != nil {
 		return nil, fmt.Errorf("read %s at %s: %w", path, ref, err)
 	}
@@ -98,7 +98,7 @@ func (r *Repo) File(ctx context.Context, path, ref string) (*File, error) {
 // its blob is still blobSHA. When the file changed in between, GitHub
 // answers 409 and the error wraps ErrConflict: nothing is overwritten.
 func (r *Repo) CommitFile(ctx context.Context, branch, path, blobSHA string, content []byte, message string) (string, error) {
-	res, _, err := r.GH.Repositories.UpdateFile(ctx, r.Owner, r.Name, path, &gogh.RepositoryContentFileOptions{
+	res, _, err := r.client.Repositories.UpdateFile(ctx, r.Owner, r.Name, path, &gogh.RepositoryContentFileOptions{
 		Message: gogh.String(message), Content: content, SHA: gogh.String(blobSHA), Branch: gogh.String(branch)})
 	if isStatus(err, http.StatusConflict) {
 		return "", fmt.Errorf("commit %s on %s: %w (GitHub answered 409: its blob is no longer %s)", path, branch, ErrConflict, short(blobSHA))
@@ -129,7 +129,7 @@ func (r *Repo) PullRequestsByHead(ctx context.Context, branch, state string) ([]
 	opts := &gogh.PullRequestListOptions{State: state, Head: r.Owner + ":" + branch, ListOptions: gogh.ListOptions{PerPage: 100}}
 	var out []*PullRequestRef
 	for {
-		page, resp, err := r.GH.PullRequests.List(ctx, r.Owner, r.Name, opts)
+		page, resp, err := r.client.PullRequests.List(ctx, r.Owner, r.Name, opts)
 		if err != nil {
 			return nil, fmt.Errorf("list pull requests of %s: %w", branch, err)
 		}
@@ -145,7 +145,7 @@ func (r *Repo) PullRequestsByHead(ctx context.Context, branch, state string) ([]
 
 // CreatePullRequest opens a pull request from head into base.
 func (r *Repo) CreatePullRequest(ctx context.Context, base, head, title, body string) (*PullRequestRef, error) {
-	pr, _, err := r.GH.PullRequests.Create(ctx, r.Owner, r.Name, &gogh.NewPullRequest{
+	pr, _, err := r.client.PullRequests.Create(ctx, r.Owner, r.Name, &gogh.NewPullRequest{
 		Title: gogh.String(title), Head: gogh.String(head), Base: gogh.String(base), Body: gogh.String(body)})
 	if err != nil {
 		return nil, fmt.Errorf("open pull request from %s: %w", head, err)
@@ -155,7 +155,7 @@ func (r *Repo) CreatePullRequest(ctx context.Context, base, head, title, body st
 
 // EditPullRequest replaces a pull request's title and body.
 func (r *Repo) EditPullRequest(ctx context.Context, number int, title, body string) (*PullRequestRef, error) {
-	pr, _, err := r.GH.PullRequests.Edit(ctx, r.Owner, r.Name, number, &gogh.PullRequest{Title: gogh.String(title), Body: gogh.String(body)})
+	pr, _, err := r.client.PullRequests.Edit(ctx, r.Owner, r.Name, number, &gogh.PullRequest{Title: gogh.String(title), Body: gogh.String(body)})
 	if err != nil {
 		return nil, fmt.Errorf("edit pull request #%d: %w", number, err)
 	}

@@ -11,7 +11,7 @@ import (
 // OpenPullRequestWithHead finds the open pull request whose head is sha,
 // or 0 (a check run rerequested on a fork's head names no pull request).
 func (r *Repo) OpenPullRequestWithHead(ctx context.Context, sha string) (int, error) {
-	prs, _, err := r.GH.PullRequests.ListPullRequestsWithCommit(ctx, r.Owner, r.Name, sha, &gogh.ListOptions{PerPage: 100})
+	prs, _, err := r.client.PullRequests.ListPullRequestsWithCommit(ctx, r.Owner, r.Name, sha, &gogh.ListOptions{PerPage: 100})
 	if err != nil {
 		return 0, fmt.Errorf("list pull requests of %s: %w", short(sha), err)
 	}
@@ -42,7 +42,7 @@ func (r *Repo) Pulls(ctx context.Context, state string, since time.Time) ([]Pull
 	var out []Pull
 	opts := &gogh.PullRequestListOptions{State: state, Sort: "updated", Direction: "desc", ListOptions: gogh.ListOptions{PerPage: 100}}
 	for {
-		page, resp, err := r.GH.PullRequests.List(ctx, r.Owner, r.Name, opts)
+		page, resp, err := r.client.PullRequests.List(ctx, r.Owner, r.Name, opts)
 		if err != nil {
 			return nil, fmt.Errorf("list %s pull requests: %w", state, err)
 		}

@@ -24,7 +24,7 @@ func (r *Repo) UpsertComment(ctx context.Context, number int, body string) (stri
 func (r *Repo) findComment(ctx context.Context, number int, marker string) (*gogh.IssueComment, error) {
 	opts := &gogh.IssueListCommentsOptions{ListOptions: gogh.ListOptions{PerPage: 100}}
 	for {
-		page, resp, err := r.GH.Issues.ListComments(ctx, r.Owner, r.Name, number, opts)
+		page, resp, err := r.client.Issues.ListComments(ctx, r.Owner, r.Name, number, opts)
 		if err != nil {
 			return nil, fmt.Errorf("list comments of #%d: %w", number, err)
 		}
@@ -49,7 +49,7 @@ type CheckRun struct {
 // StartCheckRun creates the modelpromote check run on sha, in progress: from
 // now until the result lands, branch protection sees it running.
 func (r *Repo) StartCheckRun(ctx context.Context, sha string) (*CheckRun, error) {
-	cr, _, err := r.GH.Checks.CreateCheckRun(ctx, r.Owner, r.Name, gogh.CreateCheckRunOptions{
+	cr, _, err := r.client.Checks.CreateCheckRun(ctx, r.Owner, r.Name, gogh.CreateCheckRunOptions{
 		Name:      report.CheckRunName,
 		HeadSHA:   sha,
 		Status:    gogh.String("in_progress"),
@@ -84,7 +84,7 @@ func (r *Repo) FinishCheckRun(ctx context.Context, run *CheckRun, out report.Che
 			opts.Conclusion = gogh.String(string(out.Conclusion))
 			opts.CompletedAt = &gogh.Timestamp{Time: time.Now()}
 		}
-		if _, _, err := r.GH.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, run.ID, opts); err != nil {
+		if _, _, err := r.client.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, run.ID, opts); err != nil {
 			return fmt.Errorf("update check run %d: %w", run.ID, err)
 		}
 	}

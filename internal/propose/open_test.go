@@ -47,7 +47,7 @@ func env(w *world.World) propose.Env {
 // pullRequests lists every pull request of the promotions repository.
 func pullRequests(t *testing.T, w *world.World) []*gogh.PullRequest {
 	t.Helper()
-	prs, _, err := w.BotRepo().GH.PullRequests.List(t.Context(), world.Org, "ml-promotions", &gogh.PullRequestListOptions{State: "all"})
+	prs, _, err := w.GitHub.Client(w.BotToken).PullRequests.List(t.Context(), world.Org, "ml-promotions", &gogh.PullRequestListOptions{State: "all"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestALeftOverBranchStartsAgainFromTheBase(t *testing.T) {
 		t.Fatal(err)
 	}
 	closed := "closed"
-	if _, _, err := w.BotRepo().GH.PullRequests.Edit(t.Context(), world.Org, "ml-promotions", first.Number, &gogh.PullRequest{State: &closed}); err != nil {
+	if _, _, err := w.GitHub.Client(w.BotToken).PullRequests.Edit(t.Context(), world.Org, "ml-promotions", first.Number, &gogh.PullRequest{State: &closed}); err != nil {
 		t.Fatal(err)
 	}
 	// Meanwhile prod moved on the base branch.

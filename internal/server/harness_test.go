@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-	gogh "github.com/google/go-github/v60/github"
 
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
@@ -291,18 +290,4 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-func deploymentRequest(sha string) *gogh.DeploymentRequest {
-	return &gogh.DeploymentRequest{Ref: gogh.String(sha), Task: gogh.String("lock:modelpromote"),
-		Environment: gogh.String("modelpromote-apply-lease"), AutoMerge: gogh.Bool(false), RequiredContexts: &[]string{},
-		TransientEnvironment: gogh.Bool(true), ProductionEnvironment: gogh.Bool(false)}
-}
-
-func setStatus(t *testing.T, gh *github.Repo, id int64, state, desc string) {
-	t.Helper()
-	if _, _, err := gh.GH.Repositories.CreateDeploymentStatus(t.Context(), gh.Owner, gh.Name, id,
-		&gogh.DeploymentStatusRequest{State: gogh.String(state), Description: gogh.String(desc), AutoInactive: gogh.Bool(false)}); err != nil {
-		t.Fatal(err)
-	}
 }

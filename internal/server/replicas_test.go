@@ -10,6 +10,7 @@ import (
 	"time"
 
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
+	"github.com/modelpromote/modelpromote/internal/github"
 	"github.com/modelpromote/modelpromote/internal/server"
 	"github.com/modelpromote/modelpromote/internal/world"
 )
@@ -115,11 +116,14 @@ func TestAStaleLeaseIsTakenOver(t *testing.T) {
 	}
 	// A replica that died holding the lease.
 	gh := w.BotRepo()
-	d, _, err := gh.GH.Repositories.CreateDeployment(t.Context(), gh.Owner, gh.Name, deploymentRequest(sha))
+	id, err := gh.CreateDeployment(t.Context(), github.DeploymentSpec{SHA: sha, Task: "lock:modelpromote",
+		Environment: "modelpromote-apply-lease", Transient: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	setStatus(t, gh, d.GetID(), "in_progress", "dead replica")
+	if err := gh.AddDeploymentStatus(t.Context(), id, github.DeploymentStatus{State: "in_progress", Description: "dead replica", KeepOthers: true}); err != nil {
+		t.Fatal(err)
+	}
 	renewed := time.Now()
 	closed := held(t, w, "pull_request")
 	if _, err := w.GitHub.Deliver(closed[0].GUID); err != nil {
