@@ -33,7 +33,7 @@ func runStatus(ctx context.Context, args []string, f *Factory) int {
 	dirFlag(fs, &o.Dir, "promotions directory, relative to --root")
 	fs.StringVar(&o.Output, "output", "text", "what to print: text, json or markdown")
 	fs.BoolVar(&o.Offline, "offline", false, "do not read open pull requests from GitHub (also when no repository or $GITHUB_TOKEN is given)")
-	fs.IntVar(&o.Concurrency, "concurrency", 16, "stages read at once")
+	fs.IntVar(&o.Concurrency, "concurrency", 16, "stages read at once in each AWS account")
 	o.conn.registerGitHub(fs, true)
 	o.conn.registerAWS(fs)
 	if ok, code := parse(fs, args); !ok {

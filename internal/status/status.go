@@ -8,7 +8,7 @@
 // Cost grows with models × stages, not with history: each stage costs one
 // trace (endpoint → config → model → package) and one read of the evidence
 // record the served package's provenance names — never a listing of every
-// record. Stages are read in parallel, bounded.
+// record. Stages are read in parallel, bounded per account.
 package status
 
 import (
@@ -38,7 +38,9 @@ type Sources struct {
 	Records history.Store
 	// Pulls lists the open promotion pull requests; nil when offline.
 	Pulls func(ctx context.Context) ([]OpenPullRequest, error)
-	// Concurrency bounds the stages read at once (default 16).
+	// Concurrency bounds the stages read at once in each account (default
+	// 16): AWS throttles API calls per account, so accounts are read side
+	// by side and each is bounded on its own.
 	Concurrency int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
@@ -167,8 +169,14 @@ func Collect(ctx context.Context, src Sources, cfg *manifest.Config, models map[
 	if n <= 0 {
 		n = 16
 	}
-	sem := make(chan struct{}, n)
+	sems := map[string]chan struct{}{}
+	for _, j := range jobs {
+		if sems[j.env.Account] == nil {
+			sems[j.env.Account] = make(chan struct{}, n)
+		}
+	}
 	for i, j := range jobs {
+		sem := sems[j.env.Account]
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
