@@ -119,3 +119,48 @@ func checkRun(b *testing.B, e check.Env, pr int) (string, error) {
 	}
 	return strings.ToLower(string(res.Verdict)), nil
 }
+
+// BenchmarkCheckUnchangedManifests is one promotion in a repository that
+// holds many other manifests the pull request does not touch: the check
+// reads the base, merge-base and head trees, whose unchanged blobs are the
+// same objects.
+func BenchmarkCheckUnchangedManifests(b *testing.B) {
+	for _, unchanged := range []int{0, 100, 1000} {
+		b.Run(fmt.Sprintf("unchanged=%d", unchanged), func(b *testing.B) {
+			w, pr := benchWorld(b, 1)
+			files := map[string]string{}
+			for i := range unchanged {
+				name := fmt.Sprintf("other-%04d", i)
+				files["promotions/"+name+".yaml"] = fmt.Sprintf("version: 1\nmodel: %s\nmodelPackageGroup: %s\nstages: {}\n", name, name)
+			}
+			if unchanged > 0 {
+				if _, err := w.GitHub.Push(world.Repo, "main", ghemu.Change{Message: "other models", Author: world.Pat, Files: files}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			e := env(w)
+			if res, err := checkRun(b, e, pr); err != nil || res != "pass" {
+				b.Fatalf("warm-up check: %s %v", res, err)
+			}
+			w.GitHub.SetLatency("", ghLatency)
+			defer w.AWS.InjectFault(awsemu.Fault{Latency: awsLatency})()
+			w.GitHub.ResetCalls()
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				e.Repo = w.BotRepo()
+				if _, err := checkRun(b, e, pr); err != nil {
+					b.Fatal(err)
+				}
+			}
+			wall := time.Since(start) / time.Duration(b.N)
+			b.StopTimer()
+			gh := 0
+			for _, c := range w.GitHub.CallCounts() {
+				gh += c
+			}
+			b.ReportMetric(float64(gh)/float64(b.N), "github-calls/op")
+			b.ReportMetric(wall.Seconds()/criticalPath().Seconds(), "x-critical-path")
+		})
+	}
+}

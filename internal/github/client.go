@@ -24,12 +24,15 @@ type Repo struct {
 	Owner  string
 	Name   string
 
-	blobs sync.Map // blob SHA → []byte: blobs are immutable
+	blobs sync.Map // blob SHA → *blobFetch: blobs are immutable
+	// blobSlots bounds the blob downloads in flight: GitHub's secondary
+	// rate limits punish bursts from one installation.
+	blobSlots chan struct{}
 }
 
 // NewRepo returns the adapter for owner/name.
 func NewRepo(gh *gogh.Client, owner, name string) *Repo {
-	return &Repo{client: gh, Owner: owner, Name: name}
+	return &Repo{client: gh, Owner: owner, Name: name, blobSlots: make(chan struct{}, maxBlobFetches)}
 }
 
 // ParseRepo splits "owner/name".
@@ -124,16 +127,43 @@ func (r *Repo) Tree(ctx context.Context, sha, dir string) (manifest.Tree, error)
 // downloaded: loading reports it as too large.
 var oversized = make([]byte, manifest.MaxFileSize+1)
 
+// blobFetch is one blob's download, shared by every reader of that SHA:
+// the base, merge-base and head trees of a check mostly hold the same
+// blobs, and read at once they would each fetch them.
+type blobFetch struct {
+	done chan struct{}
+	data []byte
+	err  error
+}
+
+// maxBlobFetches bounds the blob downloads one Repo has in flight: under
+// the ~100 concurrent requests past which GitHub answers with secondary
+// rate limits, with room for the check's other calls.
+const maxBlobFetches = 48
+
 func (r *Repo) blob(ctx context.Context, sha string) ([]byte, error) {
-	if b, ok := r.blobs.Load(sha); ok {
-		return b.([]byte), nil
+	f := &blobFetch{done: make(chan struct{})}
+	if prev, loaded := r.blobs.LoadOrStore(sha, f); loaded {
+		f = prev.(*blobFetch)
+		select {
+		case <-f.done:
+			return f.data, f.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
-	data, _, err := r.client.Git.GetBlobRaw(ctx, r.Owner, r.Name, sha)
-	if err != nil {
-		return nil, err
+	defer close(f.done)
+	select {
+	case r.blobSlots <- struct{}{}:
+		f.data, _, f.err = r.client.Git.GetBlobRaw(ctx, r.Owner, r.Name, sha)
+		<-r.blobSlots
+	case <-ctx.Done():
+		f.err = ctx.Err()
 	}
-	r.blobs.Store(sha, data)
-	return data, nil
+	if f.err != nil {
+		r.blobs.Delete(sha) // a later reader may try again
+	}
+	return f.data, f.err
 }
 
 // Reviews lists every review of a pull request.
