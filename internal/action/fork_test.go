@@ -112,3 +112,30 @@ func TestReadOnlyTokenFallsBackToTheSummary(t *testing.T) {
 		t.Error("a read-only token commented")
 	}
 }
+
+// The Re-run button of a fork's check run sends check_run rerequested
+// naming no pull request (GitHub lists only the repository's own
+// branches); the Action checks the open pull request with that head, as
+// the App does.
+func TestRerequestedCheckRunOfAForkChecksItsPullRequest(t *testing.T) {
+	w := newWorld(t)
+	n := promote(t, w, true)
+	// pull_request_target runs get the base repository's token: the check
+	// run is written.
+	run(t, w, step{event: "pull_request_target", payload: event(t, w, "pull_request", "opened")}).must(t)
+	pr, _ := w.GitHub.PullRequest(world.Repo, n)
+	runs := w.GitHub.CheckRuns(world.Repo, pr.HeadSHA)
+	if len(runs) != 1 {
+		t.Fatalf("%d check runs on the head, want 1", len(runs))
+	}
+	if err := w.GitHub.RerequestCheckRun(world.Repo, runs[0].ID, world.Bob); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, w, step{event: "check_run", payload: event(t, w, "check_run", "rerequested")}).must(t)
+	if r.res.Job.Command != action.CommandCheck || r.res.Job.PR != n || r.res.Job.SHA != pr.HeadSHA {
+		t.Fatalf("job %+v, want a check of #%d", r.res.Job, n)
+	}
+	if runs := w.GitHub.CheckRuns(world.Repo, pr.HeadSHA); len(runs) != 2 {
+		t.Errorf("%d check runs on the head after the re-run, want 2", len(runs))
+	}
+}
