@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -46,17 +45,24 @@ type Demo struct {
 	World *world.World
 	out   io.Writer
 	opts  Options
-	// clock runs a day ahead once the story needs staging to have soaked.
-	skew time.Duration
 }
+
+// Day is how far the story's clock jumps when staging must have soaked:
+// a day and an hour, past the example policy's 24-hour soak time.
+const Day = 25 * time.Hour
 
 // Run plays the story. The returned Demo's emulators are still running;
 // Close them, or keep them for exploring.
+//
+// The story takes two days on the world's one clock, which every emulator
+// and the demo's checks and applies read: it starts two days ago and ends
+// now, so that kept emulators agree with the real clock afterwards (an
+// apply run against them judges soak times as the demo did).
 func Run(ctx context.Context, opts Options) (*Demo, error) {
 	if opts.EndpointDelay == 0 {
 		opts.EndpointDelay = 150 * time.Millisecond
 	}
-	w, err := world.New(world.Options{EndpointDelay: opts.EndpointDelay, PackageDelay: 50 * time.Millisecond})
+	w, err := world.New(world.Options{EndpointDelay: opts.EndpointDelay, PackageDelay: 50 * time.Millisecond, ClockOffset: -2 * Day})
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +77,7 @@ func Run(ctx context.Context, opts Options) (*Demo, error) {
 // Close stops the emulators.
 func (d *Demo) Close() { d.World.Close() }
 
-func (d *Demo) now() time.Time { return time.Now().Add(d.skew) }
+func (d *Demo) now() time.Time { return d.World.Now() }
 
 func (d *Demo) say(format string, args ...any) { fmt.Fprintf(d.out, format+"\n", args...) }
 
@@ -85,22 +91,9 @@ func (d *Demo) play(ctx context.Context) error {
 	d.say("\nSetting up: AWS accounts dev (%s), staging (%s), prod (%s) and tools (%s, where the bot runs);",
 		world.DevAccount, world.StagingAccount, world.ProdAccount, world.ToolsAccount)
 	d.say("GitHub repository %s with the example promotions/ of this repository.", world.Repo)
-	if err := w.SeedVersions("fraud-detector", 12); err != nil {
+	d.say("The story starts two days ago (%s) and ends now, on one clock the emulators share.", d.now().UTC().Format("2006-01-02 15:04 UTC"))
+	if err := Seed(ctx, w); err != nil {
 		return err
-	}
-	// Version 13 is fresh from the training pipeline: good enough for
-	// staging, but its AUC regresses from what prod serves.
-	if _, err := w.SeedVersion(world.Version{Group: "fraud-detector", StdDev: math.NaN(),
-		Metrics: map[string]float64{"auc": 0.84, "f1": 0.78, "precision": 0.80, "recall": 0.76, "accuracy": 0.82}}); err != nil {
-		return err
-	}
-	for _, dep := range []struct {
-		stage, endpoint string
-		version         int
-	}{{"staging", "fraud-detector-staging", 12}, {"prod", "fraud-detector", 11}} {
-		if err := w.Deploy(ctx, dep.stage, "fraud-detector", dep.version, dep.endpoint); err != nil {
-			return err
-		}
 	}
 	d.say("The dev registry holds fraud-detector versions 1–13 (each with its pipeline lineage, reports and model card);")
 	d.say("version 12 serves in staging and version 11 in prod, as promotions/fraud-detector.yaml says.")
@@ -128,8 +121,8 @@ func (d *Demo) play(ctx context.Context) error {
 	}
 
 	d.section(4, "Alice opens the prod promotion of v13: two problems block it")
-	d.skew = 25 * time.Hour
-	d.say("(The demo's clock now runs 25 hours ahead: prod requires a version to soak 24 hours in staging.)")
+	w.Advance(Day)
+	d.say("(25 hours pass: prod requires a version to have soaked 24 hours in staging.)")
 	prodPR, err := d.openPR(world.Alice, "promote-fraud-detector-13-prod", "Promote fraud-detector v13 to prod", "  prod:\n    version: 11\n", "  prod:\n    version: 13\n")
 	if err != nil {
 		return err
@@ -146,13 +139,12 @@ func (d *Demo) play(ctx context.Context) error {
 	}
 
 	d.section(5, "A retrained v14 fixes the regression; it goes through staging, then prod is approved and deployed")
-	v, err := w.SeedVersion(world.Version{Group: "fraud-detector", StdDev: math.NaN(),
+	v, err := w.SeedVersion(world.Version{Group: "fraud-detector", StdDev: stdDev,
 		Metrics: map[string]float64{"auc": 0.88, "f1": 0.81, "precision": 0.84, "recall": 0.80, "accuracy": 0.86}})
 	if err != nil {
 		return err
 	}
 	d.say("The training pipeline registered v%d (AUC 0.88).", v)
-	d.skew = 0
 	stagingPR, err := d.openPR(world.Alice, "promote-fraud-detector-14-staging", "Promote fraud-detector v14 to staging", "  staging:\n    version: 13\n", "  staging:\n    version: 14\n")
 	if err != nil {
 		return err
@@ -166,8 +158,8 @@ func (d *Demo) play(ctx context.Context) error {
 	if err := d.mergeAndApply(ctx, stagingPR); err != nil {
 		return err
 	}
-	d.skew = 25 * time.Hour
-	d.say("\n(A day later, v14 has soaked in staging.) Alice closes #%d and proposes v14 for prod instead:", prodPR)
+	w.Advance(Day)
+	d.say("\n(25 hours later, v14 has soaked in staging.) Alice closes #%d and proposes v14 for prod instead:", prodPR)
 	closed := "closed"
 	if _, _, err := w.UserClient(world.Alice).PullRequests.Edit(ctx, world.Org, "ml-promotions", prodPR, &gogh.PullRequest{State: &closed}); err != nil {
 		return err
@@ -190,6 +182,35 @@ func (d *Demo) play(ctx context.Context) error {
 
 	d.section(6, "The evidence record and the promotion history")
 	return d.history(ctx)
+}
+
+// stdDev is the standard deviation of every seeded metric: what Model
+// Monitor's bootstrap gives on a test set of some ten thousand rows, so
+// that the reports tell a change within the noise from one beyond it.
+const stdDev = 0.005
+
+// Seed sets w up as the demo's story begins, and as `modelpromote emulator`
+// serves it: fraud-detector versions 1–12 improving slowly, version 13
+// fresh from training (good enough for staging, but its AUC regresses from
+// what prod serves), every metric with a standard deviation; version 12
+// live in staging and version 11 in prod.
+func Seed(ctx context.Context, w *world.World) error {
+	if err := w.SeedVersionsWithStdDev("fraud-detector", 12, stdDev); err != nil {
+		return err
+	}
+	if _, err := w.SeedVersion(world.Version{Group: "fraud-detector", StdDev: stdDev,
+		Metrics: map[string]float64{"auc": 0.84, "f1": 0.78, "precision": 0.80, "recall": 0.76, "accuracy": 0.82}}); err != nil {
+		return err
+	}
+	for _, dep := range []struct {
+		stage, endpoint string
+		version         int
+	}{{"staging", "fraud-detector-staging", 12}, {"prod", "fraud-detector", 11}} {
+		if err := w.Deploy(ctx, dep.stage, "fraud-detector", dep.version, dep.endpoint); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d *Demo) openPR(author, branch, title, from, to string) (int, error) {

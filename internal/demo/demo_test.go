@@ -6,9 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
-
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
+	"github.com/modelpromote/modelpromote/internal/check"
+	"github.com/modelpromote/modelpromote/internal/world"
 )
 
 // The demo is the first thing a newcomer runs: it must tell the whole
@@ -40,6 +44,42 @@ func TestDemoPlaysTheWholeStory(t *testing.T) {
 			t.Errorf("%s serves %+v (%v), want v%d", stage, s, err, want)
 		}
 	}
+
+	// Metrics carry standard deviations, so the Noise column says something.
+	if strings.Contains(text, "| unknown |") || !strings.Contains(text, "within 1σ") || !strings.Contains(text, "**significant**") {
+		t.Error("the evaluation tables' Noise column does not tell changes within the noise from significant ones")
+	}
+
+	// The inference image is the model's own, in a repository of the dev
+	// registry that holds its digest.
+	pkg := d.World.Models["fraud-detector"][14].Package
+	image := pkg.InferenceSpecification.Containers[0].Image
+	repo, digest, _ := strings.Cut(strings.TrimPrefix(image, world.DevAccount+".dkr.ecr."+world.Region+".amazonaws.com/"), "@")
+	if repo != "fraud-detector-inference" {
+		t.Errorf("image %s, want repository fraud-detector-inference", image)
+	}
+	images, err := ecr.NewFromConfig(d.World.AdminAWS(world.DevAccount)).DescribeImages(t.Context(), &ecr.DescribeImagesInput{RepositoryName: aws.String(repo)})
+	if err != nil || len(images.ImageDetails) != 1 || aws.ToString(images.ImageDetails[0].ImageDigest) != digest {
+		t.Errorf("ECR repository %s holds %+v (%v), want the image %s", repo, images, err, digest)
+	}
+
+	// The story ends at the real present on the one clock the emulators
+	// share, so a check or apply run against the kept emulators with the
+	// real clock judges soak times as the story did: v14 went live in
+	// staging a day before prod, not seconds ago.
+	if skew := time.Since(d.World.Now()); skew < -time.Minute || skew > time.Minute {
+		t.Errorf("the world's clock is %s off the real one after the story", skew)
+	}
+	res, err := check.Run(t.Context(), check.Env{Repo: d.World.BotRepo(), AWS: d.World.BotAWS(), S3PathStyle: true}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Plan.Findings {
+		if strings.Contains(f.Message, "soak") {
+			t.Errorf("checked with the real clock after the demo: %s", f.Message)
+		}
+	}
+
 	if t.Failed() {
 		t.Log(text)
 	}

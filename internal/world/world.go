@@ -62,6 +62,9 @@ type Options struct {
 	// NoCrossAccountRead leaves the dev bucket without a policy, so target
 	// roles cannot read it and copies must stream.
 	NoCrossAccountRead bool
+	// ClockOffset sets the world's clock this far from the wall clock; a
+	// negative one starts a story in the past (see Now and Advance).
+	ClockOffset time.Duration
 }
 
 // World is the emulated world.
@@ -117,21 +120,32 @@ func (w *World) Close() {
 	w.closers = nil
 }
 
+// Now is the world's one clock, which every emulator's timestamps follow
+// (S3's LastModified, an endpoint's LastModifiedTime, a review's
+// submitted_at, …): the wall clock moved by Options.ClockOffset and Advance.
+// Whatever judges the world's state by time (a check's soak time, say)
+// should read it.
+func (w *World) Now() time.Time { return w.AWS.Now() }
+
+// Advance moves the world's clock; see Now.
+func (w *World) Advance(d time.Duration) { w.AWS.Advance(d) }
+
 func (w *World) startAWS(opts Options) error {
-	w.CloudWatch = cloudwatch.New(cloudwatch.Options{})
-	w.SageMaker = sagemaker.New(sagemaker.Options{Alarms: w.CloudWatch, EndpointDelay: opts.EndpointDelay, PackageDelay: opts.PackageDelay})
-	w.closers = append(w.closers, w.SageMaker.Close)
 	srv, err := awsemu.New(awsemu.Options{Region: Region, DataDir: opts.DataDir})
 	if err != nil {
 		return err
 	}
 	w.AWS = srv
+	srv.Advance(opts.ClockOffset)
+	w.CloudWatch = cloudwatch.New(cloudwatch.Options{Now: srv.Now})
+	w.SageMaker = sagemaker.New(sagemaker.Options{Alarms: w.CloudWatch, EndpointDelay: opts.EndpointDelay, PackageDelay: opts.PackageDelay, Now: srv.Now})
+	w.closers = append(w.closers, w.SageMaker.Close)
 	srv.Mount(w.SageMaker)
 	srv.Mount(w.CloudWatch)
-	w.Autoscaling = autoscaling.New(autoscaling.Options{Variants: w.SageMaker})
+	w.Autoscaling = autoscaling.New(autoscaling.Options{Variants: w.SageMaker, Now: srv.Now})
 	w.SageMaker.SetScaling(w.Autoscaling)
 	srv.Mount(w.Autoscaling)
-	w.ECR = ecr.New(nil)
+	w.ECR = ecr.New(srv.Now)
 	srv.Mount(w.ECR)
 	if err := srv.Start(); err != nil {
 		return err
@@ -220,7 +234,7 @@ func (w *World) seedAlarms() error {
 }
 
 func (w *World) startGitHub() error {
-	gh, err := ghemu.New()
+	gh, err := ghemu.New(ghemu.WithClock(w.AWS.Now))
 	if err != nil {
 		return err
 	}
@@ -336,6 +350,9 @@ func (w *World) SeedVersion(v Version) (int, error) {
 	version := int(lin.Package.ModelPackageVersion)
 	if w.Models[v.Group] == nil {
 		w.Models[v.Group] = map[int]sagemaker.DevLineage{}
+		if err := w.seedImage(lin.Package.InferenceSpecification.Containers[0].Image); err != nil {
+			return 0, err
+		}
 		w.SageMaker.SeedModelCard(DevAccount, Region, sagemaker.ModelCard{ModelCardName: v.Group, ModelCardStatus: "Approved",
 			Content: string(evidence.SampleModelCard(v.Group, "medium", v.Metrics))})
 	}
@@ -343,12 +360,40 @@ func (w *World) SeedVersion(v Version) (int, error) {
 	return version, nil
 }
 
+// seedImage pushes a dev package's inference image (ACCOUNT.dkr.ecr.REGION.
+// amazonaws.com/REPOSITORY@sha256:…) to the dev account's registry, with a
+// repository policy that lets the stages' accounts pull it, as SageMaker
+// needs to run it there.
+func (w *World) seedImage(image string) error {
+	_, ref, _ := strings.Cut(image, ".amazonaws.com/")
+	repo, digest, ok := strings.Cut(ref, "@")
+	if !ok {
+		return fmt.Errorf("seed image %s: not an ECR image pinned by digest", image)
+	}
+	w.ECR.PutImage(DevAccount, Region, repo, digest, "latest")
+	var pullers []string
+	for _, env := range w.Config.Environments {
+		pullers = append(pullers, fmt.Sprintf("%q", "arn:aws:iam::"+env.Account+":root"))
+	}
+	return w.ECR.SetPolicy(DevAccount, Region, repo, fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"StagesPull","Effect":"Allow","Principal":{"AWS":[%s]},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}`,
+		strings.Join(pullers, ",")))
+}
+
 // SeedVersions registers versions 1..n of group with slowly improving
-// metrics, so that version k's AUC is 0.80 + 0.005·k.
+// metrics, so that version k's AUC is 0.80 + 0.005·k, without standard
+// deviations ("NaN", as Model Monitor writes a metric it could not
+// bootstrap).
 func (w *World) SeedVersions(group string, n int) error {
+	return w.SeedVersionsWithStdDev(group, n, math.NaN())
+}
+
+// SeedVersionsWithStdDev is SeedVersions with every metric's standard
+// deviation set, so that reports can tell a change within the noise from
+// one beyond it.
+func (w *World) SeedVersionsWithStdDev(group string, n int, stdDev float64) error {
 	for k := 1; k <= n; k++ {
 		auc := 0.80 + 0.005*float64(k)
-		got, err := w.SeedVersion(Version{Group: group, StdDev: math.NaN(), Metrics: map[string]float64{
+		got, err := w.SeedVersion(Version{Group: group, StdDev: stdDev, Metrics: map[string]float64{
 			"auc": auc, "f1": auc - 0.07, "precision": auc - 0.05, "recall": auc - 0.09, "accuracy": auc - 0.03}})
 		if err != nil {
 			return err

@@ -84,7 +84,7 @@ func (e *Emulator) bot() *account {
 }
 
 func (e *Emulator) addAccount(login, kind string) *account {
-	a := &account{id: e.nextID(), login: login, kind: kind, createdAt: now(), teams: map[string]*team{}}
+	a := &account{id: e.nextID(), login: login, kind: kind, createdAt: e.now(), teams: map[string]*team{}}
 	e.accounts[strings.ToLower(login)] = a
 	return a
 }
@@ -111,7 +111,7 @@ func (e *Emulator) Install(owner string) int64 {
 			return in.id
 		}
 	}
-	in := &installation{id: e.nextID(), account: a, createdAt: now()}
+	in := &installation{id: e.nextID(), account: a, createdAt: e.now()}
 	e.installations[in.id] = in
 	return in.id
 }
@@ -129,7 +129,7 @@ func (e *Emulator) InstallationToken(installationID int64) (string, error) {
 }
 
 func (e *Emulator) issueInstallationToken(in *installation, repos map[string]bool) *principal {
-	p := &principal{token: newToken("ghs_"), user: e.bot(), inst: in, expires: now().Add(time.Hour), repos: repos}
+	p := &principal{token: newToken("ghs_"), user: e.bot(), inst: in, expires: time.Now().Add(time.Hour), repos: repos}
 	e.tokens[p.token] = p
 	return p
 }
@@ -150,8 +150,8 @@ func (e *Emulator) ActionsToken(repo string, readOnly bool) (string, error) {
 	if bot == nil {
 		bot = e.addAccount("github-actions[bot]", "Bot")
 	}
-	in := &installation{id: e.nextID(), account: r.owner, createdAt: now()}
-	p := &principal{token: newToken("ghs_"), user: bot, inst: in, expires: now().Add(time.Hour),
+	in := &installation{id: e.nextID(), account: r.owner, createdAt: e.now()}
+	p := &principal{token: newToken("ghs_"), user: bot, inst: in, expires: time.Now().Add(time.Hour),
 		repos: map[string]bool{strings.ToLower(r.name): true}, actions: true, readOnly: readOnly}
 	e.tokens[p.token] = p
 	return p.token, nil

@@ -154,7 +154,7 @@ func (c *call) applyCheckRun(cr *checkRun, in checkRunInput) bool {
 		cr.status = *in.Status
 	}
 	if cr.status == "completed" && cr.completedAt.IsZero() {
-		cr.completedAt = now()
+		cr.completedAt = c.e.now()
 	}
 	if in.Name != nil {
 		cr.name = *in.Name
@@ -207,7 +207,7 @@ func (c *call) createCheckRun() {
 		c.invalid(fieldError{Resource: "CheckRun", Field: "head_sha", Code: "invalid", Message: "No commit found for SHA: " + in.HeadSHA})
 		return
 	}
-	cr := &checkRun{id: c.e.nextID(), suiteID: c.e.suiteID(r, in.HeadSHA), headSHA: in.HeadSHA, status: "queued", startedAt: now(), creator: c.actor()}
+	cr := &checkRun{id: c.e.nextID(), suiteID: c.e.suiteID(r, in.HeadSHA), headSHA: in.HeadSHA, status: "queued", startedAt: c.e.now(), creator: c.actor()}
 	if !c.applyCheckRun(cr, in) {
 		return
 	}

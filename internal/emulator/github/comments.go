@@ -118,7 +118,7 @@ func (c *call) createComment() {
 // addComment records a comment and emits issue_comment "created". Callers
 // hold e.mu.
 func (e *Emulator) addComment(u urls, r *repo, p *pull, who *account, body string, events *[]*event) *issueComment {
-	t := now()
+	t := e.now()
 	cm := &issueComment{id: e.nextID(), number: p.number, user: who, body: body, createdAt: t, updatedAt: t}
 	r.comments = append(r.comments, cm)
 	*events = append(*events, e.commentEvent(u, r, p, cm, "created", who))
@@ -163,7 +163,7 @@ func (c *call) updateComment() {
 	if !c.decode(&req) || !c.checkCommentBody(req.Body) {
 		return
 	}
-	cm.body, cm.updatedAt = req.Body, now()
+	cm.body, cm.updatedAt = req.Body, c.e.now()
 	c.events = append(c.events, c.e.commentEvent(c.u(), r, r.pulls[cm.number], cm, "edited", c.actor()))
 	c.json(http.StatusOK, c.e.commentJSON(c.u(), r, cm))
 }

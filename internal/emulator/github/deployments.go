@@ -156,7 +156,7 @@ func (c *call) createDeployment() {
 	if req.ProductionEnvironment != nil {
 		prod = *req.ProductionEnvironment
 	}
-	t := now()
+	t := c.e.now()
 	d := &deployment{id: c.e.nextID(), sha: cm.sha, ref: req.Ref, task: req.Task, payload: req.Payload,
 		environment: req.Environment, description: req.Description, transient: req.TransientEnvironment,
 		production: prod, creator: c.actor(), createdAt: t, updatedAt: t}
@@ -219,7 +219,7 @@ func (c *call) createDeploymentStatus() {
 	if req.Environment != "" {
 		d.environment = req.Environment
 	}
-	t := now()
+	t := c.e.now()
 	s := &deploymentStatus{id: c.e.nextID(), state: req.State, description: req.Description, environment: d.environment,
 		environmentURL: req.EnvironmentURL, logURL: req.LogURL, creator: c.actor(), createdAt: t}
 	d.statuses = append(d.statuses, s)

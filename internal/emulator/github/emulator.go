@@ -56,6 +56,7 @@ type Emulator struct {
 	rateLimit int
 	mux       *http.ServeMux
 	web       *http.ServeMux
+	clock     func() time.Time
 
 	mu       sync.Mutex
 	seq      int64     // last ID handed out
@@ -95,6 +96,7 @@ type config struct {
 	mode      DeliveryMode
 	rateLimit int
 	addr      string
+	clock     func() time.Time
 }
 
 // WithApp sets the GitHub App's ID and slug (default 1000, "modelpromote").
@@ -122,6 +124,12 @@ func WithAddr(addr string) Option {
 	return func(c *config) { c.addr = addr }
 }
 
+// WithClock makes now the clock of the timestamps objects carry (a world
+// whose story starts in the past shares one clock with its AWS side).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) { c.clock = now }
+}
+
 // WithDeliveryMode sets how webhooks are delivered (default Sync).
 func WithDeliveryMode(m DeliveryMode) Option {
 	return func(c *config) { c.mode = m }
@@ -130,7 +138,7 @@ func WithDeliveryMode(m DeliveryMode) Option {
 // New starts an emulator; call Close when done. Tests use ghemutest.New,
 // which also fails the test on any OpenAPI mismatch.
 func New(opts ...Option) (*Emulator, error) {
-	cfg := config{appID: 1000, appSlug: "modelpromote", rateLimit: defaultRateLimit}
+	cfg := config{appID: 1000, appSlug: "modelpromote", rateLimit: defaultRateLimit, clock: time.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -139,6 +147,7 @@ func New(opts ...Option) (*Emulator, error) {
 	}
 	e := &Emulator{
 		strict:        cfg.strict,
+		clock:         cfg.clock,
 		rateLimit:     cfg.rateLimit,
 		commitAt:      time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
 		accounts:      map[string]*account{},
@@ -264,5 +273,8 @@ func (e *Emulator) nextID() int64 {
 	return e.seq
 }
 
-// now is the wall clock used for timestamps other than commit dates.
-func now() time.Time { return time.Now().UTC().Truncate(time.Second) }
+// now is the clock of the timestamps objects carry (created_at,
+// submitted_at, merged_at, …), other than commit dates: the wall clock
+// unless WithClock says otherwise. Token and JWT expiry are always judged
+// against the wall clock, which clients sign and cache by.
+func (e *Emulator) now() time.Time { return e.clock().UTC().Truncate(time.Second) }

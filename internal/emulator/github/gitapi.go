@@ -109,7 +109,7 @@ func (c *call) updateRef() {
 		return
 	}
 	r.branches[name] = req.SHA
-	r.pushedAt = now()
+	r.pushedAt = c.e.now()
 	c.events = append(c.events, c.e.pushEvent(c.u(), r, name, old, c.e.objects.commitsBetween(old, req.SHA), c.actor()))
 	c.e.synchronizePulls(c.u(), r, name, old, c.actor(), &c.events)
 	c.json(http.StatusOK, refJSON(c.u(), r, name, req.SHA))

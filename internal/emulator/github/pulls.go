@@ -303,7 +303,7 @@ func (e *Emulator) openPull(u urls, r *repo, s PullRequestSpec, who *account, ev
 		}
 	}
 	r.nextNumber++
-	t := now()
+	t := e.now()
 	p := &pull{
 		id: e.nextID(), number: r.nextNumber, repo: r, title: s.Title, body: s.Body, state: "open", draft: s.Draft,
 		user: who, headRepo: headRepo, headRef: headRef, headSHA: headSHA, baseRef: s.Base, baseSHA: baseSHA,
@@ -341,11 +341,11 @@ func (c *call) updatePull() {
 	if req.Body != nil {
 		p.body = *req.Body
 	}
-	p.updatedAt = now()
+	p.updatedAt = c.e.now()
 	if req.State != nil && *req.State != p.state && !p.merged {
 		if *req.State == "closed" {
 			p.baseSHA = p.baseTip()
-			p.state, p.closedAt = "closed", now()
+			p.state, p.closedAt = "closed", c.e.now()
 			c.events = append(c.events, c.e.pullEvent(c.u(), p, "closed", c.actor(), nil))
 		} else {
 			p.state, p.closedAt = "open", time.Time{}
@@ -482,8 +482,8 @@ func (e *Emulator) merge(u urls, p *pull, who *account, method, title, message s
 	sig := e.signatureFor(who, nil)
 	cm := e.objects.putCommit(files, parents, sig, e.webFlow(sig.when), msg)
 	r.branches[p.baseRef] = cm.sha
-	r.pushedAt = now()
-	t := now()
+	r.pushedAt = e.now()
+	t := e.now()
 	p.baseSHA = baseTip
 	p.state, p.merged, p.mergedBy, p.mergeCommitSHA = "closed", true, who, cm.sha
 	p.mergedAt, p.closedAt, p.updatedAt = t, t, t
@@ -504,7 +504,7 @@ func (e *Emulator) synchronizePulls(u urls, r *repo, branch, before string, who 
 		for _, p := range br.sortedPulls() {
 			if p.state == "open" && p.headRepo == r && p.headRef == branch && p.headSHA != r.branches[branch] {
 				p.headSHA = r.branches[branch]
-				p.updatedAt = now()
+				p.updatedAt = e.now()
 				*events = append(*events, e.pullEvent(u, p, "synchronize", who, map[string]any{"before": before, "after": p.headSHA}))
 			}
 		}

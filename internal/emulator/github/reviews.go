@@ -98,7 +98,7 @@ func (e *Emulator) addReview(u urls, p *pull, who *account, event, body, commitI
 	} else if e.objects.commits[commitID] == nil {
 		return nil, "Unprocessable Entity: \"Commit ID is not part of the pull request\""
 	}
-	rv := &review{id: e.nextID(), user: who, body: body, state: state, commitID: commitID, submittedAt: now()}
+	rv := &review{id: e.nextID(), user: who, body: body, state: state, commitID: commitID, submittedAt: e.now()}
 	p.reviews = append(p.reviews, rv)
 	if state != "PENDING" {
 		*events = append(*events, e.reviewEvent(u, p, rv, "submitted", who))

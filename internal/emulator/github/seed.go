@@ -109,7 +109,7 @@ func (e *Emulator) CreateRepo(fullName string, files map[string]string) (string,
 }
 
 func (e *Emulator) newRepo(owner *account, name string, parent *repo) *repo {
-	t := now()
+	t := e.now()
 	r := &repo{
 		id: e.nextID(), owner: owner, name: name, defaultBranch: "main", branches: map[string]string{},
 		createdAt: t, pushedAt: t, parent: parent, pulls: map[int]*pull{}, perms: map[string]string{},
@@ -235,7 +235,7 @@ func (e *Emulator) commitFiles(r *repo, branch string, ch Change, author, commit
 	}
 	c := e.objects.putCommit(files, []string{tip}, author, committer, msg)
 	r.branches[branch] = c.sha
-	r.pushedAt = now()
+	r.pushedAt = e.now()
 	return c
 }
 

@@ -86,7 +86,7 @@ func (c *call) createStatus() {
 		return
 	}
 	s := &commitStatus{id: c.e.nextID(), sha: sha, state: req.State, description: req.Description, targetURL: req.TargetURL,
-		context: req.Context, creator: c.actor(), createdAt: now()}
+		context: req.Context, creator: c.actor(), createdAt: c.e.now()}
 	r.statuses = append(r.statuses, s)
 	c.json(http.StatusCreated, statusJSON(c.u(), r, s))
 }

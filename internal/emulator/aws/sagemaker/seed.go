@@ -102,7 +102,7 @@ type DevLineage struct {
 func (s *Service) SeedDevPackage(account, region string, o DevPackage) (DevLineage, error) {
 	o.Group = or(o.Group, "churn-model")
 	o.Bucket = or(o.Bucket, fmt.Sprintf("sagemaker-%s-%s", region, account))
-	o.Image = or(o.Image, fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/churn-inference@sha256:%s", account, region, digestHex([]byte(o.Group))))
+	o.Image = or(o.Image, fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s-inference@sha256:%s", account, region, o.Group, digestHex([]byte(o.Group))))
 	o.PipelineName = or(o.PipelineName, o.Group+"-pipeline")
 	o.ApprovalStatus = or(o.ApprovalStatus, "Approved")
 	o.CommitId = or(o.CommitId, "4f3c2a1b9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a")

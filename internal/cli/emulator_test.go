@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
+	"github.com/modelpromote/modelpromote/internal/world"
+)
+
+// serving starts a command that serves emulators until cancelled, with
+// stdout on a pipe; stop cancels it and returns its exit code.
+func serving(t *testing.T, args ...string) (stdout *bufio.Reader, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	r, w := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, args, NewFactory(Streams{Out: w, Err: io.Discard, Getenv: func(string) string { return "" }}))
+		w.Close()
+	}()
+	go func() { <-ctx.Done(); r.Close() }()
+	return bufio.NewReader(r), func() int {
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(30 * time.Second):
+			t.Fatal("the command did not stop when interrupted")
+			return -1
+		}
+	}
+}
+
+// account is a client configuration for one of the world's accounts, from
+// its description alone.
+func account(t *testing.T, info world.Info, name string) aws.Config {
+	t.Helper()
+	for _, a := range info.AWS.Accounts {
+		if a.Name == name {
+			return aws.Config{Region: info.AWS.Region, BaseEndpoint: aws.String(info.AWS.Endpoint),
+				Credentials: credentials.NewStaticCredentialsProvider(a.AccessKeyID, a.SecretAccessKey, "")}
+		}
+	}
+	t.Fatalf("no account %s in %+v", name, info.AWS.Accounts)
+	return aws.Config{}
+}
+
+// `modelpromote emulator` serves the world the demo starts from: the same
+// versions and metrics, v12 live in staging (for over a day, so it has
+// soaked) and v11 in prod.
+func TestEmulatorIsSeededLikeTheDemo(t *testing.T) {
+	stdout, stop := serving(t, "emulator")
+	var info world.Info
+	if err := json.NewDecoder(stdout).Decode(&info); err != nil {
+		t.Fatal(err)
+	}
+	for stage, want := range map[string]int{"staging": 12, "prod": 11} {
+		name := map[string]string{"staging": "fraud-detector-staging", "prod": "fraud-detector"}[stage]
+		s, err := endpoints.Trace(t.Context(), sagemaker.NewFromConfig(account(t, info, stage)), name)
+		if err != nil || s == nil || s.SourceVersion != want {
+			t.Errorf("%s serves %+v (%v), want v%d", stage, s, err, want)
+			continue
+		}
+		if stage == "staging" && time.Since(s.Since) < 24*time.Hour {
+			t.Errorf("staging went live %s ago; the demo's world has it live a day", time.Since(s.Since).Round(time.Second))
+		}
+	}
+	pkgs, err := sagemaker.NewFromConfig(account(t, info, "dev")).ListModelPackages(t.Context(), &sagemaker.ListModelPackagesInput{
+		ModelPackageGroupName: aws.String("fraud-detector"), MaxResults: aws.Int32(100)})
+	if err != nil || len(pkgs.ModelPackageSummaryList) != 13 {
+		t.Errorf("dev registry: %+v (%v), want versions 1–13", pkgs, err)
+	}
+	if code := stop(); code != ExitOK {
+		t.Errorf("exit %d after interrupt", code)
+	}
+}
+
+// demo --keep=FILE writes the connection details to FILE, for jq, and says
+// where; the story alone goes to standard output.
+func TestDemoKeepWritesTheConnectionDetailsToAFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "emulators.json")
+	stdout, stop := serving(t, "demo", "--keep="+path, "--endpoint-delay", "5ms")
+	var story strings.Builder
+	for {
+		line, err := stdout.ReadString('\n')
+		if err != nil {
+			t.Fatalf("%v after:\n%s", err, story.String())
+		}
+		story.WriteString(line)
+		if strings.Contains(line, "endpoints and credentials are in") {
+			if !strings.Contains(line, path) {
+				t.Errorf("says %q, want %s named", line, path)
+			}
+			break
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info world.Info
+	if err := json.Unmarshal(data, &info); err != nil {
+		t.Fatalf("%s is not the JSON description: %v", path, err)
+	}
+	id, err := sts.NewFromConfig(account(t, info, "prod")).GetCallerIdentity(t.Context(), &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(id.Account) != world.ProdAccount {
+		t.Errorf("prod credentials from the file: %+v (%v)", id, err)
+	}
+	if strings.Contains(story.String(), info.AWS.Bot.SecretAccessKey) {
+		t.Error("the story on standard output carries the credentials too")
+	}
+	if code := stop(); code != ExitOK {
+		t.Errorf("exit %d after interrupt", code)
+	}
+}
+
+func TestEmulatorHelpNamesItsArgument(t *testing.T) {
+	code, _, errOut := run(t, "", nil, "emulator", "--help")
+	if code != ExitOK || !strings.Contains(errOut, "-webhook-url URL") {
+		t.Errorf("exit %d:\n%s", code, errOut)
+	}
+	// --keep is a switch that takes an optional =FILE, never a separate
+	// argument.
+	if _, _, errOut := run(t, "", nil, "demo", "--help"); strings.Contains(errOut, "-keep FILE") || !strings.Contains(errOut, "--keep=FILE") {
+		t.Errorf("demo --help:\n%s", errOut)
+	}
+}
