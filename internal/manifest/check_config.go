@@ -86,6 +86,7 @@ func checkConfig(doc *ConfigDoc) Problems {
 	}
 	checkOrder(c, cfg.Environments, names)
 	checkPolicy(c, cfg, names)
+	checkNotifications(c, cfg.Notifications, names)
 	return c.ps
 }
 

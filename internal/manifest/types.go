@@ -31,6 +31,8 @@ type Config struct {
 	Environments []Environment `yaml:"environments" json:"environments"`
 	// Policy says what a promotion into each stage needs.
 	Policy Policy `yaml:"policy" json:"policy"`
+	// Notifications are where outcomes are announced (notifications.go).
+	Notifications []Notification `yaml:"notifications,omitempty" json:"notifications,omitempty"`
 }
 
 // Source is the account that trains models and holds the source registry.
