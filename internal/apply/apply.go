@@ -10,6 +10,12 @@
 // from a fork, and every report's digest; any failure refuses the whole
 // apply with its reasons, and nothing changes.
 //
+// Apply executes the plan's actions and nothing else: each kind of
+// plan.Action has its step (step_*.go), which runs it or, for the preview
+// (Plan), predicts it. What only apply knows, the merge and its approvers,
+// and what one step hands the next (the target account's credentials, the
+// copies, the registered package) travel in a per-promotion state.
+//
 // Every step looks for its own result first (a deployment for the merge
 // commit, an object with the right digest, a package with the same source
 // provenance, a model and config named after the deployment), so running
@@ -56,9 +62,10 @@ type Env struct {
 	// Progress receives progress lines (bytes copied, endpoint states), one
 	// call at a time although promotions and copies run in parallel.
 	Progress func(string)
-	// Interrupt, when set, runs before each step of each promotion; an
-	// error stops that promotion there, as a crash would. The crash-matrix
-	// tests use it.
+	// Interrupt, when set, runs before each step of each promotion, with
+	// the kind of the plan action the step carries out; an error stops
+	// that promotion there, as a crash would. The crash-matrix tests use
+	// it.
 	Interrupt func(model, stage string, step plan.ActionKind) error
 	Version   string
 }
@@ -352,7 +359,8 @@ func (r *runner) all(ctx context.Context) []Outcome {
 // errInterrupted marks a promotion stopped by Env.Interrupt.
 var errInterrupted = errors.New("interrupted")
 
-func (r *runner) step(pr *plan.Promotion, kind plan.ActionKind) error {
+// interrupt runs Env.Interrupt before a promotion's step.
+func (r *runner) interrupt(pr *plan.Promotion, kind plan.ActionKind) error {
 	if r.env.Interrupt == nil {
 		return nil
 	}

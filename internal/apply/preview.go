@@ -2,11 +2,7 @@ package apply
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
-	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
-	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
@@ -67,54 +63,19 @@ func Plan(ctx context.Context, env Env, number int) (*Preview, error) {
 	return pv, nil
 }
 
+// preview predicts one promotion: every action's step says what it would
+// do, reading only.
 func (r *runner) preview(ctx context.Context, pr *plan.Promotion) PromotionPreview {
-	env := pr.Environment
 	out := PromotionPreview{Model: pr.Model, Stage: pr.Stage}
-	fail := func(err error) PromotionPreview { out.Problem = err.Error(); return out }
 	if d, err := r.env.Repo.FindDeployment(ctx, r.deploymentSpec(pr)); err != nil {
-		return fail(err)
+		out.Problem = err.Error()
+		return out
 	} else if d.Done() {
 		out.AlreadyApplied = true
 		return out
 	}
-	tcfg := r.accts.Environment(env)
-	pkg := pr.Details.Package
-	if pkg == nil {
-		return fail(fmt.Errorf("%s version %d was not read from the source registry", pr.ModelPackageGroup, pr.ToVersion))
-	}
-	objects, err := checkCopyable(plan.CopyObjects(pkg, env.ArtifactBucket, plan.ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion)))
-	if err != nil {
-		return fail(err)
-	}
-	copier := r.copier(env, tcfg)
-	for _, obj := range objects {
-		su, _ := artifacts.ParseURI(obj.Source)
-		du, _ := artifacts.ParseURI(obj.Target)
-		c, err := copier.Predict(ctx, su, du)
-		if err != nil {
-			return fail(err)
-		}
-		out.Copies = append(out.Copies, PlannedCopy{Source: obj.Source, Target: obj.Target, Size: c.Size, Path: c.Path})
-	}
-	treg := registry.New(tcfg, env.Account)
-	found, err := treg.FindBySource(ctx, pr.ModelPackageGroup, pkg.ARN)
-	switch {
-	case err != nil:
-		return fail(err)
-	case found != "":
-		out.Package = "adopt " + found + " (registered from the same source package by an earlier run)"
-	default:
-		out.Package = fmt.Sprintf("create a package in group %s of account %s from %s, then approve it", pr.ModelPackageGroup, env.Account, pkg.ARN)
-	}
-	ep, err := endpoints.NewDeployer(tcfg).Describe(ctx, pr.To.Name)
-	switch {
-	case err != nil:
-		return fail(err)
-	case ep.EndpointStatus == "":
-		out.Endpoint = fmt.Sprintf("create endpoint %s: %d × %s", pr.To.Name, pr.To.InstanceCount, pr.To.InstanceType)
-	default:
-		out.Endpoint = fmt.Sprintf("update endpoint %s (%s, on config %s) with rollout %s: %d × %s", pr.To.Name, ep.EndpointStatus,
-			ep.Config, plan.RolloutSummary(pr.To.Rollout), pr.To.InstanceCount, pr.To.InstanceType)
+	if err := r.predict(ctx, pr, r.newState(pr, ""), &out); err != nil {
+		out.Problem = err.Error()
 	}
 	return out
 }

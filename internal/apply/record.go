@@ -98,7 +98,7 @@ type RecordEndpoint struct {
 
 // RecordKey is where a promotion's record lives in the target bucket.
 func RecordKey(group string, version int, mergeSHA string) string {
-	return plan.ArtifactPrefix(group, version) + "evidence/" + mergeSHA + ".json"
+	return plan.EvidenceKey(group, version, mergeSHA)
 }
 
 // ConsoleURL is the SageMaker console page of an endpoint.

@@ -167,33 +167,6 @@ func (p *Plan) checkPolicy(cfg *manifest.ConfigDoc, base, head *manifest.Set) {
 	}
 }
 
-// planActions lists apply's steps for each promotion, in order.
-func (p *Plan) planActions(cfg *manifest.Config) {
-	for _, pr := range p.Promotions {
-		env := pr.Environment
-		prefix := ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion)
-		add := func(kind ActionKind, summary string, details map[string]string) {
-			p.Actions = append(p.Actions, Action{Kind: kind, Model: pr.Model, Stage: pr.Stage, Summary: summary, Details: details})
-		}
-		add(ActionAssumeRole, fmt.Sprintf("assume %s in account %s", env.RoleARN, env.Account),
-			map[string]string{"roleArn": env.RoleARN, "account": env.Account, "region": env.Region})
-		add(ActionCopyArtifacts, fmt.Sprintf("copy the model data and reports of %s version %d from account %s to s3://%s/%s", pr.ModelPackageGroup, pr.ToVersion, cfg.Source.Account, env.ArtifactBucket, prefix),
-			map[string]string{"sourceAccount": cfg.Source.Account, "bucket": env.ArtifactBucket, "prefix": prefix, "kmsKeyArn": env.KMSKeyARN})
-		add(ActionRegisterPackage, fmt.Sprintf("register %s version %d in model package group %s of account %s (or adopt the package already registered from it)", pr.ModelPackageGroup, pr.ToVersion, pr.ModelPackageGroup, env.Account),
-			map[string]string{"group": pr.ModelPackageGroup, "sourceVersion": fmt.Sprint(pr.ToVersion)})
-		verb := "create or update"
-		if pr.IsNew() {
-			verb = "create (or update, if it already exists)"
-		}
-		r := pr.To.Rollout
-		add(ActionDeploy, fmt.Sprintf("%s endpoint %s: %d × %s, rollout %s", verb, pr.To.Name, pr.To.InstanceCount, pr.To.InstanceType, RolloutSummary(r)),
-			map[string]string{"endpoint": pr.To.Name, "instanceType": pr.To.InstanceType, "instanceCount": fmt.Sprint(pr.To.InstanceCount),
-				"variant": pr.To.Variant(), "strategy": r.StrategyName(), "alarms": strings.Join(r.Alarms, ",")})
-		add(ActionRecordEvidence, fmt.Sprintf("write the evidence record to s3://%s/%sevidence/", env.ArtifactBucket, prefix),
-			map[string]string{"bucket": env.ArtifactBucket, "prefix": prefix + "evidence/"})
-	}
-}
-
 // ArtifactPrefix is the deterministic key prefix a package version's copied
 // artifacts live under in a target bucket: "<group>/<version>/".
 func ArtifactPrefix(group string, version int) string {

@@ -143,16 +143,16 @@ func TestPlanListsExactlyThePromotionsMade(t *testing.T) {
 	// Five apply steps per promotion, in order.
 	var kinds []ActionKind
 	for _, a := range p.Actions {
-		if a.Model == "fraud-detector" {
-			kinds = append(kinds, a.Kind)
+		if h := a.Head(); h.Model == "fraud-detector" {
+			kinds = append(kinds, h.Kind)
 		}
 	}
 	wantKinds := []ActionKind{ActionAssumeRole, ActionCopyArtifacts, ActionRegisterPackage, ActionDeploy, ActionRecordEvidence}
 	if !reflect.DeepEqual(kinds, wantKinds) {
 		t.Errorf("actions = %v", kinds)
 	}
-	if d := p.Actions[len(p.Actions)-2].Details; d["strategy"] != "canary" || d["alarms"] != "fraud-detector-5xx,fraud-detector-latency-p99" {
-		t.Errorf("deploy details = %v", d)
+	if r := p.Actions[len(p.Actions)-2].(*Deploy).Endpoint.Rollout; r.StrategyName() != "canary" || strings.Join(r.Alarms, ",") != "fraud-detector-5xx,fraud-detector-latency-p99" {
+		t.Errorf("deploy rollout = %+v", r)
 	}
 }
 

@@ -58,6 +58,7 @@ func (p *Plan) mergeAWS(per []promotionResult) {
 			p.Drift = append(p.Drift, *r.drift)
 		}
 	}
+	p.bind()
 }
 
 type promotionResult struct {

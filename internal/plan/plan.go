@@ -114,29 +114,6 @@ func (p Promotion) Status(g Gate) Status {
 // Key identifies a promotion: "model/stage".
 func (p Promotion) Key() string { return p.Model + "/" + p.Stage }
 
-// ActionKind is a kind of apply step.
-type ActionKind string
-
-// The apply steps, in the order apply takes them for one promotion.
-const (
-	ActionAssumeRole      ActionKind = "assume-role"
-	ActionCopyArtifacts   ActionKind = "copy-artifacts"
-	ActionRegisterPackage ActionKind = "register-package"
-	ActionDeploy          ActionKind = "deploy"
-	ActionRecordEvidence  ActionKind = "record-evidence"
-)
-
-// Action is one step apply would take.
-type Action struct {
-	Kind  ActionKind `json:"kind"`
-	Model string     `json:"model"`
-	Stage string     `json:"stage"`
-	// Summary says in one line what the step does.
-	Summary string `json:"summary"`
-	// Details are the step's parameters (bucket, prefix, endpoint, rollout…).
-	Details map[string]string `json:"details,omitempty"`
-}
-
 // Plan is everything known about a change before anything is applied.
 type Plan struct {
 	// Base and Head name the compared revisions (refs, SHAs or directories).

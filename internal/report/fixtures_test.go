@@ -221,14 +221,7 @@ func cleanPlan() *plan.Plan {
 func actions(prs ...plan.Promotion) []plan.Action {
 	var out []plan.Action
 	for _, pr := range prs {
-		add := func(k plan.ActionKind, s string) {
-			out = append(out, plan.Action{Kind: k, Model: pr.Model, Stage: pr.Stage, Summary: s})
-		}
-		add(plan.ActionAssumeRole, fmt.Sprintf("assume %s in account %s", pr.Environment.RoleARN, pr.Environment.Account))
-		add(plan.ActionCopyArtifacts, fmt.Sprintf("copy the model data and reports of %s version %d from account 111111111111 to s3://%s/%s", pr.ModelPackageGroup, pr.ToVersion, pr.Environment.ArtifactBucket, plan.ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion)))
-		add(plan.ActionRegisterPackage, fmt.Sprintf("register %s version %d in model package group %s of account %s", pr.ModelPackageGroup, pr.ToVersion, pr.ModelPackageGroup, pr.Environment.Account))
-		add(plan.ActionDeploy, fmt.Sprintf("create or update endpoint %s: %d × %s, rollout %s", pr.To.Name, pr.To.InstanceCount, pr.To.InstanceType, plan.RolloutSummary(pr.To.Rollout)))
-		add(plan.ActionRecordEvidence, fmt.Sprintf("write the evidence record to s3://%s/%sevidence/", pr.Environment.ArtifactBucket, plan.ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion)))
+		out = append(out, plan.PromotionActions(manifest.Source{Account: "111111111111"}, pr)...)
 	}
 	return out
 }

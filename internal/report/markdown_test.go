@@ -274,7 +274,7 @@ func TestCommentEscapesUntrustedText(t *testing.T) {
 			p.Findings[i].Model, p.Findings[i].Stage = fraud.Model, fraud.Stage
 		}
 	}
-	p.Actions[len(p.Actions)-1].Summary = hostile
+	p.Actions[len(p.Actions)-1].(*plan.RecordEvidence).Bucket = hostile
 	p.PR.Author = hostile
 
 	outputs := map[string]string{

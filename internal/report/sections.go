@@ -187,7 +187,8 @@ func (r *renderer) actions() (piece, bool) {
 	head, tail := fold(false, fmt.Sprintf("What apply will do on merge (%s)", plural(len(r.p.Actions), "step", "steps")))
 	pc := piece{head: head, tail: tail, noun: "steps"}
 	for i, a := range r.p.Actions {
-		pc.rows = append(pc.rows, fmt.Sprintf("%d. **%s/%s** %s: %s\n", i+1, esc(a.Model), esc(a.Stage), esc(string(a.Kind)), esc(a.Summary)))
+		h := a.Head()
+		pc.rows = append(pc.rows, fmt.Sprintf("%d. **%s/%s** %s: %s\n", i+1, esc(h.Model), esc(h.Stage), esc(string(h.Kind)), esc(a.Summary())))
 	}
 	return pc, true
 }

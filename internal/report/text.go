@@ -67,7 +67,8 @@ func Text(w io.Writer, p *plan.Plan) error {
 	if len(p.Actions) > 0 {
 		fmt.Fprintf(b, "\nApply would (%d steps):\n", len(p.Actions))
 		for i, a := range p.Actions {
-			fmt.Fprintf(b, "  %2d. [%s/%s] %s: %s\n", i+1, a.Model, a.Stage, a.Kind, a.Summary)
+			h := a.Head()
+			fmt.Fprintf(b, "  %2d. [%s/%s] %s: %s\n", i+1, h.Model, h.Stage, h.Kind, a.Summary())
 		}
 	}
 	fmt.Fprintf(b, "\nVerdict: %s\n", p.Verdict())

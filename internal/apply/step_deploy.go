@@ -1,0 +1,68 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
+	"github.com/modelpromote/modelpromote/internal/plan"
+)
+
+// deployStep deploys the registered package to the endpoint with the
+// manifest's rollout, waits for the verdict, and then cleans up configs
+// the rollout superseded.
+type deployStep struct {
+	*plan.Deploy
+	r *runner
+}
+
+func (s deployStep) run(ctx context.Context, st *state) error {
+	d := s.deployer(st)
+	out, err := d.Deploy(ctx, endpoints.Request{
+		Endpoint:         s.Endpoint,
+		PackageARN:       st.packageARN,
+		ExecutionRoleARN: s.ExecutionRoleARN,
+		DeployID:         fmt.Sprintf("v%d-%s", s.SourceVersion, short(st.merge.MergeSHA)),
+		Tags: map[string]string{
+			plan.ProvenanceSourceARN: s.SourcePackageARN,
+			plan.ProvenanceMergeSHA:  st.merge.MergeSHA,
+		},
+	})
+	ep := &st.record.Endpoint
+	ep.ConfigBefore, ep.ConfigAfter, ep.Model = out.PreviousConfig, out.NewConfig, out.Model
+	ep.Status, ep.FailureReason, ep.RolledBack, ep.CreatedNew = out.Status, out.FailureReason, out.RolledBack, out.Created
+	if err != nil {
+		return err
+	}
+	if err := d.Cleanup(ctx, s.Endpoint.Name, 2); err != nil {
+		s.r.progress("%s/%s: cleanup of superseded configs failed (left in place): %v", s.Model, s.Stage, err)
+	}
+	return nil
+}
+
+func (s deployStep) predict(ctx context.Context, st *state, pv *PromotionPreview) error {
+	ep, err := s.deployer(st).Describe(ctx, s.Endpoint.Name)
+	switch {
+	case err != nil:
+		return err
+	case ep.EndpointStatus == "":
+		pv.Endpoint = fmt.Sprintf("create endpoint %s: %d × %s", s.Endpoint.Name, s.Endpoint.InstanceCount, s.Endpoint.InstanceType)
+	default:
+		pv.Endpoint = fmt.Sprintf("update endpoint %s (%s, on config %s) with rollout %s: %d × %s", s.Endpoint.Name, ep.EndpointStatus,
+			ep.Config, plan.RolloutSummary(s.Endpoint.Rollout), s.Endpoint.InstanceCount, s.Endpoint.InstanceType)
+	}
+	return nil
+}
+
+func (s deployStep) deployer(st *state) *endpoints.Deployer {
+	d := endpoints.NewDeployer(st.target)
+	d.Poll, d.Timeout, d.RecreateFailed = s.r.env.Poll, s.r.env.EndpointTimeout, s.r.env.RecreateFailed
+	d.Progress = func(p endpoints.Status) {
+		state := p.EndpointStatus
+		if state == "" {
+			state = "absent"
+		}
+		s.r.progress("%s/%s: endpoint %s %s (config %s)", s.Model, s.Stage, s.Endpoint.Name, state, orDefault(p.Config, "none"))
+	}
+	return d
+}

@@ -1,0 +1,73 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
+	"github.com/modelpromote/modelpromote/internal/aws/registry"
+	"github.com/modelpromote/modelpromote/internal/plan"
+)
+
+// registerStep registers the source package's copy in the target registry,
+// every S3 URI pointing at the copies, or adopts the one an earlier run
+// registered; it hands on the package's ARN.
+type registerStep struct {
+	*plan.RegisterPackage
+	r *runner
+}
+
+func (s registerStep) run(ctx context.Context, st *state) error {
+	if s.SourcePackageARN == "" {
+		return fmt.Errorf("%s version %d was not read from the source registry", s.Group, s.SourceVersion)
+	}
+	reg, err := registry.New(st.target, s.Account).RegisterCopy(ctx, s.r.source, registry.Copy{
+		SourceARN:       s.SourcePackageARN,
+		TargetGroup:     s.Group,
+		TargetKMSKeyARN: s.KMSKeyARN,
+		Copied:          st.copied,
+		Provenance:      s.provenance(st),
+	}, s.r.env.Poll)
+	st.record.Target.PackageARN = reg.ARN
+	st.record.Target.Version = endpoints.VersionOf(reg.ARN)
+	if err != nil {
+		return err
+	}
+	st.packageARN = reg.ARN
+	s.r.progress("%s/%s: package %s (%s)", s.Model, s.Stage, reg.ARN, map[bool]string{true: "adopted", false: "registered"}[reg.Adopted])
+	return nil
+}
+
+func (s registerStep) predict(ctx context.Context, st *state, pv *PromotionPreview) error {
+	found, err := registry.New(st.target, s.Account).FindBySource(ctx, s.Group, s.SourcePackageARN)
+	switch {
+	case err != nil:
+		return err
+	case found != "":
+		pv.Package = "adopt " + found + " (registered from the same source package by an earlier run)"
+	default:
+		pv.Package = fmt.Sprintf("create a package in group %s of account %s from %s, then approve it", s.Group, s.Account, s.SourcePackageARN)
+	}
+	return nil
+}
+
+// provenance names the source package and account, from the plan, and
+// the merge's pull request, commit, approvers and evidence record.
+func (s registerStep) provenance(st *state) map[string]string {
+	return map[string]string{
+		plan.ProvenanceSourceARN:     s.SourcePackageARN,
+		plan.ProvenanceSourceAccount: s.SourceAccount,
+		plan.ProvenancePullRequest:   st.merge.URL,
+		plan.ProvenanceMergeSHA:      st.merge.MergeSHA,
+		plan.ProvenanceApprovers:     truncate(strings.Join(st.approvers, " "), 256),
+		plan.ProvenanceEvidence:      st.recordURI,
+	}
+}
+
+func truncate(s string, n int) string {
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
