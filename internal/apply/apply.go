@@ -227,7 +227,7 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 	}
 	var baseTree, headTree map[string][]byte
 	var reviews []plan.Review
-	var authors []string
+	var contributors *plan.Contributors
 	var conclusion string
 	var errs []error
 	var mu sync.Mutex
@@ -255,11 +255,11 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 		reviews = r
 	})
 	wg.Go(func() {
-		a, err := env.Repo.CommitAuthors(ctx, m.Number)
+		c, err := env.Repo.Contributors(ctx, m.Number)
 		if err != nil {
 			fail(err)
 		}
-		authors = a
+		contributors = c
 	})
 	wg.Go(func() {
 		c, err := env.Repo.LatestCheckRun(ctx, m.HeadSHA)
@@ -300,7 +300,7 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 		Objects: artifacts.New(srcCfg, p.Config.Source.Account, env.S3PathStyle),
 		Stages:  endpoints.NewStages(accts.Readers()),
 		Now:     env.now,
-	}, plan.PullRequestFacts{Author: m.Author, HeadSHA: m.HeadSHA, CommitAuthors: authors, Reviews: reviews}, github.Directory{Repo: env.Repo})
+	}, plan.PullRequestFacts{Author: m.Author, HeadSHA: m.HeadSHA, Contributors: contributors, Reviews: reviews}, github.Directory{Repo: env.Repo})
 	if v := p.Verdict(); v != plan.StatusPass {
 		for _, f := range p.Findings {
 			if f.Severity == plan.SeverityError || f.Severity == plan.SeverityPending {

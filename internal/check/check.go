@@ -113,8 +113,8 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 }
 
 // gather reads, in parallel, everything the plan needs from GitHub: the
-// trees at the merge base, the base and the head, the reviews and the
-// commit authors.
+// trees at the merge base, the base and the head, the reviews and GitHub's
+// records of who contributed.
 func gather(ctx context.Context, env Env, facts *plan.PullRequest) (plan.Input, plan.PullRequestFacts, error) {
 	in := plan.Input{Dir: env.Dir, Base: facts.BaseSHA, Head: facts.HeadSHA}
 	prFacts := plan.PullRequestFacts{Author: facts.Author, HeadSHA: facts.HeadSHA}
@@ -156,12 +156,12 @@ func gather(ctx context.Context, env Env, facts *plan.PullRequest) (plan.Input, 
 		prFacts.Reviews = rs
 	})
 	wg.Go(func() {
-		as, err := env.Repo.CommitAuthors(ctx, facts.Number)
+		c, err := env.Repo.Contributors(ctx, facts.Number)
 		if err != nil {
 			fail(err)
 			return
 		}
-		prFacts.CommitAuthors = as
+		prFacts.Contributors = c
 	})
 	wg.Wait()
 	if len(errs) > 0 {

@@ -186,34 +186,6 @@ func (r *Repo) Reviews(ctx context.Context, number int) ([]plan.Review, error) {
 	}
 }
 
-// CommitAuthors lists the GitHub logins that authored or committed the
-// pull request's commits (GitHub's own web-flow committer excluded).
-func (r *Repo) CommitAuthors(ctx context.Context, number int) ([]string, error) {
-	seen := map[string]bool{}
-	var out []string
-	add := func(login string) {
-		if login != "" && login != "web-flow" && !seen[strings.ToLower(login)] {
-			seen[strings.ToLower(login)] = true
-			out = append(out, login)
-		}
-	}
-	opts := &gogh.ListOptions{PerPage: 100}
-	for {
-		page, resp, err := r.client.PullRequests.ListCommits(ctx, r.Owner, r.Name, number, opts)
-		if err != nil {
-			return nil, fmt.Errorf("list commits of #%d: %w", number, err)
-		}
-		for _, c := range page {
-			add(c.GetAuthor().GetLogin())
-			add(c.GetCommitter().GetLogin())
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
-	}
-}
-
 // Directory answers plan.Directory for one repository's organization.
 type Directory struct {
 	Repo *Repo

@@ -168,11 +168,11 @@ func checkLinear(c *checker, field string, r Rollout, instances int) int {
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // CheckModels checks model files against a configuration: every stage is a
-// known environment, and no two stages deploy to the same endpoint of the
-// same environment.
+// known environment, and no two stages deploy to the same endpoint of one
+// account and region, with names compared as SageMaker does (ignoring case).
 func CheckModels(cfg *ConfigDoc, models map[string]*ModelDoc) Problems {
 	var ps Problems
-	type owner struct{ file, field string }
+	type owner struct{ file, field, name string }
 	endpoints := map[string]owner{}
 	for _, name := range sortedKeys(models) {
 		m := models[name]
@@ -188,12 +188,18 @@ func CheckModels(cfg *ConfigDoc, models map[string]*ModelDoc) Problems {
 			if ep == "" {
 				continue
 			}
-			key := env.Account + "/" + env.Region + "/" + ep
+			// SageMaker endpoint names are unique per account and region
+			// regardless of case: Fraud-Detector is fraud-detector's endpoint.
+			key := env.Account + "/" + env.Region + "/" + strings.ToLower(ep)
 			if o, dup := endpoints[key]; dup {
-				c.at(field+".endpoint.name", "endpoint %q in %s is already used by %s (%s)", ep, stage, o.file, o.field)
+				same := ""
+				if o.name != ep {
+					same = fmt.Sprintf(" as %q (SageMaker endpoint names ignore case)", o.name)
+				}
+				c.at(field+".endpoint.name", "endpoint %q in %s is already used by %s (%s)%s", ep, stage, o.file, o.field, same)
 				continue
 			}
-			endpoints[key] = owner{m.File, field}
+			endpoints[key] = owner{m.File, field, ep}
 		}
 		ps = append(ps, c.ps...)
 	}

@@ -150,6 +150,10 @@ func (d *decoder) checkShape(root *yaml.Node) bool {
 	return ok
 }
 
+// decimalRE is a plain decimal integer: no sign but minus, no leading zero,
+// no underscores, no base prefix.
+var decimalRE = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
+
 var textUnmarshaler = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
 
 // walk checks node n against Go type t at field path path.
@@ -187,7 +191,13 @@ func (d *decoder) walk(n *yaml.Node, t reflect.Type, path string) {
 			d.addf(nodePos(n), path, "%s must be an integer, not %s", fieldName(path), describe(n))
 			return
 		}
-		if _, err := strconv.ParseInt(n.Value, 0, 32); err != nil {
+		if n.Style != 0 || !decimalRE.MatchString(n.Value) {
+			// YAML also reads 0x0D, 0o15, 1_3, +13 and !!int "13" as 13: a
+			// reviewer reading the diff must see the number apply uses.
+			d.addf(nodePos(n), path, "%s must be a plain decimal integer, not %s", fieldName(path), asWritten(n))
+			return
+		}
+		if _, err := strconv.ParseInt(n.Value, 10, 32); err != nil {
 			d.addf(nodePos(n), path, "%s: %s is out of range", fieldName(path), n.Value)
 		}
 	case reflect.Float64:
@@ -298,6 +308,19 @@ func computeYAMLFields(t reflect.Type) map[string]reflect.Type {
 		m[name] = f.Type
 	}
 	return m
+}
+
+// asWritten shows a scalar roughly as the file writes it: tag and quotes
+// included.
+func asWritten(n *yaml.Node) string {
+	v := n.Value
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		v = strconv.Quote(v)
+	}
+	if n.Style&yaml.TaggedStyle != 0 {
+		v = n.Tag + " " + v
+	}
+	return truncate(v, 40)
 }
 
 func describe(n *yaml.Node) string {

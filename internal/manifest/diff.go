@@ -13,6 +13,10 @@ type Promotion struct {
 	Stage             string `json:"stage"`
 	File              string `json:"file"`
 	ModelPackageGroup string `json:"modelPackageGroup"`
+	// FromModelPackageGroup is the group before the change ("" for a new
+	// stage). A stage that changes group promotes a different model, even
+	// when the version number stays.
+	FromModelPackageGroup string `json:"fromModelPackageGroup,omitempty"`
 	// FromVersion is the version before the change; 0 for a new stage.
 	FromVersion int `json:"fromVersion"`
 	ToVersion   int `json:"toVersion"`
@@ -29,11 +33,23 @@ type Promotion struct {
 // IsNew reports whether the stage did not exist before.
 func (p Promotion) IsNew() bool { return p.From == nil }
 
-// IsRollback reports whether the stage moves to an older version.
-func (p Promotion) IsRollback() bool { return p.From != nil && p.ToVersion < p.FromVersion }
+// IsRollback reports whether the stage moves to an older version of the
+// same model package group.
+func (p Promotion) IsRollback() bool {
+	return p.From != nil && !p.ChangesGroup() && p.ToVersion < p.FromVersion
+}
 
-// IsReconfiguration reports whether only the endpoint settings changed.
-func (p Promotion) IsReconfiguration() bool { return p.From != nil && p.ToVersion == p.FromVersion }
+// IsReconfiguration reports whether only the endpoint settings changed:
+// same group, same version.
+func (p Promotion) IsReconfiguration() bool {
+	return p.From != nil && !p.ChangesGroup() && p.ToVersion == p.FromVersion
+}
+
+// ChangesGroup reports whether the stage moves to another model package
+// group: a different model, which every gate judges as a new promotion.
+func (p Promotion) ChangesGroup() bool {
+	return p.From != nil && p.FromModelPackageGroup != p.ModelPackageGroup
+}
 
 // StageRef names one stage of one model.
 type StageRef struct {
@@ -146,7 +162,7 @@ func stagePromotions(b, h *ModelDoc) []Promotion {
 		if b != nil {
 			if bs, ok := b.Stages[stage]; ok {
 				ep := bs.Endpoint
-				p.FromVersion, p.From = bs.Version, &ep
+				p.FromVersion, p.From, p.FromModelPackageGroup = bs.Version, &ep, b.ModelPackageGroup
 				if b.ModelPackageGroup != h.ModelPackageGroup {
 					p.Changes = append(p.Changes, fmt.Sprintf("modelPackageGroup: %s → %s", b.ModelPackageGroup, h.ModelPackageGroup))
 				}

@@ -193,6 +193,14 @@ func TestCheckModelsAgainstConfig(t *testing.T) {
 			want: []string{`p/b.yaml:7:22: endpoint "shared" in staging is already used by p/a.yaml (stages.staging)`},
 		},
 		{
+			name: "endpoint names that differ only in case are one SageMaker endpoint",
+			files: map[string]string{
+				"p/a.yaml": modelYAML("a", "  staging:\n    version: 1\n    endpoint: {name: fraud-detector-staging, instanceType: ml.m5.large, instanceCount: 1}\n"),
+				"p/b.yaml": modelYAML("b", "  staging:\n    version: 1\n    endpoint: {name: Fraud-Detector-Staging, instanceType: ml.m5.large, instanceCount: 1}\n"),
+			},
+			want: []string{`p/b.yaml:7:22: endpoint "Fraud-Detector-Staging" in staging is already used by p/a.yaml (stages.staging) as "fraud-detector-staging" (SageMaker endpoint names ignore case)`},
+		},
+		{
 			name: "same endpoint name in different accounts is fine",
 			files: map[string]string{
 				"p/a.yaml": modelYAML("a", "  staging:\n    version: 1\n    endpoint: {name: a, instanceType: ml.m5.large, instanceCount: 1}\n  prod:\n    version: 1\n    endpoint: {name: a, instanceType: ml.m5.large, instanceCount: 1}\n"),

@@ -85,3 +85,9 @@ func (t Threshold) BetterDirection() string {
 	}
 	return ""
 }
+
+// HasRegressionBound reports whether the threshold compares the candidate
+// with the live version (maxRegression or maxRelativeRegression).
+func (t Threshold) HasRegressionBound() bool {
+	return t.MaxRegression != nil || t.MaxRelativeRegression != nil
+}

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/modelpromote/modelpromote/internal/manifest"
 )
@@ -128,31 +131,99 @@ type liveState struct {
 }
 
 // readLive reads what the target endpoint serves and, when modelpromote
-// deployed it, that version's reports for the evaluation diff.
+// deployed it, that version's reports: the baseline of the regression
+// bounds. When the baseline cannot be established, reports.unknown says why
+// and every regression bound fails (evaluate); a stage with regression
+// bounds or an `after` also fails when the endpoint cannot be read at all.
 func readLive(ctx context.Context, src Sources, pr *Promotion, sp manifest.StagePolicy, now time.Time, add func(Gate, Severity, string)) liveState {
 	var st liveState
 	s, err := src.Stages.Serving(ctx, pr.Environment, pr.To.Name)
 	if err != nil {
-		add(GateEvaluation, SeverityWarning, fmt.Sprintf("could not read what endpoint %s serves in %s: %v; the evaluation diff has no live version", pr.To.Name, pr.Stage, err))
+		reason := fmt.Sprintf("could not read what endpoint %s serves in %s: %v", pr.To.Name, pr.Stage, err)
+		st.reports.unknown = reason
+		if hasRegressionBounds(sp) || pr.Environment.After != "" {
+			add(GateEvaluation, SeverityError, reason+"; this stage compares with the live version, so it cannot pass without it")
+		} else {
+			add(GateEvaluation, SeverityWarning, reason+"; the evaluation diff has no live version")
+		}
 		return st
 	}
 	st.serving = s
-	if s == nil || s.SourceVersion == 0 {
+	if s == nil {
+		return st // a first deployment: nothing to compare with
+	}
+	if s.SourceVersion == 0 {
+		st.reports.unknown = fmt.Sprintf("endpoint %s serves config %s, which modelpromote did not deploy: there is no reviewed live version to compare with", pr.To.Name, s.EndpointConfig)
 		return st
 	}
-	if !strings.Contains(s.SourcePackageARN, "/"+pr.ModelPackageGroup+"/") {
-		add(GateEvaluation, SeverityNotice, fmt.Sprintf("endpoint %s serves a different model package group (%s); no comparison", pr.To.Name, s.SourcePackageARN))
+	// The baseline is the version live now, from whatever group it came
+	// from: a promotion that switches modelPackageGroup is a new model and
+	// is judged against what it replaces.
+	group, version, ok := PackageGroupVersion(s.SourcePackageARN)
+	if !ok {
+		st.reports.unknown = fmt.Sprintf("endpoint %s names source package %q, which is not a versioned model package ARN", pr.To.Name, s.SourcePackageARN)
 		return st
 	}
-	livePkg, err := src.Reg.ModelPackage(ctx, pr.ModelPackageGroup, s.SourceVersion)
+	st.reports.version, st.reports.group = version, group
+	if !strings.EqualFold(group, pr.ModelPackageGroup) {
+		add(GateEvaluation, SeverityNotice, fmt.Sprintf("endpoint %s serves %s version %d, another model package group: the candidate is compared with it", pr.To.Name, group, version))
+	}
+	livePkg, err := src.Reg.ModelPackage(ctx, group, version)
 	if err != nil {
-		add(GateEvaluation, SeverityWarning, fmt.Sprintf("could not read the live version %d: %v; the evaluation diff has no live version", s.SourceVersion, err))
+		st.reports.unknown = fmt.Sprintf("could not read the live version (%s version %d): %v", group, version, err)
+		if !hasRegressionBounds(sp) {
+			add(GateEvaluation, SeverityWarning, st.reports.unknown+"; the evaluation diff has no live version")
+		}
 		return st
 	}
-	// The live version's reports are read without the stage's rules: they
-	// are for comparison, and were judged when that version was promoted.
-	_, st.reports = newReportReader(src).readReports(ctx, livePkg, kindsToRead(sp), manifest.StagePolicy{}, now)
+	// The live version's reports are read without the stage's age and
+	// presence rules (they were judged when that version was promoted),
+	// but with its digest rule: a baseline must be the bytes recorded.
+	live := manifest.StagePolicy{RequireDigests: sp.RequireDigests}
+	checks, set := newReportReader(src).readReports(ctx, livePkg, kindsToRead(sp), live, now)
+	set.version, set.group = version, group
+	for _, c := range checks {
+		if c.Status != StatusPass {
+			if set.problems == nil {
+				set.problems = map[manifest.ReportKind]string{}
+			}
+			set.problems[c.Kind] = fmt.Sprintf("report %s (%s) of the live version %d %s", c.Kind, c.Part, version, c.Problem)
+		}
+	}
+	st.reports = set
 	return st
+}
+
+// PackageGroupVersion splits a versioned model package ARN
+// (arn:aws:sagemaker:REGION:ACCOUNT:model-package/GROUP/VERSION) into its
+// group and version. SageMaker writes ARNs in lower case.
+func PackageGroupVersion(packageARN string) (group string, version int, ok bool) {
+	a, err := arn.Parse(packageARN)
+	if err != nil || a.Service != "sagemaker" {
+		return "", 0, false
+	}
+	rest, found := strings.CutPrefix(a.Resource, "model-package/")
+	if !found {
+		return "", 0, false
+	}
+	group, v, found := strings.Cut(rest, "/")
+	if !found || group == "" {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || strconv.Itoa(n) != v {
+		return "", 0, false
+	}
+	return group, n, true
+}
+
+func hasRegressionBounds(sp manifest.StagePolicy) bool {
+	for _, t := range sp.Thresholds {
+		if t.HasRegressionBound() {
+			return true
+		}
+	}
+	return false
 }
 
 // drift compares what the base manifest says a stage runs with what its

@@ -30,6 +30,15 @@ type reportSet struct {
 	dataConstraints *evidence.DataConstraints
 	pre, post       *evidence.Analysis
 	explain         *evidence.Analysis
+
+	// For the live version's reports (the regression baseline): version
+	// and group are the live version (0: none, a first deployment);
+	// unknown says why there is a live version but no baseline can be
+	// read; problems says, per kind, why a report of it is unusable.
+	version  int
+	group    string
+	unknown  string
+	problems map[manifest.ReportKind]string
 }
 
 // fetched is one report read from S3: its bytes and what S3 said about it.

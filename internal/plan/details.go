@@ -161,6 +161,11 @@ type Approvals struct {
 	Reviews []ReviewVerdict `json:"reviews"`
 	// Counted is the number of approvals that counted.
 	Counted int `json:"counted"`
+	// Problem says why no approval can count ("" when they can): the
+	// pull request's contributors cannot all be known.
+	Problem string `json:"problem,omitempty"`
+	// Unresolved are co-authors no GitHub account could be tied to.
+	Unresolved []CoAuthor `json:"unresolved,omitempty"`
 }
 
 // ReviewVerdict is one reviewer's latest decisive review, judged.
@@ -175,4 +180,9 @@ type ReviewVerdict struct {
 	Reason string `json:"reason,omitempty"`
 	// Via names the approvers entry that made the reviewer eligible.
 	Via string `json:"via,omitempty"`
+	// DismissedBy is who dismissed a dismissed review, when recorded.
+	DismissedBy string `json:"dismissedBy,omitempty"`
+	// Blocking is true when a dismissed request for changes still blocks
+	// (the dismissal was not an owner's).
+	Blocking bool `json:"blocking,omitempty"`
 }

@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -56,6 +57,9 @@ func evaluate(cand, live reportSet, thresholds []manifest.Threshold, add func(Ga
 				continue
 			}
 			verdicts := policy.Evaluate(t, value, livePtr)
+			if why := noBaseline(t, m.Path, livePtr, live); why != "" {
+				verdicts = failSkipped(verdicts, why)
+			}
 			for i := range target {
 				if target[i].Path == m.Path {
 					target[i].Thresholds = append(target[i].Thresholds, verdicts...)
@@ -70,6 +74,39 @@ func evaluate(cand, live reportSet, thresholds []manifest.Threshold, add func(Ga
 	}
 	shap = shapShift(cand, live)
 	return rows, bias, shap
+}
+
+// noBaseline says why a regression bound of t cannot be judged on metric
+// path although it must be: there is a live version, but its value cannot
+// be read. "" when the bound can be judged, or when there is no live
+// version at all (a first deployment).
+func noBaseline(t manifest.Threshold, path string, livePtr *float64, live reportSet) string {
+	switch {
+	case !t.HasRegressionBound() || livePtr != nil:
+		return ""
+	case live.unknown != "":
+		return live.unknown
+	case live.version == 0:
+		return ""
+	}
+	if p, ok := live.problems[manifest.ReportFor(t.Metric)]; ok {
+		return p
+	}
+	return fmt.Sprintf("the %s report of the live version %d has no value for %s", manifest.ReportFor(t.Metric), live.version, path)
+}
+
+// failSkipped turns the regression verdicts that were skipped for want of a
+// baseline into failures that say why: a gate that cannot judge never
+// passes.
+func failSkipped(verdicts []policy.Verdict, why string) []policy.Verdict {
+	out := slices.Clone(verdicts)
+	for i := range out {
+		if out[i].Skipped {
+			out[i].Pass, out[i].Skipped = false, false
+			out[i].Detail = "no baseline to judge the regression bound: " + why
+		}
+	}
+	return out
 }
 
 // biasMetrics merges pre- and post-training bias metrics.

@@ -85,10 +85,19 @@ func (a *Approvers) eligible(ctx context.Context, login string) eligibility {
 	for _, entry := range a.Entries {
 		slug, isTeam := strings.CutPrefix(entry, "team:")
 		if !isTeam {
-			if strings.EqualFold(entry, login) {
-				return eligibility{ok: true, via: entry}
+			if !strings.EqualFold(entry, login) {
+				continue
 			}
-			continue
+			// A named user counts only while they can write to the
+			// repository: a policy outlives people's access.
+			ok, err := a.dir.CanWrite(ctx, login)
+			switch {
+			case err != nil:
+				return eligibility{reason: fmt.Sprintf("is named in the approvers, but their write access could not be verified: %v", err)}
+			case !ok:
+				return eligibility{reason: "is named in the approvers, but no longer has write access to the repository"}
+			}
+			return eligibility{ok: true, via: entry}
 		}
 		ok, err := a.dir.IsTeamMember(ctx, slug, login)
 		if err != nil {
@@ -112,7 +121,11 @@ type PullRequestFacts struct {
 	// CommitAuthors are the GitHub logins of the pull request's commit
 	// authors and committers; none of them counts as an approver.
 	CommitAuthors []string
-	Reviews       []Review
+	// Contributors are GitHub's records of who put work into the pull
+	// request (pushes, force-pushed commits, co-authors, dismissals). When
+	// nil, only Author and CommitAuthors are known.
+	Contributors *Contributors
+	Reviews      []Review
 }
 
 // LatestDecisive returns each reviewer's latest review that is not a
@@ -143,7 +156,21 @@ func LatestDecisive(reviews []Review) []Review {
 // commit, by someone who is neither the author nor a commit author nor a
 // bot, and who is eligible.
 func JudgeApprovals(ctx context.Context, facts PullRequestFacts, required int, approvers *Approvers) *Approvals {
+	return judgeApprovals(ctx, facts, required, approvers, nil)
+}
+
+// judgeApprovals is JudgeApprovals where owners (nil: nobody) may dismiss
+// a request for changes: a dismissal by anyone else, the pull request's
+// author above all, leaves the request blocking.
+func judgeApprovals(ctx context.Context, facts PullRequestFacts, required int, approvers, owners *Approvers) *Approvals {
 	a := &Approvals{Required: required, Approvers: approvers.Entries, HeadSHA: facts.HeadSHA, Reviews: []ReviewVerdict{}}
+	contrib := facts.Contributors
+	if contrib != nil && contrib.Incomplete != "" {
+		a.Problem = contrib.Incomplete
+	}
+	if contrib != nil {
+		a.Unresolved = contrib.Unresolved
+	}
 	authors := map[string]bool{strings.ToLower(facts.Author): true}
 	for _, c := range facts.CommitAuthors {
 		authors[strings.ToLower(c)] = true
@@ -152,7 +179,7 @@ func JudgeApprovals(ctx context.Context, facts PullRequestFacts, required int, a
 		v := ReviewVerdict{Login: r.Login, State: r.State, CommitID: r.CommitID, At: r.At}
 		switch {
 		case r.State == ReviewDismissed:
-			v.Reason = "review dismissed"
+			v.Reason, v.DismissedBy, v.Blocking = judgeDismissal(ctx, facts, r, owners)
 		case r.State == ReviewChangesRequested:
 			v.Reason = "requested changes"
 		case r.State != ReviewApproved:
@@ -161,8 +188,12 @@ func JudgeApprovals(ctx context.Context, facts PullRequestFacts, required int, a
 			v.Reason = "is the pull request's author"
 		case authors[strings.ToLower(r.Login)]:
 			v.Reason = "authored commits in the pull request"
+		case contrib.Of(r.Login) != "":
+			v.Reason = "contributed to the pull request (" + contrib.Of(r.Login) + ")"
 		case strings.HasSuffix(r.Login, "[bot]"):
 			v.Reason = "is a bot"
+		case a.Problem != "":
+			v.Reason = "cannot be told apart from the pull request's contributors: " + a.Problem
 		case r.CommitID != facts.HeadSHA:
 			v.Reason = fmt.Sprintf("approved %s, not the head commit %s (stale)", short(r.CommitID), short(facts.HeadSHA))
 		default:
@@ -175,6 +206,33 @@ func JudgeApprovals(ctx context.Context, facts PullRequestFacts, required int, a
 		a.Reviews = append(a.Reviews, v)
 	}
 	return a
+}
+
+// judgeDismissal says what a dismissed review means. A dismissed approval
+// is simply gone. A dismissed request for changes is lifted only when an
+// owner who did not contribute dismissed it; otherwise (the author, a
+// contributor, anyone else, or no record of who) it still blocks.
+func judgeDismissal(ctx context.Context, facts PullRequestFacts, r Review, owners *Approvers) (reason, by string, blocking bool) {
+	if facts.Contributors == nil {
+		return "review dismissed", "", false
+	}
+	d, ok := facts.Contributors.Dismissal(r.ID)
+	switch {
+	case !ok:
+		return "review dismissed, but GitHub's timeline has no record of who dismissed it or what it was: treated as a request for changes", "", true
+	case !strings.EqualFold(d.State, ReviewChangesRequested):
+		return fmt.Sprintf("review dismissed by %s", d.By), d.By, false
+	case strings.EqualFold(d.By, facts.Author):
+		return fmt.Sprintf("requested changes; the dismissal by %s does not count: they are the pull request's author", d.By), d.By, true
+	case facts.Contributors.Of(d.By) != "":
+		return fmt.Sprintf("requested changes; the dismissal by %s does not count: they contributed to the pull request (%s)", d.By, facts.Contributors.Of(d.By)), d.By, true
+	case owners == nil || len(owners.Entries) == 0:
+		return fmt.Sprintf("requested changes; the dismissal by %s does not count: the policy names no owners who may dismiss", d.By), d.By, true
+	}
+	if ok, _, why := owners.Eligible(ctx, d.By); !ok {
+		return fmt.Sprintf("requested changes; the dismissal by %s does not count: only an owner (%s) may lift it, and %s %s", d.By, strings.Join(owners.Entries, ", "), d.By, why), d.By, true
+	}
+	return fmt.Sprintf("requested changes, dismissed by owner %s", d.By), d.By, false
 }
 
 func short(sha string) string {
@@ -211,7 +269,9 @@ func (p *Plan) judgeGovernance(ctx context.Context, cfg *manifest.Config, facts 
 	for i := range p.Promotions {
 		pr := &p.Promotions[i]
 		sp := cfg.Policy.Stages[pr.Stage]
-		wg.Go(func() { g.perPromotion[i] = JudgeApprovals(ctx, facts, sp.Approvals, NewApprovers(sp.Approvers, dir)) })
+		wg.Go(func() {
+			g.perPromotion[i] = judgeApprovals(ctx, facts, sp.Approvals, NewApprovers(sp.Approvers, dir), NewApprovers(cfg.Policy.Owners, dir))
+		})
 	}
 	wg.Wait()
 	for i := range p.Promotions {
@@ -220,7 +280,7 @@ func (p *Plan) judgeGovernance(ctx context.Context, cfg *manifest.Config, facts 
 	}
 	if p.ConfigChanged {
 		n := max(cfg.Policy.OwnerApprovals, 1)
-		g.owners = JudgeApprovals(ctx, facts, n, NewApprovers(cfg.Policy.Owners, dir))
+		g.owners = judgeApprovals(ctx, facts, n, NewApprovers(cfg.Policy.Owners, dir), NewApprovers(cfg.Policy.Owners, dir))
 		governanceFindings(add, "", "", manifest.ConfigPath(p.Dir), manifest.Pos{Line: 1, Col: 1}, g.owners)
 	}
 	return g
@@ -252,10 +312,21 @@ func governanceFindings(addFinding func(Finding), model, stage, file string, pos
 	if model == "" {
 		subject = "the change to " + manifest.ConfigFile
 	}
+	if a.Problem != "" {
+		add(SeverityError, fmt.Sprintf("no approval of %s can count: %s", subject, a.Problem))
+	}
 	for _, v := range a.Reviews {
-		if v.State == ReviewChangesRequested {
+		switch {
+		case v.State == ReviewChangesRequested:
 			add(SeverityError, fmt.Sprintf("%s requested changes: %s is blocked until they approve or their review is dismissed", v.Login, subject))
+		case v.Blocking:
+			add(SeverityError, fmt.Sprintf("%s %s: %s is blocked until they approve or an owner dismisses their review", v.Login, v.Reason, subject))
+		case v.State == ReviewDismissed && v.DismissedBy != "" && strings.HasPrefix(v.Reason, "requested changes"):
+			add(SeverityNotice, fmt.Sprintf("%s %s", v.Login, v.Reason))
 		}
+	}
+	for _, u := range a.Unresolved {
+		add(SeverityWarning, fmt.Sprintf("commit %s names co-author %s <%s>, whom no GitHub account could be tied to: a reviewer who is that person must not approve", short(u.Commit), u.Name, u.Email))
 	}
 	if a.Counted < a.Required {
 		who := "any reviewer with write access"

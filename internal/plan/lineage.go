@@ -160,7 +160,7 @@ func checkStageOrder(ctx context.Context, src Sources, cfg *manifest.Config, pr 
 		return
 	}
 	pr.Details.PreviousStage = s
-	if s.SourceVersion != pr.ToVersion || !strings.Contains(s.SourcePackageARN, "/"+pr.ModelPackageGroup+"/") {
+	if group, version, ok := PackageGroupVersion(s.SourcePackageARN); !ok || version != pr.ToVersion || !strings.EqualFold(group, pr.ModelPackageGroup) {
 		add(GatePolicy, SeverityError, fmt.Sprintf("version %d is not live in %s: %s serves %s", pr.ToVersion, after, pr.AfterEndpoint, describeServing(s)))
 		return
 	}

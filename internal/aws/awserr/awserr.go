@@ -34,10 +34,33 @@ func IsNotFound(err error) bool {
 		return true
 	case "ValidationException":
 		msg := ae.ErrorMessage()
-		return strings.Contains(msg, "Could not find") || strings.Contains(msg, "does not exist")
+		// DescribeTrainingJob answers "Requested resource not found."; most
+		// other Describe* calls "Could not find …".
+		return strings.Contains(msg, "Could not find") || strings.Contains(msg, "does not exist") ||
+			strings.HasPrefix(msg, "Requested resource not found")
 	}
 	var re *awshttp.ResponseError
 	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound
+}
+
+// IsAlreadyExists reports whether err says the resource being created
+// exists already. CreateModelPackageGroup documents no typed error for it
+// (only ResourceLimitExceeded, see
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModelPackageGroup.html):
+// SageMaker answers ValidationException "Model Package Group already exists:
+// ARN". Other creates answer ResourceInUse.
+func IsAlreadyExists(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "ResourceInUse", "ResourceInUseException":
+		return true
+	case "ValidationException":
+		return strings.Contains(ae.ErrorMessage(), "already exists")
+	}
+	return false
 }
 
 // IsAccessDenied reports whether err is an authorization failure.

@@ -132,7 +132,7 @@ func (r *Registry) ensureGroup(ctx context.Context, group string) error {
 		ModelPackageGroupName:        aws.String(group),
 		ModelPackageGroupDescription: aws.String("Promoted by modelpromote"),
 	})
-	if err != nil && awserr.Code(err) != "ResourceInUse" {
+	if err != nil && !awserr.IsAlreadyExists(err) { // created meanwhile by another run
 		return fmt.Errorf("create model package group %s: %w", group, err)
 	}
 	return nil

@@ -146,6 +146,7 @@ func (e *Emulator) commentEvent(u urls, r *repo, p *pull, cm *issueComment, acti
 // pushEvent is a push of commits moving branch from before ("" for a new
 // branch) to its current tip.
 func (e *Emulator) pushEvent(u urls, r *repo, branch, before string, commits []*commit, pusher *account) *event {
+	e.recordPush(r, branch, before, pusher)
 	after := r.branches[branch]
 	zero := strings.Repeat("0", 40)
 	created := before == ""

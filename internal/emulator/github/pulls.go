@@ -33,6 +33,7 @@ type pull struct {
 
 	mergeCommitSHA string
 	reviews        []*review
+	timeline       []timelineEvent // force pushes and dismissals (timeline.go)
 }
 
 func (p *pull) baseTip() string {
@@ -371,7 +372,10 @@ func (c *call) listPullCommits() {
 		return
 	}
 	var out []map[string]any
-	for _, cm := range c.e.objects.commitsBetween(p.baseTip(), p.headSHA) {
+	commits := c.e.objects.commitsBetween(p.baseTip(), p.headSHA)
+	// "Lists a maximum of 250 commits for a pull request"
+	// (https://docs.github.com/rest/pulls/pulls#list-commits-on-a-pull-request).
+	for _, cm := range commits[:min(len(commits), 250)] {
 		out = append(out, c.e.commitJSON(c.u(), r, cm, false))
 	}
 	paginate(c, out, nil)
@@ -503,7 +507,9 @@ func (e *Emulator) synchronizePulls(u urls, r *repo, branch, before string, who 
 	for _, br := range e.repos {
 		for _, p := range br.sortedPulls() {
 			if p.state == "open" && p.headRepo == r && p.headRef == branch && p.headSHA != r.branches[branch] {
+				old := p.headSHA
 				p.headSHA = r.branches[branch]
+				e.recordForcePush(p, old, who)
 				p.updatedAt = e.now()
 				*events = append(*events, e.pullEvent(u, p, "synchronize", who, map[string]any{"before": before, "after": p.headSHA}))
 			}

@@ -29,6 +29,7 @@ type repo struct {
 	statuses    []*commitStatus
 	deployments []*deployment
 	perms       map[string]string // lower login → admin, maintain, write, triage, read
+	activity    []activity        // pushes, oldest first (timeline.go)
 }
 
 func (r *repo) fullName() string { return r.owner.login + "/" + r.name }

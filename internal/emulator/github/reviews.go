@@ -142,6 +142,7 @@ func (e *Emulator) dismiss(u urls, p *pull, id int64, message string, who *accou
 		if rv.state != "APPROVED" && rv.state != "CHANGES_REQUESTED" {
 			return rv, "Can not dismiss a " + map[string]string{"COMMENTED": "commented", "PENDING": "pending", "DISMISSED": "dismissed"}[rv.state] + " pull request review"
 		}
+		e.recordDismissal(p, rv, rv.state, message, who)
 		rv.state = "DISMISSED"
 		*events = append(*events, e.reviewEvent(u, p, rv, "dismissed", who))
 		return rv, ""

@@ -65,7 +65,7 @@ func (e *Emulator) Operations() []string {
 func (e *Emulator) allRoutes() []route {
 	var all []route
 	for _, f := range []func() []route{e.appRoutes, e.repoRoutes, e.gitRoutes, e.pullRoutes, e.reviewRoutes,
-		e.commentRoutes, e.checkRoutes, e.statusRoutes, e.deploymentRoutes, e.teamRoutes, e.userRoutes} {
+		e.commentRoutes, e.checkRoutes, e.statusRoutes, e.deploymentRoutes, e.teamRoutes, e.userRoutes, e.timelineRoutes} {
 		all = append(all, f()...)
 	}
 	return all

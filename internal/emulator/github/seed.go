@@ -167,8 +167,12 @@ func (e *Emulator) CreateBranch(repo, branch, from string) error {
 // Change is one commit's worth of changes to a branch.
 type Change struct {
 	Message string
-	// Author is the committing user's login (default: the repo owner).
+	// Author is the committing user's login (default: the repo owner): who
+	// pushes the commit, and by default its author and committer.
 	Author string
+	// RecordedAs, when set, is the login the commit's author and committer
+	// name, although Author pushes it: git metadata is free text.
+	RecordedAs string
 	// Files maps a path to its new content (created or replaced).
 	Files map[string]string
 	// Delete lists paths to remove.
@@ -200,6 +204,14 @@ func (e *Emulator) Push(repo, branch string, ch Change) (string, error) {
 		r.branches[branch] = r.branches[r.defaultBranch]
 	}
 	sig := e.signatureFor(who, nil)
+	if ch.RecordedAs != "" {
+		as := e.account(ch.RecordedAs)
+		if as == nil {
+			e.mu.Unlock()
+			return "", fmt.Errorf("no user %s", ch.RecordedAs)
+		}
+		sig = e.signatureFor(as, nil)
+	}
 	c := e.commitFiles(r, branch, ch, sig, sig)
 	u := e.u()
 	events := []*event{e.pushEvent(u, r, branch, before, []*commit{c}, who)}

@@ -1,0 +1,269 @@
+package github
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+
+	gogh "github.com/google/go-github/v60/github"
+
+	"github.com/modelpromote/modelpromote/internal/plan"
+)
+
+// maxListedCommits is how many commits GitHub lists for a pull request or
+// a comparison ("Lists a maximum of 250 commits for a pull request",
+// https://docs.github.com/rest/pulls/pulls#list-commits-on-a-pull-request).
+const maxListedCommits = 250
+
+// Contributors reads GitHub's records of who put work into pull request
+// number: the authors and committers of its commits, the co-authors their
+// trailers name, everyone who pushed or force-pushed its branch (the
+// repository's activity and the issue timeline), the authors of commits a
+// force push removed, and the review dismissals with who made them. What
+// cannot be read is said in Incomplete, never skipped: the governance gate
+// then counts no approval.
+func (r *Repo) Contributors(ctx context.Context, number int) (*plan.Contributors, error) {
+	pr, _, err := r.client.PullRequests.Get(ctx, r.Owner, r.Name, number)
+	if err != nil {
+		return nil, fmt.Errorf("get pull request #%d: %w", number, err)
+	}
+	c := &plan.Contributors{}
+	emails := map[string]string{} // lower-cased email → login, from commits GitHub attributed
+	var trailers []plan.CoAuthor
+	var incomplete []string
+	addCommit := func(cm *gogh.RepositoryCommit, what string) {
+		sha := short(cm.GetSHA())
+		for _, side := range []struct {
+			user *gogh.User
+			sig  *gogh.CommitAuthor
+			verb string
+		}{{cm.GetAuthor(), cm.GetCommit().GetAuthor(), "authored"}, {cm.GetCommitter(), cm.GetCommit().GetCommitter(), "committed"}} {
+			login := side.user.GetLogin()
+			if login == "" || login == "web-flow" {
+				continue
+			}
+			c.Add(login, fmt.Sprintf("%s %s%s", side.verb, sha, what))
+			if e := strings.ToLower(side.sig.GetEmail()); e != "" {
+				emails[e] = login
+			}
+		}
+		for _, t := range CoAuthors(cm.GetCommit().GetMessage()) {
+			t.Commit = cm.GetSHA()
+			trailers = append(trailers, t)
+		}
+	}
+
+	// The commits in the pull request now.
+	listed := 0
+	opts := &gogh.ListOptions{PerPage: 100}
+	for {
+		page, resp, err := r.client.PullRequests.ListCommits(ctx, r.Owner, r.Name, number, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list commits of #%d: %w", number, err)
+		}
+		for _, cm := range page {
+			addCommit(cm, "")
+		}
+		listed += len(page)
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	if n := pr.GetCommits(); n > maxListedCommits || listed < n {
+		incomplete = append(incomplete, fmt.Sprintf("the pull request has %d commits and GitHub lists only %d, so their authors cannot all be known; split it", n, listed))
+	}
+
+	// Who pushed: the head repository's activity on the head branch.
+	headOwner, headName := pr.GetHead().GetRepo().GetOwner().GetLogin(), pr.GetHead().GetRepo().GetName()
+	if headOwner == "" {
+		incomplete = append(incomplete, "the pull request's head repository is gone, so who pushed to it cannot be read")
+	} else {
+		pushes, err := r.pushes(ctx, headOwner, headName, pr.GetHead().GetRef())
+		if err != nil {
+			incomplete = append(incomplete, fmt.Sprintf("could not read who pushed to %s/%s %s: %v", headOwner, headName, pr.GetHead().GetRef(), err))
+		}
+		for _, p := range pushes {
+			what := "pushed to " + pr.GetHead().GetRef()
+			if p.GetActivityType() == "force_push" {
+				what = "force-pushed " + pr.GetHead().GetRef()
+			}
+			c.Add(p.GetActor().GetLogin(), what)
+			if p.GetActivityType() != "force_push" || strings.Trim(p.GetBefore(), "0") == "" {
+				continue
+			}
+			// The commits the force push removed still count as work in
+			// the pull request: read them from the commit it replaced.
+			removed, total, err := r.commitsUpTo(ctx, pr.GetBase().GetSHA(), p.GetBefore())
+			switch {
+			case err != nil:
+				incomplete = append(incomplete, fmt.Sprintf("could not read the commits a force push removed (up to %s): %v", short(p.GetBefore()), err))
+			case total > len(removed):
+				incomplete = append(incomplete, fmt.Sprintf("a force push removed %d commits and GitHub lists only %d, so their authors cannot all be known", total, len(removed)))
+			}
+			for _, cm := range removed {
+				addCommit(cm, ", later force-pushed away")
+			}
+		}
+	}
+
+	// The issue timeline: force pushes (with their actor) and dismissals.
+	events, err := r.timeline(ctx, number)
+	if err != nil {
+		incomplete = append(incomplete, fmt.Sprintf("could not read the pull request's timeline: %v", err))
+	}
+	for _, ev := range events {
+		switch ev.Event {
+		case "head_ref_force_pushed":
+			c.Add(ev.Actor.GetLogin(), "force-pushed "+pr.GetHead().GetRef())
+		case "review_dismissed":
+			if ev.DismissedReview != nil {
+				c.Dismissals = append(c.Dismissals, plan.Dismissal{ReviewID: ev.DismissedReview.GetReviewID(),
+					State: strings.ToUpper(ev.DismissedReview.GetState()), By: ev.Actor.GetLogin()})
+			}
+		}
+	}
+
+	for _, t := range trailers {
+		if login := coAuthorLogin(t.Email, emails); login != "" {
+			c.Add(login, "co-authored "+short(t.Commit))
+			continue
+		}
+		c.Unresolved = append(c.Unresolved, t)
+	}
+	c.Incomplete = strings.Join(incomplete, "; ")
+	return c, nil
+}
+
+// pushes lists the repository activity on branch: every push, force push
+// and branch creation, with who did it
+// (https://docs.github.com/rest/repos/repos#list-repository-activities).
+// go-github v60 has no method for it, so the request is built with its
+// client (authentication, retries and cursor pagination included).
+func (r *Repo) pushes(ctx context.Context, owner, name, branch string) ([]*activity, error) {
+	var out []*activity
+	after := ""
+	for {
+		u := fmt.Sprintf("repos/%s/%s/activity?ref=%s&per_page=100", owner, name, "refs/heads/"+branch)
+		if after != "" {
+			u += "&after=" + after
+		}
+		req, err := r.client.NewRequest("GET", u, nil)
+		if err != nil {
+			return nil, err
+		}
+		var page []*activity
+		resp, err := r.client.Do(ctx, req, &page)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if resp.After == "" || len(page) == 0 {
+			return out, nil
+		}
+		after = resp.After
+	}
+}
+
+// activity is one repository activity.
+type activity struct {
+	Before       *string    `json:"before,omitempty"`
+	After        *string    `json:"after,omitempty"`
+	Ref          *string    `json:"ref,omitempty"`
+	ActivityType *string    `json:"activity_type,omitempty"`
+	Actor        *gogh.User `json:"actor,omitempty"`
+}
+
+func (a *activity) GetBefore() string       { return deref(a.Before) }
+func (a *activity) GetActivityType() string { return deref(a.ActivityType) }
+func (a *activity) GetActor() *gogh.User    { return a.Actor }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// timelineEvent is one issue timeline event, with the dismissed_review
+// object go-github v60's Timeline lacks.
+type timelineEvent struct {
+	Event           string                `json:"event"`
+	Actor           *gogh.User            `json:"actor,omitempty"`
+	CommitID        string                `json:"commit_id,omitempty"`
+	DismissedReview *gogh.DismissedReview `json:"dismissed_review,omitempty"`
+}
+
+// timeline lists pull request number's issue timeline
+// (https://docs.github.com/rest/issues/timeline).
+func (r *Repo) timeline(ctx context.Context, number int) ([]timelineEvent, error) {
+	var out []timelineEvent
+	page := 1
+	for {
+		req, err := r.client.NewRequest("GET", fmt.Sprintf("repos/%s/%s/issues/%d/timeline?per_page=100&page=%d", r.Owner, r.Name, number, page), nil)
+		if err != nil {
+			return nil, err
+		}
+		var events []timelineEvent
+		resp, err := r.client.Do(ctx, req, &events)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, events...)
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		page = resp.NextPage
+	}
+}
+
+// commitsUpTo lists the commits reachable from head but not from base (at
+// most 250, GitHub's limit for a comparison) and how many there are.
+func (r *Repo) commitsUpTo(ctx context.Context, base, head string) ([]*gogh.RepositoryCommit, int, error) {
+	var out []*gogh.RepositoryCommit
+	opts := &gogh.ListOptions{PerPage: 100}
+	total := 0
+	for {
+		cmp, resp, err := r.client.Repositories.CompareCommits(ctx, r.Owner, r.Name, base, head, opts)
+		if err != nil {
+			return nil, 0, err
+		}
+		total = cmp.GetTotalCommits()
+		out = append(out, cmp.Commits...)
+		if resp.NextPage == 0 || len(cmp.Commits) == 0 {
+			return out, total, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+var coAuthorRE = regexp.MustCompile(`(?im)^co-authored-by:\s*(.+)$`)
+
+// CoAuthors parses the Co-authored-by trailers of a commit message.
+func CoAuthors(message string) []plan.CoAuthor {
+	var out []plan.CoAuthor
+	for _, m := range coAuthorRE.FindAllStringSubmatch(message, -1) {
+		a, err := mail.ParseAddress(strings.TrimSpace(m[1]))
+		if err != nil {
+			out = append(out, plan.CoAuthor{Name: strings.TrimSpace(m[1])})
+			continue
+		}
+		out = append(out, plan.CoAuthor{Name: a.Name, Email: a.Address})
+	}
+	return out
+}
+
+// noreplyRE is GitHub's private commit address: ID+LOGIN@users.noreply.github.com
+// or LOGIN@users.noreply.github.com.
+var noreplyRE = regexp.MustCompile(`(?i)^(?:\d+\+)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)@users\.noreply\.github\.com$`)
+
+// coAuthorLogin ties a co-author's address to a login: GitHub's noreply
+// address names it, or a commit GitHub attributed to that address does.
+func coAuthorLogin(email string, known map[string]string) string {
+	if m := noreplyRE.FindStringSubmatch(email); m != nil {
+		return m[1]
+	}
+	return known[strings.ToLower(email)]
+}
