@@ -47,8 +47,10 @@ func (p Promotion) IsReconfiguration() bool {
 
 // ChangesGroup reports whether the stage moves to another model package
 // group: a different model, which every gate judges as a new promotion.
+// Compare always sets FromModelPackageGroup with From; a promotion built
+// without it (an older serialized plan) is read as keeping its group.
 func (p Promotion) ChangesGroup() bool {
-	return p.From != nil && p.FromModelPackageGroup != p.ModelPackageGroup
+	return p.From != nil && p.FromModelPackageGroup != "" && p.FromModelPackageGroup != p.ModelPackageGroup
 }
 
 // StageRef names one stage of one model.
