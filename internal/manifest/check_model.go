@@ -172,7 +172,10 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // account and region, with names compared as SageMaker does (ignoring case).
 func CheckModels(cfg *ConfigDoc, models map[string]*ModelDoc) Problems {
 	var ps Problems
-	type owner struct{ file, field, name string }
+	type owner struct {
+		file, field, name, stage string
+		pos                      Pos
+	}
 	endpoints := map[string]owner{}
 	for _, name := range sortedKeys(models) {
 		m := models[name]
@@ -192,14 +195,19 @@ func CheckModels(cfg *ConfigDoc, models map[string]*ModelDoc) Problems {
 			// regardless of case: Fraud-Detector is fraud-detector's endpoint.
 			key := env.Account + "/" + env.Region + "/" + strings.ToLower(ep)
 			if o, dup := endpoints[key]; dup {
-				same := ""
+				same, other := "", ""
 				if o.name != ep {
 					same = fmt.Sprintf(" as %q (SageMaker endpoint names ignore case)", o.name)
+					other = fmt.Sprintf(" as %q (SageMaker endpoint names ignore case)", ep)
 				}
 				c.at(field+".endpoint.name", "endpoint %q in %s is already used by %s (%s)%s", ep, stage, o.file, o.field, same)
+				// Both files are told: either one may be the change that
+				// takes the other's endpoint.
+				ps = append(ps, Problem{File: o.file, Pos: o.pos, Field: o.field + ".endpoint.name",
+					Message: fmt.Sprintf("endpoint %q in %s is also used by %s (%s)%s", o.name, o.stage, m.File, field, other)})
 				continue
 			}
-			endpoints[key] = owner{m.File, field, ep}
+			endpoints[key] = owner{m.File, field, ep, stage, m.positions.Of(field + ".endpoint.name")}
 		}
 		ps = append(ps, c.ps...)
 	}

@@ -194,7 +194,7 @@ func (d *decoder) walk(n *yaml.Node, t reflect.Type, path string) {
 		if n.Style != 0 || !decimalRE.MatchString(n.Value) {
 			// YAML also reads 0x0D, 0o15, 1_3, +13 and !!int "13" as 13: a
 			// reviewer reading the diff must see the number apply uses.
-			d.addf(nodePos(n), path, "%s must be a plain decimal integer, not %s", fieldName(path), asWritten(n))
+			d.addf(nodePos(n), path, "%s must be an integer written as a plain decimal number, not %s", fieldName(path), asWritten(n))
 			return
 		}
 		if _, err := strconv.ParseInt(n.Value, 10, 32); err != nil {

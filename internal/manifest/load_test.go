@@ -190,7 +190,8 @@ func TestCheckModelsAgainstConfig(t *testing.T) {
 				"p/a.yaml": modelYAML("a", "  staging:\n    version: 1\n    endpoint: {name: shared, instanceType: ml.m5.large, instanceCount: 1}\n"),
 				"p/b.yaml": modelYAML("b", "  staging:\n    version: 1\n    endpoint: {name: shared, instanceType: ml.m5.large, instanceCount: 1}\n"),
 			},
-			want: []string{`p/b.yaml:7:22: endpoint "shared" in staging is already used by p/a.yaml (stages.staging)`},
+			want: []string{`p/a.yaml:7:22: endpoint "shared" in staging is also used by p/b.yaml (stages.staging)`,
+				`p/b.yaml:7:22: endpoint "shared" in staging is already used by p/a.yaml (stages.staging)`},
 		},
 		{
 			name: "endpoint names that differ only in case are one SageMaker endpoint",
@@ -198,7 +199,8 @@ func TestCheckModelsAgainstConfig(t *testing.T) {
 				"p/a.yaml": modelYAML("a", "  staging:\n    version: 1\n    endpoint: {name: fraud-detector-staging, instanceType: ml.m5.large, instanceCount: 1}\n"),
 				"p/b.yaml": modelYAML("b", "  staging:\n    version: 1\n    endpoint: {name: Fraud-Detector-Staging, instanceType: ml.m5.large, instanceCount: 1}\n"),
 			},
-			want: []string{`p/b.yaml:7:22: endpoint "Fraud-Detector-Staging" in staging is already used by p/a.yaml (stages.staging) as "fraud-detector-staging" (SageMaker endpoint names ignore case)`},
+			want: []string{`p/a.yaml:7:22: endpoint "fraud-detector-staging" in staging is also used by p/b.yaml (stages.staging) as "Fraud-Detector-Staging" (SageMaker endpoint names ignore case)`,
+				`p/b.yaml:7:22: endpoint "Fraud-Detector-Staging" in staging is already used by p/a.yaml (stages.staging) as "fraud-detector-staging" (SageMaker endpoint names ignore case)`},
 		},
 		{
 			name: "same endpoint name in different accounts is fine",
