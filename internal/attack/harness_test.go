@@ -6,32 +6,19 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/modelpromote/modelpromote/internal/apply"
 	"github.com/modelpromote/modelpromote/internal/check"
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/world"
-	"github.com/modelpromote/modelpromote/internal/world/worldtest"
 )
+
+// The example world (newWorld, policy_test.go): fraud-detector 1..13
+// registered in dev, 12 live in staging and 11 in prod.
 
 // accounts are every AWS account of the example world.
 var accounts = []string{world.DevAccount, world.StagingAccount, world.ProdAccount, world.ToolsAccount}
-
-// newWorld is the example world: fraud-detector 1..13 registered in dev,
-// 12 live in staging and 11 in prod.
-func newWorld(t *testing.T) *world.World {
-	t.Helper()
-	w, err := worldtest.Example(t, world.Options{EndpointDelay: 5 * time.Millisecond, PackageDelay: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
-// afterSoak is a clock past prod's 24h soak in staging.
-func afterSoak() time.Time { return time.Now().Add(25 * time.Hour) }
 
 // edit replaces from with to in a file of the main branch.
 type edit struct{ file, from, to string }
@@ -160,8 +147,7 @@ func mergeAnyway(t *testing.T, w *world.World, n int, reason string) {
 	if _, err := w.GitHub.Merge(world.Repo, n, world.Pat, "merge"); err != nil {
 		t.Fatal(err)
 	}
-	res, err := apply.Run(t.Context(), apply.Env{Repo: w.BotRepo(), AWS: w.BotAWS(), S3PathStyle: true, Poll: 5 * time.Millisecond,
-		EndpointTimeout: 20 * time.Second, Now: afterSoak}, n)
+	res, err := apply.Run(t.Context(), applyEnv(w), n)
 	if err != nil {
 		t.Fatal(err)
 	}

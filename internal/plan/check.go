@@ -170,7 +170,7 @@ func readLive(ctx context.Context, src Sources, pr *Promotion, sp manifest.Stage
 	}
 	livePkg, err := src.Reg.ModelPackage(ctx, group, version)
 	if err != nil {
-		st.reports.unknown = fmt.Sprintf("could not read the live version (%s version %d): %v", group, version, err)
+		st.reports.unknown = fmt.Sprintf("could not read the live version %d (%s): %v", version, group, err)
 		if !hasRegressionBounds(sp) {
 			add(GateEvaluation, SeverityWarning, st.reports.unknown+"; the evaluation diff has no live version")
 		}

@@ -217,21 +217,18 @@ func TestEvaluationGate(t *testing.T) {
 			change: func(w *world) { w.reg.broken["fraud-detector/11"] = errors.New("ThrottlingException: Rate exceeded") },
 			want:   []want{{GateEvaluation, SeverityError, []string{"live version 11", "ThrottlingException"}}},
 			gates:  fail,
-			skip:   "fail-open: see issue 12 §3: the live version cannot be read, so every regression bound is skipped and the gate passes",
 		},
 		{
 			name: "live report missing where the stage has regression bounds", stage: toProd,
 			change: func(w *world) { delete(w.objs.objects, artifact(11, "quality/statistics.json")) },
 			want:   []want{{GateEvaluation, SeverityError, []string{"live"}}},
 			gates:  fail,
-			skip:   "fail-open: see issue 12 §3: the live version's report cannot be read, so every regression bound is skipped and the gate passes",
 		},
 		{
 			name: "live report fails its digest where the stage has regression bounds", stage: toProd,
 			change: func(w *world) { w.put(artifact(11, "quality/statistics.json"), qualityReport(0.5, 0.5, 0.004)) },
 			want:   []want{{GateEvaluation, SeverityError, []string{"live", "digest"}}},
 			gates:  fail,
-			skip:   "fail-open: see issue 12 §3: the live version's report fails its digest, so every regression bound is skipped and the gate passes",
 		},
 		{
 			name: "live endpoint unreadable where the stage has regression bounds and an after", stage: toProd,
@@ -240,7 +237,6 @@ func TestEvaluationGate(t *testing.T) {
 			},
 			want:  []want{{GateEvaluation, SeverityError, []string{"fraud-detector", "AccessDeniedException"}}},
 			gates: fail,
-			skip:  "fail-open: see issue 12 §3: the live endpoint cannot be read, which is a warning, and every regression bound is skipped",
 		},
 	})
 }

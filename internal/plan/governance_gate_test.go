@@ -240,7 +240,6 @@ func TestGovernanceWriteAccess(t *testing.T) {
 }
 
 func TestGovernanceNamedApproverNeedsWriteAccess(t *testing.T) {
-	t.Skip("fail-open: see issue 12 §7: a named approver (a user, not a team) counts without write access to the repository")
 	dir := teams{writers: []string{"gina"}} // lee has lost write access
 	a := JudgeApprovals(context.Background(), prFacts(review(1, "lee", ReviewApproved, headSHA)), 1, NewApprovers([]string{"lee"}, dir))
 	if a.Counted != 0 {

@@ -97,7 +97,6 @@ func TestStageOrderGate(t *testing.T) {
 			},
 			want:  []want{{GatePolicy, SeverityError, []string{"version 11 is not live in staging"}}},
 			gates: fail,
-			skip:  "fail-open: see issue 12 §4: changing modelPackageGroup under the same version is read as a reconfiguration, so stage order, soak and regression are skipped",
 		},
 	})
 }
