@@ -25,7 +25,6 @@ type edit struct{ file, from, to string }
 
 var (
 	stagingTo13 = edit{"promotions/fraud-detector.yaml", "  staging:\n    version: 12\n", "  staging:\n    version: 13\n"}
-	prodTo12    = edit{"promotions/fraud-detector.yaml", "  prod:\n    version: 11\n", "  prod:\n    version: 12\n"}
 )
 
 // content returns the file on main with the edit applied.
