@@ -82,8 +82,14 @@ func (r *Repo) Contributors(ctx context.Context, number int) (*plan.Contributors
 		incomplete = append(incomplete, "the pull request's head repository is gone, so who pushed to it cannot be read")
 	} else {
 		pushes, err := r.pushes(ctx, headOwner, headName, pr.GetHead().GetRef())
-		if err != nil {
-			incomplete = append(incomplete, fmt.Sprintf("could not read who pushed to %s/%s %s: %v", headOwner, headName, pr.GetHead().GetRef(), err))
+		switch {
+		case err != nil && headOwner+"/"+headName != r.FullName():
+			// A fork the token cannot read. Its pull requests are never
+			// applied (apply refuses forks), so the gate says what it
+			// could not see rather than refusing every fork's review.
+			c.Warnings = append(c.Warnings, fmt.Sprintf("who pushed to the fork %s/%s cannot be read (%v): a reviewer who pushed to it is not excluded; pull requests from forks are never applied", headOwner, headName, err))
+		case err != nil:
+			incomplete = append(incomplete, fmt.Sprintf("could not read who pushed to %s %s: %v", r.FullName(), pr.GetHead().GetRef(), err))
 		}
 		for _, p := range pushes {
 			what := "pushed to " + pr.GetHead().GetRef()

@@ -24,6 +24,9 @@ type Contributors struct {
 	Unresolved []CoAuthor
 	// Dismissals are the review dismissals the issue timeline records.
 	Dismissals []Dismissal
+	// Warnings are records that could not be read where that does not
+	// shut the gate (a fork's pushes: forks are never applied).
+	Warnings []string
 }
 
 // CoAuthor is one Co-authored-by trailer.

@@ -166,6 +166,8 @@ type Approvals struct {
 	Problem string `json:"problem,omitempty"`
 	// Unresolved are co-authors no GitHub account could be tied to.
 	Unresolved []CoAuthor `json:"unresolved,omitempty"`
+	// Warnings are records of contributors that could not be read.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ReviewVerdict is one reviewer's latest decisive review, judged.

@@ -169,7 +169,7 @@ func judgeApprovals(ctx context.Context, facts PullRequestFacts, required int, a
 		a.Problem = contrib.Incomplete
 	}
 	if contrib != nil {
-		a.Unresolved = contrib.Unresolved
+		a.Unresolved, a.Warnings = contrib.Unresolved, contrib.Warnings
 	}
 	authors := map[string]bool{strings.ToLower(facts.Author): true}
 	for _, c := range facts.CommitAuthors {
@@ -324,6 +324,9 @@ func governanceFindings(addFinding func(Finding), model, stage, file string, pos
 		case v.State == ReviewDismissed && v.DismissedBy != "" && strings.HasPrefix(v.Reason, "requested changes"):
 			add(SeverityNotice, fmt.Sprintf("%s %s", v.Login, v.Reason))
 		}
+	}
+	for _, w := range a.Warnings {
+		add(SeverityWarning, w)
 	}
 	for _, u := range a.Unresolved {
 		add(SeverityWarning, fmt.Sprintf("commit %s names co-author %s <%s>, whom no GitHub account could be tied to: a reviewer who is that person must not approve", short(u.Commit), u.Name, u.Email))
