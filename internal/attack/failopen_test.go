@@ -62,3 +62,17 @@ func TestAttackUnreadableLiveEndpointFailsClosed(t *testing.T) {
 	stopped(t, w, n, res, prodKey, plan.GateEvaluation, "could not read what endpoint fraud-detector serves in prod")
 	mergeAnyway(t, w, n, "could not read what endpoint fraud-detector serves in prod")
 }
+
+// The promotion also moves prod to a new endpoint name, which does not
+// exist yet: it used to read as a first deployment, with no baseline, so
+// the regression bound was skipped.
+func TestAttackRenamedEndpointKeepsTheRegressionBaseline(t *testing.T) {
+	w := regressingWorld(t)
+	renamed := edit{"promotions/fraud-detector.yaml", "  prod:\n    version: 11\n    endpoint:\n      name: fraud-detector\n",
+		"  prod:\n    version: 14\n    endpoint:\n      name: fraud-detector-v2\n"}
+	n := openPR(t, w, "promote-prod-14", renamed, ghemu.Change{})
+	approve(t, w, n, world.Gina, world.Gus)
+	res := runCheck(t, w, n)
+	stopped(t, w, n, res, prodKey, plan.GateEvaluation, "binary_classification_metrics.auc: regression 0.015 > allowed 0.01")
+	mergeAnyway(t, w, n, "regression 0.015 > allowed 0.01")
+}

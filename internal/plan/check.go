@@ -149,11 +149,24 @@ func readLive(ctx context.Context, src Sources, pr *Promotion, sp manifest.Stage
 		return st
 	}
 	st.serving = s
+	endpoint := pr.To.Name
+	if s == nil && pr.From != nil && !strings.EqualFold(pr.From.Name, pr.To.Name) {
+		// A promotion onto a new endpoint name is still judged against
+		// what the stage serves now: renaming must not erase the baseline.
+		endpoint = pr.From.Name
+		if s, err = src.Stages.Serving(ctx, pr.Environment, endpoint); err != nil {
+			st.reports.unknown = fmt.Sprintf("could not read what endpoint %s (the stage's endpoint before this change) serves in %s: %v", endpoint, pr.Stage, err)
+			return st
+		}
+		if s != nil {
+			add(GateEvaluation, SeverityNotice, fmt.Sprintf("the stage moves from endpoint %s to %s: the candidate is compared with what %s serves", endpoint, pr.To.Name, endpoint))
+		}
+	}
 	if s == nil {
 		return st // a first deployment: nothing to compare with
 	}
 	if s.SourceVersion == 0 {
-		st.reports.unknown = fmt.Sprintf("endpoint %s serves config %s, which modelpromote did not deploy: there is no reviewed live version to compare with", pr.To.Name, s.EndpointConfig)
+		st.reports.unknown = fmt.Sprintf("endpoint %s serves config %s, which modelpromote did not deploy: there is no reviewed live version to compare with", endpoint, s.EndpointConfig)
 		return st
 	}
 	// The baseline is the version live now, from whatever group it came
@@ -161,12 +174,12 @@ func readLive(ctx context.Context, src Sources, pr *Promotion, sp manifest.Stage
 	// is judged against what it replaces.
 	group, version, ok := PackageGroupVersion(s.SourcePackageARN)
 	if !ok {
-		st.reports.unknown = fmt.Sprintf("endpoint %s names source package %q, which is not a versioned model package ARN", pr.To.Name, s.SourcePackageARN)
+		st.reports.unknown = fmt.Sprintf("endpoint %s names source package %q, which is not a versioned model package ARN", endpoint, s.SourcePackageARN)
 		return st
 	}
 	st.reports.version, st.reports.group = version, group
 	if !strings.EqualFold(group, pr.ModelPackageGroup) {
-		add(GateEvaluation, SeverityNotice, fmt.Sprintf("endpoint %s serves %s version %d, another model package group: the candidate is compared with it", pr.To.Name, group, version))
+		add(GateEvaluation, SeverityNotice, fmt.Sprintf("endpoint %s serves %s version %d, another model package group: the candidate is compared with it", endpoint, group, version))
 	}
 	livePkg, err := src.Reg.ModelPackage(ctx, group, version)
 	if err != nil {
