@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"strings"
 	"time"
 )
@@ -38,14 +39,32 @@ const (
 // its own file.
 func (e *Emulator) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	all := e.allRoutes()
-	for _, rt := range all {
-		rt := rt
+	// Routes may share a pattern when ServeMux cannot tell their paths
+	// apart (issues/{issue_number}/comments and …/timeline against
+	// issues/comments/{comment_id}): the request's last segment picks the
+	// route, the first registered being the default.
+	var patterns []string
+	shared := map[string][]route{}
+	for _, rt := range e.allRoutes() {
 		pattern := rt.pattern
 		if pattern == "" {
 			pattern = rt.path
 		}
-		mux.HandleFunc(rt.method+" "+pattern, func(w http.ResponseWriter, r *http.Request) {
+		key := rt.method + " " + pattern
+		if shared[key] == nil {
+			patterns = append(patterns, key)
+		}
+		shared[key] = append(shared[key], rt)
+	}
+	for _, key := range patterns {
+		rts := shared[key]
+		mux.HandleFunc(key, func(w http.ResponseWriter, r *http.Request) {
+			rt := rts[0]
+			for _, c := range rts[1:] {
+				if path.Base(c.path) == path.Base(r.URL.Path) {
+					rt = c
+				}
+			}
 			e.serve(rt, w, r)
 		})
 	}

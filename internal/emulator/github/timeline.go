@@ -47,7 +47,8 @@ type activity struct {
 
 func (e *Emulator) timelineRoutes() []route {
 	return []route{
-		{id: "issues/list-events-for-timeline", method: "GET", path: "/repos/{owner}/{repo}/issues/{issue_number}/timeline", handle: (*call).listTimeline},
+		{id: "issues/list-events-for-timeline", method: "GET", path: "/repos/{owner}/{repo}/issues/{issue_number}/timeline",
+			pattern: "/repos/{owner}/{repo}/issues/{issue_number}/{comments}", handle: (*call).listTimeline}, // shares issues/list-comments' pattern (routes.go)
 		{id: "repos/list-activities", method: "GET", path: "/repos/{owner}/{repo}/activity", handle: (*call).listActivities},
 	}
 }
