@@ -62,6 +62,9 @@ func (s deployStep) deployer(st *state) *endpoints.Deployer {
 		if state == "" {
 			state = "absent"
 		}
+		if p.Stage != "" {
+			state += " [" + p.Stage + "]"
+		}
 		s.r.progress("%s/%s: endpoint %s %s (config %s)", s.Model, s.Stage, s.Endpoint.Name, state, orDefault(p.Config, "none"))
 	}
 	return d

@@ -242,9 +242,15 @@ func TestUpdatingEndpointIsWaitedForThenUpdated(t *testing.T) {
 	e := newEnv(t, 5*time.Millisecond)
 	serving, release := busyEndpoint(t, e)
 	var seen []string
+	released := false
 	e.d.Progress = func(s endpoints.Status) {
-		seen = append(seen, s.EndpointStatus+"@"+s.Config)
-		if len(seen) == 1 {
+		// One entry per status and config: an update's stages (s.Stage)
+		// change within one.
+		if st := s.EndpointStatus + "@" + s.Config; len(seen) == 0 || seen[len(seen)-1] != st {
+			seen = append(seen, st)
+		}
+		if !released {
+			released = true
 			time.AfterFunc(30*time.Millisecond, release)
 		}
 	}

@@ -31,6 +31,10 @@ type Status struct {
 	// progress is moving to.
 	Config, Pending string
 	FailureReason   string
+	// Stage is where an update in progress is, as SageMaker reports it in
+	// the pending variant's VariantStatus ("Baking: 25% of traffic on the
+	// new fleet …"): how far a canary or linear rollout has shifted.
+	Stage string
 }
 
 // transitional reports whether SageMaker is still working on an endpoint
@@ -166,8 +170,15 @@ func statusOf(endpoint string, ep *sagemaker.DescribeEndpointOutput) Status {
 	s.EndpointStatus = string(ep.EndpointStatus)
 	s.Config = aws.ToString(ep.EndpointConfigName)
 	s.FailureReason = aws.ToString(ep.FailureReason)
-	if ep.PendingDeploymentSummary != nil {
-		s.Pending = aws.ToString(ep.PendingDeploymentSummary.EndpointConfigName)
+	if p := ep.PendingDeploymentSummary; p != nil {
+		s.Pending = aws.ToString(p.EndpointConfigName)
+		if len(p.ProductionVariants) > 0 && len(p.ProductionVariants[0].VariantStatus) > 0 {
+			vs := p.ProductionVariants[0].VariantStatus[0]
+			s.Stage = string(vs.Status)
+			if m := aws.ToString(vs.StatusMessage); m != "" {
+				s.Stage += ": " + m
+			}
+		}
 	}
 	return s
 }

@@ -85,6 +85,27 @@ func (dc *DeploymentConfig) steps() int {
 	return 1
 }
 
+// trafficPercent is the share of traffic on the new fleet after shift k
+// of steps: a canary's size first, a linear step's multiples, then all.
+// A size in INSTANCE_COUNT is shown as k of steps of the traffic.
+func (dc *DeploymentConfig) trafficPercent(k, steps int) int {
+	if k >= steps {
+		return 100
+	}
+	var size *CapacitySize
+	if dc != nil && dc.BlueGreenUpdatePolicy != nil && dc.BlueGreenUpdatePolicy.TrafficRoutingConfiguration != nil {
+		t := dc.BlueGreenUpdatePolicy.TrafficRoutingConfiguration
+		size = t.CanarySize
+		if t.Type == "LINEAR" {
+			size = t.LinearStepSize
+		}
+	}
+	if size == nil || size.Value == nil || size.Type != "CAPACITY_PERCENT" {
+		return 100 * k / steps
+	}
+	return min(100, k*int(*size.Value))
+}
+
 // validateDeploymentConfig applies DeploymentConfig's member rules and
 // checks that every auto-rollback alarm exists in CloudWatch.
 func (s *Service) validateDeploymentConfig(st *state, dc *DeploymentConfig) error {

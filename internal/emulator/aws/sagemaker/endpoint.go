@@ -51,7 +51,18 @@ type ProductionVariantSummary struct {
 // PendingProductionVariantSummary is a variant of a rollout in progress.
 type PendingProductionVariantSummary struct {
 	ProductionVariantSummary
-	InstanceType string `json:",omitempty"`
+	InstanceType  string          `json:",omitempty"`
+	VariantStatus []VariantStatus `json:",omitempty"`
+}
+
+// VariantStatus is the stage a variant's deployment is in
+// (ProductionVariantStatus,
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariantStatus.html):
+// Creating, Updating, Deleting, ActivatingTraffic or Baking.
+type VariantStatus struct {
+	Status        string
+	StatusMessage string    `json:",omitempty"`
+	StartTime     Timestamp `json:",omitzero"`
 }
 
 // DeployedImage is an image as specified and as resolved to a digest.
@@ -197,6 +208,7 @@ func (s *Service) updateEndpoint(st *state, _ service.Caller, body []byte) (any,
 		ProductionVariants: pending(st.variantSummaries(ec, s.now())),
 		StartTime:          stamp(s.now()),
 	}
+	s.setVariantStatus(e, "Creating", "Launching the new fleet; no traffic on it yet.")
 	s.setStatus(e, "Updating", "")
 	s.after(s.opts.EndpointDelay, func() { s.step(st, e, r) })
 	return map[string]string{"EndpointArn": e.EndpointArn}, nil

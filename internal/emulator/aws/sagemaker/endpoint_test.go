@@ -417,3 +417,43 @@ func TestCreateEndpointErrors(t *testing.T) {
 		})
 	}
 }
+
+// A blue/green update shows its stage in the pending variants'
+// VariantStatus: the new fleet launching, then each traffic shift baking
+// (a canary's share first, then all).
+func TestCanaryShowsItsTrafficStages(t *testing.T) {
+	e := newEnvDelay(t, 100*time.Millisecond)
+	inService(t, e)
+	deployable(t, e, "v2")
+	if err := update(t, e, "v2", canary()); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	for {
+		d := describe(t, e)
+		if d.EndpointStatus != types.EndpointStatusUpdating {
+			break
+		}
+		p := d.PendingDeploymentSummary
+		if p == nil || len(p.ProductionVariants) != 1 || len(p.ProductionVariants[0].VariantStatus) != 1 {
+			t.Fatalf("updating without a variant status: %+v", p)
+		}
+		vs := p.ProductionVariants[0].VariantStatus[0]
+		stage := string(vs.Status) + ": " + aws.ToString(vs.StatusMessage)
+		if len(seen) == 0 || seen[len(seen)-1] != stage {
+			seen = append(seen, stage)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	want := []string{
+		"Creating: Launching the new fleet; no traffic on it yet.",
+		"Baking: 10% of traffic on the new fleet (shift 1 of 2); watching the auto-rollback alarms.",
+		"Baking: 100% of traffic on the new fleet (shift 2 of 2); watching the auto-rollback alarms.",
+	}
+	if !slices.Equal(seen, want) {
+		t.Errorf("stages:\n%s\nwant:\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))
+	}
+	if d := describe(t, e); d.PendingDeploymentSummary != nil || aws.ToString(d.EndpointConfigName) != "v2" {
+		t.Errorf("after the update: config %s, pending %+v", aws.ToString(d.EndpointConfigName), d.PendingDeploymentSummary)
+	}
+}

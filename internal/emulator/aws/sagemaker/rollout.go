@@ -123,8 +123,11 @@ func (s *Service) step(st *state, e *Endpoint, r *rollout) {
 		return
 	}
 	if r.step <= r.steps {
-		// One phase per traffic shift, then one to bake before the old
-		// fleet is terminated.
+		// One phase per traffic shift, each baking (watching the
+		// auto-rollback alarms) until the next; the phase after the last
+		// shift is the final bake before the old fleet is terminated.
+		s.setVariantStatus(e, "Baking", fmt.Sprintf("%d%% of traffic on the new fleet (shift %d of %d); watching the auto-rollback alarms.",
+			r.deployment.trafficPercent(r.step, r.steps), r.step, r.steps))
 		s.after(s.opts.EndpointDelay, func() { s.step(st, e, r) })
 		return
 	}
@@ -140,6 +143,20 @@ func (s *Service) step(st *state, e *Endpoint, r *rollout) {
 		e.LastDeploymentConfig = r.deployment
 	}
 	s.finish(e, "InService", "")
+}
+
+// setVariantStatus records the stage of an update in its pending
+// variants, as DescribeEndpoint shows it in
+// PendingDeploymentSummary.ProductionVariants[].VariantStatus. The
+// messages are the emulator's own; SageMaker documents the statuses, not
+// their wording.
+func (s *Service) setVariantStatus(e *Endpoint, status, message string) {
+	if e.PendingDeploymentSummary == nil {
+		return
+	}
+	for i := range e.PendingDeploymentSummary.ProductionVariants {
+		e.PendingDeploymentSummary.ProductionVariants[i].VariantStatus = []VariantStatus{{Status: status, StatusMessage: message, StartTime: stamp(s.now())}}
+	}
 }
 
 // firingAlarms lists the rollout's auto-rollback alarms that are in ALARM.
