@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	gogh "github.com/google/go-github/v60/github"
 	"github.com/sethvargo/go-githubactions"
 
@@ -40,8 +39,9 @@ type Env struct {
 	// (default: a client with a 60-second timeout).
 	HTTPClient *http.Client
 	// LoadAWS loads the ambient AWS configuration for region ("" for the
-	// configuration's own); default config.LoadDefaultConfig, which reads
-	// what aws-actions/configure-aws-credentials leaves behind.
+	// configuration's own): `modelpromote action` passes the CLI factory's
+	// loader (the SDK's default chain, which reads what
+	// aws-actions/configure-aws-credentials leaves behind). Required.
 	LoadAWS func(ctx context.Context, region string) (aws.Config, error)
 	// S3PathStyle forces path-style S3 addressing (emulators).
 	S3PathStyle bool
@@ -71,7 +71,7 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 		env.HTTPClient = &http.Client{Timeout: 60 * time.Second}
 	}
 	if env.LoadAWS == nil {
-		env.LoadAWS = loadDefaultAWS
+		return nil, errors.New("action: Env.LoadAWS is required")
 	}
 	// AWS credentials are masked from a refresh goroutine while the job
 	// writes its own lines: one writer, serialized.
@@ -236,18 +236,6 @@ func githubRepo(hc *http.Client, gctx *githubactions.GitHubContext, in Inputs) (
 		}
 	}
 	return github.NewRepo(gh, owner, name), nil
-}
-
-func loadDefaultAWS(ctx context.Context, region string) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	return cfg, nil
 }
 
 // lockedWriter serializes writes from several goroutines.

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/modelpromote/modelpromote/internal/manifest"
 )
 
 // Commands the action runs.
@@ -91,7 +93,7 @@ func readInputs(a *githubactions.Action) (Inputs, error) {
 		return in, fmt.Errorf("input command: %q is not auto, check, plan, apply, drift, propose or validate", in.Command)
 	}
 	if in.Dir == "" {
-		in.Dir = "promotions"
+		in.Dir = manifest.DefaultDir
 	}
 	if in.GitHubToken == "" {
 		// Outside a Docker action (e.g. `run: modelpromote action`), the

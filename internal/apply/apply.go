@@ -39,6 +39,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/github"
+	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
@@ -133,7 +134,7 @@ type Outcome struct {
 // Run applies merged pull request number.
 func Run(ctx context.Context, env Env, number int) (*Result, error) {
 	if env.Dir == "" {
-		env.Dir = "promotions"
+		env.Dir = manifest.DefaultDir
 	}
 	res := &Result{}
 	m, err := env.Repo.MergedPullRequest(ctx, number)

@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 
+	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
@@ -42,7 +43,7 @@ type PlannedCopy struct {
 // anything anywhere.
 func Plan(ctx context.Context, env Env, number int) (*Preview, error) {
 	if env.Dir == "" {
-		env.Dir = "promotions"
+		env.Dir = manifest.DefaultDir
 	}
 	pv := &Preview{}
 	m, err := env.Repo.MergedPullRequest(ctx, number)

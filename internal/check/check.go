@@ -61,7 +61,7 @@ func (e Env) now() time.Time {
 // Run checks pull request number and reports on it.
 func Run(ctx context.Context, env Env, number int) (*Result, error) {
 	if env.Dir == "" {
-		env.Dir = "promotions"
+		env.Dir = manifest.DefaultDir
 	}
 	facts, _, err := env.Repo.PullRequest(ctx, number)
 	if err != nil {

@@ -31,7 +31,7 @@ type Input struct {
 func Build(in Input) *Plan {
 	dir := in.Dir
 	if dir == "" {
-		dir = "promotions"
+		dir = manifest.DefaultDir
 	}
 	base := manifest.Load(in.BaseTree, dir)
 	head := manifest.Load(in.HeadTree, dir)

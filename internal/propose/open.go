@@ -40,7 +40,7 @@ func (e Env) now() time.Time {
 
 func (e Env) dir() string {
 	if e.Dir == "" {
-		return "promotions"
+		return manifest.DefaultDir
 	}
 	return e.Dir
 }

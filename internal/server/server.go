@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/modelpromote/modelpromote/internal/github"
+	"github.com/modelpromote/modelpromote/internal/manifest"
 )
 
 // Connector reaches a repository as one of the App's installations.
@@ -118,7 +119,7 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("allow-list: %w", err)
 		}
 	}
-	setDefault(&opts.Dir, "promotions")
+	setDefault(&opts.Dir, manifest.DefaultDir)
 	setDefault(&opts.Workers, 4)
 	setDefault(&opts.QueueSize, 100)
 	setDefault(&opts.MaxBody, 25<<20)
