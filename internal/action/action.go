@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -224,16 +223,16 @@ func githubRepo(hc *http.Client, gctx *githubactions.GitHubContext, in Inputs) (
 	if owner == "" || name == "" {
 		return nil, fmt.Errorf("$GITHUB_REPOSITORY is not set")
 	}
-	gh := gogh.NewClient(&http.Client{Timeout: hc.Timeout, Transport: &github.RetryTransport{Base: hc.Transport}}).WithAuthToken(in.GitHubToken)
 	base := in.GitHubAPIURL
 	if base == "" {
 		base = gctx.APIURL
 	}
-	if base != "" && strings.TrimSuffix(base, "/") != "https://api.github.com" {
-		var err error
-		if gh, err = gh.WithEnterpriseURLs(base, base); err != nil {
-			return nil, fmt.Errorf("github-api-url %q: %w", base, err)
-		}
+	// The one constructor every entry point uses: retries on rate limits,
+	// bounded by the job's context rather than a client timeout (which
+	// would cut a Retry-After wait short).
+	gh, err := github.NewClient(base, in.GitHubToken, hc.Transport)
+	if err != nil {
+		return nil, fmt.Errorf("github-api-url %q: %w", base, err)
 	}
 	return github.NewRepo(gh, owner, name), nil
 }

@@ -36,6 +36,12 @@ func TestDemoPlaysTheWholeStory(t *testing.T) {
 			t.Errorf("the story lacks %q", want)
 		}
 	}
+	// A terminal is not a markdown renderer: no character references.
+	for _, entity := range []string{"&#40;", "&lt;", "&gt;", "&amp;", "&#"} {
+		if strings.Contains(text, entity) {
+			t.Errorf("the story shows %q to the terminal", entity)
+		}
+	}
 	for stage, want := range map[string]int{"staging": 14, "prod": 14} {
 		env, _ := d.World.Config.Environment(stage)
 		name := map[string]string{"staging": "fraud-detector-staging", "prod": "fraud-detector"}[stage]
