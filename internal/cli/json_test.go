@@ -171,3 +171,21 @@ func TestDriftThatReadsNothingSaysSoAndExitsTwo(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, out)
 	}
 }
+
+func TestStatusAndHistoryJSONValidate(t *testing.T) {
+	h := newHarness(t)
+	n := h.merged(t)
+	if code, out, errOut := h.run(t, "apply", "--pr", strconv.Itoa(n)); code != ExitOK {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+	_, out, errOut := h.run(t, "status", "--root", "../..", "--offline", "--output", "json")
+	validJSON(t, "status.schema.json", out)
+	if !strings.Contains(out, `"servedVersion": 13`) {
+		t.Errorf("status:\n%s\n%s", out, errOut)
+	}
+	code, out, errOut := h.run(t, "history", "--root", "../..", "--model", "fraud-detector", "--stage", "staging", "--verify", "--output", "json")
+	validJSON(t, "history.schema.json", out)
+	if code != ExitOK || !strings.Contains(out, `"entries": [`) || !strings.Contains(out, `"verified": true`) {
+		t.Errorf("history: exit %d\n%.3000s\n%s", code, out, errOut)
+	}
+}
