@@ -24,6 +24,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/apply"
 	"github.com/modelpromote/modelpromote/internal/check"
 	"github.com/modelpromote/modelpromote/internal/github"
+	"github.com/modelpromote/modelpromote/internal/notify"
 )
 
 // Env is what the action runs with: the runner's environment and streams,
@@ -141,7 +142,7 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 	case CommandApply:
 		e := apply.Env{Repo: repo, AWS: awsCfg, S3PathStyle: env.S3PathStyle, Dir: in.Dir, Now: env.Now, Poll: env.Poll,
 			EndpointTimeout: env.EndpointTimeout, RecreateFailed: in.RecreateFailed, Version: env.Version,
-			Progress: func(line string) { a.Infof("%s", line) }}
+			Progress: func(line string) { a.Infof("%s", line) }, Notifier: &notify.Notifier{Getenv: a.Getenv}}
 		r, err := apply.Run(ctx, e, job.PR)
 		if err != nil {
 			return nil, fmt.Errorf("apply: %w", err)
@@ -152,7 +153,7 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 		if ref == "" {
 			return nil, fmt.Errorf("drift: neither $GITHUB_SHA nor the event names a commit to read the manifests at")
 		}
-		d, err := runDrift(ctx, repo, awsCfg, in.Dir, ref)
+		d, err := runDrift(ctx, repo, awsCfg, in.Dir, ref, &notify.Notifier{Getenv: a.Getenv})
 		if err != nil {
 			return nil, fmt.Errorf("drift: %w", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -12,13 +13,15 @@ import (
 	"github.com/modelpromote/modelpromote/internal/drift"
 	"github.com/modelpromote/modelpromote/internal/github"
 	"github.com/modelpromote/modelpromote/internal/manifest"
+	"github.com/modelpromote/modelpromote/internal/notify"
 	"github.com/modelpromote/modelpromote/internal/report"
 )
 
 // runDrift compares every stage of the manifests at ref (read through the
 // API) with what its endpoint serves, as `modelpromote drift` does with a
-// checkout.
-func runDrift(ctx context.Context, repo *github.Repo, cfg aws.Config, dir, ref string) (*drift.Report, error) {
+// checkout, and announces the drift to the configuration's notification
+// targets.
+func runDrift(ctx context.Context, repo *github.Repo, cfg aws.Config, dir, ref string, n *notify.Notifier) (*drift.Report, error) {
 	tree, err := repo.Tree(ctx, ref, dir)
 	if err != nil {
 		return nil, err
@@ -28,7 +31,9 @@ func runDrift(ctx context.Context, repo *github.Repo, cfg aws.Config, dir, ref s
 		return nil, fmt.Errorf("the manifests at %s have problems (run modelpromote validate):\n%w", shortSHA(ref), set.Problems)
 	}
 	stages := endpoints.NewStages(accounts.New(accounts.Options{Base: cfg, SessionName: "modelpromote-drift"}).Readers())
-	return drift.Detect(ctx, set.Config.Config, set.Models, stages), nil
+	r := drift.Detect(ctx, set.Config.Config, set.Models, stages)
+	n.Send(ctx, set.Config.Config.Notifications, drift.Events(r, repo.FullName(), time.Now())...)
+	return r, nil
 }
 
 // Drift verdicts.

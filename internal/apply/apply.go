@@ -40,6 +40,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/github"
 	"github.com/modelpromote/modelpromote/internal/manifest"
+	"github.com/modelpromote/modelpromote/internal/notify"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
@@ -69,6 +70,9 @@ type Env struct {
 	// it.
 	Interrupt func(model, stage string, step plan.ActionKind) error
 	Version   string
+	// Notifier announces the outcomes to the configuration's
+	// notification targets (nil: none). It never fails a promotion.
+	Notifier *notify.Notifier
 }
 
 func (e Env) now() time.Time {
@@ -158,6 +162,7 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 		return res, err
 	}
 	res.Outcomes = run.all(ctx)
+	env.Notifier.Send(ctx, run.plan.Config.Notifications, events(res, env.Repo.FullName(), env.now())...)
 	res.FollowUps = followUps(ctx, env, res)
 	if len(res.Outcomes) == 0 {
 		return res, nil // a merge that promotes nothing gets no comment

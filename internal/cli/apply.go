@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/modelpromote/modelpromote/internal/apply"
+	"github.com/modelpromote/modelpromote/internal/notify"
 )
 
 func init() {
@@ -57,7 +58,7 @@ func (o *applyOptions) run(ctx context.Context) int {
 		return ExitFail
 	}
 	env := apply.Env{Repo: repo, AWS: awsCfg, S3PathStyle: o.conn.s3PathStyle(), Dir: o.Dir, RecreateFailed: o.RecreateFailed, Version: Version, Poll: o.conn.f.Poll,
-		Progress: func(line string) { fmt.Fprintln(s.Err, line) }}
+		Progress: func(line string) { fmt.Fprintln(s.Err, line) }, Notifier: &notify.Notifier{Getenv: s.Getenv}}
 	var res *apply.Result
 	if o.PR > 0 {
 		res, err = apply.Run(ctx, env, o.PR)

@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/modelpromote/modelpromote/internal/aws/accounts"
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	"github.com/modelpromote/modelpromote/internal/drift"
 	"github.com/modelpromote/modelpromote/internal/manifest"
+	"github.com/modelpromote/modelpromote/internal/notify"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
@@ -70,6 +72,7 @@ func (o *driftOptions) load() (*manifest.Set, error) {
 // check that read nothing says nothing.
 func (o *driftOptions) run(ctx context.Context, s Streams, set *manifest.Set, stages plan.Stages) int {
 	r := drift.Detect(ctx, set.Config.Config, set.Models, stages)
+	(&notify.Notifier{Getenv: s.Getenv}).Send(ctx, set.Config.Config.Notifications, drift.Events(r, "", time.Now())...)
 	if o.Output == "json" {
 		if writeIndentedJSON(s.Out, r) != ExitOK {
 			return ExitFail
