@@ -93,19 +93,19 @@ func (r *Repo) Contributors(ctx context.Context, number int) (*plan.Contributors
 		}
 		for _, p := range pushes {
 			what := "pushed to " + pr.GetHead().GetRef()
-			if p.GetActivityType() == "force_push" {
+			if p.ActivityType == "force_push" {
 				what = "force-pushed " + pr.GetHead().GetRef()
 			}
-			c.Add(p.GetActor().GetLogin(), what)
-			if p.GetActivityType() != "force_push" || strings.Trim(p.GetBefore(), "0") == "" {
+			c.Add(p.Actor.GetLogin(), what)
+			if p.ActivityType != "force_push" || strings.Trim(p.Before, "0") == "" {
 				continue
 			}
 			// The commits the force push removed still count as work in
 			// the pull request: read them from the commit it replaced.
-			removed, total, err := r.commitsUpTo(ctx, pr.GetBase().GetSHA(), p.GetBefore())
+			removed, total, err := r.commitsUpTo(ctx, pr.GetBase().GetSHA(), p.Before)
 			switch {
 			case err != nil:
-				incomplete = append(incomplete, fmt.Sprintf("could not read the commits a force push removed (up to %s): %v", short(p.GetBefore()), err))
+				incomplete = append(incomplete, fmt.Sprintf("could not read the commits a force push removed (up to %s): %v", short(p.Before), err))
 			case total > len(removed):
 				incomplete = append(incomplete, fmt.Sprintf("a force push removed %d commits and GitHub lists only %d, so their authors cannot all be known", total, len(removed)))
 			}
@@ -175,22 +175,9 @@ func (r *Repo) pushes(ctx context.Context, owner, name, branch string) ([]*activ
 
 // activity is one repository activity.
 type activity struct {
-	Before       *string    `json:"before,omitempty"`
-	After        *string    `json:"after,omitempty"`
-	Ref          *string    `json:"ref,omitempty"`
-	ActivityType *string    `json:"activity_type,omitempty"`
+	Before       string     `json:"before"`
+	ActivityType string     `json:"activity_type"`
 	Actor        *gogh.User `json:"actor,omitempty"`
-}
-
-func (a *activity) GetBefore() string       { return deref(a.Before) }
-func (a *activity) GetActivityType() string { return deref(a.ActivityType) }
-func (a *activity) GetActor() *gogh.User    { return a.Actor }
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // timelineEvent is one issue timeline event, with the dismissed_review
