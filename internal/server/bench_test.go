@@ -27,6 +27,10 @@ func (noGitHub) Repo(context.Context, int64, string) (*github.Repo, error) {
 	return nil, fmt.Errorf("not connected")
 }
 
+func (noGitHub) Installation(context.Context, string, string) (int64, error) {
+	return 0, fmt.Errorf("not connected")
+}
+
 // deliveries builds n signed pull_request.synchronize deliveries for
 // distinct pull requests, shaped like GitHub's.
 func deliveries(b *testing.B, n int) [][]byte {

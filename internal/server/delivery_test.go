@@ -207,3 +207,35 @@ func TestBurstIsBoundedAndRefusedWhenFull(t *testing.T) {
 		t.Errorf("redelivery of a refused delivery: %d, want 202", code)
 	}
 }
+
+// TestRedeliveryOfAFailedJobRunsItAgain: GitHub's Redeliver keeps the
+// delivery ID; when the delivery's job failed, the redelivery is not a
+// duplicate and runs the job again.
+func TestRedeliveryOfAFailedJobRunsItAgain(t *testing.T) {
+	w := newWorld(t, world.Options{})
+	r := newReplica(t, w, replicaOptions{})
+	w.GitHub.AddWebhook(ghemu.Webhook{URL: r.URL, Secret: secret})
+	w.GitHub.InjectFault("pulls/get", ghemu.ServerError(1, http.StatusInternalServerError))
+	n := openPR(t, w)
+	r.idle(t)
+	pr, _ := w.GitHub.PullRequest(world.Repo, n)
+	if runs := checkRuns(w, pr.HeadSHA); runs != 0 {
+		t.Fatalf("%d check runs: the job was meant to fail", runs)
+	}
+	if v := r.metric(t, `modelpromote_events_failed_total{event="pull_request"}`); v != 1 {
+		t.Fatalf("failed jobs %v, want 1", v)
+	}
+	opened := lastDelivery(t, w, "pull_request", "opened")
+	d, err := w.GitHub.Redeliver(opened.GUID)
+	if err != nil || d.Status != http.StatusAccepted {
+		t.Fatalf("redelivery: %d %v, want 202", d.Status, err)
+	}
+	r.idle(t)
+	if cr := latestCheck(t, w, n); cr.Status != "completed" || cr.Conclusion != "action_required" {
+		t.Errorf("after the redelivery: check %s/%s", cr.Status, cr.Conclusion)
+	}
+	// It succeeded this time: a further redelivery is a duplicate.
+	if d, err := w.GitHub.Redeliver(opened.GUID); err != nil || d.Status != http.StatusOK {
+		t.Errorf("redelivery after success: %d %v, want 200 (duplicate)", d.Status, err)
+	}
+}

@@ -15,6 +15,16 @@
 // routed to a job, queued, and answered 202 at once; the work runs on a
 // worker. When the queue is full the answer is 503, the delivery ID is
 // forgotten, and GitHub shows the failure (a redelivery is then accepted).
+// When a job fails (an error, not a skip or a refusal), the IDs of every
+// delivery it did are forgotten too, so that GitHub's Redeliver runs it
+// again; the log line of the failure names them.
+//
+// A job runs as the installation the App API gives for its repository
+// (GET /repos/{owner}/{repo}/installation), not as the one its delivery
+// names: a delivery naming another installation than the one known is
+// confirmed first, and the repository is remembered for reconciliation
+// only with the App API's answer. A repository the App is not installed
+// on is skipped and not remembered.
 //
 // Routing is package route's, the same the Action uses:
 //
@@ -84,5 +94,5 @@
 // merged into the default branch within the reconcile window and applies
 // those with neither a finished lease nor a finished apply (apply.Status). Known
 // repositories are the allow-list's exact names and every repository a
-// delivery came from.
+// delivery came from whose installation the App API confirmed.
 package server

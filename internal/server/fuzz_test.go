@@ -20,6 +20,10 @@ func (noGitHub) Repo(context.Context, int64, string) (*github.Repo, error) {
 	return nil, errors.New("no GitHub in this test")
 }
 
+func (noGitHub) Installation(context.Context, string, string) (int64, error) {
+	return 0, errors.New("no GitHub in this test")
+}
+
 const fuzzSecret = "fuzz secret"
 
 func hmacHex(body []byte) string {

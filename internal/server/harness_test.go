@@ -194,6 +194,21 @@ func openPR(t *testing.T, w *world.World) int {
 	return n
 }
 
+// lastDelivery is the latest delivery of event with action.
+func lastDelivery(t *testing.T, w *world.World, event, action string) ghemu.Delivery {
+	t.Helper()
+	var last ghemu.Delivery
+	for _, d := range w.GitHub.Deliveries() {
+		if d.Event == event && d.Action == action {
+			last = d
+		}
+	}
+	if last.GUID == "" {
+		t.Fatalf("no %s %s delivery", event, action)
+	}
+	return last
+}
+
 // latestCheck is the newest modelpromote check run on the pull request's head.
 func latestCheck(t *testing.T, w *world.World, n int) ghemu.CheckRun {
 	t.Helper()

@@ -28,6 +28,10 @@ func (unreachable) Repo(context.Context, int64, string) (*github.Repo, error) {
 	return nil, errors.New("no GitHub in this test")
 }
 
+func (unreachable) Installation(context.Context, string, string) (int64, error) {
+	return 0, errors.New("no GitHub in this test")
+}
+
 // bareServer is a server with default limits behind a loopback listener.
 func bareServer(t *testing.T, o server.Options) string {
 	t.Helper()

@@ -22,10 +22,14 @@ type queue struct {
 	waiting int                   // jobs queued, not running
 	pending map[string]*route.Job // key → queued job
 	running map[string]*runKey    // key → running job
-	lanes   map[string]*lane
-	ready   []*lane // lanes with jobs and nothing running
-	closed  bool
-	busy    int // jobs running
+	// absorbed are the deliveries a queued job absorbed besides its own
+	// (Job.Delivery is the latest): when the job fails, each of them is
+	// forgotten, so that a redelivery of any runs it again.
+	absorbed map[*route.Job][]string
+	lanes    map[string]*lane
+	ready    []*lane // lanes with jobs and nothing running
+	closed   bool
+	busy     int // jobs running
 }
 
 type lane struct {
@@ -36,11 +40,18 @@ type lane struct {
 }
 
 type runKey struct {
-	again *route.Job // a job to run once more when this one ends (checks)
+	again    *route.Job // a job to run once more when this one ends (checks)
+	absorbed []string   // deliveries this run does besides its own
 }
 
+// maxAbsorbed bounds the deliveries remembered per job; beyond it the
+// oldest are not forgotten when the job fails (their redelivery is then
+// a duplicate, and the latest delivery's is not).
+const maxAbsorbed = 32
+
 func newQueue(limit int) *queue {
-	q := &queue{limit: limit, pending: map[string]*route.Job{}, running: map[string]*runKey{}, lanes: map[string]*lane{}}
+	q := &queue{limit: limit, pending: map[string]*route.Job{}, running: map[string]*runKey{}, lanes: map[string]*lane{},
+		absorbed: map[*route.Job][]string{}}
 	q.cond = sync.NewCond(&q.mu)
 	return q
 }
@@ -55,17 +66,18 @@ func (q *queue) push(j route.Job) (coalesced bool, err error) {
 	}
 	k := jobKey(j)
 	if p, ok := q.pending[k]; ok {
-		absorb(p, j)
+		q.absorb(p, &j)
 		return true, nil
 	}
 	if r, ok := q.running[k]; ok {
 		if j.Command == route.Apply {
-			return true, nil // the running apply does this merge
+			r.absorbed = addDelivery(r.absorbed, j.Delivery) // the running apply does this merge
+			return true, nil
 		}
 		if r.again == nil {
 			r.again = &j
 		} else {
-			absorb(r.again, j)
+			q.absorb(r.again, &j)
 		}
 		return true, nil
 	}
@@ -77,15 +89,36 @@ func (q *queue) push(j route.Job) (coalesced bool, err error) {
 }
 
 // absorb merges j into the queued job p: a plain event outranks a slash
-// command, whose author's permission might not hold.
-func absorb(p *route.Job, j route.Job) {
+// command, whose author's permission might not hold. p takes j's
+// delivery and keeps its own, and those j absorbed, in q.absorbed.
+func (q *queue) absorb(p, j *route.Job) {
 	if j.Commenter == "" {
 		p.Commenter = ""
 	}
 	if p.PR == 0 {
 		p.PR = j.PR
 	}
+	ids := addDelivery(q.absorbed[p], p.Delivery)
+	for _, id := range q.absorbed[j] {
+		ids = addDelivery(ids, id)
+	}
+	delete(q.absorbed, j)
+	if len(ids) > 0 {
+		q.absorbed[p] = ids
+	}
 	p.Delivery, p.Event = j.Delivery, j.Event
+}
+
+// addDelivery appends id (none for reconciliation's jobs) within
+// maxAbsorbed, dropping the oldest.
+func addDelivery(ids []string, id string) []string {
+	if id == "" {
+		return ids
+	}
+	if len(ids) >= maxAbsorbed {
+		ids = ids[1:]
+	}
+	return append(ids, id)
 }
 
 // enqueue adds j to its lane; callers hold q.mu.
@@ -133,15 +166,17 @@ func (q *queue) pop() (route.Job, bool) {
 	l.busy = true
 	k := jobKey(*j)
 	delete(q.pending, k)
-	q.running[k] = &runKey{}
+	q.running[k] = &runKey{absorbed: q.absorbed[j]}
+	delete(q.absorbed, j)
 	q.waiting--
 	q.busy++
 	return *j, true
 }
 
 // done ends j: its lane frees, and a check asked for again while it ran
-// is queued at the lane's front.
-func (q *queue) done(j route.Job) {
+// is queued at the lane's front. It returns the deliveries j's run did
+// besides j.Delivery (those it absorbed).
+func (q *queue) done(j route.Job) (absorbed []string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	k := jobKey(j)
@@ -150,18 +185,22 @@ func (q *queue) done(j route.Job) {
 	q.busy--
 	l := q.lanes[jobLane(j)]
 	l.busy = false
+	if r != nil {
+		absorbed = r.absorbed
+	}
 	if r != nil && r.again != nil && !q.closed {
 		if p, ok := q.pending[k]; ok {
-			absorb(p, *r.again)
+			q.absorb(p, r.again)
 		} else {
 			q.enqueue(r.again, true)
 		}
 	}
-	if len(l.jobs) == 0 {
+	if len(l.jobs) > 0 {
+		q.wake(l)
+	} else {
 		delete(q.lanes, l.name)
-		return
 	}
-	q.wake(l)
+	return absorbed
 }
 
 // close stops pop; it returns how many queued jobs are left undone.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -134,5 +135,30 @@ func TestDeliveriesForgetOldestAndExpired(t *testing.T) {
 	d.forget("c")
 	if !d.add("c") {
 		t.Fatal("forget")
+	}
+}
+
+// TestFailedJobNamesEveryDeliveryItDid: the deliveries a job absorbed,
+// queued or while it ran (an apply), come back from done so that a failed
+// job forgets them all.
+func TestFailedJobNamesEveryDeliveryItDid(t *testing.T) {
+	q := newQueue(10)
+	q.push(route.Job{Command: route.Check, Repo: "a/b", PR: 1, Delivery: "d1"})
+	q.push(route.Job{Command: route.Check, Repo: "a/b", PR: 1, Delivery: "d2"})
+	q.push(route.Job{Command: route.Check, Repo: "a/b", PR: 1, Event: "reconcile"}) // no delivery
+	q.push(route.Job{Command: route.Apply, Repo: "a/b", SHA: "m", Delivery: "d3"})
+	check, _ := q.pop()
+	apply, _ := q.pop()
+	q.push(route.Job{Command: route.Apply, Repo: "a/b", SHA: "m", Delivery: "d4"}) // the running apply does it
+	q.push(route.Job{Command: route.Check, Repo: "a/b", PR: 1, Delivery: "d5"})    // runs again afterwards
+	if got := q.done(check); check.Delivery != "" || !slices.Equal(got, []string{"d1", "d2"}) {
+		t.Errorf("check: delivery %q, absorbed %v, want the reconcile job's none and [d1 d2]", check.Delivery, got)
+	}
+	if got := q.done(apply); apply.Delivery != "d3" || !slices.Equal(got, []string{"d4"}) {
+		t.Errorf("apply: delivery %q, absorbed %v, want d3 and [d4]", apply.Delivery, got)
+	}
+	again, _ := q.pop()
+	if got := q.done(again); again.Delivery != "d5" || len(got) != 0 {
+		t.Errorf("the check run again: delivery %q, absorbed %v, want d5 alone", again.Delivery, got)
 	}
 }

@@ -22,6 +22,10 @@ import (
 // *github.App implements it.
 type Connector interface {
 	Repo(ctx context.Context, installationID int64, fullName string) (*github.Repo, error)
+	// Installation asks the App API which installation of the App is on
+	// owner/name (GET /repos/{owner}/{repo}/installation); GitHub answers
+	// 404 when the App is not installed there.
+	Installation(ctx context.Context, owner, name string) (int64, error)
 }
 
 // Options configure a Server. Secret, GitHub and BotLogin are required.
@@ -282,30 +286,4 @@ func (s *Server) allowed(repo string) bool {
 		}
 	}
 	return false
-}
-
-// remember notes a repository deliveries come from, for reconciliation.
-func (s *Server) remember(repo string, installation int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.known[repo]
-	if !ok && len(s.known) >= maxKnownRepos {
-		return
-	}
-	if !ok || installation != 0 {
-		s.known[repo] = installation
-	}
-}
-
-// maxKnownRepos bounds the repositories remembered for reconciliation.
-const maxKnownRepos = 10000
-
-func (s *Server) repositories() map[string]int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make(map[string]int64, len(s.known))
-	for k, v := range s.known {
-		out[k] = v
-	}
-	return out
 }

@@ -76,7 +76,6 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	job.Delivery = guid
-	s.remember(job.Repo, job.Installation)
 	coalesced, err := s.queue.push(job)
 	if err != nil {
 		s.seen.forget(guid) // a redelivery may succeed

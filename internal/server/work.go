@@ -25,14 +25,32 @@ func (s *Server) worker() {
 		if !ok {
 			return
 		}
-		s.run(j)
-		s.queue.done(j)
+		failed := !s.run(j)
+		absorbed := s.queue.done(j)
+		if failed {
+			s.forget(j, absorbed)
+		}
+	}
+}
+
+// forget drops the deliveries of a failed job from the deduplication set:
+// GitHub's Redeliver keeps the delivery ID, and a redelivery of a
+// delivery whose job failed must run it again. Jobs that succeeded or
+// were skipped keep theirs, so their redeliveries stay duplicates.
+func (s *Server) forget(j route.Job, absorbed []string) {
+	ids := addDelivery(absorbed, j.Delivery) // reconciliation's jobs have none
+	for _, id := range ids {
+		s.seen.forget(id)
+	}
+	if len(ids) > 0 {
+		s.log.Info("deliveries forgotten: a redelivery runs the failed job again", "deliveries", ids, "kind", j.Command, "repo", j.Repo)
 	}
 }
 
 // run runs one job, recovering from a panic so that one bad job does not
-// take the server down.
-func (s *Server) run(j route.Job) {
+// take the server down. It reports whether the job succeeded (or was
+// skipped).
+func (s *Server) run(j route.Job) (ok bool) {
 	log := s.log.With("delivery", j.Delivery, "event", j.Event, "kind", j.Command, "repo", j.Repo)
 	if j.PR != 0 {
 		log = log.With("pr", j.PR)
@@ -41,19 +59,29 @@ func (s *Server) run(j route.Job) {
 		if p := recover(); p != nil {
 			s.metrics.inc(s.metrics.failed, j.Event)
 			log.Error("job panicked", "panic", fmt.Sprint(p))
+			ok = false
 		}
 	}()
 	err := s.do(s.work, j, log)
 	if err != nil {
 		s.metrics.inc(s.metrics.failed, j.Event)
 		log.Error("job failed", "err", err)
-		return
+		return false
 	}
 	s.metrics.inc(s.metrics.processed, j.Event)
+	return true
 }
 
 func (s *Server) do(ctx context.Context, j route.Job, log *slog.Logger) error {
-	repo, err := s.opts.GitHub.Repo(ctx, j.Installation, j.Repo)
+	installation, installed, err := s.reach(ctx, j, log)
+	if err != nil {
+		return err
+	}
+	if !installed {
+		log.Info("skipped: the App is not installed on " + j.Repo)
+		return nil
+	}
+	repo, err := s.opts.GitHub.Repo(ctx, installation, j.Repo)
 	if err != nil {
 		return err
 	}
