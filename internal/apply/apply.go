@@ -162,12 +162,13 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 		return res, err
 	}
 	res.Outcomes = run.all(ctx)
-	env.Notifier.Send(ctx, run.plan.Config.Notifications, events(res, env.Repo.FullName(), env.now())...)
 	res.FollowUps = followUps(ctx, env, res)
 	if len(res.Outcomes) == 0 {
 		return res, nil // a merge that promotes nothing gets no comment
 	}
 	res.CommentURL, err = env.Repo.UpsertMarkedComment(ctx, number, ApplyMarker(m.MergeSHA), applyComment(res))
+	// Last: a slow or absent receiver delays nothing people rely on.
+	env.Notifier.Send(ctx, run.plan.Config.Notifications, events(res, env.Repo.FullName(), env.now())...)
 	return res, err
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/modelpromote/modelpromote/internal/github"
 	"github.com/modelpromote/modelpromote/internal/manifest"
+	"github.com/modelpromote/modelpromote/internal/notify"
 )
 
 // Connector reaches a repository as one of the App's installations.
@@ -92,6 +93,8 @@ type Server struct {
 	bodies  *bodyBudget
 	metrics *metrics
 	configs *configCache
+	// notifier announces apply outcomes; its counts are in /metrics.
+	notifier *notify.Notifier
 
 	ready   atomic.Bool
 	started atomic.Bool
@@ -149,7 +152,8 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, log: opts.Logger, queue: newQueue(opts.QueueSize), metrics: newMetrics(),
 		seen: newDeliveries(opts.Deliveries, opts.DeliveryTTL, time.Now), configs: newConfigCache(time.Minute),
 		bodies: newBodyBudget(opts.BodyBudget),
-		known:  map[string]int64{}, stopLoop: make(chan struct{}), loopDone: make(chan struct{})}
+		known:  map[string]int64{}, stopLoop: make(chan struct{}), loopDone: make(chan struct{}),
+		notifier: &notify.Notifier{Logger: opts.Logger}}
 	s.work, s.cancelWork = context.WithCancel(context.Background())
 	for _, r := range opts.Repos {
 		if !strings.HasSuffix(r, "/*") {
@@ -188,6 +192,7 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		queued, running := s.queue.depth()
 		s.metrics.write(w, queued, running, s.seen.len())
+		writeNotifications(w, s.notifier.Counts())
 	})
 	return mux
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/modelpromote/modelpromote/internal/apply"
 	"github.com/modelpromote/modelpromote/internal/check"
 	"github.com/modelpromote/modelpromote/internal/github"
-	"github.com/modelpromote/modelpromote/internal/notify"
 	"github.com/modelpromote/modelpromote/internal/route"
 )
 
@@ -168,7 +167,7 @@ func (s *Server) apply(ctx context.Context, repo *github.Repo, j route.Job, log 
 	start := time.Now()
 	res, err := apply.Run(ctx, apply.Env{Repo: repo, AWS: s.opts.AWS, S3PathStyle: s.opts.S3PathStyle, Dir: s.opts.Dir,
 		Now: s.opts.Now, Poll: s.opts.Poll, EndpointTimeout: s.opts.EndpointTimeout, RecreateFailed: s.opts.RecreateFailed,
-		Version: s.opts.Version, Progress: func(line string) { log.Debug(line) }, Notifier: &notify.Notifier{Logger: log}}, j.PR)
+		Version: s.opts.Version, Progress: func(line string) { log.Debug(line) }, Notifier: s.notifier}, j.PR)
 	stopRenew()
 	renewing.Wait()
 	s.metrics.observe(&s.metrics.applyDur, time.Since(start))
