@@ -239,6 +239,10 @@ func TestCrashAtEveryStepThenRerunConverges(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			// Each case has its own world; most of a case is waiting
+			// (retries, polls), so they overlap: the matrix stays well
+			// under 30 s on a busy machine.
+			t.Parallel()
 			w := newWorld(t, world.Options{})
 			n := mergedPR(t, w, stagingChange)
 			e := applyEnv(w)
