@@ -7,7 +7,6 @@ import (
 	"github.com/modelpromote/modelpromote/internal/aws/accounts"
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
-	"github.com/modelpromote/modelpromote/internal/github"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/status"
 )
@@ -73,27 +72,9 @@ func runStatus(ctx context.Context, args []string, f *Factory) int {
 		if err != nil {
 			return usageError(fs, f.Streams, "%v", err)
 		}
-		src.Pulls = openPulls(repo, o.Dir)
+		src.Pulls = status.OpenPulls(repo, o.Dir)
 	}
 	return o.run(ctx, f.Streams, set, src)
-}
-
-// openPulls lists the open promotion pull requests of repo.
-func openPulls(repo *github.Repo, dir string) func(ctx context.Context) ([]status.OpenPullRequest, error) {
-	return func(ctx context.Context) ([]status.OpenPullRequest, error) {
-		open, err := repo.OpenPromotions(ctx, dir)
-		if err != nil {
-			return nil, err
-		}
-		var out []status.OpenPullRequest
-		for _, pr := range open {
-			for _, p := range pr.Promotions {
-				out = append(out, status.OpenPullRequest{Number: pr.Number, URL: pr.URL, Title: pr.Title, Author: pr.Author,
-					Model: p.Model, Stage: p.Stage, FromVersion: p.FromVersion, ToVersion: p.ToVersion})
-			}
-		}
-		return out, nil
-	}
 }
 
 // run collects and prints the table. The exit code is 1 when a stage could
