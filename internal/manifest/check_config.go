@@ -129,6 +129,7 @@ func checkEnvironment(c *checker, i int, env Environment, names map[string]int) 
 	if env.ExternalID != "" && !validExternalID(env.ExternalID) {
 		c.at(f("externalId"), "%s must be 2–1224 characters of letters, digits and +=,.@:/-", f("externalId"))
 	}
+	checkEnvironmentEnterprise(c, f, env)
 }
 
 // checkOrder checks that every `after` names another environment and that

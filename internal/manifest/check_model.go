@@ -53,16 +53,12 @@ func checkStage(c *checker, field string, s Stage) {
 	if c.required(ef("name"), e.Name) && !sagemakerNameRE.MatchString(e.Name) {
 		c.at(ef("name"), "endpoint name %q must be letters, digits and hyphens, at most 63, starting and ending with a letter or digit", e.Name)
 	}
-	if c.required(ef("instanceType"), e.InstanceType) && !instanceTypeRE.MatchString(e.InstanceType) {
-		c.at(ef("instanceType"), "instanceType %q is not a SageMaker instance type (e.g. ml.m5.large)", e.InstanceType)
-	}
-	if e.InstanceCount < 1 || e.InstanceCount > maxEndpointInstances {
-		c.at(ef("instanceCount"), "instanceCount must be between 1 and %d, found %d", maxEndpointInstances, e.InstanceCount)
-	}
+	checkEndpointKind(c, ef, e)
 	if e.VariantName != "" && !sagemakerNameRE.MatchString(e.VariantName) {
 		c.at(ef("variantName"), "variantName %q must be letters, digits and hyphens (at most 63)", e.VariantName)
 	}
 	checkRollout(c, ef("rollout"), e.Rollout, e.InstanceCount)
+	checkEndpointEnterprise(c, ef, e)
 }
 
 func checkRollout(c *checker, field string, r Rollout, instances int) {

@@ -182,6 +182,15 @@ func stagePromotions(b, h *ModelDoc) []Promotion {
 // fieldChanges describes the differing leaf fields of two values of the same
 // struct type, by YAML name.
 func fieldChanges(prefix string, a, b reflect.Value) []string {
+	if a.Kind() == reflect.Pointer {
+		switch {
+		case a.IsNil() && b.IsNil():
+			return nil
+		case a.IsNil() || b.IsNil():
+			return []string{fmt.Sprintf("%s: %v → %v", prefix, display(a), display(b))}
+		}
+		return fieldChanges(prefix, a.Elem(), b.Elem())
+	}
 	if a.Kind() != reflect.Struct {
 		if reflect.DeepEqual(a.Interface(), b.Interface()) {
 			return nil
@@ -201,8 +210,14 @@ func display(v reflect.Value) any {
 	if v.Kind() == reflect.String && v.String() == "" {
 		return "(unset)"
 	}
-	if v.Kind() == reflect.Slice && v.Len() == 0 {
+	if (v.Kind() == reflect.Slice || v.Kind() == reflect.Map) && v.Len() == 0 {
 		return "(none)"
+	}
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return "(unset)"
+		}
+		return fmt.Sprintf("%+v", v.Elem().Interface())
 	}
 	return v.Interface()
 }

@@ -251,6 +251,7 @@ func TestSchemaRejectsStructuralMistakes(t *testing.T) {
 		"model-version-zero.yaml", "model-instance-type.yaml", "model-strategy-unknown.yaml",
 		"model-canary-too-big.yaml", "model-unknown-endpoint-field.yaml", "model-endpoint-name-invalid.yaml",
 		"model-wait-too-long.yaml", "model-too-many-alarms.yaml", "model-stages-empty.yaml",
+		"config-subnet-invalid.yaml", "model-serverless-memory.yaml", "model-data-capture-mode.yaml",
 	} {
 		data, err := os.ReadFile(filepath.Join("testdata/malformed", name))
 		if err != nil {

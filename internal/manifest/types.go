@@ -72,6 +72,12 @@ type Environment struct {
 	// After names the stage a version must be live in before it may be
 	// promoted into this one.
 	After string `yaml:"after,omitempty" json:"after,omitempty"`
+	// VPC, NetworkIsolation, Tags and ImageMirror are what a locked-down
+	// account demands of everything apply creates there (enterprise.go).
+	VPC              *VPC              `yaml:"vpc,omitempty" json:"vpc,omitempty"`
+	NetworkIsolation bool              `yaml:"networkIsolation,omitempty" json:"networkIsolation,omitempty"`
+	Tags             map[string]string `yaml:"tags,omitempty" json:"tags,omitempty"`
+	ImageMirror      string            `yaml:"imageMirror,omitempty" json:"imageMirror,omitempty"`
 }
 
 // Policy is what promotions need, per stage, and who owns the configuration.
@@ -180,12 +186,21 @@ type Stage struct {
 
 // Endpoint is the SageMaker endpoint a stage deploys to.
 type Endpoint struct {
-	Name          string `yaml:"name" json:"name"`
-	InstanceType  string `yaml:"instanceType" json:"instanceType"`
-	InstanceCount int    `yaml:"instanceCount" json:"instanceCount"`
+	Name string `yaml:"name" json:"name"`
+	// InstanceType and InstanceCount size an instance-based endpoint; a
+	// serverless one sets neither.
+	InstanceType  string `yaml:"instanceType,omitempty" json:"instanceType"`
+	InstanceCount int    `yaml:"instanceCount,omitempty" json:"instanceCount"`
 	// VariantName is the production variant (default "AllTraffic").
 	VariantName string  `yaml:"variantName,omitempty" json:"variantName,omitempty"`
 	Rollout     Rollout `yaml:"rollout,omitempty" json:"rollout,omitempty"`
+	// Tags, DataCapture, Autoscaling, Serverless and Async are the
+	// endpoint's enterprise settings (enterprise.go).
+	Tags        map[string]string `yaml:"tags,omitempty" json:"tags,omitempty"`
+	DataCapture *DataCapture      `yaml:"dataCapture,omitempty" json:"dataCapture,omitempty"`
+	Autoscaling *Autoscaling      `yaml:"autoscaling,omitempty" json:"autoscaling,omitempty"`
+	Serverless  *Serverless       `yaml:"serverless,omitempty" json:"serverless,omitempty"`
+	Async       *Async            `yaml:"async,omitempty" json:"async,omitempty"`
 }
 
 // Rollout is how an existing endpoint is moved to the new model: a
