@@ -146,7 +146,8 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 		return nil, err
 	}
 	res.Merge = m
-	if res.Refused, err = admit(ctx, env, m); err != nil || len(res.Refused) > 0 {
+	def, refused, err := admit(ctx, env, m)
+	if res.Refused = refused; err != nil || len(res.Refused) > 0 {
 		if err == nil && m.Merged && !m.Fork {
 			// Merged, in this repository, but outside the default branch:
 			// the pull request is told why nothing happened.
@@ -159,6 +160,9 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 		if err == nil {
 			res.CommentURL, err = env.Repo.UpsertMarkedComment(ctx, number, ApplyMarker(m.MergeSHA), applyComment(res))
 		}
+		return res, err
+	}
+	if run.skip, err = superseded(ctx, env, def, m.MergeSHA, run.plan); err != nil {
 		return res, err
 	}
 	res.Outcomes = run.all(ctx)
@@ -179,28 +183,51 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 // into another branch would be judged by that branch's configuration, which
 // anyone who can push a branch can loosen. It returns no reasons when the
 // pull request may go on to preflight.
-func admit(ctx context.Context, env Env, m *github.Merge) ([]string, error) {
+func admit(ctx context.Context, env Env, m *github.Merge) (def string, refused []string, err error) {
 	switch {
 	case !m.Merged:
-		return []string{fmt.Sprintf("pull request #%d is not merged", m.Number)}, nil
+		return "", []string{fmt.Sprintf("pull request #%d is not merged", m.Number)}, nil
 	case m.Fork:
-		return []string{fmt.Sprintf("pull request #%d comes from a fork: nothing from a fork is ever applied", m.Number)}, nil
+		return "", []string{fmt.Sprintf("pull request #%d comes from a fork: nothing from a fork is ever applied", m.Number)}, nil
 	}
-	def, err := env.Repo.DefaultBranch(ctx)
+	def, err = env.Repo.DefaultBranch(ctx)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	if m.BaseRef != def {
-		return []string{fmt.Sprintf("pull request #%d was merged into %s, not the default branch %s: only merges into %s are applied, with its policy", m.Number, m.BaseRef, def, def)}, nil
+		return def, []string{fmt.Sprintf("pull request #%d was merged into %s, not the default branch %s: only merges into %s are applied, with its policy", m.Number, m.BaseRef, def, def)}, nil
 	}
 	in, err := env.Repo.InHistory(ctx, def, m.MergeSHA)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	if !in {
-		return []string{fmt.Sprintf("merge commit %s of pull request #%d is not in the history of %s (was it force-pushed away?): nothing outside the default branch's history is applied", short(m.MergeSHA), m.Number, def)}, nil
+		return def, []string{fmt.Sprintf("merge commit %s of pull request #%d is not in the history of %s (was it force-pushed away?): nothing outside the default branch's history is applied", short(m.MergeSHA), m.Number, def)}, nil
 	}
-	return nil, nil
+	return def, nil, nil
+}
+
+// judgedHere says why the latest check run on the pull request's final
+// head does not stand for this apply: it is missing, not completed, or not
+// a success; or it judged another pull request on the same head commit, or
+// this one against another base branch (before a retarget), or did not say
+// what it judged (a check run from before scopes were recorded: run
+// /modelpromote recheck before merging).
+func judgedHere(cr *github.CheckRunState, m *github.Merge) []string {
+	head := short(m.HeadSHA)
+	switch {
+	case cr == nil || cr.Status != "completed":
+		return []string{fmt.Sprintf("the modelpromote check on the pull request's final head %s did not pass (missing or not completed)", head)}
+	case cr.Conclusion != "success":
+		return []string{fmt.Sprintf("the modelpromote check on the pull request's final head %s did not pass (%s)", head, cr.Conclusion)}
+	case !cr.ScopeOK:
+		return []string{fmt.Sprintf("the modelpromote check on %s does not say which pull request and base branch it judged; re-run it (/modelpromote recheck)", head)}
+	case cr.Scope.PR != m.Number:
+		return []string{fmt.Sprintf("the passing modelpromote check on %s judged pull request #%d, not #%d: a check of another pull request on the same commit does not count", head, cr.Scope.PR, m.Number)}
+	case cr.Scope.BaseRef != m.BaseRef:
+		return []string{fmt.Sprintf("the passing modelpromote check on %s judged #%d against %s, but it was merged into %s: the check must judge the base it merges into", head, m.Number, cr.Scope.BaseRef, m.BaseRef)}
+	}
+	return nil
 }
 
 // RunForCommit applies the merged pull request a base-branch commit came
@@ -221,7 +248,10 @@ type runner struct {
 	accts  *accounts.Accounts
 	source *registry.Registry
 	// approvers are the logins whose approvals counted, for provenance.
-	approvers  []string
+	approvers []string
+	// skip holds the promotions a later merge superseded, with why; they
+	// are reported, not applied.
+	skip       map[string]string
 	progressMu sync.Mutex
 }
 
@@ -235,7 +265,7 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 	var baseTree, headTree map[string][]byte
 	var reviews []plan.Review
 	var contributors *plan.Contributors
-	var conclusion string
+	var checkRun *github.CheckRunState
 	var errs []error
 	var mu sync.Mutex
 	fail := func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }
@@ -269,11 +299,11 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 		contributors = c
 	})
 	wg.Go(func() {
-		c, err := env.Repo.LatestCheckRun(ctx, m.HeadSHA)
+		c, err := env.Repo.LatestCheckRunState(ctx, m.HeadSHA)
 		if err != nil {
 			fail(err)
 		}
-		conclusion = c
+		checkRun = c
 	})
 	wg.Wait()
 	if len(errs) > 0 {
@@ -282,13 +312,7 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 	p := plan.Build(plan.Input{Base: parent, Head: m.MergeSHA, BaseTree: baseTree, HeadTree: headTree, Dir: env.Dir})
 	p.PR = &plan.PullRequest{Repo: env.Repo.FullName(), Number: m.Number, URL: m.URL, Author: m.Author, BaseSHA: parent, HeadSHA: m.HeadSHA, Fork: m.Fork}
 	res.Plan = p
-	if conclusion != "success" {
-		state := conclusion
-		if state == "" {
-			state = "missing or not completed"
-		}
-		res.Refused = append(res.Refused, fmt.Sprintf("the %s check on the pull request's final head %s did not pass (%s)", "modelpromote", short(m.HeadSHA), state))
-	}
+	res.Refused = append(res.Refused, judgedHere(checkRun, m)...)
 	if p.Config == nil {
 		res.Refused = append(res.Refused, "the merge's first parent has no valid configuration")
 		return nil, nil
@@ -355,7 +379,12 @@ func (r *runner) all(ctx context.Context) []Outcome {
 		idx := groups[key]
 		wg.Go(func() {
 			for _, i := range idx {
-				out[i] = r.one(ctx, &r.plan.Promotions[i])
+				pr := &r.plan.Promotions[i]
+				if why, ok := r.skip[pr.Key()]; ok {
+					out[i] = r.supersededOutcome(ctx, pr, why)
+					continue
+				}
+				out[i] = r.one(ctx, pr)
 			}
 		})
 	}

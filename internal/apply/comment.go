@@ -46,6 +46,8 @@ func applyComment(res *Result) string {
 		switch o.State {
 		case StateAlreadyApplied:
 			outcome = "✅ already applied"
+		case StateSuperseded:
+			outcome = "⏭️ not applied, " + report.Escape(o.Error)
 		case StateFailure:
 			outcome = "❌ " + report.Escape(o.Error)
 			if o.Record != nil && o.Record.Endpoint.RolledBack {

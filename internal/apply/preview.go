@@ -51,15 +51,24 @@ func Plan(ctx context.Context, env Env, number int) (*Preview, error) {
 		return nil, err
 	}
 	pv.Merge = m
-	if pv.Refused, err = admit(ctx, env, m); err != nil || len(pv.Refused) > 0 {
+	def, refused, err := admit(ctx, env, m)
+	if pv.Refused = refused; err != nil || len(pv.Refused) > 0 {
 		return pv, err
 	}
 	r, err := preflight(ctx, env, m, &pv.Result)
 	if err != nil || r == nil {
 		return pv, err
 	}
+	if r.skip, err = superseded(ctx, env, def, m.MergeSHA, r.plan); err != nil {
+		return pv, err
+	}
 	for i := range r.plan.Promotions {
-		pv.Promotions = append(pv.Promotions, r.preview(ctx, &r.plan.Promotions[i]))
+		pr := &r.plan.Promotions[i]
+		if why, ok := r.skip[pr.Key()]; ok {
+			pv.Promotions = append(pv.Promotions, PromotionPreview{Model: pr.Model, Stage: pr.Stage, Problem: why})
+			continue
+		}
+		pv.Promotions = append(pv.Promotions, r.preview(ctx, pr))
 	}
 	return pv, nil
 }

@@ -71,7 +71,10 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 	var runErr error
 	var wg sync.WaitGroup
 	if env.Report {
-		wg.Go(func() { run, runErr = env.Repo.StartCheckRun(ctx, facts.HeadSHA) })
+		// The run records what it judges, for apply: this pull request,
+		// against this base branch.
+		scope := github.CheckScope{PR: number, BaseRef: facts.BaseRef}
+		wg.Go(func() { run, runErr = env.Repo.StartCheckRun(ctx, facts.HeadSHA, scope) })
 	}
 	in, prFacts, err := gather(ctx, env, facts)
 	wg.Wait()

@@ -17,6 +17,10 @@ type CheckRunState struct {
 	// completed.
 	Status, Conclusion string
 	StartedAt          time.Time
+	// Scope is what the run judged; ok false when it did not say (a run
+	// from before scopes were recorded, or not modelpromote's).
+	Scope   CheckScope
+	ScopeOK bool
 }
 
 // LatestCheckRunState returns the latest modelpromote check run on sha
@@ -36,5 +40,7 @@ func (r *Repo) LatestCheckRunState(ctx context.Context, sha string) (*CheckRunSt
 	if latest == nil {
 		return nil, nil
 	}
-	return &CheckRunState{ID: latest.GetID(), Status: latest.GetStatus(), Conclusion: latest.GetConclusion(), StartedAt: latest.GetStartedAt().Time}, nil
+	st := &CheckRunState{ID: latest.GetID(), Status: latest.GetStatus(), Conclusion: latest.GetConclusion(), StartedAt: latest.GetStartedAt().Time}
+	st.Scope, st.ScopeOK = ParseCheckScope(latest.GetExternalID())
+	return st, nil
 }

@@ -65,6 +65,7 @@ func (r *Repo) PullRequest(ctx context.Context, number int) (*plan.PullRequest, 
 		URL:     pr.GetHTMLURL(),
 		Author:  pr.GetUser().GetLogin(),
 		BaseSHA: pr.GetBase().GetSHA(),
+		BaseRef: pr.GetBase().GetRef(),
 		HeadSHA: pr.GetHead().GetSHA(),
 		Fork:    pr.GetHead().GetRepo().GetFullName() != pr.GetBase().GetRepo().GetFullName(),
 	}

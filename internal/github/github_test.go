@@ -30,7 +30,7 @@ func TestCheckRunWithMoreThanFiftyAnnotations(t *testing.T) {
 	w := newWorld(t)
 	repo := w.BotRepo()
 	sha, _ := w.GitHub.Branch(world.Repo, "main")
-	run, err := repo.StartCheckRun(t.Context(), sha)
+	run, err := repo.StartCheckRun(t.Context(), sha, github.CheckScope{PR: 1, BaseRef: "main"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestSecondaryRateLimitsAreRetriedAfterTheirWait(t *testing.T) {
 	if _, err := repo.FirstParent(t.Context(), sha); err != nil && !strings.Contains(err.Error(), "no parent") {
 		t.Fatalf("read after secondary limits: %v", err)
 	}
-	if _, err := repo.StartCheckRun(t.Context(), sha); err != nil {
+	if _, err := repo.StartCheckRun(t.Context(), sha, github.CheckScope{PR: 1, BaseRef: "main"}); err != nil {
 		t.Fatalf("write after a secondary limit: %v", err)
 	}
 	if fmt.Sprint(waits) != "[3s 3s 1s]" {

@@ -71,16 +71,6 @@ func (r *Repo) FirstParent(ctx context.Context, sha string) (string, error) {
 	return c.Parents[0].GetSHA(), nil
 }
 
-// LatestCheckRun returns the conclusion of the latest modelpromote check run
-// on sha ("" when there is none, or it has not completed).
-func (r *Repo) LatestCheckRun(ctx context.Context, sha string) (conclusion string, err error) {
-	cr, err := r.LatestCheckRunState(ctx, sha)
-	if err != nil || cr == nil || cr.Status != "completed" {
-		return "", err
-	}
-	return cr.Conclusion, nil
-}
-
 // UpsertMarkedComment keeps one bot comment per marker on a pull request,
 // edited in place.
 func (r *Repo) UpsertMarkedComment(ctx context.Context, number int, marker, body string) (string, error) {

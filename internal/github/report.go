@@ -48,13 +48,14 @@ type CheckRun struct {
 
 // StartCheckRun creates the modelpromote check run on sha, in progress: from
 // now until the result lands, branch protection sees it running.
-func (r *Repo) StartCheckRun(ctx context.Context, sha string) (*CheckRun, error) {
+func (r *Repo) StartCheckRun(ctx context.Context, sha string, scope CheckScope) (*CheckRun, error) {
 	cr, _, err := r.client.Checks.CreateCheckRun(ctx, r.Owner, r.Name, gogh.CreateCheckRunOptions{
-		Name:      report.CheckRunName,
-		HeadSHA:   sha,
-		Status:    gogh.String("in_progress"),
-		StartedAt: &gogh.Timestamp{Time: time.Now()},
-		Output:    &gogh.CheckRunOutput{Title: gogh.String("Checking promotions…"), Summary: gogh.String("modelpromote is checking this pull request.")},
+		Name:       report.CheckRunName,
+		HeadSHA:    sha,
+		ExternalID: gogh.String(scope.String()),
+		Status:     gogh.String("in_progress"),
+		StartedAt:  &gogh.Timestamp{Time: time.Now()},
+		Output:     &gogh.CheckRunOutput{Title: gogh.String("Checking promotions…"), Summary: gogh.String("modelpromote is checking this pull request.")},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create check run on %s: %w", short(sha), err)

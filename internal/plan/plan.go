@@ -151,6 +151,8 @@ type PullRequest struct {
 	URL     string `json:"url"`
 	Author  string `json:"author"`
 	BaseSHA string `json:"baseSha"`
+	// BaseRef is the branch the pull request targets.
+	BaseRef string `json:"baseRef,omitempty"`
 	HeadSHA string `json:"headSha"`
 	// Fork is true when the head repository is not the base repository.
 	Fork bool `json:"fork"`

@@ -106,7 +106,16 @@ type Job struct {
 
 // payload is the part of a webhook payload routing reads.
 type payload struct {
-	Action       string `json:"action"`
+	Action string `json:"action"`
+	// Changes is what an "edited" event changed: a pull request's base, its
+	// title or body.
+	Changes struct {
+		Base *struct {
+			Ref struct {
+				From string `json:"from"`
+			} `json:"ref"`
+		} `json:"base"`
+	} `json:"changes"`
 	Installation struct {
 		ID int64 `json:"id"`
 	} `json:"installation"`
@@ -293,8 +302,13 @@ func routePull(name string, p *payload, in Inputs) (Job, error) {
 		return refuse(n, fmt.Sprintf("#%d is open: apply runs only when a pull request merges", n))
 	}
 	if in.Command == Auto {
-		switch p.Action {
-		case "opened", "synchronize", "reopened", "ready_for_review":
+		switch {
+		case p.Action == "opened", p.Action == "synchronize", p.Action == "reopened", p.Action == "ready_for_review":
+		case p.Action == "edited" && p.Changes.Base != nil:
+			// A retargeted pull request is judged again against its new
+			// base: a green check judged against the old one must not stand.
+			return Job{Command: Check, PR: n, ReadOnly: readOnly,
+				Reason: fmt.Sprintf("#%d was retargeted from %s to %s", n, p.Changes.Base.Ref.From, pr.Base.Ref)}, nil
 		default:
 			return Job{Reason: fmt.Sprintf("pull request %s on #%d", p.Action, n)}, nil
 		}

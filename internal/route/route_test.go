@@ -82,6 +82,10 @@ func TestRoute(t *testing.T) {
 		{name: "reopened", event: "pull_request", payload: example(t, "pull_request.reopened"), in: auto, want: Job{Command: Check, PR: 2}},
 		{name: "ready", event: "pull_request", payload: example(t, "pull_request.opened", action("ready_for_review")), in: server, want: Job{Command: Check, PR: 2}},
 		{name: "labeled is nothing", event: "pull_request", payload: example(t, "pull_request.opened", action("labeled")), in: server, want: Job{}},
+		// A retargeted base is judged again (issue 12 §8); a title edit is nothing.
+		{name: "base changed", event: "pull_request", payload: example(t, "pull_request.opened", action("edited"), set("changes.base.ref.from", "release")), in: server, want: Job{Command: Check, PR: 2}},
+		{name: "base changed, Action", event: "pull_request", payload: example(t, "pull_request.opened", action("edited"), set("changes.base.ref.from", "release")), in: auto, want: Job{Command: Check, PR: 2}},
+		{name: "title edited is nothing", event: "pull_request", payload: example(t, "pull_request.opened", action("edited"), set("changes.title.from", "old")), in: server, want: Job{}},
 		{name: "fork opened is read-only in Actions", event: "pull_request", payload: example(t, "pull_request.opened", fork), in: auto, want: Job{Command: Check, PR: 2, ReadOnly: true}},
 		{name: "fork on pull_request_target can write", event: "pull_request_target", payload: example(t, "pull_request.opened", fork), in: auto, want: Job{Command: Check, PR: 2}},
 		{name: "fork opened on the server can write", event: "pull_request", payload: example(t, "pull_request.opened", fork), in: server, want: Job{Command: Check, PR: 2}},
