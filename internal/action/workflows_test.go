@@ -15,7 +15,7 @@ import (
 
 // The example workflows (docs/workflows) are what users copy, and this
 // repository's own (.github/workflows) run here: both are held to the rules
-// of docs/security-workflows.md. A `pull_request` run executes the
+// of docs/SECURITY.md. A `pull_request` run executes the
 // workflow file of the pull request's branch, and a workflow pushed on any
 // branch can read every repository secret; so:
 //
