@@ -8,6 +8,9 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	// Freeze windows name IANA time zones: embed the zone database (about
+	// 450 KB) so they load on a machine or container without zoneinfo.
+	_ "time/tzdata"
 
 	"github.com/modelpromote/modelpromote/internal/cli"
 )

@@ -207,7 +207,9 @@ func checkPolicy(c *checker, cfg *Config, names map[string]int) {
 		}
 		env, _ := cfg.Environment(stage)
 		checkStagePolicy(c, "policy.stages."+stage, p.Stages[stage], env)
+		checkBreakGlass(c, "policy.stages."+stage, p.Stages[stage])
 	}
+	checkFreezes(c, p.Freezes, names)
 	for _, env := range cfg.Environments {
 		if _, ok := p.Stages[env.Name]; !ok && env.Name != "" && len(p.Stages) > 0 {
 			c.atKey("policy.stages", "environment %q has no policy in policy.stages", env.Name)

@@ -90,6 +90,9 @@ type Policy struct {
 	// Stages maps a stage (environment) name to its rules. Every environment
 	// must have an entry: an unconfigured stage is a mistake, not a default.
 	Stages map[string]StagePolicy `yaml:"stages" json:"stages"`
+	// Freezes are windows in which the stages they name take no
+	// promotions (see Freeze).
+	Freezes []Freeze `yaml:"freezes,omitempty" json:"freezes,omitempty"`
 }
 
 // StagePolicy is what a promotion into one stage needs.
@@ -122,6 +125,12 @@ type StagePolicy struct {
 	// RevertOnFailure opens a pull request that puts the manifest back to the
 	// version actually serving after a failed rollout.
 	RevertOnFailure bool `yaml:"revertOnFailure,omitempty" json:"revertOnFailure,omitempty"`
+	// RollbackApprovals is how many approvals a rollback (a return to a
+	// version this stage ran before) needs; 0 means Approvals.
+	RollbackApprovals int `yaml:"rollbackApprovals,omitempty" json:"rollbackApprovals,omitempty"`
+	// BreakGlass lets an incident past the timing gates (see BreakGlass);
+	// nil means the stage has no break-glass.
+	BreakGlass *BreakGlass `yaml:"breakGlass,omitempty" json:"breakGlass,omitempty"`
 }
 
 // ReportKind names a compliance report a stage can require.
