@@ -330,6 +330,7 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 		Reg:     r.source,
 		Objects: artifacts.New(srcCfg, p.Config.Source.Account, env.S3PathStyle),
 		Stages:  endpoints.NewStages(accts.Readers()),
+		History: &artifacts.Evidence{Configs: accts.Readers(), PathStyle: env.S3PathStyle},
 		Now:     env.now,
 	}, plan.PullRequestFacts{Author: m.Author, HeadSHA: m.HeadSHA, Contributors: contributors, Reviews: reviews}, github.Directory{Repo: env.Repo})
 	if v := p.Verdict(); v != plan.StatusPass {

@@ -53,12 +53,21 @@ func (r *runner) one(ctx context.Context, pr *plan.Promotion) Outcome {
 
 // deploymentSpec is the GitHub deployment of one promotion of this merge.
 func (r *runner) deploymentSpec(pr *plan.Promotion) github.DeploymentSpec {
-	return github.DeploymentSpec{
+	spec := github.DeploymentSpec{
 		SHA: r.merge.MergeSHA, Environment: pr.Stage + "/" + pr.Model, Task: DeploymentTask,
 		Description: fmt.Sprintf("%s v%d to %s", pr.Model, pr.ToVersion, pr.Stage),
 		Payload:     map[string]any{"model": pr.Model, "stage": pr.Stage, "version": pr.ToVersion, "endpoint": pr.To.Name},
 		Production:  len(policy.Next(r.plan.Config, pr.Stage)) == 0,
 	}
+	if pr.Details.Rollback != nil {
+		spec.Description = "rollback: " + spec.Description
+		spec.Payload["rollback"] = true
+	}
+	if bg := pr.Details.BreakGlass; bg != nil {
+		spec.Description = "break-glass: " + spec.Description
+		spec.Payload["breakGlass"] = map[string]any{"by": bg.By}
+	}
+	return spec
 }
 
 // newState starts one promotion's apply, with its evidence record.
@@ -84,6 +93,7 @@ func (r *runner) newRecord(pr *plan.Promotion) *Record {
 	if pkg := pr.Details.Package; pkg != nil {
 		rec.Source.PackageARN = pkg.ARN
 	}
+	rec.Rollback, rec.BreakGlass = pr.Details.Rollback, pr.Details.BreakGlass
 	if a := pr.Details.Approvals; a != nil {
 		for _, v := range a.Reviews {
 			if v.Counted {

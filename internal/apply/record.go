@@ -39,6 +39,13 @@ type Record struct {
 
 	Endpoint RecordEndpoint `json:"endpoint"`
 
+	// Rollback is set when the promotion returned the stage to a version it
+	// ran before: that deployment, and the gates not applied.
+	Rollback *plan.Rollback `json:"rollback,omitempty"`
+	// BreakGlass is set when the promotion went through on the stage's
+	// break-glass path: who asked, what was waived, who approved.
+	BreakGlass *plan.BreakGlass `json:"breakGlass,omitempty"`
+
 	StartedAt  time.Time `json:"startedAt"`
 	FinishedAt time.Time `json:"finishedAt"`
 	// Outcome is "success" or "failure"; Error says why it failed.

@@ -94,6 +94,7 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 			Reg:     registry.New(srcCfg, p.Config.Source.Account),
 			Objects: artifacts.New(srcCfg, p.Config.Source.Account, env.S3PathStyle),
 			Stages:  endpoints.NewStages(accts.Readers()),
+			History: &artifacts.Evidence{Configs: accts.Readers(), PathStyle: env.S3PathStyle},
 			Now:     env.now,
 		}
 		p.Check(ctx, src, prFacts, github.Directory{Repo: env.Repo})

@@ -31,14 +31,23 @@ func (p *Plan) Check(ctx context.Context, src Sources, facts PullRequestFacts, d
 	if p.Config == nil {
 		return
 	}
+	// Rollbacks and break-glass change which gates apply: known first.
+	p.findRollbacks(ctx, src)
+	p.grantBreakGlass(facts.BreakGlass)
+	p.dropWaivedStageOrder()
+	dir = newMemoDirectory(dir)
 	var aws []promotionResult
 	var gov governance
+	var glass []*Approvals
 	var wg sync.WaitGroup
 	wg.Go(func() { aws = p.checkAWS(ctx, p.Config, src) })
 	wg.Go(func() { gov = p.judgeGovernance(ctx, p.Config, facts, dir) })
+	wg.Go(func() { glass = p.judgeBreakGlass(ctx, facts, dir) })
 	wg.Wait()
 	p.mergeAWS(aws)
 	p.mergeGovernance(gov)
+	p.mergeBreakGlass(glass)
+	p.checkFreezes(src.now())
 	p.SetGates(Gates...)
 }
 
@@ -77,11 +86,13 @@ func checkPromotion(ctx context.Context, cfg *manifest.Config, src Sources, pr *
 		defer mu.Unlock()
 		res.findings = append(res.findings, Finding{Gate: g, Severity: s, Model: pr.Model, Stage: pr.Stage, File: pr.File, Pos: pr.Pos, Message: msg})
 	}
-	sp := cfg.Policy.Stages[pr.Stage]
+	sp := pr.JudgedPolicy(cfg)
 	now := src.now()
 
 	var side sync.WaitGroup
-	side.Go(func() { checkStageOrder(ctx, src, cfg, pr, sp, add) })
+	if !pr.waivesTiming() {
+		side.Go(func() { checkStageOrder(ctx, src, cfg, pr, sp, add) })
+	}
 	var live liveState
 	side.Go(func() { live = readLive(ctx, src, pr, sp, now, add) })
 

@@ -31,6 +31,13 @@ type Details struct {
 	SHAP []evidence.Shift `json:"shap,omitempty"`
 	// Approvals is the governance gate's working.
 	Approvals *Approvals `json:"approvals,omitempty"`
+	// Rollback is set when the promotion returns the stage to a version it
+	// ran before (rollback.go); BreakGlass when it is judged on the
+	// break-glass path (breakglass.go); Freeze when a freeze holds the
+	// stage (freeze.go).
+	Rollback   *Rollback   `json:"rollback,omitempty"`
+	BreakGlass *BreakGlass `json:"breakGlass,omitempty"`
+	Freeze     *Freeze     `json:"freeze,omitempty"`
 }
 
 // ModelPackage is the part of a SageMaker model package the checks and

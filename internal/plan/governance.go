@@ -126,6 +126,8 @@ type PullRequestFacts struct {
 	// nil, only Author and CommitAuthors are known.
 	Contributors *Contributors
 	Reviews      []Review
+	// BreakGlass is the break-glass label, when the pull request has it.
+	BreakGlass *BreakGlassRequest
 }
 
 // LatestDecisive returns each reviewer's latest review that is not a
@@ -270,7 +272,7 @@ func (p *Plan) judgeGovernance(ctx context.Context, cfg *manifest.Config, facts 
 		pr := &p.Promotions[i]
 		sp := cfg.Policy.Stages[pr.Stage]
 		wg.Go(func() {
-			g.perPromotion[i] = judgeApprovals(ctx, facts, sp.Approvals, NewApprovers(sp.Approvers, dir), NewApprovers(cfg.Policy.Owners, dir))
+			g.perPromotion[i] = judgeApprovals(ctx, facts, pr.RequiredApprovals(sp), NewApprovers(sp.Approvers, dir), NewApprovers(cfg.Policy.Owners, dir))
 		})
 	}
 	wg.Wait()

@@ -92,6 +92,9 @@ type Sources struct {
 	Reg     Registry
 	Objects Objects
 	Stages  Stages
+	// History reads what each stage ran before (its evidence records),
+	// to tell a rollback; nil: no promotion is judged a rollback.
+	History History
 	// Now is the clock (time.Now when nil), for report age and soak time.
 	Now func() time.Time
 	// MaxReportBytes bounds each report read (evidence's default when 0).

@@ -89,7 +89,7 @@ func (r *renderer) blocks(which sections) []*block {
 		bs = append(bs, b)
 		return b
 	}
-	add(&block{pos: 0, tier: tierSummary, piece: piece{head: r.verdictLine()}})
+	add(&block{pos: 0, tier: tierSummary, piece: piece{head: r.incidentBanner() + r.verdictLine()}})
 	add(&block{pos: 1, tier: tierSummary, piece: r.promotionsTable()})
 	if pc, ok := r.changeNotes(); ok {
 		add(&block{pos: 2, tier: tierChange, kind: "notes on the change", piece: pc})

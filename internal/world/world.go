@@ -49,6 +49,7 @@ const (
 	Gina  = "gina"  // model governance (team:ml-governance)
 	Gus   = "gus"   // model governance (team:ml-governance)
 	Pat   = "pat"   // platform engineer (team:ml-platform)
+	Sam   = "sam"   // site reliability engineer (team:sre): break-glass approver
 )
 
 // Options tune a world.
@@ -241,7 +242,7 @@ func (w *World) startGitHub() error {
 	w.GitHub = gh
 	w.closers = append(w.closers, gh.Close)
 	w.GitHub.CreateOrg(Org)
-	for _, u := range []string{Alice, Bob, Gina, Gus, Pat} {
+	for _, u := range []string{Alice, Bob, Gina, Gus, Pat, Sam} {
 		w.Tokens[u] = w.GitHub.CreateUser(u)
 	}
 	files := map[string]string{"README.md": "# ML promotions\n\nPromotions of Acme's models. See promotions/.\n"}
@@ -256,14 +257,14 @@ func (w *World) startGitHub() error {
 	if _, err := w.GitHub.CreateRepo(Repo, files); err != nil {
 		return err
 	}
-	for user, teams := range map[string][]string{Bob: {"ml-leads"}, Gina: {"ml-governance"}, Gus: {"ml-governance"}, Pat: {"ml-platform"}} {
+	for user, teams := range map[string][]string{Bob: {"ml-leads"}, Gina: {"ml-governance"}, Gus: {"ml-governance"}, Pat: {"ml-platform"}, Sam: {"sre"}} {
 		for _, team := range teams {
 			if err := w.GitHub.AddTeamMember(Org, team, user, "member", "active"); err != nil {
 				return err
 			}
 		}
 	}
-	for _, u := range []string{Alice, Bob, Gina, Gus, Pat} {
+	for _, u := range []string{Alice, Bob, Gina, Gus, Pat, Sam} {
 		if err := w.GitHub.SetPermission(Repo, u, "write"); err != nil {
 			return err
 		}
