@@ -71,7 +71,7 @@ func TestFreezeHoldsTheCheckAndApplyRefusesChangingNothing(t *testing.T) {
 
 // A rollback goes through a freeze, and says so.
 func TestRollbackGoesThroughAFreeze(t *testing.T) {
-	w := newWorld(t, world.Options{})
+	w := ranBefore(t, newWorld(t, world.Options{}))
 	// prod 11 → 12, then the freeze, then back to 11.
 	if res := runApply(t, applyEnv(w), mergedPR(t, w, prodChange)); res.Failed() {
 		t.Fatalf("refused %v outcomes %+v", res.Refused, res.Outcomes)

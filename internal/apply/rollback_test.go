@@ -1,8 +1,11 @@
 package apply_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelpromote/modelpromote/internal/apply"
 	"github.com/modelpromote/modelpromote/internal/check"
@@ -11,6 +14,34 @@ import (
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/world"
 )
+
+// ranBefore leaves, in the example world, the evidence records the
+// applies that put 12 in staging and 11 in prod would have written
+// (world.Deploy sets up what serves, out of band): what a later check
+// tells a rollback by.
+func ranBefore(t *testing.T, w *world.World) *world.World {
+	t.Helper()
+	for _, d := range []struct {
+		stage, endpoint string
+		version         int
+	}{{"staging", "fraud-detector-staging", 12}, {"prod", "fraud-detector", 11}} {
+		env, _ := w.Config.Environment(d.stage)
+		merge := fmt.Sprintf("%040x", 0xe0+d.version)
+		rec := apply.Record{SchemaVersion: apply.RecordSchemaVersion, Model: "fraud-detector", Stage: d.stage, ToVersion: d.version,
+			PullRequest: apply.RecordPR{Repo: world.Repo, MergeSHA: merge},
+			Source:      apply.RecordPackage{Account: world.DevAccount, Region: world.Region, Group: "fraud-detector", Version: d.version, PackageARN: world.PackageARN("fraud-detector", d.version)},
+			Endpoint:    apply.RecordEndpoint{Name: d.endpoint, Account: env.Account, Region: env.Region, Status: "InService"},
+			StartedAt:   w.Now().Add(-time.Hour), FinishedAt: w.Now().Add(-time.Hour), Outcome: apply.StateSuccess}
+		data, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.AWS.S3().PutObject(env.ArtifactBucket, apply.RecordKey("fraud-detector", d.version, merge), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
 
 // checkPR runs the check on pull request n, reporting on it, as the
 // server would on a push or a review.
@@ -68,7 +99,7 @@ func deploymentOf(w *world.World, env, sha string) (ghemu.Deployment, bool) {
 // approval, the stage's rollbackApprovals), and apply puts 11 back with
 // the evidence record marked.
 func TestRevertPullRequestAfterAFailedRolloutPassesItsCheckAndRestoresTheVersion(t *testing.T) {
-	w := newWorld(t, world.Options{})
+	w := ranBefore(t, newWorld(t, world.Options{}))
 	n := mergedPR(t, w, prodChange)
 	w.SageMaker.InjectRolloutFault(prod, world.Region, "fraud-detector", sagemaker.FaultRollback, "alarm fraud-detector-5xx fired")
 	failed := runApply(t, applyEnv(w), n)
@@ -131,7 +162,7 @@ func TestRevertPullRequestAfterAFailedRolloutPassesItsCheckAndRestoresTheVersion
 // breaks stage order (11 is not live in staging), and the AUC regression
 // bound (0.95 → 0.855), but prod ran 11 before: neither applies.
 func TestManualRollbackAfterStagingMovedOn(t *testing.T) {
-	w := newWorld(t, world.Options{})
+	w := ranBefore(t, newWorld(t, world.Options{}))
 	v14, err := w.SeedVersion(world.Version{Group: "fraud-detector", Metrics: map[string]float64{"auc": 0.95, "f1": 0.9, "precision": 0.92, "recall": 0.9, "accuracy": 0.93}})
 	if err != nil || v14 != 14 {
 		t.Fatal(v14, err)
@@ -186,7 +217,7 @@ func TestManualRollbackAfterStagingMovedOn(t *testing.T) {
 // down to 10 keeps stage order (10 is not live in staging) and the
 // stage's two approvals.
 func TestOlderVersionProdNeverRanIsJudgedAsNew(t *testing.T) {
-	w := newWorld(t, world.Options{})
+	w := ranBefore(t, newWorld(t, world.Options{}))
 	n := openPR(t, w, change{file: "promotions/fraud-detector.yaml", from: "  prod:\n    version: 11\n", to: "  prod:\n    version: 10\n"})
 	if _, err := w.GitHub.Review(world.Repo, n, world.Gina, "APPROVE", "ok"); err != nil {
 		t.Fatal(err)

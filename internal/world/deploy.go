@@ -2,9 +2,6 @@ package world
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -13,19 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
-	"github.com/modelpromote/modelpromote/internal/apply"
 	"github.com/modelpromote/modelpromote/internal/aws/awserr"
-	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
 // Deploy makes version of group live on endpoint in stage, out of band,
 // the way an earlier apply would have left it: a package in the target
 // registry carrying the source ARN as provenance, a model, an endpoint
-// config, the endpoint InService, and a successful evidence record in the
-// stage's artifact bucket (what a later rollback is told by). Scenarios use
-// it to set up what is live, and to change an endpoint behind
-// modelpromote's back.
+// config and the endpoint InService. Scenarios use it to set up what is
+// live, and to change an endpoint behind modelpromote's back.
 func (w *World) Deploy(ctx context.Context, stage, group string, version int, endpoint string) error {
 	env, ok := w.Config.Environment(stage)
 	if !ok {
@@ -83,32 +76,10 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 	if err != nil {
 		return fmt.Errorf("deploy endpoint %s: %w", endpoint, err)
 	}
-	if err := poll(ctx, func() (bool, error) {
+	return poll(ctx, func() (bool, error) {
 		out, err := sm.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(endpoint)})
 		return err == nil && out.EndpointStatus == types.EndpointStatusInService && aws.ToString(out.EndpointConfigName) == model, err
-	}); err != nil {
-		return err
-	}
-	return w.writeRecord(env, group, version, src.ModelPackageArn, aws.ToString(pkg.ModelPackageArn), endpoint, model)
-}
-
-// writeRecord leaves the evidence record of an out-of-band deployment, as
-// apply writes it; its merge is a stand-in named after the deployment.
-func (w *World) writeRecord(env manifest.Environment, group string, version int, sourceARN, targetARN, endpoint, config string) error {
-	sum := sha1.Sum([]byte("world.Deploy " + env.Name + "/" + endpoint + "/" + config))
-	merge := hex.EncodeToString(sum[:])
-	now := time.Now().UTC()
-	rec := apply.Record{SchemaVersion: apply.RecordSchemaVersion, Model: group, Stage: env.Name, ToVersion: version,
-		PullRequest: apply.RecordPR{Repo: Repo, MergeSHA: merge},
-		Source:      apply.RecordPackage{Account: DevAccount, Region: Region, Group: group, Version: version, PackageARN: sourceARN},
-		Target:      apply.RecordPackage{Account: env.Account, Region: env.Region, Group: group, PackageARN: targetARN},
-		Endpoint:    apply.RecordEndpoint{Name: endpoint, Account: env.Account, Region: env.Region, ConfigAfter: config, Status: "InService"},
-		StartedAt:   now, FinishedAt: now, Outcome: apply.StateSuccess}
-	data, err := json.MarshalIndent(rec, "", "  ")
-	if err != nil {
-		return err
-	}
-	return w.AWS.S3().PutObject(env.ArtifactBucket, apply.RecordKey(group, version, merge), data)
+	})
 }
 
 func isAlreadyExists(err error) bool {
