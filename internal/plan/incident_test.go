@@ -71,6 +71,7 @@ func TestRollbackBreakGlassAndFreeze(t *testing.T) {
 		gates    map[Gate]Status
 		rollback int // the version of the deployment returned to (0: none)
 		breaks   bool
+		self     int // the pull request's number
 	}{
 		{
 			name: "prod ran 10 before: a rollback, one approval, no stage order or regression bound", edits: toTen, change: worse,
@@ -88,6 +89,14 @@ func TestRollbackBreakGlassAndFreeze(t *testing.T) {
 				}(), ran("prod", 10, "failure", worldNow.Add(-35*24*time.Hour))}},
 			reviews: oneApproval, rollback: 10,
 			want: []want{{GatePolicy, SeverityNotice, []string{"deployed by pull request #77"}}},
+		},
+		{
+			name: "a pull request's own deployment, re-checked after its apply, is no rollback", edits: toTen, change: worse, self: 50,
+			history: memHistory{records: []PastDeployment{ran("prod", 10, "success", worldNow.Add(-time.Hour))}},
+			reviews: approved,
+			want: []want{{GatePolicy, SeverityError, []string{"version 10 is not live in staging"}},
+				{GateEvaluation, SeverityError, []string{"binary_classification_metrics.auc"}}},
+			gates: map[Gate]Status{GatePolicy: StatusFail, GateEvaluation: StatusFail},
 		},
 		{
 			name: "a failed rollout of 10 is not having run it", edits: toTen, change: worse,
@@ -178,6 +187,9 @@ func TestRollbackBreakGlassAndFreeze(t *testing.T) {
 			}
 			p := promotionPlan(t, toProd, c.edits...)
 			p.Config.Policy.Freezes = c.freezes
+			if c.self != 0 {
+				p.PR = &PullRequest{Number: c.self, HeadSHA: headSHA}
+			}
 			src := w.sources()
 			src.History = c.history
 			facts := prFacts(c.reviews...)

@@ -77,7 +77,7 @@ func (p *Plan) findRollbacks(ctx context.Context, src Sources) {
 			continue
 		}
 		wg.Go(func() {
-			rb, f := findRollback(ctx, src, pr)
+			rb, f := findRollback(ctx, src, pr, p.PR)
 			pr.Details.Rollback = rb
 			if f != nil {
 				mu.Lock()
@@ -89,7 +89,11 @@ func (p *Plan) findRollbacks(ctx context.Context, src Sources) {
 	wg.Wait()
 }
 
-func findRollback(ctx context.Context, src Sources, pr *Promotion) (*Rollback, *Finding) {
+// findRollback finds the newest successful deployment of the version to
+// the stage, other than one of the pull request being judged: re-checked
+// after its merge, or re-verified by a rerun of its apply, a pull request
+// is not a rollback to itself.
+func findRollback(ctx context.Context, src Sources, pr *Promotion, self *PullRequest) (*Rollback, *Finding) {
 	records, err := src.History.Deployed(ctx, pr.Environment, pr.ModelPackageGroup, pr.ToVersion)
 	if err != nil {
 		return nil, &Finding{Gate: GatePolicy, Severity: SeverityWarning, Model: pr.Model, Stage: pr.Stage, File: pr.File, Pos: pr.Pos,
@@ -99,7 +103,7 @@ func findRollback(ctx context.Context, src Sources, pr *Promotion) (*Rollback, *
 	var best *PastDeployment
 	for i, r := range records {
 		if r.Outcome != "success" || r.Stage != pr.Stage || r.Model != pr.Model || r.Version != pr.ToVersion ||
-			!strings.EqualFold(r.SourcePackageARN, want) {
+			!strings.EqualFold(r.SourcePackageARN, want) || self != nil && self.Number > 0 && r.PullRequest == self.Number {
 			continue
 		}
 		if best == nil || r.FinishedAt.After(best.FinishedAt) {
