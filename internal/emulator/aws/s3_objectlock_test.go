@@ -93,3 +93,43 @@ func TestObjectLockCompliance(t *testing.T) {
 		t.Errorf("aws s3api get-object-retention: %s", out)
 	}
 }
+
+// A PutObject may set its own retention, but only in a bucket with Object
+// Lock; GOVERNANCE retention yields to x-amz-bypass-governance-retention.
+func TestObjectLockOnPut(t *testing.T) {
+	e := newEnv(t)
+	c := e.s3(e.dev, noRetries)
+	cx := ctx(t)
+	for _, b := range []struct {
+		name string
+		lock bool
+	}{{"locked", true}, {"plain", false}} {
+		if _, err := c.CreateBucket(cx, &s3.CreateBucketInput{Bucket: aws.String(b.name), ObjectLockEnabledForBucket: aws.Bool(b.lock)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	until := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+	put := func(bucket string, mode types.ObjectLockMode) error {
+		_, err := c.PutObject(cx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("k"), Body: bytes.NewReader([]byte("x")),
+			ObjectLockMode: mode, ObjectLockRetainUntilDate: aws.Time(until)})
+		return err
+	}
+	if err := put("plain", types.ObjectLockModeCompliance); apiCode(t, err) != "InvalidRequest" {
+		t.Errorf("retention in a bucket without Object Lock: %v", err)
+	}
+	if err := put("locked", types.ObjectLockModeGovernance); err != nil {
+		t.Fatal(err)
+	}
+	ret, err := c.GetObjectRetention(cx, &s3.GetObjectRetentionInput{Bucket: aws.String("locked"), Key: aws.String("k")})
+	if err != nil || ret.Retention.Mode != types.ObjectLockRetentionModeGovernance || !aws.ToTime(ret.Retention.RetainUntilDate).Equal(until) {
+		t.Fatalf("retention %+v, %v", ret, err)
+	}
+	shorter := &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeGovernance, RetainUntilDate: aws.Time(until.Add(-time.Hour))}
+	if _, err := c.PutObjectRetention(cx, &s3.PutObjectRetentionInput{Bucket: aws.String("locked"), Key: aws.String("k"), Retention: shorter}); apiCode(t, err) != "AccessDenied" {
+		t.Errorf("shortening governance without bypass: %v", err)
+	}
+	if _, err := c.PutObjectRetention(cx, &s3.PutObjectRetentionInput{Bucket: aws.String("locked"), Key: aws.String("k"), Retention: shorter,
+		BypassGovernanceRetention: aws.Bool(true)}); err != nil {
+		t.Errorf("shortening governance with bypass: %v", err)
+	}
+}
