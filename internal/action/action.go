@@ -134,7 +134,7 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 	switch job.Command {
 	case CommandCheck, CommandPlan:
 		c, err := runCheck(ctx, a, check.Env{Repo: repo, AWS: awsCfg, S3PathStyle: env.S3PathStyle, Dir: in.Dir,
-			Report: job.Command == CommandCheck && !job.ReadOnly, Now: env.Now, Version: env.Version}, job.PR)
+			Report: job.Command == CommandCheck && !job.ReadOnly, Now: env.Now, Version: env.Version, Queue: check.QueueOf(job.Queue)}, job.PR)
 		if err != nil {
 			return nil, fmt.Errorf("check #%d: %w", job.PR, err)
 		}

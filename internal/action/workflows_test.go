@@ -97,6 +97,7 @@ func TestWorkflowsKeepCredentialsFromPullRequestCode(t *testing.T) {
 		repoSubject + ":ref:refs/heads/main", // issue_comment, schedule, workflow_run
 		repoSubject + ":ref:refs/heads/feature",
 		repoSubject + ":environment:modelpromote",
+		queueSubject,
 	} {
 		if apply.trusts(sub) {
 			t.Errorf("trust-apply.json trusts %s", sub)
@@ -119,11 +120,17 @@ func TestWorkflowsKeepCredentialsFromPullRequestCode(t *testing.T) {
 	}
 }
 
-// pullRequestEvents run for a pull request with its code or on its behalf.
+// pullRequestEvents run for a pull request with its code or on its behalf
+// (a merge_group run executes the workflow file of the queue's commit,
+// which carries the pull request's changes).
 var pullRequestEvents = map[string]bool{
 	"pull_request": true, "pull_request_target": true, "pull_request_review": true,
-	"pull_request_review_comment": true, "issue_comment": true,
+	"pull_request_review_comment": true, "issue_comment": true, "merge_group": true,
 }
+
+// queueSubject is a merge_group run's OIDC subject: its ref is the queue's
+// temporary branch.
+const queueSubject = repoSubject + ":ref:refs/heads/gh-readonly-queue/main/pr-7-929f8209d40f77f4abc622a499c93a83babdbe64"
 
 // repoSubject is the example repository's OIDC subject prefix.
 const repoSubject = "repo:acme/ml-promotions"
@@ -228,6 +235,8 @@ func (j job) subjects(events []string) []string {
 			out = append(out, repoSubject+":pull_request")
 		case "pull_request_review", "pull_request_review_comment":
 			out = append(out, repoSubject+":ref:refs/pull/7/merge")
+		case "merge_group":
+			out = append(out, queueSubject)
 		default: // issue_comment, schedule, workflow_run, push to and dispatch on main
 			out = append(out, repoSubject+":ref:refs/heads/main")
 		}

@@ -41,6 +41,9 @@ type Env struct {
 	Now func() time.Time
 	// Version is the tool version shown in reports.
 	Version string
+	// Queue, when set, checks the pull request at a merge queue's commit
+	// instead of its head (queue.go).
+	Queue *Queue
 }
 
 // Result is a finished check.
@@ -72,11 +75,15 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 	var wg sync.WaitGroup
 	if env.Report {
 		// The run records what it judges, for apply: this pull request,
-		// against this base branch.
+		// against this base branch (on a merge queue's commit too).
 		scope := github.CheckScope{PR: number, BaseRef: facts.BaseRef}
-		wg.Go(func() { run, runErr = env.Repo.StartCheckRun(ctx, facts.HeadSHA, scope) })
+		at := facts.HeadSHA
+		if env.Queue != nil {
+			at = env.Queue.HeadSHA // where the merge queue's required check must report
+		}
+		wg.Go(func() { run, runErr = env.Repo.StartCheckRun(ctx, at, scope) })
 	}
-	in, prFacts, err := gather(ctx, env, facts)
+	in, prFacts, qt, err := gather(ctx, env, facts)
 	wg.Wait()
 	if err != nil {
 		return nil, err
@@ -99,6 +106,9 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 		}
 		p.Check(ctx, src, prFacts, github.Directory{Repo: env.Repo})
 	}
+	if env.Queue != nil {
+		judgeQueue(p, env.Queue, qt, in)
+	}
 	res := &Result{Plan: p, Verdict: p.Verdict()}
 	if !env.Report {
 		return res, nil
@@ -118,8 +128,9 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 
 // gather reads, in parallel, everything the plan needs from GitHub: the
 // trees at the merge base, the base and the head, the reviews and GitHub's
-// records of who contributed.
-func gather(ctx context.Context, env Env, facts *plan.PullRequest) (plan.Input, plan.PullRequestFacts, error) {
+// records of who contributed; for a merge queue's commit, its trees too,
+// and the policy from the base branch's history instead of the base.
+func gather(ctx context.Context, env Env, facts *plan.PullRequest) (plan.Input, plan.PullRequestFacts, *queueTrees, error) {
 	in := plan.Input{Dir: env.Dir, Base: facts.BaseSHA, Head: facts.HeadSHA}
 	prFacts := plan.PullRequestFacts{Author: facts.Author, HeadSHA: facts.HeadSHA}
 	var mu sync.Mutex
@@ -144,12 +155,21 @@ func gather(ctx context.Context, env Env, facts *plan.PullRequest) (plan.Input, 
 			fail(err)
 			return
 		}
-		if mb != facts.BaseSHA {
+		if mb != facts.BaseSHA || env.Queue != nil {
 			in.Base = mb
 			tree(mb, &in.BaseTree)
 		}
 	})
-	wg.Go(func() { tree(facts.BaseSHA, &in.PolicyTree) })
+	var qt *queueTrees
+	if env.Queue != nil {
+		var reads []func()
+		qt, reads = gatherQueue(ctx, env, env.Queue, &in, fail, tree)
+		for _, read := range reads {
+			wg.Go(read)
+		}
+	} else {
+		wg.Go(func() { tree(facts.BaseSHA, &in.PolicyTree) })
+	}
 	wg.Go(func() { tree(facts.HeadSHA, &in.HeadTree) })
 	wg.Go(func() {
 		rs, err := env.Repo.Reviews(ctx, facts.Number)
@@ -169,10 +189,10 @@ func gather(ctx context.Context, env Env, facts *plan.PullRequest) (plan.Input, 
 	})
 	wg.Wait()
 	if len(errs) > 0 {
-		return in, prFacts, errs[0]
+		return in, prFacts, nil, errs[0]
 	}
 	if in.BaseTree == nil {
 		in.BaseTree = in.PolicyTree
 	}
-	return in, prFacts, nil
+	return in, prFacts, qt, nil
 }

@@ -12,6 +12,8 @@
 //	                                                              (the entry point runs it only for writers)
 //	push to the default branch                                  → apply of the pull request merged as that commit
 //	check_run rerequested (the modelpromote check)              → check
+//	merge_group checks_requested                                → check of the queue's commit for the pull
+//	                                                              request its ref names; destroyed → nothing
 //	workflow_dispatch                                           → plan, or its command input, of its pull-request input
 //	schedule                                                    → drift
 //
@@ -30,6 +32,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -102,6 +105,25 @@ type Job struct {
 	// Commenter asked for the job in a comment; the job runs only if they
 	// can write to the repository.
 	Commenter string
+	// Queue is set for a merge queue's check (merge_group
+	// checks_requested): SHA is then the queue's temporary commit, where
+	// the check run goes, and PR the pull request its ref names.
+	Queue Queue
+}
+
+// Queue is a merge queue's temporary commit, from a merge_group event
+// (https://docs.github.com/en/webhooks/webhook-events-and-payloads#merge_group).
+// The zero Queue is no queue.
+type Queue struct {
+	// Ref is the temporary branch, refs/heads/gh-readonly-queue/<base>/pr-<n>-<sha>.
+	Ref string
+	// BaseRef is the branch the queue merges into (refs/heads/<base>).
+	BaseRef string
+	// BaseSHA is the commit the queue built on: the base branch's head, or
+	// the commit of the entry ahead in the queue.
+	BaseSHA string
+	// HeadSHA is the temporary commit: what the queue will merge.
+	HeadSHA string
 }
 
 // payload is the part of a webhook payload routing reads.
@@ -143,7 +165,14 @@ type payload struct {
 			Number int `json:"number"`
 		} `json:"pull_requests"`
 	} `json:"check_run"`
-	Inputs map[string]any `json:"inputs"`
+	Inputs     map[string]any `json:"inputs"`
+	MergeGroup *struct {
+		HeadSHA string `json:"head_sha"`
+		HeadRef string `json:"head_ref"`
+		BaseSHA string `json:"base_sha"`
+		BaseRef string `json:"base_ref"`
+	} `json:"merge_group"`
+	Reason string `json:"reason"`
 }
 
 type account struct {
@@ -257,6 +286,8 @@ func routeEvent(name string, p *payload, in Inputs) (Job, error) {
 		if j, ok := routeCheckRun(p, in); ok {
 			return j, nil
 		}
+	case "merge_group":
+		return routeMergeGroup(p, in)
 	case "schedule":
 		if in.Command == Auto {
 			return Job{Command: Drift, Reason: "scheduled drift detection"}, nil
@@ -270,7 +301,7 @@ func routeEvent(name string, p *payload, in Inputs) (Job, error) {
 	if name == "check_run" {
 		return Job{Reason: checkRunIgnored(p)}, nil
 	}
-	return Job{}, fmt.Errorf("event %s is not one modelpromote handles (pull_request, pull_request_review, issue_comment, push, check_run, workflow_dispatch, schedule); set the command and pull-request inputs to run it anyway", name)
+	return Job{}, fmt.Errorf("event %s is not one modelpromote handles (pull_request, pull_request_review, issue_comment, push, check_run, merge_group, workflow_dispatch, schedule); set the command and pull-request inputs to run it anyway", name)
 }
 
 func routePull(name string, p *payload, in Inputs) (Job, error) {
@@ -374,6 +405,43 @@ func routeCheckRun(p *payload, in Inputs) (Job, bool) {
 		j.PR = cr.PullRequests[0].Number
 	}
 	return j, true
+}
+
+// queueRef is a merge queue's temporary branch:
+// gh-readonly-queue/<base branch>/pr-<number>-<the pull request's head SHA>.
+var queueRef = regexp.MustCompile(`^refs/heads/gh-readonly-queue/(.+)/pr-([0-9]+)-[0-9a-f]{40}$`)
+
+// routeMergeGroup routes a merge queue's request for checks to a check of
+// the queue's commit, for the pull request its ref names (the last one
+// queued; those ahead have their own groups). Nothing is applied from a
+// merge group: the merge it produces arrives as a push and a closed pull
+// request.
+func routeMergeGroup(p *payload, in Inputs) (Job, error) {
+	g := p.MergeGroup
+	if g == nil {
+		return Job{}, errors.New("the merge_group event has no merge_group")
+	}
+	if p.Action != "checks_requested" {
+		why := "merge group " + p.Action
+		if p.Reason != "" {
+			why += " (" + p.Reason + ")"
+		}
+		return Job{Reason: why + " on " + strings.TrimPrefix(g.HeadRef, "refs/heads/")}, nil
+	}
+	m := queueRef.FindStringSubmatch(g.HeadRef)
+	if m == nil || g.HeadSHA == "" || g.BaseSHA == "" {
+		return Job{}, fmt.Errorf("merge group %q is not gh-readonly-queue/<base>/pr-<number>-<sha> with head and base commits", g.HeadRef)
+	}
+	n, err := strconv.Atoi(m[2])
+	if err != nil || n <= 0 {
+		return Job{}, fmt.Errorf("merge group %q names no pull request", g.HeadRef)
+	}
+	if in.Command == Apply {
+		return refuse(n, fmt.Sprintf("#%d is in the merge queue, not merged: apply runs on the merge the queue produces", n))
+	}
+	return Job{Command: orAuto(in.Command, Check), PR: n, SHA: g.HeadSHA,
+		Queue:  Queue{Ref: g.HeadRef, BaseRef: g.BaseRef, BaseSHA: g.BaseSHA, HeadSHA: g.HeadSHA},
+		Reason: fmt.Sprintf("merge queue checks #%d at %s (built on %s)", n, shortSHA(g.HeadSHA), shortSHA(g.BaseSHA))}, nil
 }
 
 func checkRunIgnored(p *payload) string {

@@ -67,6 +67,7 @@ func TestRoute(t *testing.T) {
 	const pushSHA = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
 	const mergeSHA = "c4295bd74fb0f4fda03689c3df3f2803b658fd85"
 	const headSHA = "d6fde92930d4715a2b49857d24b940956b26d2d3"
+	const queueSHA = "2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d"
 
 	tests := []struct {
 		name    string
@@ -142,6 +143,15 @@ func TestRoute(t *testing.T) {
 		{name: "rerequested in Actions", event: "check_run", payload: example(t, "check_run.rerequested", ours), in: auto, want: Job{Command: Check, SHA: headSHA}},
 		{name: "other check", event: "check_run", payload: example(t, "check_run.rerequested"), in: server, want: Job{}},
 		{name: "check run completed", event: "check_run", payload: example(t, "check_run.completed", ours), in: server, want: Job{}},
+		// merge_group (the example queues #104 at 2ffea6d)
+		{name: "merge group", event: "merge_group", payload: example(t, "merge_group.checks_requested"), in: server, want: Job{Command: Check, PR: 104, SHA: queueSHA}},
+		{name: "merge group in Actions", event: "merge_group", payload: example(t, "merge_group.checks_requested"), in: auto, want: Job{Command: Check, PR: 104, SHA: queueSHA}},
+		{name: "merge group, dry run", event: "merge_group", payload: example(t, "merge_group.checks_requested"), in: Inputs{Command: Auto, DryRun: true}, want: Job{Command: Plan, PR: 104, SHA: queueSHA}},
+		{name: "merge group never applies", event: "merge_group", payload: example(t, "merge_group.checks_requested"), in: with(Apply), want: Job{Command: Refuse, PR: 104}},
+		{name: "merge group destroyed", event: "merge_group", payload: example(t, "merge_group.checks_requested", action("destroyed"), set("reason", "merged")), in: server, want: Job{}},
+		{name: "merge group on another ref", event: "merge_group", payload: example(t, "merge_group.checks_requested", set("merge_group.head_ref", "refs/heads/feature")), in: server, wantErr: "gh-readonly-queue"},
+		{name: "merge group without a base", event: "merge_group", payload: example(t, "merge_group.checks_requested", set("merge_group.base_sha", "")), in: server, wantErr: "head and base"},
+		{name: "no merge group", event: "merge_group", payload: raw(`{"action":"checks_requested"}`), in: server, wantErr: "no merge_group"},
 		// who caused it
 		{name: "own event", event: "pull_request", payload: example(t, "pull_request.opened", set("sender", map[string]any{"login": "modelpromote[bot]", "type": "Bot"})), in: server, want: Job{}},
 		{name: "own event, any case", event: "push", payload: example(t, "push", set("ref", "refs/heads/master"), set("sender", map[string]any{"login": "ModelPromote[bot]", "type": "Bot"})), in: server, want: Job{}},
@@ -189,6 +199,24 @@ func TestRoute(t *testing.T) {
 				t.Errorf("event facts: %+v", j)
 			}
 		})
+	}
+}
+
+// TestMergeGroupNamesTheQueueCommit: the check of a merge group carries
+// the queue's commits, and its base branch may have slashes.
+func TestMergeGroupNamesTheQueueCommit(t *testing.T) {
+	const ref = "refs/heads/gh-readonly-queue/release/v2/pr-7-929f8209d40f77f4abc622a499c93a83babdbe64"
+	j, err := Route("merge_group", example(t, "merge_group.checks_requested", set("merge_group.head_ref", ref),
+		set("merge_group.base_ref", "refs/heads/release/v2")), Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Queue{Ref: ref, BaseRef: "refs/heads/release/v2", BaseSHA: "380387fbc80638b734a49e1be1c4dfec1c01b33c", HeadSHA: "2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d"}
+	if j.Command != Check || j.PR != 7 || j.SHA != want.HeadSHA || j.Queue != want {
+		t.Errorf("job %+v, want a check of #7 at the queue commit %+v", j, want)
+	}
+	if j, _ := Route("pull_request", example(t, "pull_request.opened"), Inputs{}); j.Queue != (Queue{}) {
+		t.Errorf("a pull request's check names a queue: %+v", j.Queue)
 	}
 }
 

@@ -213,8 +213,13 @@ func lastDelivery(t *testing.T, w *world.World, event, action string) ghemu.Deli
 func latestCheck(t *testing.T, w *world.World, n int) ghemu.CheckRun {
 	t.Helper()
 	pr, _ := w.GitHub.PullRequest(world.Repo, n)
+	return latestCheckOn(w, pr.HeadSHA)
+}
+
+// latestCheckOn is the newest modelpromote check run on a commit.
+func latestCheckOn(w *world.World, sha string) ghemu.CheckRun {
 	var last ghemu.CheckRun
-	for _, cr := range w.GitHub.CheckRuns(world.Repo, pr.HeadSHA) {
+	for _, cr := range w.GitHub.CheckRuns(world.Repo, sha) {
 		if cr.Name == report.CheckRunName {
 			last = cr
 		}

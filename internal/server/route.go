@@ -36,17 +36,27 @@ func jobKey(j route.Job) string {
 		}
 		return "apply " + j.Repo + "#" + strconv.Itoa(j.PR)
 	}
+	if j.Queue.HeadSHA != "" {
+		// A merge queue's commit is its own check: it must not absorb,
+		// or be absorbed by, the pull request's.
+		return checkLane(j) + " queued at " + j.Queue.HeadSHA
+	}
+	return checkLane(j)
+}
+
+func checkLane(j route.Job) string {
 	if j.PR == 0 {
 		return "check " + j.Repo + "@" + j.SHA
 	}
 	return "check " + j.Repo + "#" + strconv.Itoa(j.PR)
 }
 
-// jobLane names the jobs that run one at a time: checks per pull request,
-// applies per repository.
+// jobLane names the jobs that run one at a time: checks per pull request
+// (its merge queue commits' too: they edit the same comment), applies per
+// repository.
 func jobLane(j route.Job) string {
 	if j.Command == route.Apply {
 		return "apply " + j.Repo
 	}
-	return jobKey(j)
+	return checkLane(j)
 }

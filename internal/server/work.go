@@ -121,7 +121,7 @@ func (s *Server) check(ctx context.Context, repo *github.Repo, j route.Job, log 
 	}
 	start := time.Now()
 	res, err := check.Run(ctx, check.Env{Repo: repo, AWS: s.opts.AWS, S3PathStyle: s.opts.S3PathStyle, Dir: s.opts.Dir,
-		Report: true, Now: s.opts.Now, Version: s.opts.Version}, j.PR)
+		Report: true, Now: s.opts.Now, Version: s.opts.Version, Queue: check.QueueOf(j.Queue)}, j.PR)
 	s.metrics.observe(&s.metrics.checkDur, time.Since(start))
 	if err != nil {
 		return err

@@ -304,10 +304,10 @@ func (e *Emulator) appRoutes() []route {
 
 var appPermissions = map[string]string{
 	"checks": "write", "contents": "write", "deployments": "write", "issues": "write",
-	"metadata": "read", "pull_requests": "write", "statuses": "write", "members": "read",
+	"metadata": "read", "pull_requests": "write", "statuses": "write", "members": "read", "merge_queues": "read",
 }
 
-var appEvents = []string{"check_run", "issue_comment", "pull_request", "pull_request_review", "push"}
+var appEvents = []string{"check_run", "issue_comment", "merge_group", "pull_request", "pull_request_review", "push"}
 
 func (c *call) getApp() {
 	a := c.e.app

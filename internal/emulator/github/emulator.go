@@ -82,6 +82,8 @@ type Emulator struct {
 
 	verrs []ValidationError
 
+	queues map[string][]*queueEntry // merge queues by "owner/name:branch" (mergequeue.go)
+
 	oidc *oidcIssuer
 }
 

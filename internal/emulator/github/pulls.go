@@ -415,10 +415,16 @@ func (e *Emulator) mergeable(p *pull) bool {
 }
 
 func (e *Emulator) mergedFiles(p *pull) (map[string]string, bool) {
-	base := e.objects.commits[p.baseTip()].files
-	head := e.objects.commits[p.headSHA].files
+	return e.mergeOnto(p.baseTip(), p.headSHA)
+}
+
+// mergeOnto is the three-way merge of head onto tip (ok false on a
+// conflict).
+func (e *Emulator) mergeOnto(tip, headSHA string) (map[string]string, bool) {
+	base := e.objects.commits[tip].files
+	head := e.objects.commits[headSHA].files
 	var mbFiles map[string]string
-	if c := e.objects.commits[e.objects.mergeBase(p.baseTip(), p.headSHA)]; c != nil {
+	if c := e.objects.commits[e.objects.mergeBase(tip, headSHA)]; c != nil {
 		mbFiles = c.files
 	}
 	out := make(map[string]string, len(base))
@@ -440,7 +446,16 @@ func (e *Emulator) mergedFiles(p *pull) (map[string]string, bool) {
 		}
 		cur, curOK := base[path]
 		if (cur != was || curOK != wasOK) && (cur != now || curOK != nowOK) {
-			return nil, false
+			// Both sides changed it: merged line by line, as git does.
+			if !wasOK || !nowOK || !curOK {
+				return nil, false
+			}
+			merged, ok := merge3(string(e.objects.blobs[was]), string(e.objects.blobs[cur]), string(e.objects.blobs[now]))
+			if !ok {
+				return nil, false
+			}
+			out[path] = e.objects.putBlob([]byte(merged))
+			continue
 		}
 		if nowOK {
 			out[path] = now

@@ -67,6 +67,8 @@ func kinds(evs []received) []string {
 			action = e.GetAction()
 		case *github.CheckRunEvent:
 			action = e.GetAction()
+		case *github.MergeGroupEvent:
+			action = e.GetAction()
 		}
 		out = append(out, ev.kind+":"+action)
 	}

@@ -49,8 +49,13 @@ func main() {
 var webhookExamples = []string{
 	"check_run.completed", "check_run.created", "check_run.rerequested", "issue_comment.created", "issue_comment.edited",
 	"pull_request.closed", "pull_request.opened", "pull_request.reopened", "pull_request.synchronize",
-	"pull_request_review.dismissed", "pull_request_review.submitted", "push",
+	"pull_request_review.dismissed", "pull_request_review.submitted", "push", "merge_group.checks_requested",
 }
+
+// webhookSchemasOnly are events and actions the emulator delivers that
+// @octokit/webhooks-examples has no example of: only their payload schema
+// is kept.
+var webhookSchemasOnly = []string{"merge_group.destroyed"}
 
 // webhookSchema names the description's schema for an event and action:
 // "pull_request.opened" → "webhook-pull-request-opened".
@@ -195,7 +200,7 @@ func extract(doc map[string]any, want map[string]bool) (map[string]any, error) {
 	var queue []string
 	collectRefs(outPaths, &queue)
 	// The payload schemas of the webhooks the emulator sends.
-	for _, w := range webhookExamples {
+	for _, w := range append(webhookExamples, webhookSchemasOnly...) {
 		queue = append(queue, "#/components/schemas/"+webhookSchema(w))
 	}
 	for len(queue) > 0 {
