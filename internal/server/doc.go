@@ -35,6 +35,7 @@
 //	issue_comment created on a pull request: /modelpromote recheck check, if the author can write to the repository
 //	issue_comment created on a pull request: /modelpromote plan    check (the report shows the plan; nothing is applied)
 //	check_run rerequested (the modelpromote check)                 check
+//	merge_group checks_requested                                   check of the queued pull request at the queue's commit (check.Queue)
 //
 // Events the App itself caused (sender is its bot user), slash commands
 // from bots, merges the router refuses (a fork, another base branch:
