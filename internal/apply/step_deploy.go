@@ -27,6 +27,7 @@ func (s deployStep) run(ctx context.Context, st *state) error {
 			plan.ProvenanceSourceARN: s.SourcePackageARN,
 			plan.ProvenanceMergeSHA:  st.merge.MergeSHA,
 		},
+		Settings: s.Settings,
 	})
 	ep := &st.record.Endpoint
 	ep.ConfigBefore, ep.ConfigAfter, ep.Model = out.PreviousConfig, out.NewConfig, out.Model
@@ -46,10 +47,13 @@ func (s deployStep) predict(ctx context.Context, st *state, pv *PromotionPreview
 	case err != nil:
 		return err
 	case ep.EndpointStatus == "":
-		pv.Endpoint = fmt.Sprintf("create endpoint %s: %d × %s", s.Endpoint.Name, s.Endpoint.InstanceCount, s.Endpoint.InstanceType)
+		pv.Endpoint = fmt.Sprintf("create endpoint %s: %s", s.Endpoint.Name, plan.CapacitySummary(s.Endpoint))
 	default:
-		pv.Endpoint = fmt.Sprintf("update endpoint %s (%s, on config %s) with rollout %s: %d × %s", s.Endpoint.Name, ep.EndpointStatus,
-			ep.Config, plan.RolloutSummary(s.Endpoint.Rollout), s.Endpoint.InstanceCount, s.Endpoint.InstanceType)
+		pv.Endpoint = fmt.Sprintf("update endpoint %s (%s, on config %s) with rollout %s: %s", s.Endpoint.Name, ep.EndpointStatus,
+			ep.Config, plan.RolloutSummary(s.Endpoint.Rollout), plan.CapacitySummary(s.Endpoint))
+	}
+	if sum := s.Settings.Summary(); sum != "" {
+		pv.Endpoint += "; " + sum
 	}
 	return nil
 }

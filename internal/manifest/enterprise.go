@@ -289,3 +289,80 @@ func checkServerless(c *checker, ef func(string) string, s Serverless, e Endpoin
 		c.atKey(ef("async"), "an endpoint is serverless or asynchronous, not both")
 	}
 }
+
+// DeploySettings are what apply sets on what it creates for one stage's
+// endpoint, resolved from the environment's policy and the endpoint: the
+// exact inputs of the deploy step beside the endpoint itself.
+type DeploySettings struct {
+	// VPC and NetworkIsolation go on every model.
+	VPC              *VPC `json:"vpc,omitempty"`
+	NetworkIsolation bool `json:"networkIsolation,omitempty"`
+	// Tags are the environment's over the endpoint's, on models, endpoint
+	// configs and endpoints, beside the provenance tags.
+	Tags map[string]string `json:"tags,omitempty"`
+	// VolumeKMSKeyARN encrypts the instances' storage volumes (the endpoint
+	// config's KmsKeyId). It is empty when LocalStorage is set: SageMaker
+	// refuses a volume key for instance types with local NVMe storage,
+	// which it encrypts itself.
+	VolumeKMSKeyARN string `json:"volumeKmsKeyArn,omitempty"`
+	LocalStorage    bool   `json:"localStorage,omitempty"`
+	// DataCaptureURI receives captured requests and responses and
+	// AsyncOutputURI asynchronous results, both encrypted with
+	// OutputKMSKeyARN.
+	DataCaptureURI  string `json:"dataCaptureUri,omitempty"`
+	AsyncOutputURI  string `json:"asyncOutputUri,omitempty"`
+	OutputKMSKeyARN string `json:"outputKmsKeyArn,omitempty"`
+}
+
+// ResolveSettings resolves a stage's deploy settings: group is the model
+// package group, whose prefix in the environment's artifact bucket holds
+// the endpoint's captured data and asynchronous results.
+func ResolveSettings(env Environment, group string, ep Endpoint) DeploySettings {
+	s := DeploySettings{VPC: env.VPC, NetworkIsolation: env.NetworkIsolation, Tags: StageTags(env, ep)}
+	if ep.Serverless == nil && LocalStorage(ep.InstanceType) {
+		s.LocalStorage = true
+	} else {
+		s.VolumeKMSKeyARN = env.KMSKeyARN
+	}
+	if ep.DataCapture != nil {
+		s.DataCaptureURI = fmt.Sprintf("s3://%s/%s/data-capture/%s", env.ArtifactBucket, group, ep.Name)
+	}
+	if ep.Async != nil {
+		s.AsyncOutputURI = fmt.Sprintf("s3://%s/%s/async/%s", env.ArtifactBucket, group, ep.Name)
+	}
+	if s.DataCaptureURI != "" || s.AsyncOutputURI != "" {
+		s.OutputKMSKeyARN = env.KMSKeyARN
+	}
+	return s
+}
+
+// Summary describes the settings in a few words, for plans and previews;
+// "" when there are none beyond the volume key.
+func (s DeploySettings) Summary() string {
+	var parts []string
+	if s.VPC != nil {
+		parts = append(parts, fmt.Sprintf("VPC %s (%s)", strings.Join(s.VPC.Subnets, ", "), strings.Join(s.VPC.SecurityGroups, ", ")))
+	}
+	if s.NetworkIsolation {
+		parts = append(parts, "network isolation")
+	}
+	// The volume key is the environment's kmsKeyArn, like everything else
+	// apply writes; only its absence is news.
+	if s.LocalStorage {
+		parts = append(parts, "no volume key (the instance type has local NVMe storage, which SageMaker encrypts itself and refuses a key for)")
+	}
+	if s.DataCaptureURI != "" {
+		parts = append(parts, "data capture to "+s.DataCaptureURI)
+	}
+	if s.AsyncOutputURI != "" {
+		parts = append(parts, "async output to "+s.AsyncOutputURI)
+	}
+	if len(s.Tags) > 0 {
+		var kv []string
+		for _, k := range sortedKeys(s.Tags) {
+			kv = append(kv, k+"="+s.Tags[k])
+		}
+		parts = append(parts, "tags "+strings.Join(kv, ", "))
+	}
+	return strings.Join(parts, "; ")
+}

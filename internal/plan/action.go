@@ -122,6 +122,10 @@ type Deploy struct {
 	// deployed, in the deployment's name and tags.
 	SourceVersion    int    `json:"sourceVersion"`
 	SourcePackageARN string `json:"sourcePackageArn,omitempty"`
+	// Settings are what the environment demands of the models, endpoint
+	// configs and endpoint this deployment creates (network, encryption,
+	// tags, data capture and async output locations).
+	Settings manifest.DeploySettings `json:"settings"`
 }
 
 // Summary implements Action.
@@ -130,7 +134,7 @@ func (a *Deploy) Summary() string {
 	if a.New {
 		verb = "create (or update, if it already exists)"
 	}
-	return fmt.Sprintf("%s endpoint %s: %d × %s, rollout %s", verb, a.Endpoint.Name, a.Endpoint.InstanceCount, a.Endpoint.InstanceType, RolloutSummary(a.Endpoint.Rollout))
+	return fmt.Sprintf("%s endpoint %s: %s, rollout %s%s", verb, a.Endpoint.Name, CapacitySummary(a.Endpoint), RolloutSummary(a.Endpoint.Rollout), settingsSuffix(a.Settings))
 }
 
 // RecordEvidence writes the promotion's evidence record, whatever the
@@ -175,7 +179,8 @@ func PromotionActions(source manifest.Source, pr Promotion) []Action {
 			Account: env.Account, Bucket: env.ArtifactBucket, Prefix: ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion), KMSKeyARN: env.KMSKeyARN},
 		&RegisterPackage{ActionHead: head(ActionRegisterPackage), Group: pr.ModelPackageGroup, SourceVersion: pr.ToVersion, SourceAccount: source.Account,
 			Account: env.Account, KMSKeyARN: env.KMSKeyARN},
-		&Deploy{ActionHead: head(ActionDeploy), Endpoint: pr.To, New: pr.IsNew(), ExecutionRoleARN: env.ExecutionRoleARN, Account: env.Account, Region: env.Region, SourceVersion: pr.ToVersion},
+		&Deploy{ActionHead: head(ActionDeploy), Endpoint: pr.To, New: pr.IsNew(), ExecutionRoleARN: env.ExecutionRoleARN, Account: env.Account, Region: env.Region, SourceVersion: pr.ToVersion,
+			Settings: manifest.ResolveSettings(env, pr.ModelPackageGroup, pr.To)},
 		&RecordEvidence{ActionHead: head(ActionRecordEvidence), Account: env.Account, Bucket: env.ArtifactBucket, Prefix: evidencePrefix(pr.ModelPackageGroup, pr.ToVersion), KMSKeyARN: env.KMSKeyARN},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
@@ -15,8 +16,8 @@ func (r *renderer) promotionHead(pr *plan.Promotion) piece {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s %s → %s: %s\n\n", statusIcon[worst(*pr)], esc(pr.Model), esc(pr.Stage), change(pr.Promotion))
 	env := pr.Environment
-	fmt.Fprintf(&b, "Endpoint **%s** in account %s (%s): %d × %s, %s", esc(pr.To.Name), esc(env.Account), esc(env.Region),
-		pr.To.InstanceCount, esc(pr.To.InstanceType), esc(plan.RolloutSummary(pr.To.Rollout)))
+	fmt.Fprintf(&b, "Endpoint **%s** in account %s (%s): %s, %s", esc(pr.To.Name), esc(env.Account), esc(env.Region),
+		esc(plan.CapacitySummary(pr.To)), esc(plan.RolloutSummary(pr.To.Rollout)))
 	if pkg := pr.Details.Package; pkg != nil {
 		fmt.Fprintf(&b, " · package %s v%d (%s)", esc(pkg.Group), pkg.Version, esc(pkg.ApprovalStatus))
 	} else {
@@ -27,6 +28,9 @@ func (r *renderer) promotionHead(pr *plan.Promotion) piece {
 	}
 	b.WriteString("\n")
 	var notes []string
+	if sum := manifest.ResolveSettings(env, pr.ModelPackageGroup, pr.To).Summary(); sum != "" {
+		notes = append(notes, "Deploys with "+esc(sum)+".")
+	}
 	if len(pr.Changes) > 0 {
 		var cs []string
 		for _, c := range pr.Changes {

@@ -82,6 +82,10 @@ type Request struct {
 	// Tags go on the model and endpoint config (provenance: source ARN,
 	// pull request, merge SHA), beside TagEndpoint and TagDeployID.
 	Tags map[string]string
+	// Settings are the environment's demands: VPC and network isolation
+	// on the model, volume key, data capture and async output on the
+	// endpoint config, its tags on all three (settings.go).
+	Settings manifest.DeploySettings
 }
 
 // Outcome is what a deployment did and how it ended.
@@ -127,7 +131,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Outcome, error) {
 		limit = timeout(r.Endpoint.Rollout)
 	}
 	x := &deployment{Deployer: d, r: r, dc: dc, p: d.poller(r.Endpoint.Name, limit), out: &out}
-	err = x.run(ctx)
+	err = explainGuardrail(x.run(ctx), r)
 	if last := x.p.last; last != nil { // the endpoint as last seen, even mid-rollout
 		out.Status, out.FailureReason = last.EndpointStatus, last.FailureReason
 	}
@@ -197,6 +201,7 @@ func (x *deployment) create(ctx context.Context) (started bool, err error) {
 	_, err = x.SM.CreateEndpoint(ctx, &sagemaker.CreateEndpointInput{
 		EndpointName:       aws.String(x.r.Endpoint.Name),
 		EndpointConfigName: aws.String(x.out.NewConfig),
+		Tags:               endpointTags(x.r),
 	})
 	if started, err = x.sent(ctx, err, "create endpoint"); started {
 		x.out.Created = true
@@ -336,14 +341,17 @@ func retryable(err error) bool {
 func (r Request) validate() error {
 	var missing []string
 	for _, f := range []struct{ name, v string }{
-		{"endpoint name", r.Endpoint.Name}, {"instance type", r.Endpoint.InstanceType},
+		{"endpoint name", r.Endpoint.Name},
 		{"package ARN", r.PackageARN}, {"execution role ARN", r.ExecutionRoleARN}, {"deploy ID", r.DeployID},
 	} {
 		if f.v == "" {
 			missing = append(missing, f.name)
 		}
 	}
-	if r.Endpoint.InstanceCount < 1 {
+	if !r.Endpoint.IsServerless() && r.Endpoint.InstanceType == "" {
+		missing = append(missing, "instance type")
+	}
+	if !r.Endpoint.IsServerless() && r.Endpoint.InstanceCount < 1 {
 		missing = append(missing, "instance count")
 	}
 	if len(missing) > 0 {

@@ -37,6 +37,10 @@ func (d *Deployer) ensureModel(ctx context.Context, r Request, name string) erro
 		ExecutionRoleArn: aws.String(r.ExecutionRoleARN),
 		PrimaryContainer: &types.ContainerDefinition{ModelPackageName: aws.String(r.PackageARN)},
 		Tags:             tags(r),
+		VpcConfig:        vpcConfig(r.Settings),
+		// Nil rather than false when not asked for: what the request
+		// leaves out, a guardrail reads as unset either way.
+		EnableNetworkIsolation: networkIsolation(r.Settings),
 	})
 	if err != nil {
 		return fmt.Errorf("create model %s: %w", name, err)
@@ -47,12 +51,7 @@ func (d *Deployer) ensureModel(ctx context.Context, r Request, name string) erro
 // ensureConfig creates the deployment's endpoint config, or adopts an
 // existing one with the same single production variant.
 func (d *Deployer) ensureConfig(ctx context.Context, r Request, name string) error {
-	want := types.ProductionVariant{
-		VariantName:          aws.String(r.Endpoint.Variant()),
-		ModelName:            aws.String(name),
-		InstanceType:         types.ProductionVariantInstanceType(r.Endpoint.InstanceType),
-		InitialInstanceCount: aws.Int32(int32(r.Endpoint.InstanceCount)),
-	}
+	want := productionVariant(r, name)
 	c, err := d.SM.DescribeEndpointConfig(ctx, &sagemaker.DescribeEndpointConfigInput{EndpointConfigName: aws.String(name)})
 	if err == nil {
 		if len(c.ProductionVariants) != 1 || !sameVariant(c.ProductionVariants[0], want) {
@@ -64,11 +63,13 @@ func (d *Deployer) ensureConfig(ctx context.Context, r Request, name string) err
 	if !awserr.IsNotFound(err) {
 		return fmt.Errorf("describe endpoint config %s: %w", name, err)
 	}
-	_, err = d.SM.CreateEndpointConfig(ctx, &sagemaker.CreateEndpointConfigInput{
+	in := &sagemaker.CreateEndpointConfigInput{
 		EndpointConfigName: aws.String(name),
 		ProductionVariants: []types.ProductionVariant{want},
 		Tags:               tags(r),
-	})
+	}
+	configSettings(in, r)
+	_, err = d.SM.CreateEndpointConfig(ctx, in)
 	if err != nil {
 		return fmt.Errorf("create endpoint config %s: %w", name, err)
 	}
@@ -79,7 +80,8 @@ func sameVariant(got, want types.ProductionVariant) bool {
 	return aws.ToString(got.VariantName) == aws.ToString(want.VariantName) &&
 		aws.ToString(got.ModelName) == aws.ToString(want.ModelName) &&
 		got.InstanceType == want.InstanceType &&
-		aws.ToInt32(got.InitialInstanceCount) == aws.ToInt32(want.InitialInstanceCount)
+		aws.ToInt32(got.InitialInstanceCount) == aws.ToInt32(want.InitialInstanceCount) &&
+		sameServerless(got.ServerlessConfig, want.ServerlessConfig)
 }
 
 func describeVariant(v types.ProductionVariant) string {
@@ -90,10 +92,11 @@ func describeVariant(v types.ProductionVariant) string {
 // tags are the request's provenance tags plus modelpromote's own, in a
 // stable order.
 func tags(r Request) []types.Tag {
-	all := maps.Clone(r.Tags)
+	all := maps.Clone(r.Settings.Tags) // the provenance tags below win
 	if all == nil {
 		all = map[string]string{}
 	}
+	maps.Copy(all, r.Tags)
 	all[TagEndpoint] = r.Endpoint.Name
 	all[TagDeployID] = r.DeployID
 	var out []types.Tag
