@@ -62,7 +62,34 @@ func (s *Service) copySource(r *http.Request, c service.Caller) (*Object, *apiEr
 		}
 		return nil, errNoSuchKey
 	}
+	if e := copySourceConditions(r.Header, o); e != nil {
+		return nil, e
+	}
 	return o, nil
+}
+
+// copySourceConditions applies a copy's preconditions on its source, as
+// CopyObject and UploadPartCopy do: x-amz-copy-source-if-match (the ETag,
+// quoted, or "*") and x-amz-copy-source-if-none-match, answered with 412
+// PreconditionFailed when they do not hold. A copy bound to the ETag seen
+// at review time thereby fails, copying nothing, once the source has been
+// overwritten (an overwrite gets a new ETag).
+//   - https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
+//   - https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
+func copySourceConditions(h http.Header, o *Object) *apiError {
+	if m := h.Get("X-Amz-Copy-Source-If-Match"); m != "" && m != "*" && !etagListed(m, o.ETag) {
+		return errPreconditionFailed
+	}
+	if m := h.Get("X-Amz-Copy-Source-If-None-Match"); m != "" && (m == "*" || etagListed(m, o.ETag)) {
+		return errPreconditionFailed
+	}
+	return nil
+}
+
+// etagListed reports whether a conditional header's ETag (quoted or not,
+// as clients send either) names etag.
+func etagListed(header, etag string) bool {
+	return strings.Trim(strings.TrimSpace(header), `"`) == strings.Trim(etag, `"`)
 }
 
 func (s *Service) copyObject(w http.ResponseWriter, r *http.Request, c service.Caller) *apiError {
