@@ -42,6 +42,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/notify"
 	"github.com/modelpromote/modelpromote/internal/plan"
+	"github.com/modelpromote/modelpromote/internal/report"
 )
 
 // Env is what apply needs to reach GitHub and AWS.
@@ -313,6 +314,12 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 	p.PR = &plan.PullRequest{Repo: env.Repo.FullName(), Number: m.Number, URL: m.URL, Author: m.Author, BaseSHA: parent, HeadSHA: m.HeadSHA, Fork: m.Fork}
 	res.Plan = p
 	res.Refused = append(res.Refused, judgedHere(checkRun, m)...)
+	// What the pull request's check bound; none from a run that did not
+	// record any, so that nothing is bound afresh here.
+	reviewed := map[string]plan.Binding{}
+	if checkRun != nil && checkRun.Status == "completed" {
+		reviewed = report.Bindings(checkRun.Text)
+	}
 	if p.Config == nil {
 		res.Refused = append(res.Refused, "the merge's first parent has no valid configuration")
 		return nil, nil
@@ -323,15 +330,17 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 	srcCfg := accts.Source(p.Config.Source)
 	r := &runner{env: env, plan: p, merge: m, accts: accts, source: registry.New(srcCfg, p.Config.Source.Account)}
 	// The same checks as on the pull request, now at the merge commit: a
-	// report that changed since review, an approval dismissed after the
-	// check, or a version no longer live in the previous stage stop here.
+	// report or model data that changed since the pull request's check
+	// bound it, an approval dismissed after the check, or a version no
+	// longer live in the previous stage stop here.
 	p.Check(ctx, plan.Sources{
-		Source:  p.Config.Source,
-		Reg:     r.source,
-		Objects: artifacts.New(srcCfg, p.Config.Source.Account, env.S3PathStyle),
-		Stages:  endpoints.NewStages(accts.Readers()),
-		History: &artifacts.Evidence{Configs: accts.Readers(), PathStyle: env.S3PathStyle},
-		Now:     env.now,
+		Source:   p.Config.Source,
+		Reg:      r.source,
+		Objects:  artifacts.New(srcCfg, p.Config.Source.Account, env.S3PathStyle),
+		Stages:   endpoints.NewStages(accts.Readers()),
+		History:  &artifacts.Evidence{Configs: accts.Readers(), PathStyle: env.S3PathStyle},
+		Now:      env.now,
+		Reviewed: reviewed,
 	}, plan.PullRequestFacts{Author: m.Author, HeadSHA: m.HeadSHA, Contributors: contributors, Reviews: reviews}, github.Directory{Repo: env.Repo})
 	if v := p.Verdict(); v != plan.StatusPass {
 		for _, f := range p.Findings {

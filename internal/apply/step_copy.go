@@ -14,8 +14,10 @@ import (
 // copyConcurrency bounds how many objects of one promotion copy at once.
 const copyConcurrency = 4
 
-// copyStep copies every object of the action into the target bucket,
-// verifying each digest the package records, and hands on where each went.
+// copyStep copies every object of the action into the target bucket, the
+// source object the check bound (its version or ETag, and size) and no
+// other, verifying the SHA-256 the package records or the check computed,
+// and hands on where each went.
 type copyStep struct {
 	*plan.CopyArtifacts
 	r *runner
@@ -102,7 +104,7 @@ func (s copyStep) copyAll(ctx context.Context, c *artifacts.Copier) ([]RecordArt
 			defer func() { <-sem }()
 			src, _ := artifacts.ParseURI(obj.Source)
 			dst, _ := artifacts.ParseURI(obj.Target)
-			res, err := c.Copy(ctx, src, dst, obj.SHA256)
+			res, err := c.CopyBound(ctx, src, dst, artifacts.Bound{SHA256: obj.SHA256, ETag: obj.ETag, VersionID: obj.VersionID, Size: obj.Size})
 			out[i] = RecordArtifact{Source: obj.Source, Target: obj.Target, SHA256: res.SHA256, Size: res.Size, Path: res.Path}
 			if err != nil {
 				errs[i] = fmt.Errorf("copy %s: %w", obj.Source, err)

@@ -21,6 +21,9 @@ type CheckRunState struct {
 	// from before scopes were recorded, or not modelpromote's).
 	Scope   CheckScope
 	ScopeOK bool
+	// Text is the run's output.text, which records what the check bound
+	// (report.Bindings).
+	Text string
 }
 
 // LatestCheckRunState returns the latest modelpromote check run on sha
@@ -40,7 +43,8 @@ func (r *Repo) LatestCheckRunState(ctx context.Context, sha string) (*CheckRunSt
 	if latest == nil {
 		return nil, nil
 	}
-	st := &CheckRunState{ID: latest.GetID(), Status: latest.GetStatus(), Conclusion: latest.GetConclusion(), StartedAt: latest.GetStartedAt().Time}
+	st := &CheckRunState{ID: latest.GetID(), Status: latest.GetStatus(), Conclusion: latest.GetConclusion(), StartedAt: latest.GetStartedAt().Time,
+		Text: latest.GetOutput().GetText()}
 	st.Scope, st.ScopeOK = ParseCheckScope(latest.GetExternalID())
 	return st, nil
 }

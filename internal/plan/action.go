@@ -198,8 +198,10 @@ func (p *Plan) planActions(cfg *manifest.Config) {
 // refuses to run it.
 func (p *Plan) bind() {
 	pkgs := map[string]*ModelPackage{}
+	bound := map[string]map[string]Binding{}
 	for _, pr := range p.Promotions {
 		pkgs[pr.Key()] = pr.Details.Package
+		bound[pr.Key()] = bindingsByURI(pr.Details.Objects)
 	}
 	for _, a := range p.Actions {
 		h := a.Head()
@@ -210,6 +212,7 @@ func (p *Plan) bind() {
 		switch a := a.(type) {
 		case *CopyArtifacts:
 			a.SourcePackageARN, a.Objects = pkg.ARN, CopyObjects(pkg, a.Bucket, a.Prefix)
+			bindCopies(a.Objects, bound[h.Model+"/"+h.Stage])
 		case *RegisterPackage:
 			a.SourcePackageARN = pkg.ARN
 		case *Deploy:

@@ -116,7 +116,9 @@ func checkPromotion(ctx context.Context, cfg *manifest.Config, src Sources, pr *
 	work.Go(func() { pr.Details.Lineage = checkLineage(ctx, src, pkg, sp, add) })
 	var checks []ReportCheck
 	var set reportSet
-	work.Go(func() { checks, set = newReportReader(src).readReports(ctx, pkg, kindsToRead(sp), sp, now) })
+	rr := newReportReader(src)
+	work.Go(func() { checks, set = rr.readReports(ctx, pkg, kindsToRead(sp), sp, now) })
+	work.Go(func() { pr.Details.Objects = bindObjects(ctx, src, rr, pkg, add) })
 	var card *ReportCheck
 	if slices.Contains(sp.Reports, manifest.ReportModelCard) {
 		work.Go(func() { card, _ = checkModelCard(ctx, src, pkg, add) })

@@ -15,9 +15,16 @@ type CopyObject struct {
 	// Target is where it is copied: the environment's bucket, under the
 	// version's prefix.
 	Target string `json:"target"`
-	// SHA256 is the lowercase hex digest the object must have, from the
-	// package's ContentDigest; "" when the package records none.
+	// SHA256 is the lowercase hex digest the object must have: the
+	// package's ContentDigest, else what the check computed; "" when
+	// neither is known (an offline plan).
 	SHA256 string `json:"sha256,omitempty"`
+	// VersionID, ETag and Size are the source object the check read
+	// (see Binding): apply copies only that object, with S3's copy
+	// preconditions.
+	VersionID string `json:"versionId,omitempty"`
+	ETag      string `json:"etag,omitempty"`
+	Size      int64  `json:"size,omitempty"`
 	// Problem says why the object cannot be copied safely (a recorded
 	// digest that is not SHA-256); the copy refuses to start while any
 	// object has one.

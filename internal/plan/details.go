@@ -38,6 +38,9 @@ type Details struct {
 	Rollback   *Rollback   `json:"rollback,omitempty"`
 	BreakGlass *BreakGlass `json:"breakGlass,omitempty"`
 	Freeze     *Freeze     `json:"freeze,omitempty"`
+	// Objects are every object the package refers to, as the check saw
+	// them: what apply copies is bound to them (see Binding).
+	Objects []Binding `json:"objects,omitempty"`
 }
 
 // ModelPackage is the part of a SageMaker model package the checks and

@@ -64,11 +64,18 @@ type ModelCard struct {
 	UpdatedAt time.Time
 }
 
-// ObjectInfo is what a HEAD of an S3 object tells.
+// ObjectInfo is what a HEAD (or the response of a GET) of an S3 object
+// tells.
 type ObjectInfo struct {
 	URI          string
 	Size         int64
 	LastModified time.Time
+	// ETag is S3's, quoted; VersionID is set in a versioned bucket.
+	ETag, VersionID string
+	// SHA256 is the lowercase hex full-object SHA-256 S3 keeps for the
+	// object (ChecksumSHA256 of ChecksumType FULL_OBJECT), "" when it has
+	// none: composite (multipart) checksums are not one.
+	SHA256 string
 }
 
 // Objects reads S3 objects.
@@ -99,6 +106,11 @@ type Sources struct {
 	Now func() time.Time
 	// MaxReportBytes bounds each report read (evidence's default when 0).
 	MaxReportBytes int64
+	// Reviewed, at apply, is what the pull request's check bound of each
+	// object (by source URI): an object whose version, ETag or size now
+	// differs, or that the check did not bind, shuts the lineage gate.
+	// Nil on the pull request, where the check binds what it reads.
+	Reviewed map[string]Binding
 }
 
 func (s Sources) now() time.Time {

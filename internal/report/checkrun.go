@@ -87,13 +87,14 @@ func CheckRun(p *plan.Plan, opts CheckRunOptions) CheckRunOutput {
 	v := judge(p)
 	r := &renderer{p: p, now: opts.Now}
 	summary := assembler{limit: MaxCheckRunText, elsewhere: "in the details below"}
-	text := assembler{limit: MaxCheckRunText} // nowhere else to point to
+	bound := bindingsBlock(p)
+	text := assembler{limit: MaxCheckRunText - len(bound)} // nowhere else to point to
 	return CheckRunOutput{
 		Name:        CheckRunName,
 		Conclusion:  conclusion(v),
 		Title:       v.sentence(),
 		Summary:     summary.assemble(r.blocks(summarySections), ""),
-		Text:        text.assemble(r.detailBlocks(), r.footer(opts.Version)),
+		Text:        bound + text.assemble(r.detailBlocks(), r.footer(opts.Version)),
 		Annotations: annotations(p),
 	}
 }

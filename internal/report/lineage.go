@@ -98,6 +98,7 @@ func (r *renderer) lineage(pr *plan.Promotion) (piece, bool) {
 		b.WriteString("  class " + strings.Join(failed, ",") + " failed\n")
 	}
 	b.WriteString("```\n")
+	b.WriteString(modelDataDigests(pr))
 	head, tail := fold(false, "Lineage: data → jobs → package → stages")
 	return piece{head: head + b.String(), tail: tail}, true
 }
@@ -110,4 +111,19 @@ func isFailure(status string) bool {
 		return true
 	}
 	return false
+}
+
+// modelDataDigests lists the model data the check bound, with the SHA-256
+// apply will copy and nothing else: the reviewer sees which bytes they
+// approve.
+func modelDataDigests(pr *plan.Promotion) string {
+	var b strings.Builder
+	for _, m := range pr.ModelDataBindings() {
+		fmt.Fprintf(&b, "\nModel data %s: SHA-256 `%s`, %d bytes, ETag %s", esc(m.URI), m.SHA256, m.Size, esc(m.ETag))
+		if m.VersionID != "" {
+			fmt.Fprintf(&b, ", version %s", esc(m.VersionID))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }

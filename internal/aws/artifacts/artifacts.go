@@ -97,14 +97,19 @@ func (s *Store) Stat(ctx context.Context, uri string) (plan.ObjectInfo, error) {
 	if err != nil {
 		return plan.ObjectInfo{}, err
 	}
-	out, err := s.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &u.Bucket, Key: &u.Key, ExpectedBucketOwner: s.owner()})
+	out, err := s.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &u.Bucket, Key: &u.Key, ExpectedBucketOwner: s.owner(), ChecksumMode: types.ChecksumModeEnabled})
 	if awserr.IsNotFound(err) {
 		return plan.ObjectInfo{}, fmt.Errorf("%s: %w", uri, plan.ErrNotFound)
 	}
 	if err != nil {
 		return plan.ObjectInfo{}, fmt.Errorf("head %s: %w", uri, err)
 	}
-	return plan.ObjectInfo{URI: uri, Size: aws.ToInt64(out.ContentLength), LastModified: aws.ToTime(out.LastModified)}, nil
+	info := plan.ObjectInfo{URI: uri, Size: aws.ToInt64(out.ContentLength), LastModified: aws.ToTime(out.LastModified),
+		ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId)}
+	if out.ChecksumType != types.ChecksumTypeComposite {
+		info.SHA256, _ = fullObjectSHA256(aws.ToString(out.ChecksumSHA256))
+	}
+	return info, nil
 }
 
 // Open implements plan.Objects.
@@ -120,7 +125,8 @@ func (s *Store) Open(ctx context.Context, uri string) (io.ReadCloser, plan.Objec
 	if err != nil {
 		return nil, plan.ObjectInfo{}, fmt.Errorf("get %s: %w", uri, err)
 	}
-	return out.Body, plan.ObjectInfo{URI: uri, Size: aws.ToInt64(out.ContentLength), LastModified: aws.ToTime(out.LastModified)}, nil
+	return out.Body, plan.ObjectInfo{URI: uri, Size: aws.ToInt64(out.ContentLength), LastModified: aws.ToTime(out.LastModified),
+		ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId)}, nil
 }
 
 // Put writes body to uri, encrypted with kmsKeyARN and checksummed with
@@ -146,4 +152,12 @@ func (s *Store) Put(ctx context.Context, uri URI, body []byte, contentType, kmsK
 // copySource formats x-amz-copy-source: the bucket and the URL-encoded key.
 func copySource(u URI) string {
 	return u.Bucket + "/" + (&url.URL{Path: u.Key}).EscapedPath()
+}
+
+// copySource is x-amz-copy-source for s, naming its version when pinned.
+func (s source) copySource() string {
+	if s.versionID != "" {
+		return copySource(s.uri) + "?versionId=" + url.QueryEscape(s.versionID)
+	}
+	return copySource(s.uri)
 }

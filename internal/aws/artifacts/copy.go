@@ -119,6 +119,8 @@ type source struct {
 	size        int64
 	etag        string
 	contentType string
+	// versionID pins the version read and copied ("" the current one).
+	versionID string
 	// sha256 is the hex full-object SHA-256 S3 holds for it, "" when it
 	// has none (multipart uploads, other algorithms).
 	sha256 string
@@ -131,6 +133,41 @@ type source struct {
 // current source is not copied again, and uploads left by an interrupted
 // run are aborted.
 func (c *Copier) Copy(ctx context.Context, src, dst URI, wantSHA256 string) (Result, error) {
+	return c.CopyBound(ctx, src, dst, Bound{SHA256: wantSHA256})
+}
+
+// Bound is the source object a copy must copy: what the pull request's
+// check read of it (see plan.Binding).
+type Bound struct {
+	// SHA256 is the hex digest the content must have ("" unknown).
+	SHA256 string
+	// ETag and Size, when set, are the source's as the check saw them;
+	// VersionID pins the version in a versioned bucket. Every read and
+	// copy of the source is conditional on that ETag (If-Match,
+	// x-amz-copy-source-if-match), so an object overwritten since fails
+	// with S3's 412 rather than being copied.
+	ETag, VersionID string
+	Size            int64
+}
+
+// SourceChangedError is a source that is no longer the object the check
+// bound.
+type SourceChangedError struct {
+	Object                URI
+	Want                  Bound
+	GotETag, GotVersionID string
+	GotSize               int64
+}
+
+func (e *SourceChangedError) Error() string {
+	return fmt.Sprintf("%s changed after it was reviewed: it was ETag %s (%d bytes), it is now ETag %s (%d bytes); nothing was copied", e.Object, e.Want.ETag, e.Want.Size, e.GotETag, e.GotSize)
+}
+
+// CopyBound is Copy of the source object b names: a source that is no
+// longer that object is refused with a SourceChangedError, before any
+// byte is copied.
+func (c *Copier) CopyBound(ctx context.Context, src, dst URI, b Bound) (Result, error) {
+	wantSHA256 := b.SHA256
 	if !isKMSKeyARN(c.KMSKeyARN) {
 		return Result{}, fmt.Errorf("copy %s: KMS key %q is not a key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)", src, c.KMSKeyARN)
 	}
@@ -138,9 +175,12 @@ func (c *Copier) Copy(ctx context.Context, src, dst URI, wantSHA256 string) (Res
 	if want != "" && !isHexSHA256(want) {
 		return Result{}, fmt.Errorf("copy %s: want SHA-256 %q is not 64 hex digits", src, wantSHA256)
 	}
-	s, err := c.headSource(ctx, src)
+	s, err := c.headSource(ctx, src, b.VersionID)
 	if err != nil {
 		return Result{}, err
+	}
+	if (b.ETag != "" && s.etag != b.ETag) || (b.Size != 0 && s.size != b.Size) {
+		return Result{}, &SourceChangedError{Object: src, Want: b, GotETag: s.etag, GotVersionID: s.versionID, GotSize: s.size}
 	}
 	if s.sha256 != "" && want != "" && s.sha256 != want {
 		err := &DigestMismatchError{Object: src, Want: want, Got: s.sha256, Source: "the source's S3 checksum"}
@@ -180,15 +220,16 @@ func (c *Copier) Copy(ctx context.Context, src, dst URI, wantSHA256 string) (Res
 	return res, err
 }
 
-func (c *Copier) headSource(ctx context.Context, src URI) (source, error) {
+func (c *Copier) headSource(ctx context.Context, src URI, versionID string) (source, error) {
 	out, err := c.Source.HeadObject(ctx, &s3.HeadObjectInput{
 		Bucket: &src.Bucket, Key: &src.Key, ExpectedBucketOwner: optional(c.SourceOwner),
-		ChecksumMode: types.ChecksumModeEnabled,
+		ChecksumMode: types.ChecksumModeEnabled, VersionId: optional(versionID),
 	})
 	if err != nil {
 		return source{}, fmt.Errorf("head %s: %w", src, err)
 	}
-	s := source{uri: src, size: aws.ToInt64(out.ContentLength), etag: aws.ToString(out.ETag), contentType: aws.ToString(out.ContentType)}
+	s := source{uri: src, size: aws.ToInt64(out.ContentLength), etag: aws.ToString(out.ETag), contentType: aws.ToString(out.ContentType),
+		versionID: versionID}
 	if s.etag == "" {
 		return source{}, fmt.Errorf("head %s: no ETag", src)
 	}
@@ -275,7 +316,7 @@ func (c *Copier) staleReason(s source, out *s3.HeadObjectOutput) string {
 // principal may not read the source, else the server-side path for the
 // source's size. Result.SHA256 is empty.
 func (c *Copier) Predict(ctx context.Context, src, dst URI) (Result, error) {
-	s, err := c.headSource(ctx, src)
+	s, err := c.headSource(ctx, src, "")
 	if err != nil {
 		return Result{}, err
 	}

@@ -91,7 +91,7 @@ func (c *Copier) readParts(ctx context.Context, client *s3.Client, owner string,
 // since it was first seen (If-Match its ETag). A part that is the whole
 // object is read without a Range, so that the SDK validates S3's checksum.
 func getRange(ctx context.Context, client *s3.Client, owner string, s source, p part, data []byte) error {
-	in := &s3.GetObjectInput{Bucket: &s.uri.Bucket, Key: &s.uri.Key, IfMatch: &s.etag, ExpectedBucketOwner: optional(owner)}
+	in := &s3.GetObjectInput{Bucket: &s.uri.Bucket, Key: &s.uri.Key, IfMatch: &s.etag, VersionId: optional(s.versionID), ExpectedBucketOwner: optional(owner)}
 	if p.off != 0 || p.size != s.size {
 		in.Range = aws.String(p.bytes())
 	}

@@ -33,7 +33,7 @@ func (c *Copier) copyObject(ctx context.Context, s source, dst URI, known, want 
 	}
 	out, err := c.Target.CopyObject(ctx, &s3.CopyObjectInput{
 		Bucket: &dst.Bucket, Key: &dst.Key,
-		CopySource:                aws.String(copySource(s.uri)),
+		CopySource:                aws.String(s.copySource()),
 		CopySourceIfMatch:         &s.etag,
 		ExpectedBucketOwner:       optional(c.TargetOwner),
 		ExpectedSourceBucketOwner: optional(c.SourceOwner),
@@ -139,7 +139,7 @@ func (c *Copier) copyRanges(ctx context.Context, s source, dst URI, id string, p
 				p := parts[i]
 				out, err := c.Target.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
 					Bucket: &dst.Bucket, Key: &dst.Key, UploadId: &id, PartNumber: &p.number,
-					CopySource:                aws.String(copySource(s.uri)),
+					CopySource:                aws.String(s.copySource()),
 					CopySourceRange:           aws.String(p.bytes()),
 					CopySourceIfMatch:         &s.etag,
 					ExpectedBucketOwner:       optional(c.TargetOwner),
