@@ -57,31 +57,7 @@ func TestMergeQueueCommitNotReviewedFailsClosed(t *testing.T) {
 
 	// Ahead in the queue: a comment edit in the same file, no promotion.
 	const file = "promotions/fraud-detector.yaml"
-	cur, _ := w.GitHub.File(world.Repo, "main", file)
-	edited := strings.Replace(cur, "# Owned by the fraud ML team.", "# Owned by the fraud ML team (on call: #fraud-ml).", 1)
-	if edited == cur {
-		t.Fatalf("%s has no owner line", file)
-	}
-	if err := w.GitHub.CreateBranch(world.Repo, "owners", "main"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.GitHub.Push(world.Repo, "owners", ghemu.Change{Message: "on-call channel", Author: world.Alice, Files: map[string]string{file: edited}}); err != nil {
-		t.Fatal(err)
-	}
-	ahead, err := w.GitHub.OpenPullRequest(world.Repo, ghemu.PullRequestSpec{Title: "owners", Head: "owners", Author: world.Alice})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.idle(t)
-	first, err := w.GitHub.Enqueue(world.Repo, ahead, world.Pat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	second, err := w.GitHub.Enqueue(world.Repo, n, world.Pat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.idle(t)
+	first, second := queueBehind(t, w, r, n, file, "# Owned by the fraud ML team.", "# Owned by the fraud ML team (on call: #fraud-ml).")
 	if cr := latestCheckOn(w, first.HeadSHA); cr.Conclusion != "success" {
 		t.Errorf("the change ahead: %s/%s", cr.Status, cr.Conclusion)
 	}
@@ -113,4 +89,55 @@ func TestMergeQueueCommitNotReviewedFailsClosed(t *testing.T) {
 	if writes := diff(awsWrites(w), before); len(writes) != 0 {
 		t.Errorf("AWS writes %v", writes)
 	}
+}
+
+// TestMergeQueuePolicyComesFromTheBaseBranch: an entry ahead in the queue
+// edits the policy; the queue commit behind it is built on that entry's
+// commit, yet is judged by the base branch's policy (the entry ahead is
+// not merged), here one approval where the entry ahead asks for two.
+func TestMergeQueuePolicyComesFromTheBaseBranch(t *testing.T) {
+	w := newWorld(t, world.Options{})
+	r := newReplica(t, w, replicaOptions{})
+	w.GitHub.AddWebhook(ghemu.Webhook{URL: r.URL, Secret: secret})
+	n := approvedPR(t, w, r) // one approval, as main's policy asks for staging
+
+	first, second := queueBehind(t, w, r, n, "promotions/modelpromote.yaml", "    staging:\n      approvals: 1\n", "    staging:\n      approvals: 2\n")
+	if second.BaseSHA != first.HeadSHA {
+		t.Fatalf("the second entry is built on %s, not the first's commit %s", second.BaseSHA, first.HeadSHA)
+	}
+	cr := latestCheckOn(w, second.HeadSHA)
+	if cr.Conclusion != "success" || !strings.Contains(cr.Summary+cr.Text, "policy from "+first.BaseSHA[:7]+" on the base branch") {
+		t.Errorf("check on the queue commit behind a policy edit: %s/%s, want success by main's policy (%s):\n%s", cr.Status, cr.Conclusion, first.BaseSHA[:7], cr.Summary)
+	}
+}
+
+// queueBehind opens alice's pull request replacing from with to in file,
+// queues it, then pull request n behind it, and returns both entries once
+// the server has checked them.
+func queueBehind(t *testing.T, w *world.World, r *replica, n int, file, from, to string) (ahead, behind ghemu.QueueEntry) {
+	t.Helper()
+	cur, _ := w.GitHub.File(world.Repo, "main", file)
+	edited := strings.Replace(cur, from, to, 1)
+	if edited == cur {
+		t.Fatalf("%s has no %q", file, from)
+	}
+	if err := w.GitHub.CreateBranch(world.Repo, "ahead", "main"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.GitHub.Push(world.Repo, "ahead", ghemu.Change{Message: "edit " + file, Author: world.Alice, Files: map[string]string{file: edited}}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := w.GitHub.OpenPullRequest(world.Repo, ghemu.PullRequestSpec{Title: "ahead", Head: "ahead", Author: world.Alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.idle(t)
+	if ahead, err = w.GitHub.Enqueue(world.Repo, m, world.Pat); err != nil {
+		t.Fatal(err)
+	}
+	if behind, err = w.GitHub.Enqueue(world.Repo, n, world.Pat); err != nil {
+		t.Fatal(err)
+	}
+	r.idle(t)
+	return ahead, behind
 }
