@@ -368,6 +368,9 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 		}
 	}
 	sort.Strings(r.approvers)
+	if len(res.Refused) == 0 {
+		res.Refused = append(res.Refused, r.plantedPackages(ctx)...)
+	}
 	return r, nil
 }
 

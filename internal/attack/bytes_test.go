@@ -6,6 +6,10 @@ import (
 	"encoding/hex"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 	"github.com/modelpromote/modelpromote/internal/plan"
@@ -71,4 +75,43 @@ func TestAttackSwappedModelDataAfterApprovalIsRefused(t *testing.T) {
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// TestAttackPlantedTargetPackageIsNotAdopted: someone who may register
+// packages in staging's registry plants one whose metadata names version
+// 13's source ARN but whose model data is theirs, before the promotion is
+// applied. Apply would have adopted it on its metadata and deployed the
+// planted bytes; now it refuses before copying anything, names the
+// package on the pull request, and no account changes.
+func TestAttackPlantedTargetPackageIsNotAdopted(t *testing.T) {
+	w := newWorld(t)
+	n := openPR(t, w, "promote-13-planted", stagingTo13, ghemu.Change{})
+	approve(t, w, n, world.Bob)
+	if res := runCheck(t, w, n); res.Verdict != plan.StatusPass {
+		t.Fatalf("check verdict %s:\n%s", res.Verdict, findings(res.Plan))
+	}
+	env, _ := w.Config.Environment("staging")
+	src := w.Models["fraud-detector"][13].Package
+	planted := "s3://" + env.ArtifactBucket + "/planted/model.tar.gz"
+	if err := w.AWS.S3().PutObject(env.ArtifactBucket, "planted/model.tar.gz", []byte("the attacker's model")); err != nil {
+		t.Fatal(err)
+	}
+	sm := sagemaker.NewFromConfig(w.AdminAWS(world.StagingAccount))
+	out, err := sm.CreateModelPackage(t.Context(), &sagemaker.CreateModelPackageInput{
+		ModelPackageGroupName: aws.String("fraud-detector"),
+		ModelApprovalStatus:   smtypes.ModelApprovalStatusApproved,
+		InferenceSpecification: &smtypes.InferenceSpecification{
+			Containers:            []smtypes.ModelPackageContainerDefinition{{Image: aws.String(src.InferenceSpecification.Containers[0].Image), ModelDataUrl: aws.String(planted)}},
+			SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"},
+		},
+		CustomerMetadataProperties: map[string]string{plan.ProvenanceSourceARN: src.ModelPackageArn, plan.ProvenanceSourceAccount: world.DevAccount},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := aws.ToString(out.ModelPackageArn)
+	mergeAnyway(t, w, n, "model package "+arn)
+	if !saidOnPR(w, n, "refusing to adopt it") || !saidOnPR(w, n, arn) {
+		t.Error("the pull request was not told which package was refused")
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/modelpromote/modelpromote/internal/aws/awserr"
+	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
@@ -33,19 +34,27 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 		return fmt.Errorf("create group: %w", err)
 	}
 	src := lin.Package
-	pkg, err := sm.CreateModelPackage(ctx, &sagemaker.CreateModelPackageInput{
-		ModelPackageGroupName: aws.String(group),
-		ModelApprovalStatus:   types.ModelApprovalStatusApproved,
-		InferenceSpecification: &types.InferenceSpecification{
-			Containers: []types.ModelPackageContainerDefinition{{
-				Image:        aws.String(src.InferenceSpecification.Containers[0].Image),
-				ModelDataUrl: aws.String(fmt.Sprintf("s3://%s/%s/%d/model.tar.gz", env.ArtifactBucket, group, version)),
-			}},
-			SupportedContentTypes:      []string{"text/csv"},
-			SupportedResponseMIMETypes: []string{"text/csv"},
+	// The package is the copy apply would have registered (registry.
+	// CopyInput, every URI at the key apply writes): apply adopts only
+	// such a package (issue 12 §6).
+	desc, err := sagemaker.NewFromConfig(w.AdminAWS(DevAccount)).DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: aws.String(src.ModelPackageArn)})
+	if err != nil {
+		return fmt.Errorf("describe %s: %w", src.ModelPackageArn, err)
+	}
+	prefix := plan.ArtifactPrefix(group, version)
+	in, err := registry.CopyInput(registry.CopyRequest{
+		Source: desc, TargetGroup: group, TargetKMSKeyARN: env.KMSKeyARN,
+		Rewrite: func(uri string) (string, error) {
+			return fmt.Sprintf("s3://%s/%s", env.ArtifactBucket, plan.TargetKey(prefix, uri)), nil
 		},
-		CustomerMetadataProperties: map[string]string{plan.ProvenanceSourceARN: src.ModelPackageArn, plan.ProvenanceSourceAccount: DevAccount},
+		Provenance:  map[string]string{plan.ProvenanceSourceARN: src.ModelPackageArn, plan.ProvenanceSourceAccount: DevAccount},
+		ClientToken: registry.ClientToken(src.ModelPackageArn, group),
 	})
+	if err != nil {
+		return err
+	}
+	in.ModelApprovalStatus = types.ModelApprovalStatusApproved
+	pkg, err := sm.CreateModelPackage(ctx, in)
 	if err != nil {
 		return fmt.Errorf("create package: %w", err)
 	}

@@ -33,20 +33,19 @@ func (r *Registry) Register(ctx context.Context, req CopyRequest, poll time.Dura
 	if poll <= 0 {
 		poll = 2 * time.Second
 	}
-	sourceARN := aws.ToString(req.Source.ModelPackageArn)
+	in, err := CopyInput(req)
+	if err != nil {
+		return Registered{}, err
+	}
 	if err := r.ensureGroup(ctx, req.TargetGroup); err != nil {
 		return Registered{}, err
 	}
-	found, err := r.FindBySource(ctx, req.TargetGroup, sourceARN)
+	found, err := r.findCopy(ctx, req.TargetGroup, in)
 	if err != nil {
 		return Registered{}, err
 	}
 	reg := Registered{ARN: found, Adopted: found != ""}
 	if found == "" {
-		in, err := CopyInput(req)
-		if err != nil {
-			return Registered{}, err
-		}
 		out, err := r.SM.CreateModelPackage(ctx, in)
 		if err != nil {
 			return Registered{}, fmt.Errorf("create model package in %s: %w", req.TargetGroup, err)
@@ -91,9 +90,35 @@ type Copy struct {
 // account, every bucket the source refers to and the source's KMS key are
 // forbidden in the request.
 func (r *Registry) RegisterCopy(ctx context.Context, source *Registry, c Copy, poll time.Duration) (Registered, error) {
-	desc, err := source.DescribeARN(ctx, c.SourceARN)
+	req, err := copyRequest(ctx, source, c)
 	if err != nil {
 		return Registered{}, err
+	}
+	return r.Register(ctx, req, poll)
+}
+
+// FindCopy returns the package of c.TargetGroup that Register would adopt
+// for c ("" when none), reading only; like Register, it refuses (naming
+// the package) one whose provenance names the source but which is not
+// its faithful copy. Apply asks before copying anything.
+func (r *Registry) FindCopy(ctx context.Context, source *Registry, c Copy) (string, error) {
+	req, err := copyRequest(ctx, source, c)
+	if err != nil {
+		return "", err
+	}
+	in, err := CopyInput(req)
+	if err != nil {
+		return "", err
+	}
+	return r.findCopy(ctx, c.TargetGroup, in)
+}
+
+// copyRequest describes c's source package and builds the request for its
+// copy.
+func copyRequest(ctx context.Context, source *Registry, c Copy) (CopyRequest, error) {
+	desc, err := source.DescribeARN(ctx, c.SourceARN)
+	if err != nil {
+		return CopyRequest{}, err
 	}
 	forbidden := []string{source.Account}
 	for _, o := range objects(described(desc).refs()) {
@@ -104,7 +129,7 @@ func (r *Registry) RegisterCopy(ctx context.Context, source *Registry, c Copy, p
 	if sc := desc.SecurityConfig; sc != nil && aws.ToString(sc.KmsKeyId) != "" {
 		forbidden = append(forbidden, aws.ToString(sc.KmsKeyId))
 	}
-	return r.Register(ctx, CopyRequest{
+	return CopyRequest{
 		Source:          desc,
 		TargetGroup:     c.TargetGroup,
 		TargetKMSKeyARN: c.TargetKMSKeyARN,
@@ -117,7 +142,7 @@ func (r *Registry) RegisterCopy(ctx context.Context, source *Registry, c Copy, p
 		Provenance:  c.Provenance,
 		ClientToken: ClientToken(aws.ToString(desc.ModelPackageArn), c.TargetGroup),
 		Forbidden:   forbidden,
-	}, poll)
+	}, nil
 }
 
 func (r *Registry) ensureGroup(ctx context.Context, group string) error {
@@ -140,9 +165,19 @@ func (r *Registry) ensureGroup(ctx context.Context, group string) error {
 
 // FindBySource returns the ARN of the package in group whose provenance
 // names sourceARN, or "". It looks at the group's adoptScan newest
-// packages.
+// packages. Provenance is metadata anyone who may register in the group
+// can write: adopt only what findCopy accepts.
 func (r *Registry) FindBySource(ctx context.Context, group, sourceARN string) (string, error) {
-	found, scanned := "", 0
+	d, err := r.findBySource(ctx, group, sourceARN)
+	if d == nil || err != nil {
+		return "", err
+	}
+	return aws.ToString(d.ModelPackageArn), nil
+}
+
+func (r *Registry) findBySource(ctx context.Context, group, sourceARN string) (*sagemaker.DescribeModelPackageOutput, error) {
+	var found *sagemaker.DescribeModelPackageOutput
+	scanned := 0
 	err := r.Versions(ctx, group, false, func(s Summary) (bool, error) {
 		scanned++
 		d, err := r.DescribeARN(ctx, s.ARN)
@@ -150,18 +185,101 @@ func (r *Registry) FindBySource(ctx context.Context, group, sourceARN string) (s
 			return false, err
 		}
 		if d.CustomerMetadataProperties[plan.ProvenanceSourceARN] == sourceARN && d.ModelPackageStatus != types.ModelPackageStatusFailed {
-			found = aws.ToString(d.ModelPackageArn)
+			found = d
 			return false, nil
 		}
 		return scanned < adoptScan, nil
 	})
 	if awserr.IsNotFound(err) {
-		return "", nil
+		return nil, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("list model packages of %s: %w", group, err)
+		return nil, fmt.Errorf("list model packages of %s: %w", group, err)
 	}
 	return found, nil
+}
+
+// findCopy returns the package of group registered from in's source, ""
+// when there is none. A package whose provenance names the source is
+// adopted only when it is what in would create: every S3 reference, field
+// by field, at the URI apply wrote in the environment's bucket with the
+// same ContentDigest, and the same container images. Anything else was
+// planted (or altered) by someone who may register in the target, and is
+// refused by name: its model data would be deployed while the evidence
+// record lists the honest copies.
+func (r *Registry) findCopy(ctx context.Context, group string, in *sagemaker.CreateModelPackageInput) (string, error) {
+	sourceARN := in.CustomerMetadataProperties[plan.ProvenanceSourceARN]
+	d, err := r.findBySource(ctx, group, sourceARN)
+	if d == nil || err != nil {
+		return "", err
+	}
+	arn := aws.ToString(d.ModelPackageArn)
+	if why := unfaithful(d, in); why != "" {
+		return "", fmt.Errorf("model package %s in group %s names source %s in its metadata but is not modelpromote's copy of it (%s): refusing to adopt it; delete it, or find who registered it", arn, group, sourceARN, why)
+	}
+	return arn, nil
+}
+
+// unfaithful says how a registered package differs from the copy in would
+// create ("" when it does not).
+func unfaithful(d *sagemaker.DescribeModelPackageOutput, in *sagemaker.CreateModelPackageInput) string {
+	have, want := described(d).refs(), creating(in).refs()
+	wantBy := map[string]ref{}
+	for _, w := range want {
+		wantBy[w.field] = w
+	}
+	haveBy, written := map[string]ref{}, map[string]bool{}
+	for _, h := range have {
+		haveBy[h.field] = h
+	}
+	for _, w := range want {
+		written[aws.ToString(*w.uri)] = true
+	}
+	for _, h := range have {
+		w, ok := wantBy[h.field]
+		uri := aws.ToString(*h.uri)
+		switch {
+		case uri == "":
+		case !ok && !written[uri]:
+			// A field the copy does not set (SageMaker may fill one in)
+			// must still name an object apply wrote.
+			return fmt.Sprintf("%s is %s, not an object apply wrote", h.field, uri)
+		case ok && aws.ToString(*w.uri) != uri:
+			return fmt.Sprintf("%s is %s, not the copy apply wrote (%s)", h.field, uri, orNone(w))
+		}
+		if ok && aws.ToString(h.digest) != aws.ToString(w.digest) {
+			return fmt.Sprintf("%s has ContentDigest %q, not %q", h.field, aws.ToString(h.digest), aws.ToString(w.digest))
+		}
+	}
+	for _, w := range want {
+		if uri := aws.ToString(*w.uri); uri != "" {
+			if h, ok := haveBy[w.field]; !ok || aws.ToString(*h.uri) == "" {
+				return fmt.Sprintf("%s is missing (want %s)", w.field, uri)
+			}
+		}
+	}
+	wantImages, haveImages := images(in.InferenceSpecification), images(d.InferenceSpecification)
+	if strings.Join(wantImages, " ") != strings.Join(haveImages, " ") {
+		return fmt.Sprintf("its containers run %v, not %v", haveImages, wantImages)
+	}
+	return ""
+}
+
+func orNone(r ref) string {
+	if r.uri == nil || aws.ToString(*r.uri) == "" {
+		return "none"
+	}
+	return aws.ToString(*r.uri)
+}
+
+func images(spec *types.InferenceSpecification) []string {
+	var out []string
+	if spec != nil {
+		for _, c := range spec.Containers {
+			out = append(out, aws.ToString(c.Image))
+		}
+	}
+	return out
 }
 
 // Summary is one versioned package of a group, as listed.
