@@ -411,6 +411,17 @@ func routeCheckRun(p *payload, in Inputs) (Job, bool) {
 // gh-readonly-queue/<base branch>/pr-<number>-<the pull request's head SHA>.
 var queueRef = regexp.MustCompile(`^refs/heads/gh-readonly-queue/(.+)/pr-([0-9]+)-[0-9a-f]{40}$`)
 
+// QueuedPullRequest reads the pull request a merge queue's temporary
+// branch (refs/heads/gh-readonly-queue/<base>/pr-<n>-<sha>) is for.
+func QueuedPullRequest(ref string) (int, bool) {
+	m := queueRef.FindStringSubmatch(ref)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[2])
+	return n, err == nil && n > 0
+}
+
 // routeMergeGroup routes a merge queue's request for checks to a check of
 // the queue's commit, for the pull request its ref names (the last one
 // queued; those ahead have their own groups). Nothing is applied from a
@@ -428,13 +439,9 @@ func routeMergeGroup(p *payload, in Inputs) (Job, error) {
 		}
 		return Job{Reason: why + " on " + strings.TrimPrefix(g.HeadRef, "refs/heads/")}, nil
 	}
-	m := queueRef.FindStringSubmatch(g.HeadRef)
-	if m == nil || g.HeadSHA == "" || g.BaseSHA == "" {
+	n, ok := QueuedPullRequest(g.HeadRef)
+	if !ok || g.HeadSHA == "" || g.BaseSHA == "" {
 		return Job{}, fmt.Errorf("merge group %q is not gh-readonly-queue/<base>/pr-<number>-<sha> with head and base commits", g.HeadRef)
-	}
-	n, err := strconv.Atoi(m[2])
-	if err != nil || n <= 0 {
-		return Job{}, fmt.Errorf("merge group %q names no pull request", g.HeadRef)
 	}
 	if in.Command == Apply {
 		return refuse(n, fmt.Sprintf("#%d is in the merge queue, not merged: apply runs on the merge the queue produces", n))

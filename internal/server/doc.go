@@ -91,7 +91,9 @@
 // work queued. Every reconcile interval, and once at start, the server
 // lists each known repository's open pull requests and checks those whose
 // latest modelpromote check run on the head is missing, stuck in progress
-// beyond the lease, or older than a review; and lists pull requests
+// beyond the lease, or older than a review; checks the merge queue's
+// commits into the default branch (its gh-readonly-queue branches) that
+// have no modelpromote check run, or one stuck beyond the lease; and lists pull requests
 // merged into the default branch within the reconcile window and applies
 // those with neither a finished lease nor a finished apply (apply.Status). Known
 // repositories are the allow-list's exact names and every repository a

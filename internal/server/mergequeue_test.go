@@ -141,3 +141,34 @@ func queueBehind(t *testing.T, w *world.World, r *replica, n int, file, from, to
 	r.idle(t)
 	return ahead, behind
 }
+
+// TestLostMergeGroupDeliveryIsCheckedByReconcile: the merge_group
+// delivery never arrives; reconciliation finds the queue's commit without
+// a check run and checks it, once.
+func TestLostMergeGroupDeliveryIsCheckedByReconcile(t *testing.T) {
+	w := newWorld(t, world.Options{})
+	r := newReplica(t, w, replicaOptions{})
+	w.GitHub.AddWebhook(ghemu.Webhook{URL: r.URL, Secret: secret})
+	n := approvedPR(t, w, r)
+
+	w.GitHub.SetDeliveryMode(ghemu.Hold)
+	entry, err := w.GitHub.Enqueue(world.Repo, n, world.Pat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range w.GitHub.Pending() {
+		w.GitHub.Drop(d.GUID)
+	}
+	for range 2 {
+		if err := r.Reconcile(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		r.idle(t)
+	}
+	if cr := latestCheckOn(w, entry.HeadSHA); cr.Status != "completed" || cr.Conclusion != "success" {
+		t.Errorf("queue commit after reconciliation: %s/%s", cr.Status, cr.Conclusion)
+	}
+	if got := checkRuns(w, entry.HeadSHA); got != 1 {
+		t.Errorf("%d check runs on the queue commit, want 1", got)
+	}
+}

@@ -65,6 +65,9 @@ func (s *Server) reconcileRepo(ctx context.Context, name string, installation in
 			}
 		}
 	}
+	if err := s.reconcileQueue(ctx, repo, name, installation, defaultBranch); err != nil {
+		return err
+	}
 	since := time.Now().Add(-s.opts.ReconcileWindow)
 	closed, err := repo.Pulls(ctx, "closed", since)
 	if err != nil {
@@ -147,4 +150,38 @@ func (s *Server) applyPending(ctx context.Context, repo *github.Repo, sha string
 		return false, err
 	}
 	return !st.Finished(), nil
+}
+
+// reconcileQueue checks the merge queue's commits into the default branch
+// that have no modelpromote check run (their merge_group delivery was
+// lost) or one stuck in progress beyond the lease: the queue waits for the
+// required check until its timeout, then drops the pull request.
+func (s *Server) reconcileQueue(ctx context.Context, repo *github.Repo, name string, installation int64, branch string) error {
+	queued, err := repo.QueueCommits(ctx, branch)
+	if err != nil {
+		return err
+	}
+	for _, qc := range queued {
+		n, ok := route.QueuedPullRequest(qc.Ref)
+		if !ok {
+			continue
+		}
+		latest, err := repo.LatestCheckRunState(ctx, qc.SHA)
+		if err != nil {
+			return fmt.Errorf("merge queue %s: %w", qc.Ref, err)
+		}
+		if latest != nil && (latest.Status == "completed" || time.Since(latest.StartedAt) < s.opts.Lease) {
+			continue
+		}
+		// The queue commit's first parent is what the queue built it on.
+		base, err := repo.FirstParent(ctx, qc.SHA)
+		if err != nil {
+			return fmt.Errorf("merge queue %s: %w", qc.Ref, err)
+		}
+		if err := s.enqueue(route.Job{Command: route.Check, Event: "reconcile", Installation: installation, Repo: name, PR: n, SHA: qc.SHA,
+			Queue: route.Queue{Ref: qc.Ref, BaseRef: "refs/heads/" + branch, BaseSHA: base, HeadSHA: qc.SHA}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ const maxTreeEntries = 100_000
 func (e *Emulator) gitRoutes() []route {
 	return []route{
 		{id: "git/get-ref", method: "GET", path: "/repos/{owner}/{repo}/git/ref/{ref}", pattern: "/repos/{owner}/{repo}/git/ref/{ref...}", handle: (*call).getRef},
+		{id: "git/list-matching-refs", method: "GET", path: "/repos/{owner}/{repo}/git/matching-refs/{ref}", pattern: "/repos/{owner}/{repo}/git/matching-refs/{ref...}", handle: (*call).listMatchingRefs},
 		{id: "git/create-ref", method: "POST", path: "/repos/{owner}/{repo}/git/refs", handle: (*call).createRef},
 		{id: "git/update-ref", method: "PATCH", path: "/repos/{owner}/{repo}/git/refs/{ref}", pattern: "/repos/{owner}/{repo}/git/refs/{ref...}", handle: (*call).updateRef},
 		{id: "git/get-tree", method: "GET", path: "/repos/{owner}/{repo}/git/trees/{tree_sha}", handle: (*call).getTree},
@@ -45,6 +46,31 @@ func (c *call) getRef() {
 		return
 	}
 	c.json(http.StatusOK, refJSON(c.u(), r, name, sha))
+}
+
+// listMatchingRefs lists the branches whose ref starts with the given one
+// (https://docs.github.com/en/rest/git/refs#list-matching-references), an
+// empty array when none does.
+func (c *call) listMatchingRefs() {
+	r := c.repoFor()
+	if r == nil {
+		return
+	}
+	prefix, ok := branchOf(c.r.PathValue("ref"))
+	out := []map[string]any{}
+	if ok {
+		names := make([]string, 0, len(r.branches))
+		for name := range r.branches {
+			if strings.HasPrefix(name, prefix) {
+				names = append(names, name)
+			}
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			out = append(out, refJSON(c.u(), r, name, r.branches[name]))
+		}
+	}
+	paginate(c, out, nil)
 }
 
 func (c *call) createRef() {
