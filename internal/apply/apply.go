@@ -299,6 +299,14 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 		}
 		contributors = c
 	})
+	var breakGlass *plan.BreakGlassRequest
+	wg.Go(func() {
+		bg, err := env.Repo.BreakGlass(ctx, m.Number)
+		if err != nil {
+			fail(err)
+		}
+		breakGlass = bg
+	})
 	wg.Go(func() {
 		c, err := env.Repo.LatestCheckRunState(ctx, m.HeadSHA)
 		if err != nil {
@@ -341,7 +349,7 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 		History:  &artifacts.Evidence{Configs: accts.Readers(), PathStyle: env.S3PathStyle},
 		Now:      env.now,
 		Reviewed: reviewed,
-	}, plan.PullRequestFacts{Author: m.Author, HeadSHA: m.HeadSHA, Contributors: contributors, Reviews: reviews}, github.Directory{Repo: env.Repo})
+	}, plan.PullRequestFacts{Author: m.Author, HeadSHA: m.HeadSHA, Contributors: contributors, Reviews: reviews, BreakGlass: breakGlass}, github.Directory{Repo: env.Repo})
 	if v := p.Verdict(); v != plan.StatusPass {
 		for _, f := range p.Findings {
 			if f.Severity == plan.SeverityError || f.Severity == plan.SeverityPending {

@@ -187,6 +187,14 @@ func gather(ctx context.Context, env Env, facts *plan.PullRequest) (plan.Input, 
 		}
 		prFacts.Contributors = c
 	})
+	wg.Go(func() {
+		bg, err := env.Repo.BreakGlass(ctx, facts.Number)
+		if err != nil {
+			fail(err)
+			return
+		}
+		prFacts.BreakGlass = bg
+	})
 	wg.Wait()
 	if len(errs) > 0 {
 		return in, prFacts, nil, errs[0]

@@ -187,6 +187,9 @@ type timelineEvent struct {
 	Actor           *gogh.User            `json:"actor,omitempty"`
 	CommitID        string                `json:"commit_id,omitempty"`
 	DismissedReview *gogh.DismissedReview `json:"dismissed_review,omitempty"`
+	// Label and CreatedAt: labeled and unlabeled events (breakglass.go).
+	Label     *gogh.Label     `json:"label,omitempty"`
+	CreatedAt *gogh.Timestamp `json:"created_at,omitempty"`
 }
 
 // timeline lists pull request number's issue timeline

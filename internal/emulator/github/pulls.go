@@ -34,6 +34,7 @@ type pull struct {
 	mergeCommitSHA string
 	reviews        []*review
 	timeline       []timelineEvent // force pushes and dismissals (timeline.go)
+	labels         []string        // label names, in the order set (labels.go)
 }
 
 func (p *pull) baseTip() string {
@@ -119,7 +120,7 @@ func (e *Emulator) pullJSON(u urls, p *pull, full bool) map[string]any {
 		"review_comment_url": api + "/pulls/comments{/number}", "comments_url": issue + "/comments",
 		"statuses_url": api + "/statuses/" + p.headSHA,
 		"number":       p.number, "state": p.state, "locked": false, "title": p.title, "body": body,
-		"user": userJSON(u, p.user), "labels": []any{}, "milestone": nil, "active_lock_reason": nil,
+		"user": userJSON(u, p.user), "labels": labelsJSON(u, p.repo, p.labels), "milestone": nil, "active_lock_reason": nil,
 		"created_at": ts(p.createdAt), "updated_at": ts(p.updatedAt),
 		"closed_at": optTime(p.closedAt), "merged_at": optTime(p.mergedAt), "merge_commit_sha": mergeSHA,
 		"assignee": nil, "assignees": []any{}, "requested_reviewers": []any{}, "requested_teams": []any{},

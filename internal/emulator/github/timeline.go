@@ -31,6 +31,8 @@ type timelineEvent struct {
 	review         *review
 	dismissedState string
 	message        string
+	// label is the label of a labeled or unlabeled event (labels.go).
+	label string
 }
 
 // activity is one repository activity: a push to a ref, with its pusher
@@ -110,6 +112,9 @@ func (c *call) listTimeline() {
 		}
 		if ev.commitID != "" {
 			m["commit_id"], m["commit_url"] = ev.commitID, api+"/commits/"+ev.commitID
+		}
+		if ev.label != "" {
+			m["label"] = map[string]any{"name": ev.label, "color": "ededed"}
 		}
 		if ev.review != nil {
 			m["dismissed_review"] = map[string]any{
