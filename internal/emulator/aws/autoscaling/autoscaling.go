@@ -16,13 +16,10 @@
 package autoscaling
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"regexp"
@@ -122,30 +119,20 @@ type Alarm struct {
 // Name is the SigV4 signing name.
 func (s *Service) Name() string { return "application-autoscaling" }
 
-const targetPrefix = "AnyScaleFrontendService."
+// protocol is the service's JSON 1.1 wire format.
+var protocol = service.JSON11{TargetPrefix: "AnyScaleFrontendService.", MessageMember: "Message", InternalCode: "InternalServiceException"}
 
 // Operation returns the operation named by X-Amz-Target.
-func (s *Service) Operation(r *http.Request) string {
-	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
-	return op
-}
-
-// apiError is an error as the service reports it.
-type apiError struct {
-	status        int
-	code, message string
-}
-
-func (e *apiError) Error() string { return e.code + ": " + e.message }
+func (s *Service) Operation(r *http.Request) string { return protocol.Operation(r) }
 
 func validation(format string, args ...any) error {
-	return &apiError{http.StatusBadRequest, "ValidationException", fmt.Sprintf(format, args...)}
+	return &service.APIError{Status: http.StatusBadRequest, Code: "ValidationException", Message: fmt.Sprintf(format, args...)}
 }
 
 // notFound is ObjectNotFoundException, the service's answer for a target
 // or policy that does not exist.
 func notFound(format string, args ...any) error {
-	return &apiError{http.StatusBadRequest, "ObjectNotFoundException", fmt.Sprintf(format, args...)}
+	return &service.APIError{Status: http.StatusBadRequest, Code: "ObjectNotFoundException", Message: fmt.Sprintf(format, args...)}
 }
 
 type handler func(s *Service, c service.Caller, body []byte) (any, error)
@@ -161,66 +148,24 @@ var handlers = map[string]handler{
 
 // ServeAWS handles an authenticated request.
 func (s *Service) ServeAWS(w http.ResponseWriter, r *http.Request, c service.Caller) {
-	h, ok := handlers[s.Operation(r)]
-	if r.Method != http.MethodPost || !ok {
-		s.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException", "")
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		s.WriteError(w, r, http.StatusBadRequest, "SerializationException", err.Error())
-		return
-	}
-	if len(body) == 0 {
-		body = []byte("{}")
-	}
-	s.mu.Lock()
-	out, err := h(s, c, body)
-	var resp []byte
-	if err == nil {
-		resp, err = json.Marshal(out)
-	}
-	s.mu.Unlock()
-	if err != nil {
-		var e *apiError
-		if !errors.As(err, &e) {
-			e = &apiError{http.StatusInternalServerError, "InternalServiceException", err.Error()}
+	protocol.Serve(w, r, &s.mu, func(op string, body []byte) (any, error) {
+		h, ok := handlers[op]
+		if !ok {
+			return nil, &service.APIError{Status: http.StatusBadRequest, Code: "UnknownOperationException"}
 		}
-		s.WriteError(w, r, e.status, e.code, e.message)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-RequestId", requestID())
-	w.Write(resp)
+		return h(s, c, body)
+	})
 }
 
 // WriteError writes a JSON 1.1 error: the code in __type, the text in
 // Message.
 func (s *Service) WriteError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-RequestId", requestID())
-	w.Header().Set("X-Amzn-ErrorType", code)
-	w.WriteHeader(status)
-	b, _ := json.Marshal(struct {
-		Type    string `json:"__type"`
-		Message string `json:"Message,omitempty"`
-	}{code, message})
-	w.Write(b)
+	protocol.WriteError(w, status, code, message)
 }
 
-func decode(body []byte, v any) error {
-	if err := json.Unmarshal(body, v); err != nil {
-		return &apiError{http.StatusBadRequest, "SerializationException", err.Error()}
-	}
-	return nil
-}
+var decode = service.Decode
 
-func requestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+var requestID = service.RequestID
 
 // targetHash is a target's ARN suffix: stable for the target, as the
 // service's 32-hex-digit identifiers are unique.

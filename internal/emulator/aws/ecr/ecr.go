@@ -14,12 +14,8 @@
 package ecr
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -69,23 +65,15 @@ func New(now func() time.Time) *Service {
 // Name is the SigV4 signing name.
 func (s *Service) Name() string { return "ecr" }
 
-const targetPrefix = "AmazonEC2ContainerRegistry_V20150921."
+// protocol is the service's JSON 1.1 wire format (ECR's error members are
+// lower-case "message").
+var protocol = service.JSON11{TargetPrefix: "AmazonEC2ContainerRegistry_V20150921.", MessageMember: "message", InternalCode: "ServerException"}
 
 // Operation returns the operation named by X-Amz-Target.
-func (s *Service) Operation(r *http.Request) string {
-	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
-	return op
-}
-
-type apiError struct {
-	status        int
-	code, message string
-}
-
-func (e *apiError) Error() string { return e.code + ": " + e.message }
+func (s *Service) Operation(r *http.Request) string { return protocol.Operation(r) }
 
 func errorf(code, format string, args ...any) error {
-	return &apiError{http.StatusBadRequest, code, fmt.Sprintf(format, args...)}
+	return &service.APIError{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
 type handler func(s *Service, c service.Caller, body []byte) (any, error)
@@ -100,66 +88,21 @@ var handlers = map[string]handler{
 
 // ServeAWS handles an authenticated request.
 func (s *Service) ServeAWS(w http.ResponseWriter, r *http.Request, c service.Caller) {
-	h, ok := handlers[s.Operation(r)]
-	if r.Method != http.MethodPost || !ok {
-		s.WriteError(w, r, http.StatusBadRequest, "UnknownOperationException", "")
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		s.WriteError(w, r, http.StatusBadRequest, "SerializationException", err.Error())
-		return
-	}
-	if len(body) == 0 {
-		body = []byte("{}")
-	}
-	s.mu.Lock()
-	out, err := h(s, c, body)
-	var resp []byte
-	if err == nil {
-		resp, err = json.Marshal(out)
-	}
-	s.mu.Unlock()
-	if err != nil {
-		var e *apiError
-		if !errors.As(err, &e) {
-			e = &apiError{http.StatusInternalServerError, "ServerException", err.Error()}
+	protocol.Serve(w, r, &s.mu, func(op string, body []byte) (any, error) {
+		h, ok := handlers[op]
+		if !ok {
+			return nil, &service.APIError{Status: http.StatusBadRequest, Code: "UnknownOperationException"}
 		}
-		s.WriteError(w, r, e.status, e.code, e.message)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-RequestId", requestID())
-	w.Write(resp)
+		return h(s, c, body)
+	})
 }
 
-// WriteError writes a JSON 1.1 error (ECR's members are lower-case
-// "message").
+// WriteError writes a JSON 1.1 error.
 func (s *Service) WriteError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-RequestId", requestID())
-	w.Header().Set("X-Amzn-ErrorType", code)
-	w.WriteHeader(status)
-	b, _ := json.Marshal(struct {
-		Type    string `json:"__type"`
-		Message string `json:"message,omitempty"`
-	}{code, message})
-	w.Write(b)
+	protocol.WriteError(w, status, code, message)
 }
 
-func requestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-func decode(body []byte, v any) error {
-	if err := json.Unmarshal(body, v); err != nil {
-		return &apiError{http.StatusBadRequest, "SerializationException", err.Error()}
-	}
-	return nil
-}
+var decode = service.Decode
 
 func epoch(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 

@@ -2,8 +2,6 @@ package sagemaker
 
 import (
 	"cmp"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -12,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/modelpromote/modelpromote/internal/emulator/aws/service"
 )
 
 // Timestamp is a time that travels as JSON 1.1 does it: a number of seconds
@@ -79,12 +79,7 @@ func nameFromARN(v, resource string) string {
 	return after
 }
 
-func requestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+func requestID() string { return service.RequestID() }
 
 // page slices items for a List operation. The next token is the offset of
 // the next item, opaque to clients as it is with AWS.
