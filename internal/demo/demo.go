@@ -181,7 +181,11 @@ func (d *Demo) play(ctx context.Context) error {
 	}
 
 	d.section(6, "The evidence record and the promotion history")
-	return d.history(ctx)
+	if err := d.history(ctx); err != nil {
+		return err
+	}
+	d.section(7, "What runs where, and what served when: modelpromote status and history")
+	return d.audit(ctx)
 }
 
 // stdDev is the standard deviation of every seeded metric: what Model

@@ -31,6 +31,8 @@ func TestDemoPlaysTheWholeStory(t *testing.T) {
 		"regression", "needs 2 approval(s)",
 		"fraud-detector/prod: success",
 		"Promotion history",
+		"$ modelpromote status", "$ modelpromote history --model fraud-detector --stage prod --at ",
+		"fraud-detector in prod served v14", "Objects re-read: ", "not write-once",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the story lacks %q", want)
