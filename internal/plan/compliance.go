@@ -235,13 +235,23 @@ func complianceFindings(add func(Gate, Severity, string), pkg *ModelPackage, che
 		if kind == manifest.ReportModelCard {
 			continue
 		}
-		found := false
+		// A constraints file judges statistics; on its own it is not the
+		// report the policy requires.
+		found, constraintsOnly := false, false
 		for _, c := range checks {
-			if c.Kind == kind {
-				found = true
+			if c.Kind != kind {
+				continue
 			}
+			if c.Part == PartConstraints {
+				constraintsOnly = true
+				continue
+			}
+			found = true
 		}
-		if !found {
+		switch {
+		case !found && constraintsOnly:
+			add(GateCompliance, SeverityError, fmt.Sprintf("required report %s is missing its statistics from %s version %d's ModelMetrics: its constraints alone do not satisfy it", kind, pkg.Group, pkg.Version))
+		case !found:
 			add(GateCompliance, SeverityError, fmt.Sprintf("required report %s is missing from %s version %d's ModelMetrics", kind, pkg.Group, pkg.Version))
 		}
 	}

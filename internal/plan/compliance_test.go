@@ -161,7 +161,6 @@ func TestComplianceGate(t *testing.T) {
 			change: func(w *world) { w.dropReports(12, manifest.ReportDataQuality, PartStatistics) },
 			want:   []want{{GateCompliance, SeverityError, []string{"dataQuality", "statistics", "missing"}}},
 			gates:  map[Gate]Status{GateCompliance: StatusFail},
-			skip:   "fail-open (not in issue 12): a required report kind is satisfied by its constraints file alone, without the statistics it constrains",
 		},
 	})
 }
