@@ -67,18 +67,20 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 	suffix := fmt.Sprintf("v%d-%d", version, time.Now().UnixNano()%1_000_000_000)
 	model := fmt.Sprintf("%s-%s", endpoint, suffix)
 	if _, err := sm.CreateModel(ctx, &sagemaker.CreateModelInput{ModelName: aws.String(model), ExecutionRoleArn: aws.String(env.ExecutionRoleARN),
-		PrimaryContainer: &types.ContainerDefinition{ModelPackageName: pkg.ModelPackageArn}}); err != nil {
+		PrimaryContainer: &types.ContainerDefinition{ModelPackageName: pkg.ModelPackageArn},
+		VpcConfig:        vpcOf(env), EnableNetworkIsolation: aws.Bool(env.NetworkIsolation), Tags: tagsOf(env)}); err != nil {
 		return fmt.Errorf("create model: %w", err)
 	}
 	if _, err := sm.CreateEndpointConfig(ctx, &sagemaker.CreateEndpointConfigInput{EndpointConfigName: aws.String(model),
 		ProductionVariants: []types.ProductionVariant{{VariantName: aws.String("AllTraffic"), ModelName: aws.String(model),
-			InstanceType: types.ProductionVariantInstanceTypeMlM5Large, InitialInstanceCount: aws.Int32(1)}}}); err != nil {
+			InstanceType: types.ProductionVariantInstanceTypeMlM5Large, InitialInstanceCount: aws.Int32(1)}},
+		KmsKeyId: aws.String(env.KMSKeyARN), Tags: tagsOf(env)}); err != nil {
 		return fmt.Errorf("create endpoint config: %w", err)
 	}
 	_, err = sm.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(endpoint)})
 	switch {
 	case awserr.IsNotFound(err):
-		_, err = sm.CreateEndpoint(ctx, &sagemaker.CreateEndpointInput{EndpointName: aws.String(endpoint), EndpointConfigName: aws.String(model)})
+		_, err = sm.CreateEndpoint(ctx, &sagemaker.CreateEndpointInput{EndpointName: aws.String(endpoint), EndpointConfigName: aws.String(model), Tags: tagsOf(env)})
 	case err == nil:
 		_, err = sm.UpdateEndpoint(ctx, &sagemaker.UpdateEndpointInput{EndpointName: aws.String(endpoint), EndpointConfigName: aws.String(model)})
 	}

@@ -100,20 +100,28 @@ func TestEmulatorStoryByHand(t *testing.T) {
 		d, err := sm.DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: created.ModelPackageArn})
 		return err == nil && d.ModelPackageStatus == smtypes.ModelPackageStatusCompleted
 	})
+	var prodTags []smtypes.Tag
+	for k, v := range prodEnv.Tags {
+		prodTags = append(prodTags, smtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
 	deploy := func(name string) {
 		t.Helper()
 		if _, err := sm.CreateModel(ctx, &sagemaker.CreateModelInput{ModelName: aws.String(name), ExecutionRoleArn: aws.String(prodEnv.ExecutionRoleARN),
-			PrimaryContainer: &smtypes.ContainerDefinition{ModelPackageName: created.ModelPackageArn}}); err != nil {
+			PrimaryContainer: &smtypes.ContainerDefinition{ModelPackageName: created.ModelPackageArn},
+			// prod's guardrails (world.ProdGuardrail) hold for people too.
+			VpcConfig:              &smtypes.VpcConfig{Subnets: prodEnv.VPC.Subnets, SecurityGroupIds: prodEnv.VPC.SecurityGroups},
+			EnableNetworkIsolation: aws.Bool(true), Tags: prodTags}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := sm.CreateEndpointConfig(ctx, &sagemaker.CreateEndpointConfigInput{EndpointConfigName: aws.String(name),
 			ProductionVariants: []smtypes.ProductionVariant{{VariantName: aws.String("AllTraffic"), ModelName: aws.String(name),
-				InstanceType: smtypes.ProductionVariantInstanceTypeMlM5Large, InitialInstanceCount: aws.Int32(2)}}}); err != nil {
+				InstanceType: smtypes.ProductionVariantInstanceTypeMlM5Large, InitialInstanceCount: aws.Int32(2)}},
+			KmsKeyId: aws.String(prodEnv.KMSKeyARN), Tags: prodTags}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	deploy("story-a")
-	if _, err := sm.CreateEndpoint(ctx, &sagemaker.CreateEndpointInput{EndpointName: aws.String("story"), EndpointConfigName: aws.String("story-a")}); err != nil {
+	if _, err := sm.CreateEndpoint(ctx, &sagemaker.CreateEndpointInput{EndpointName: aws.String("story"), EndpointConfigName: aws.String("story-a"), Tags: prodTags}); err != nil {
 		t.Fatal(err)
 	}
 	endpoint := func() *sagemaker.DescribeEndpointOutput {

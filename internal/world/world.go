@@ -148,6 +148,7 @@ func (w *World) startAWS(opts Options) error {
 	srv.Mount(w.Autoscaling)
 	w.ECR = ecr.New(srv.Now)
 	srv.Mount(w.ECR)
+	w.SageMaker.SetGuardrail(ProdAccount, ProdGuardrail)
 	if err := srv.Start(); err != nil {
 		return err
 	}
