@@ -44,6 +44,18 @@ func esc(s string) string {
 			b.WriteString("@" + zwj)
 		case '\'', '|', '`', '*', '[', ']', '(', ')', '#', '!', '~', '\\', '$':
 			b.WriteString("&#" + strconv.Itoa(int(r)) + ";")
+		case ':':
+			if autolinkColon(rs, i) || shortcodeColon(rs, i) {
+				b.WriteString("&#58;")
+				continue
+			}
+			b.WriteRune(r)
+		case '.':
+			if wwwDot(rs, i) {
+				b.WriteString("&#46;")
+				continue
+			}
+			b.WriteRune(r)
 		case '\n', '\r', '\t', '\v', '\f':
 			b.WriteByte(' ')
 		default:
@@ -60,6 +72,59 @@ func esc(s string) string {
 }
 
 func isWord(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// GitHub turns bare http(s):// and www. addresses into links, and :name:
+// into emoji (https://github.github.com/gfm/#autolinks-extension-). Text
+// from a report (a SHAP feature called "https://evil.example" or
+// ":rocket:") must read as text, so the colon or dot that makes them is
+// written as a character reference; ARNs ("arn:aws:…") and S3 URIs are
+// left as they are.
+
+// autolinkColon: rs[i] is the colon of "http://" or "https://".
+func autolinkColon(rs []rune, i int) bool {
+	if i+2 >= len(rs) || rs[i+1] != '/' || rs[i+2] != '/' {
+		return false
+	}
+	for _, scheme := range []string{"http", "https"} {
+		n := len(scheme)
+		if i >= n && strings.EqualFold(string(rs[i-n:i]), scheme) && (i == n || !isWord(rs[i-n-1])) {
+			return true
+		}
+	}
+	return false
+}
+
+// wwwDot: rs[i] is the dot of "www." at the start of a word.
+func wwwDot(rs []rune, i int) bool {
+	return i >= 3 && strings.EqualFold(string(rs[i-3:i]), "www") && (i == 3 || !isWord(rs[i-4]))
+}
+
+// shortcodeColon: rs[i] opens or closes ":name:" (name of letters, digits,
+// "_", "+" or "-"), not inside a word on the outer side.
+func shortcodeColon(rs []rune, i int) bool {
+	code := func(r rune) bool { return isWord(r) || r == '_' || r == '+' || r == '-' }
+	// Opening: preceded by a non-word, then a name, then a closing colon.
+	if i == 0 || !isWord(rs[i-1]) {
+		j := i + 1
+		for j < len(rs) && code(rs[j]) {
+			j++
+		}
+		if j > i+1 && j < len(rs) && rs[j] == ':' && (j+1 == len(rs) || !isWord(rs[j+1])) {
+			return true
+		}
+	}
+	// Closing: a name back to an opening colon preceded by a non-word.
+	if i+1 == len(rs) || !isWord(rs[i+1]) {
+		j := i - 1
+		for j >= 0 && code(rs[j]) {
+			j--
+		}
+		if j < i-1 && j >= 0 && rs[j] == ':' && (j == 0 || !isWord(rs[j-1])) {
+			return true
+		}
+	}
+	return false
+}
 
 // escMermaid makes text safe inside a quoted Mermaid node label
 // (id["…"]): everything but letters, digits, spaces and a few harmless
