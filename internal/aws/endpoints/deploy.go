@@ -272,7 +272,11 @@ func (x *deployment) sent(ctx context.Context, err error, what string) (started 
 	if !retryable(err) {
 		return false, fmt.Errorf("%s %s: %w", what, x.r.Endpoint.Name, err)
 	}
-	return false, x.p.sleep(ctx, nil)
+	if serr := x.p.sleep(ctx, nil); serr != nil {
+		// Out of time while the call kept failing: say how it failed.
+		return false, fmt.Errorf("%w (last %s error: %v)", serr, what, err)
+	}
+	return false, nil
 }
 
 // verdict waits for the rollout Deploy started to end and judges it.
