@@ -160,6 +160,9 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 	if err != nil || len(res.Refused) > 0 {
 		if err == nil {
 			res.CommentURL, err = env.Repo.UpsertMarkedComment(ctx, number, ApplyMarker(m.MergeSHA), applyComment(res))
+			if res.Plan != nil && res.Plan.Config != nil {
+				env.Notifier.Send(ctx, res.Plan.Config.Notifications, frozen(res, env.Repo.FullName(), env.now())...)
+			}
 		}
 		return res, err
 	}

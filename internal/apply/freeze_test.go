@@ -7,6 +7,7 @@ import (
 	"time"
 
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
+	"github.com/modelpromote/modelpromote/internal/notify"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/world"
 )
@@ -92,5 +93,37 @@ func TestRollbackGoesThroughAFreeze(t *testing.T) {
 	}
 	if s := serving(t, w, "prod", "fraud-detector"); s.SourceVersion != 11 {
 		t.Fatalf("prod serves %+v", s)
+	}
+}
+
+// A merge a freeze holds at apply is announced as blockedByFreeze, with
+// when the freeze ends; nothing else is.
+func TestApplyHeldByAFreezeNotifiesBlockedByFreeze(t *testing.T) {
+	w := newWorld(t, world.Options{})
+	withNotifications(t, w)
+	until := freezeProd(t, w)
+	teams, hook := newInbox(t), newInbox(t)
+	env := map[string]string{"TEAMS_URL": teams.URL, "HOOK_URL": hook.URL, "HOOK_KEY": "k3y"}
+	e := applyEnv(w)
+	e.Notifier = &notify.Notifier{Getenv: func(k string) string { return env[k] }, Backoff: time.Millisecond}
+	n := openPR(t, w, prodChange)
+	for _, a := range prodChange.approvers {
+		if _, err := w.GitHub.Review(world.Repo, n, a, "APPROVE", "ok"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.GitHub.Merge(world.Repo, n, world.Pat, "merge"); err != nil {
+		t.Fatal(err)
+	}
+	if out := runApply(t, e, n); len(out.Refused) == 0 {
+		t.Fatalf("applied in a freeze: %+v", out.Outcomes)
+	}
+	tb, _ := teams.got()
+	if len(tb) != 1 || !strings.Contains(tb[0], "fraud-detector v12 to prod is blocked by a change freeze") {
+		t.Errorf("teams got %v", tb)
+	}
+	hb, _ := hook.got()
+	if len(hb) != 1 || !strings.Contains(hb[0], "frozen until "+until.Format(time.RFC3339)+": year-end change freeze") {
+		t.Errorf("webhook got %v", hb)
 	}
 }

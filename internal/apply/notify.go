@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/modelpromote/modelpromote/internal/notify"
@@ -33,6 +35,32 @@ func events(res *Result, repo string, now time.Time) []notify.Event {
 			if r.Endpoint.RolledBack {
 				e.Type = notify.RolledBack
 			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// frozen are the notifications of the promotions a change freeze held when
+// apply re-judged the merge: nothing was deployed, and the merge waits for
+// the freeze to end (or a break-glass pull request).
+func frozen(res *Result, repo string, now time.Time) []notify.Event {
+	if res.Plan == nil {
+		return nil
+	}
+	var out []notify.Event
+	for _, pr := range res.Plan.Promotions {
+		fz := pr.Details.Freeze
+		if fz == nil || fz.Passes != "" {
+			continue
+		}
+		e := notify.Event{Type: notify.BlockedByFreeze, Model: pr.Model, Stage: pr.Stage, FromVersion: pr.FromVersion, ToVersion: pr.ToVersion,
+			Endpoint: pr.To.Name, Repo: repo, At: now.UTC(), Detail: "frozen: " + strings.Join(fz.Reasons, "; ")}
+		if !fz.Until.IsZero() {
+			e.Detail = fmt.Sprintf("frozen until %s: %s", fz.Until.UTC().Format(time.RFC3339), strings.Join(fz.Reasons, "; "))
+		}
+		if m := res.Merge; m != nil {
+			e.PullRequest, e.URL, e.MergeSHA = m.Number, m.URL, m.MergeSHA
 		}
 		out = append(out, e)
 	}
