@@ -11,9 +11,9 @@ import (
 	"github.com/modelpromote/modelpromote/internal/world"
 )
 
-// mergeStaging opens, approves, checks and merges a pull request moving
-// fraud-detector's staging version from one version to another on main.
-func mergeStaging(t *testing.T, w *world.World, from, to int) int {
+// openStaging opens a pull request moving fraud-detector's staging version
+// from one version to another on main.
+func openStaging(t *testing.T, w *world.World, from, to int) int {
 	t.Helper()
 	model, _ := w.GitHub.File(world.Repo, "main", "promotions/fraud-detector.yaml")
 	next := strings.Replace(model, fmt.Sprintf("  staging:\n    version: %d\n", from), fmt.Sprintf("  staging:\n    version: %d\n", to), 1)
@@ -32,6 +32,14 @@ func mergeStaging(t *testing.T, w *world.World, from, to int) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return n
+}
+
+// mergeStaging opens, approves, checks and merges a pull request moving
+// fraud-detector's staging version from one version to another on main.
+func mergeStaging(t *testing.T, w *world.World, from, to int) int {
+	t.Helper()
+	n := openStaging(t, w, from, to)
 	if _, err := w.GitHub.Review(world.Repo, n, world.Bob, "APPROVE", "lgtm"); err != nil {
 		t.Fatal(err)
 	}
