@@ -76,9 +76,13 @@ type RecordPackage struct {
 // RecordArtifact is one copied object.
 type RecordArtifact struct {
 	Source string `json:"source"`
-	Target string `json:"target"`
-	SHA256 string `json:"sha256"`
-	Size   int64  `json:"size"`
+	// SourceETag is the source object's ETag as the check bound it: a
+	// later stage's check takes SHA256 from here, without reading the
+	// source again, while the source still has that ETag and size.
+	SourceETag string `json:"sourceEtag,omitempty"`
+	Target     string `json:"target"`
+	SHA256     string `json:"sha256"`
+	Size       int64  `json:"size"`
 	// Path is how it was copied: server-side, server-side-multipart,
 	// streamed, or skipped (already present with the right digest).
 	Path string `json:"path"`

@@ -105,7 +105,7 @@ func (s copyStep) copyAll(ctx context.Context, c *artifacts.Copier) ([]RecordArt
 			src, _ := artifacts.ParseURI(obj.Source)
 			dst, _ := artifacts.ParseURI(obj.Target)
 			res, err := c.CopyBound(ctx, src, dst, artifacts.Bound{SHA256: obj.SHA256, ETag: obj.ETag, VersionID: obj.VersionID, Size: obj.Size})
-			out[i] = RecordArtifact{Source: obj.Source, Target: obj.Target, SHA256: res.SHA256, Size: res.Size, Path: res.Path}
+			out[i] = RecordArtifact{Source: obj.Source, SourceETag: obj.ETag, Target: obj.Target, SHA256: res.SHA256, Size: res.Size, Path: res.Path}
 			if err != nil {
 				errs[i] = fmt.Errorf("copy %s: %w", obj.Source, err)
 				return

@@ -10,7 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
+	"github.com/modelpromote/modelpromote/internal/apply"
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
+	"github.com/modelpromote/modelpromote/internal/check"
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/world"
@@ -36,6 +38,19 @@ func modelData(t *testing.T, w *world.World, version int) (artifacts.URI, []byte
 	return uri, data
 }
 
+// passedStagingTo13 opens the pull request promoting 13 to staging,
+// approved by bob, and checks it: it must pass.
+func passedStagingTo13(t *testing.T, w *world.World, branch string) (int, *check.Result) {
+	t.Helper()
+	n := openPR(t, w, branch, stagingTo13, ghemu.Change{})
+	approve(t, w, n, world.Bob)
+	res := runCheck(t, w, n)
+	if res.Verdict != plan.StatusPass {
+		t.Fatalf("check verdict %s:\n%s", res.Verdict, findings(res.Plan))
+	}
+	return n, res
+}
+
 // TestAttackSwappedModelDataAfterApprovalIsRefused: someone with write
 // access to the dev bucket overwrites version 13's model.tar.gz, with
 // bytes of the same size, after the pull request was checked and
@@ -45,12 +60,7 @@ func modelData(t *testing.T, w *world.World, version int) (artifacts.URI, []byte
 // account changes.
 func TestAttackSwappedModelDataAfterApprovalIsRefused(t *testing.T) {
 	w := newWorld(t)
-	n := openPR(t, w, "promote-13-swap", stagingTo13, ghemu.Change{})
-	approve(t, w, n, world.Bob)
-	res := runCheck(t, w, n)
-	if res.Verdict != plan.StatusPass {
-		t.Fatalf("check verdict %s:\n%s", res.Verdict, findings(res.Plan))
-	}
+	n, res := passedStagingTo13(t, w, "promote-13-swap")
 	uri, data := modelData(t, w, 13)
 	pr := res.Plan.Promotions[0]
 	md := pr.ModelDataBindings()
@@ -85,11 +95,7 @@ func sha256Hex(b []byte) string {
 // package on the pull request, and no account changes.
 func TestAttackPlantedTargetPackageIsNotAdopted(t *testing.T) {
 	w := newWorld(t)
-	n := openPR(t, w, "promote-13-planted", stagingTo13, ghemu.Change{})
-	approve(t, w, n, world.Bob)
-	if res := runCheck(t, w, n); res.Verdict != plan.StatusPass {
-		t.Fatalf("check verdict %s:\n%s", res.Verdict, findings(res.Plan))
-	}
+	n, _ := passedStagingTo13(t, w, "promote-13-planted")
 	env, _ := w.Config.Environment("staging")
 	src := w.Models["fraud-detector"][13].Package
 	planted := "s3://" + env.ArtifactBucket + "/planted/model.tar.gz"
@@ -114,4 +120,36 @@ func TestAttackPlantedTargetPackageIsNotAdopted(t *testing.T) {
 	if !saidOnPR(w, n, "refusing to adopt it") || !saidOnPR(w, n, arn) {
 		t.Error("the pull request was not told which package was refused")
 	}
+}
+
+// TestAttackProdCannotReceiveBytesThatNeverRanInStaging: version 13 is
+// promoted to staging and applied (its evidence record lists every object
+// with its SHA-256). Then someone with write access to the dev bucket
+// swaps 13's model data, same size, and 13 is proposed for prod: the
+// package and its metadata are unchanged, the check binds the new bytes,
+// and every other gate passes. The chain of custody stops it: prod
+// deploys only the bytes staging ran.
+func TestAttackProdCannotReceiveBytesThatNeverRanInStaging(t *testing.T) {
+	w := newWorld(t)
+	n, _ := passedStagingTo13(t, w, "promote-13-staging")
+	if _, err := w.GitHub.Merge(world.Repo, n, world.Pat, "merge"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := apply.Run(t.Context(), applyEnv(w), n); err != nil || res.Failed() {
+		t.Fatalf("staging apply: %v %v %+v", err, res.Refused, res.Outcomes)
+	}
+
+	uri, data := modelData(t, w, 13)
+	swapped := bytes.Clone(data)
+	swapped[len(swapped)/2] ^= 0xff
+	if err := w.AWS.S3().PutObject(uri.Bucket, uri.Key, swapped); err != nil {
+		t.Fatal(err)
+	}
+	prodTo13 := edit{"promotions/fraud-detector.yaml", "  prod:\n    version: 11\n", "  prod:\n    version: 13\n"}
+	m := openPR(t, w, "promote-13-prod", prodTo13, ghemu.Change{})
+	approve(t, w, m, world.Gina, world.Gus)
+	res := runCheck(t, w, m)
+	reason := "those bytes never ran in staging"
+	stopped(t, w, m, res, prodKey, plan.GatePolicy, reason)
+	mergeAnyway(t, w, m, reason)
 }

@@ -56,7 +56,7 @@ const bindConcurrency = 4
 // object's HEAD with what the pull request's check bound, without reading
 // the bytes again. An object that cannot be bound shuts the lineage gate:
 // apply must never copy bytes nobody reviewed.
-func bindObjects(ctx context.Context, src Sources, rr *reportReader, pkg *ModelPackage, add func(Gate, Severity, string)) []Binding {
+func bindObjects(ctx context.Context, src Sources, rr *reportReader, pkg *ModelPackage, chain custody, add func(Gate, Severity, string)) []Binding {
 	var uris []string
 	for _, o := range pkg.Objects {
 		if !slices.Contains(uris, o.URI) {
@@ -83,7 +83,7 @@ func bindObjects(ctx context.Context, src Sources, rr *reportReader, pkg *ModelP
 			if src.Reviewed != nil {
 				out[i], errs[i] = reviewedBinding(ctx, src, uri)
 			} else {
-				out[i], errs[i] = bindObject(ctx, src, rr, uri, reports[uri])
+				out[i], errs[i] = bindObject(ctx, src, rr, uri, reports[uri], chain)
 			}
 		})
 	}
@@ -102,8 +102,20 @@ func bindObjects(ctx context.Context, src Sources, rr *reportReader, pkg *ModelP
 }
 
 // bindObject reads what the check binds of one object; a report is read
-// once, for this and the compliance check.
-func bindObject(ctx context.Context, src Sources, rr *reportReader, uri string, report bool) (Binding, error) {
+// once, for this and the compliance check. An object the `after` stage's
+// evidence record lists with its current ETag and size is bound to the
+// digest recorded there, without reading it.
+func bindObject(ctx context.Context, src Sources, rr *reportReader, uri string, report bool, chain custody) (Binding, error) {
+	if chain.record != nil && !report {
+		if info, err := src.Objects.Stat(ctx, uri); err == nil {
+			if b, ok := chain.known(info); ok {
+				return b, nil
+			}
+			if info.SHA256 != "" {
+				return binding(uri, info, info.SHA256), nil
+			}
+		}
+	}
 	if report {
 		if f := rr.read(ctx, uri); f.err == nil {
 			sum := sha256.Sum256(f.data)

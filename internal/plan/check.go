@@ -118,7 +118,11 @@ func checkPromotion(ctx context.Context, cfg *manifest.Config, src Sources, pr *
 	var set reportSet
 	rr := newReportReader(src)
 	work.Go(func() { checks, set = rr.readReports(ctx, pkg, kindsToRead(sp), sp, now) })
-	work.Go(func() { pr.Details.Objects = bindObjects(ctx, src, rr, pkg, add) })
+	var chain custody
+	work.Go(func() {
+		chain = afterStageRecord(ctx, src, cfg, pr, pkg)
+		pr.Details.Objects = bindObjects(ctx, src, rr, pkg, chain, add)
+	})
 	var card *ReportCheck
 	if slices.Contains(sp.Reports, manifest.ReportModelCard) {
 		work.Go(func() { card, _ = checkModelCard(ctx, src, pkg, add) })
@@ -126,6 +130,7 @@ func checkPromotion(ctx context.Context, cfg *manifest.Config, src Sources, pr *
 	work.Wait()
 	side.Wait()
 
+	chain.judge(pr, add)
 	complianceFindings(add, pkg, checks, set, sp)
 	if card != nil {
 		checks = append(checks, *card)

@@ -47,6 +47,10 @@ type PastDeployment struct {
 	FinishedAt     time.Time `json:"finishedAt"`
 	// Outcome is "success" or "failure".
 	Outcome string `json:"outcome"`
+	// Artifacts are the objects the deployment copied, by source URI,
+	// with the source's ETag and size and the SHA-256 of the bytes: the
+	// chain of custody of a later stage (custody.go).
+	Artifacts []Binding `json:"artifacts,omitempty"`
 }
 
 // Rollback is a promotion that returns its stage to a version the stage

@@ -34,6 +34,12 @@ type record struct {
 	} `json:"endpoint"`
 	FinishedAt time.Time `json:"finishedAt"`
 	Outcome    string    `json:"outcome"`
+	Artifacts  []struct {
+		Source     string `json:"source"`
+		SourceETag string `json:"sourceEtag"`
+		SHA256     string `json:"sha256"`
+		Size       int64  `json:"size"`
+	} `json:"artifacts"`
 }
 
 // Deployed implements plan.History over the evidence records apply wrote
@@ -60,9 +66,13 @@ func (e *Evidence) Deployed(ctx context.Context, env manifest.Environment, group
 		if err := json.Unmarshal(data, &r); err != nil {
 			return nil, fmt.Errorf("%s is not an evidence record: %w", o.URI, err)
 		}
-		out = append(out, plan.PastDeployment{URI: o.URI, Model: r.Model, Stage: r.Stage, Version: r.ToVersion, SourcePackageARN: r.Source.PackageARN,
+		d := plan.PastDeployment{URI: o.URI, Model: r.Model, Stage: r.Stage, Version: r.ToVersion, SourcePackageARN: r.Source.PackageARN,
 			Endpoint: r.Endpoint.Name, PullRequest: r.PullRequest.Number, PullRequestURL: r.PullRequest.URL, MergeSHA: r.PullRequest.MergeSHA,
-			FinishedAt: r.FinishedAt, Outcome: r.Outcome})
+			FinishedAt: r.FinishedAt, Outcome: r.Outcome}
+		for _, a := range r.Artifacts {
+			d.Artifacts = append(d.Artifacts, plan.Binding{URI: a.Source, ETag: a.SourceETag, Size: a.Size, SHA256: a.SHA256})
+		}
+		out = append(out, d)
 	}
 	return out, nil
 }

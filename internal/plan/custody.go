@@ -1,0 +1,108 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/modelpromote/modelpromote/internal/manifest"
+)
+
+// Chain of custody: a promotion into a stage with an `after` deploys only
+// the bytes the `after` stage ran. That stage's evidence record of the
+// version (written by apply into its own artifact bucket with its deploy
+// role) lists every object it copied with the SHA-256 of the bytes; each
+// object the promotion binds must have the same digest. So a dev-account
+// writer who swaps model data after staging ran it cannot get the swapped
+// bytes into prod, even though the package and its metadata are unchanged
+// and the check would bind the new bytes.
+
+// custody is what the `after` stage's evidence record says it ran, or why
+// it cannot be known. need is false when the promotion has no chain to
+// keep (no `after`, a reconfiguration, a rollback or break-glass).
+//
+// Not yet fail-closed: a stage whose record of the version cannot be read,
+// or lists no artifacts (written before records carried them, or a stage
+// deployed out of band as the test worlds' world.Deploy does), is a
+// warning, not an error; see docs/security-bytes.md.
+type custody struct {
+	need   bool
+	record *PastDeployment
+	err    string
+}
+
+// afterStageRecord reads the `after` stage's newest successful evidence
+// record of the version on its endpoint.
+func afterStageRecord(ctx context.Context, src Sources, cfg *manifest.Config, pr *Promotion, pkg *ModelPackage) custody {
+	after := pr.Environment.After
+	if after == "" || pr.IsReconfiguration() || pr.AfterEndpoint == "" || pr.waivesTiming() || src.History == nil {
+		return custody{}
+	}
+	env, ok := cfg.Environment(after)
+	if !ok {
+		return custody{}
+	}
+	c := custody{need: true}
+	records, err := src.History.Deployed(ctx, env, pr.ModelPackageGroup, pr.ToVersion)
+	if err != nil {
+		c.err = fmt.Sprintf("could not read %s's evidence records of version %d: %v; the bytes to deploy cannot be shown to have run in %s", after, pr.ToVersion, err, after)
+		return c
+	}
+	for i, r := range records {
+		if r.Outcome != "success" || r.Stage != after || r.Model != pr.Model || r.Version != pr.ToVersion ||
+			!strings.EqualFold(r.SourcePackageARN, pkg.ARN) || !strings.EqualFold(r.Endpoint, pr.AfterEndpoint) {
+			continue
+		}
+		if c.record == nil || r.FinishedAt.After(c.record.FinishedAt) {
+			c.record = &records[i]
+		}
+	}
+	if c.record == nil {
+		c.err = fmt.Sprintf("%s has no evidence record of a successful deployment of version %d on %s: the bytes to deploy cannot be shown to have run in %s", after, pr.ToVersion, pr.AfterEndpoint, after)
+	}
+	return c
+}
+
+// known is the digest the `after` stage recorded for a source object, if
+// the object still has the ETag and size it had then: the check then
+// takes it without reading the source again.
+func (c custody) known(info ObjectInfo) (Binding, bool) {
+	if c.record == nil || info.ETag == "" {
+		return Binding{}, false
+	}
+	for _, a := range c.record.Artifacts {
+		if a.URI == info.URI && a.ETag == info.ETag && a.Size == info.Size && a.SHA256 != "" {
+			return binding(info.URI, info, a.SHA256), true
+		}
+	}
+	return Binding{}, false
+}
+
+// judge adds an error for every bound object whose bytes the `after` stage
+// did not run.
+func (c custody) judge(pr *Promotion, add func(Gate, Severity, string)) {
+	if s := pr.Details.PreviousStage; !c.need || s == nil || s.SourceVersion != pr.ToVersion {
+		return // the stage order check says the version is not live there
+	}
+	if c.err == "" && len(c.record.Artifacts) == 0 {
+		c.err = fmt.Sprintf("%s's evidence record %s lists no artifacts", pr.Environment.After, c.record.URI)
+	}
+	if c.err != "" {
+		add(GatePolicy, SeverityWarning, c.err+"; the chain of custody is not checked")
+		return
+	}
+	ran := map[string]string{}
+	for _, a := range c.record.Artifacts {
+		ran[a.URI] = a.SHA256
+	}
+	after := pr.Environment.After
+	for _, b := range pr.Details.Objects {
+		sum, ok := ran[b.URI]
+		switch {
+		case !ok:
+			add(GatePolicy, SeverityError, fmt.Sprintf("%s never ran in %s: its evidence record (%s) did not copy it", b.URI, after, c.record.URI))
+		case sum != b.SHA256:
+			add(GatePolicy, SeverityError, fmt.Sprintf("%s has SHA-256 %s, but %s ran %s (evidence record %s): those bytes never ran in %s", b.URI, b.SHA256, after, sum, c.record.URI, after))
+		}
+	}
+}
