@@ -24,7 +24,7 @@ import (
 // Not yet fail-closed: a stage whose record of the version cannot be read,
 // or lists no artifacts (written before records carried them, or a stage
 // deployed out of band as the test worlds' world.Deploy does), is a
-// warning, not an error; see docs/security-bytes.md.
+// warning, not an error; see docs/SECURITY.md §2.
 type custody struct {
 	need   bool
 	record *PastDeployment
