@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/modelpromote/modelpromote/internal/apply"
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/sagemaker"
 	"github.com/modelpromote/modelpromote/internal/world"
 )
@@ -94,4 +95,58 @@ func TestGuardrailDenyIsExplainedOnThePullRequest(t *testing.T) {
 	if s := serving(t, w, "prod", "fraud-detector"); s.SourceVersion != 11 {
 		t.Errorf("prod serves %+v, want v11 still", s)
 	}
+}
+
+// Autoscaling is registered after a successful deploy; an instance-type
+// change on the registered variant (which SageMaker refuses) deregisters,
+// updates and registers again; a failed rollout of such a change leaves
+// the old fleet serving with its scaling put back.
+func TestAutoscalingAcrossAnInstanceTypeChange(t *testing.T) {
+	w := newWorld(t, world.Options{})
+	const fleet = "      instanceType: ml.m5.xlarge\n      instanceCount: 4\n"
+	scaled := fleet + "      autoscaling: {minInstances: 2, maxInstances: 8, targetInvocationsPerInstance: 700, scaleInCooldownSeconds: 300, scaleOutCooldownSeconds: 60}\n"
+	n := mergedPR(t, w, change{file: "promotions/fraud-detector.yaml", from: fleet, to: scaled, approvers: []string{world.Gina, world.Bob}})
+	if res := runApply(t, applyEnv(w), n); res.Failed() {
+		t.Fatalf("refused %v outcomes %+v", res.Refused, res.Outcomes)
+	}
+	registered := func(wantMin, wantMax int32) {
+		t.Helper()
+		lo, hi, ok := w.Autoscaling.Registered(prod, world.Region, "fraud-detector", "AllTraffic")
+		ps := w.Autoscaling.Policies(prod, world.Region, "fraud-detector", "AllTraffic")
+		if !ok || lo != wantMin || hi != wantMax || len(ps) != 1 || ps[0].PolicyType != "TargetTrackingScaling" ||
+			!strings.Contains(string(ps[0].TargetTrackingScalingPolicyConfiguration), "SageMakerVariantInvocationsPerInstance") ||
+			!strings.Contains(string(ps[0].TargetTrackingScalingPolicyConfiguration), "700") {
+			t.Fatalf("registered %v %d–%d, policies %+v", ok, lo, hi, ps)
+		}
+	}
+	registered(2, 8)
+
+	// A failed rollout of a new instance type: the old fleet serves, and
+	// its scaling is back.
+	bigger := strings.Replace(scaled, "ml.m5.xlarge", "ml.m5.2xlarge", 1)
+	n = mergedPR(t, w, change{file: "promotions/fraud-detector.yaml", from: scaled, to: bigger, approvers: []string{world.Gina, world.Bob}})
+	w.SageMaker.InjectRolloutFault(prod, world.Region, "fraud-detector", sagemaker.FaultRollback, "alarm fraud-detector-5xx fired")
+	res, err := applyRun(t, w, n)
+	if err != nil || !res.Failed() {
+		t.Fatalf("apply: %v, %+v", err, res)
+	}
+	registered(2, 8)
+
+	// Apply again, the fault gone: the variant runs the new type and is
+	// registered again.
+	if res := runApply(t, applyEnv(w), n); res.Failed() {
+		t.Fatalf("refused %v outcomes %+v", res.Refused, res.Outcomes)
+	}
+	registered(2, 8)
+	ep, _ := w.SageMaker.Endpoint(prod, world.Region, "fraud-detector")
+	for _, c := range w.SageMaker.Snapshot(prod, world.Region).EndpointConfigs {
+		if c.EndpointConfigName == ep.EndpointConfigName && c.ProductionVariants[0].InstanceType != "ml.m5.2xlarge" {
+			t.Errorf("serving %s on %s", ep.EndpointConfigName, c.ProductionVariants[0].InstanceType)
+		}
+	}
+}
+
+func applyRun(t *testing.T, w *world.World, n int) (*apply.Result, error) {
+	t.Helper()
+	return apply.Run(t.Context(), applyEnv(w), n)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
@@ -46,12 +47,15 @@ type Deployer struct {
 	RecreateFailed bool
 	// Progress, when set, receives every change of the endpoint's state.
 	Progress func(Status)
+	// AAS registers autoscaling (scaling.go); without it, an endpoint that
+	// asks for autoscaling fails after its rollout.
+	AAS *applicationautoscaling.Client
 }
 
 // NewDeployer returns a Deployer for the account cfg's credentials belong
 // to, with the default Poll and Timeout.
 func NewDeployer(cfg aws.Config) *Deployer {
-	return &Deployer{SM: sagemaker.NewFromConfig(cfg), CW: cloudwatch.NewFromConfig(cfg)}
+	return &Deployer{SM: sagemaker.NewFromConfig(cfg), CW: cloudwatch.NewFromConfig(cfg), AAS: applicationautoscaling.NewFromConfig(cfg)}
 }
 
 // Describe returns an endpoint's state as it is now, reading only; the
@@ -131,7 +135,7 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Outcome, error) {
 		limit = timeout(r.Endpoint.Rollout)
 	}
 	x := &deployment{Deployer: d, r: r, dc: dc, p: d.poller(r.Endpoint.Name, limit), out: &out}
-	err = explainGuardrail(x.run(ctx), r)
+	err = explainGuardrail(x.settleScaling(ctx, x.run(ctx)), r)
 	if last := x.p.last; last != nil { // the endpoint as last seen, even mid-rollout
 		out.Status, out.FailureReason = last.EndpointStatus, last.FailureReason
 	}
@@ -148,6 +152,9 @@ type deployment struct {
 	// prepared: the model and config exist; alarmsChecked: the rollback
 	// alarms were found in CloudWatch.
 	prepared, alarmsChecked bool
+	// suspended is the autoscaling registration taken down for an
+	// instance-type change, to put back if the rollout fails.
+	suspended *registration
 }
 
 // run is Deploy's decision loop: look at the endpoint (waiting while it is
@@ -223,6 +230,9 @@ func (x *deployment) update(ctx context.Context, old string) (started bool, err 
 	}
 	if err := x.prepare(ctx); err != nil {
 		return false, err
+	}
+	if err := x.suspendForTypeChange(ctx, old); err != nil {
+		return false, fmt.Errorf("update endpoint %s: %w", x.r.Endpoint.Name, err)
 	}
 	_, err = x.SM.UpdateEndpoint(ctx, &sagemaker.UpdateEndpointInput{
 		EndpointName:       aws.String(x.r.Endpoint.Name),
