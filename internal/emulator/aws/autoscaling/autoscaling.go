@@ -135,9 +135,7 @@ func notFound(format string, args ...any) error {
 	return &service.APIError{Status: http.StatusBadRequest, Code: "ObjectNotFoundException", Message: fmt.Sprintf(format, args...)}
 }
 
-type handler func(s *Service, c service.Caller, body []byte) (any, error)
-
-var handlers = map[string]handler{
+var handlers = service.Operations[*Service]{
 	"RegisterScalableTarget":   (*Service).register,
 	"DeregisterScalableTarget": (*Service).deregister,
 	"DescribeScalableTargets":  (*Service).describeTargets,
@@ -148,13 +146,7 @@ var handlers = map[string]handler{
 
 // ServeAWS handles an authenticated request.
 func (s *Service) ServeAWS(w http.ResponseWriter, r *http.Request, c service.Caller) {
-	protocol.Serve(w, r, &s.mu, func(op string, body []byte) (any, error) {
-		h, ok := handlers[op]
-		if !ok {
-			return nil, &service.APIError{Status: http.StatusBadRequest, Code: "UnknownOperationException"}
-		}
-		return h(s, c, body)
-	})
+	service.ServeOperations(protocol, w, r, &s.mu, s, c, handlers)
 }
 
 // WriteError writes a JSON 1.1 error: the code in __type, the text in
@@ -201,6 +193,14 @@ func (t targetID) check() error {
 		return validation("Unsupported scalable dimension %s for service namespace sagemaker", t.ScalableDimension)
 	case !variantResource.MatchString(t.ResourceId):
 		return validation("Unsupported resource ID %s: SageMaker variants are endpoint/<endpoint-name>/variant/<variant-name>", t.ResourceId)
+	}
+	return nil
+}
+
+// requireNamespace is the Describe calls' one required member.
+func requireNamespace(ns string) error {
+	if ns == "" {
+		return validation("1 validation error detected: Value null at 'serviceNamespace' failed to satisfy constraint: Member must not be null")
 	}
 	return nil
 }
@@ -329,8 +329,8 @@ func (s *Service) describeTargets(c service.Caller, body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if in.ServiceNamespace == "" {
-		return nil, validation("1 validation error detected: Value null at 'serviceNamespace' failed to satisfy constraint: Member must not be null")
+	if err := requireNamespace(in.ServiceNamespace); err != nil {
+		return nil, err
 	}
 	var out []Target
 	for k, t := range s.targets {
@@ -482,8 +482,8 @@ func (s *Service) describePolicies(c service.Caller, body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if in.ServiceNamespace == "" {
-		return nil, validation("1 validation error detected: Value null at 'serviceNamespace' failed to satisfy constraint: Member must not be null")
+	if err := requireNamespace(in.ServiceNamespace); err != nil {
+		return nil, err
 	}
 	var out []Policy
 	for k, ps := range s.policies {

@@ -76,9 +76,7 @@ func errorf(code, format string, args ...any) error {
 	return &service.APIError{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-type handler func(s *Service, c service.Caller, body []byte) (any, error)
-
-var handlers = map[string]handler{
+var handlers = service.Operations[*Service]{
 	"CreateRepository":     (*Service).createRepository,
 	"DescribeRepositories": (*Service).describeRepositories,
 	"DescribeImages":       (*Service).describeImages,
@@ -88,13 +86,7 @@ var handlers = map[string]handler{
 
 // ServeAWS handles an authenticated request.
 func (s *Service) ServeAWS(w http.ResponseWriter, r *http.Request, c service.Caller) {
-	protocol.Serve(w, r, &s.mu, func(op string, body []byte) (any, error) {
-		h, ok := handlers[op]
-		if !ok {
-			return nil, &service.APIError{Status: http.StatusBadRequest, Code: "UnknownOperationException"}
-		}
-		return h(s, c, body)
-	})
+	service.ServeOperations(protocol, w, r, &s.mu, s, c, handlers)
 }
 
 // WriteError writes a JSON 1.1 error.

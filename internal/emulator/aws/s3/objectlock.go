@@ -145,12 +145,9 @@ func (s *Service) getObjectRetention(w http.ResponseWriter, r *http.Request, c s
 	if err != nil {
 		return err
 	}
-	if b.lock == nil {
-		return errBucketNotLocked
-	}
-	o, ok := b.objects[key]
-	if !ok {
-		return errNoSuchKey
+	o, err := lockedObject(b, key)
+	if err != nil {
+		return err
 	}
 	if o.LockMode == "" {
 		return errNoObjectRetention
@@ -179,12 +176,9 @@ func (s *Service) putObjectRetention(w http.ResponseWriter, r *http.Request, c s
 	if err != nil {
 		return err
 	}
-	if b.lock == nil {
-		return errBucketNotLocked
-	}
-	o, ok := b.objects[key]
-	if !ok {
-		return errNoSuchKey
+	o, err := lockedObject(b, key)
+	if err != nil {
+		return err
 	}
 	bypass := strings.EqualFold(r.Header.Get("X-Amz-Bypass-Governance-Retention"), "true")
 	if o.retained(s.now()) && (in.Mode != o.LockMode || until.Before(o.RetainUntil)) && !(o.LockMode == "GOVERNANCE" && bypass) {
@@ -227,4 +221,17 @@ func (s *Service) lockOnPut(r *http.Request, o *Object) *apiError {
 		o.RetainUntil = s.now().AddDate(b.lock.Years, 0, b.lock.Days)
 	}
 	return nil
+}
+
+// lockedObject is key in a bucket that has Object Lock: S3 answers
+// InvalidRequest for a bucket without it, NoSuchKey for a missing object.
+func lockedObject(b *bucket, key string) (*Object, *apiError) {
+	if b.lock == nil {
+		return nil, errBucketNotLocked
+	}
+	o, ok := b.objects[key]
+	if !ok {
+		return nil, errNoSuchKey
+	}
+	return o, nil
 }

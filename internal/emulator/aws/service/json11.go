@@ -81,6 +81,21 @@ func (j JSON11) Serve(w http.ResponseWriter, r *http.Request, mu *sync.Mutex, ha
 	w.Write(resp)
 }
 
+// Operations maps operation names to a service's handlers.
+type Operations[S any] map[string]func(s S, c Caller, body []byte) (any, error)
+
+// ServeOperations serves r with the handler ops names for its operation,
+// under mu: the whole ServeAWS of a JSON 1.1 service.
+func ServeOperations[S any](j JSON11, w http.ResponseWriter, r *http.Request, mu *sync.Mutex, s S, c Caller, ops Operations[S]) {
+	j.Serve(w, r, mu, func(op string, body []byte) (any, error) {
+		h, ok := ops[op]
+		if !ok {
+			return nil, &APIError{Status: http.StatusBadRequest, Code: "UnknownOperationException"}
+		}
+		return h(s, c, body)
+	})
+}
+
 // WriteError writes a JSON 1.1 error document.
 func (j JSON11) WriteError(w http.ResponseWriter, status int, code, message string) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
