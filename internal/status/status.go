@@ -170,13 +170,12 @@ func Collect(ctx context.Context, src Sources, cfg *manifest.Config, models map[
 		n = 16
 	}
 	sems := map[string]chan struct{}{}
-	for _, j := range jobs {
-		if sems[j.env.Account] == nil {
-			sems[j.env.Account] = make(chan struct{}, n)
-		}
-	}
 	for i, j := range jobs {
 		sem := sems[j.env.Account]
+		if sem == nil {
+			sem = make(chan struct{}, n)
+			sems[j.env.Account] = sem
+		}
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
