@@ -187,12 +187,11 @@ func resolve(ctx context.Context, repo *github.Repo, job Job) (Job, error) {
 	}
 	if job.PR == 0 && job.SHA != "" {
 		n, err := repo.PullRequestForCommit(ctx, job.SHA)
-		var apiErr *gogh.ErrorResponse
 		switch {
-		case errors.As(err, &apiErr):
-			return job, err
-		case err != nil:
+		case errors.Is(err, github.ErrNotAMerge):
 			return Job{Reason: err.Error() + ": nothing to apply"}, nil
+		case err != nil:
+			return job, err
 		}
 		job.PR = n
 	}

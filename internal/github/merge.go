@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -43,8 +44,14 @@ func (r *Repo) MergedPullRequest(ctx context.Context, number int) (*Merge, error
 	}, nil
 }
 
+// ErrNotAMerge is PullRequestForCommit's answer for a commit that no pull
+// request was merged as (a direct push): any other error is one reading
+// GitHub, not an answer.
+var ErrNotAMerge = errors.New("not the merge of a pull request")
+
 // PullRequestForCommit finds the merged pull request a commit on the base
-// branch came from (a push event names only the commit).
+// branch came from (a push event names only the commit); the error wraps
+// ErrNotAMerge when there is none.
 func (r *Repo) PullRequestForCommit(ctx context.Context, sha string) (int, error) {
 	prs, _, err := r.client.PullRequests.ListPullRequestsWithCommit(ctx, r.Owner, r.Name, sha, &gogh.ListOptions{PerPage: 100})
 	if err != nil {
@@ -55,7 +62,7 @@ func (r *Repo) PullRequestForCommit(ctx context.Context, sha string) (int, error
 			return pr.GetNumber(), nil
 		}
 	}
-	return 0, fmt.Errorf("commit %s is not the merge of a pull request", short(sha))
+	return 0, fmt.Errorf("commit %s is %w", short(sha), ErrNotAMerge)
 }
 
 // FirstParent returns the first parent of a commit: for a merge commit on

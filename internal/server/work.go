@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	gogh "github.com/google/go-github/v60/github"
-
 	"github.com/modelpromote/modelpromote/internal/apply"
 	"github.com/modelpromote/modelpromote/internal/check"
 	"github.com/modelpromote/modelpromote/internal/github"
@@ -134,13 +132,12 @@ func (s *Server) check(ctx context.Context, repo *github.Repo, j route.Job, log 
 func (s *Server) apply(ctx context.Context, repo *github.Repo, j route.Job, log *slog.Logger) error {
 	if j.PR == 0 {
 		n, err := repo.PullRequestForCommit(ctx, j.SHA)
-		if err != nil {
-			var er *gogh.ErrorResponse
-			if errors.As(err, &er) {
-				return err
-			}
+		if errors.Is(err, github.ErrNotAMerge) {
 			log.Info("skipped: the commit is not a pull request's merge", "sha", j.SHA)
 			return nil
+		}
+		if err != nil {
+			return err
 		}
 		j.PR = n
 		log = log.With("pr", n)
