@@ -27,6 +27,9 @@ func (s copyStep) run(ctx context.Context, st *state) error {
 	if err := s.copyable(); err != nil {
 		return err
 	}
+	if err := s.bound(); err != nil {
+		return err
+	}
 	copies, err := s.copyAll(ctx, s.copier(st))
 	st.record.Artifacts = copies
 	if err != nil {
@@ -89,6 +92,22 @@ func (s copyStep) copyable() error {
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("the source package refers to objects that cannot be copied safely: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// bound refuses an object the check did not bind (no ETag and SHA-256 it
+// saw): apply copies only bytes the check read, whatever let the plan
+// through.
+func (s copyStep) bound() error {
+	var errs []string
+	for _, o := range s.Objects {
+		if o.ETag == "" || o.SHA256 == "" {
+			errs = append(errs, o.Source)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("the check did not bind %s to its source version and digest: nothing the check did not see is copied", strings.Join(errs, ", "))
 	}
 	return nil
 }

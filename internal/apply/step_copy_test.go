@@ -72,6 +72,7 @@ func TestCopyStepRefusesAnUnsafeObject(t *testing.T) {
 		"digest not SHA-256": func(a *plan.CopyArtifacts) { a.Objects[0].Problem = "x: ContentDigest \"md5:1\" is not sha256:<hex>" },
 		"climbing key":       func(a *plan.CopyArtifacts) { a.Objects[0].Source = "s3://" + world.DevBucket + "/a/../../b" },
 		"unbound":            func(a *plan.CopyArtifacts) { a.SourcePackageARN = "" },
+		"object not bound":   func(a *plan.CopyArtifacts) { a.Objects[1].ETag, a.Objects[1].SHA256 = "", "" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := newStepWorld(t)
@@ -81,7 +82,7 @@ func TestCopyStepRefusesAnUnsafeObject(t *testing.T) {
 			s.w.AWS.ResetRequests()
 			st, _ := s.r.stepFor(a)
 			err := st.run(t.Context(), s.st)
-			if err == nil || !(strings.Contains(err.Error(), "cannot be copied safely") || strings.Contains(err.Error(), "objects are unknown")) {
+			if err == nil || !(strings.Contains(err.Error(), "cannot be copied safely") || strings.Contains(err.Error(), "objects are unknown") || strings.Contains(err.Error(), "did not bind")) {
 				t.Fatalf("run = %v", err)
 			}
 			if len(s.w.AWS.Requests()) != 0 || s.st.copied != nil {
