@@ -106,7 +106,9 @@ func (s *Server) enqueue(j route.Job) error {
 
 // checkStale reports whether an open pull request needs a check: no
 // modelpromote check run on its head, one stuck in progress beyond the
-// lease, or one that started before the latest review.
+// lease, one that judged another pull request or base branch (a retarget
+// whose delivery was lost, or a run from before scopes were recorded), or
+// one that started before the latest review.
 func (s *Server) checkStale(ctx context.Context, repo *github.Repo, pr github.Pull) (bool, error) {
 	latest, err := repo.LatestCheckRunState(ctx, pr.HeadSHA)
 	if err != nil {
@@ -117,6 +119,9 @@ func (s *Server) checkStale(ctx context.Context, repo *github.Repo, pr github.Pu
 	}
 	if latest.Status != "completed" {
 		return time.Since(latest.StartedAt) >= s.opts.Lease, nil
+	}
+	if !latest.ScopeOK || latest.Scope.PR != pr.Number || latest.Scope.BaseRef != pr.BaseRef {
+		return true, nil
 	}
 	reviews, err := repo.Reviews(ctx, pr.Number)
 	if err != nil {
