@@ -3,6 +3,7 @@ package manifest
 import (
 	"fmt"
 	"regexp"
+	"slices"
 )
 
 // Notification is one outgoing notification target in the configuration:
@@ -68,7 +69,7 @@ func checkNotifications(c *checker, ns []Notification, stages map[string]int) {
 			}
 		}
 		for k, e := range n.Events {
-			if !knownEvent(e) {
+			if !slices.Contains(NotificationEvents, e) {
 				c.at(fmt.Sprintf("notifications[%d].events[%d]", i, k), "notifications[%d].events[%d]: %q is not one of %v", i, k, e, NotificationEvents)
 			}
 		}
@@ -86,13 +87,4 @@ func source(c *checker, f func(string) string, name, env, file string, required 
 	case env != "" && !envNameRE.MatchString(env):
 		c.at(f(name+"Env"), "%s: %q is not an environment variable name", f(name+"Env"), env)
 	}
-}
-
-func knownEvent(e string) bool {
-	for _, k := range NotificationEvents {
-		if k == e {
-			return true
-		}
-	}
-	return false
 }

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -162,16 +163,7 @@ func (n *Notifier) Send(ctx context.Context, targets []manifest.Notification, ev
 }
 
 func wants(t manifest.Notification, e Event) bool {
-	return (len(t.Stages) == 0 || contains(t.Stages, e.Stage)) && (len(t.Events) == 0 || contains(t.Events, e.Type))
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return (len(t.Stages) == 0 || slices.Contains(t.Stages, e.Stage)) && (len(t.Events) == 0 || slices.Contains(t.Events, e.Type))
 }
 
 func (n *Notifier) logger() *slog.Logger {
