@@ -181,6 +181,12 @@ func (r *Registry) findBySource(ctx context.Context, group, sourceARN string) (*
 	err := r.Versions(ctx, group, false, func(s Summary) (bool, error) {
 		scanned++
 		d, err := r.DescribeARN(ctx, s.ARN)
+		if awserr.IsNotFound(err) {
+			// Deleted while the group was listed: look at the next one. A
+			// not-found here must not end the scan as if the group were
+			// empty, or a planted package further down would go unseen.
+			return scanned < adoptScan, nil
+		}
 		if err != nil {
 			return false, err
 		}
@@ -191,7 +197,7 @@ func (r *Registry) findBySource(ctx context.Context, group, sourceARN string) (*
 		return scanned < adoptScan, nil
 	})
 	if awserr.IsNotFound(err) {
-		return nil, nil
+		return nil, nil // no such group yet: nothing registered
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list model packages of %s: %w", group, err)
