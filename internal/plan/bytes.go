@@ -106,16 +106,6 @@ func bindObjects(ctx context.Context, src Sources, rr *reportReader, pkg *ModelP
 // evidence record lists with its current ETag and size is bound to the
 // digest recorded there, without reading it.
 func bindObject(ctx context.Context, src Sources, rr *reportReader, uri string, report bool, chain custody) (Binding, error) {
-	if chain.record != nil && !report {
-		if info, err := src.Objects.Stat(ctx, uri); err == nil {
-			if b, ok := chain.known(info); ok {
-				return b, nil
-			}
-			if info.SHA256 != "" {
-				return binding(uri, info, info.SHA256), nil
-			}
-		}
-	}
 	if report {
 		if f := rr.read(ctx, uri); f.err == nil {
 			sum := sha256.Sum256(f.data)
@@ -125,6 +115,11 @@ func bindObject(ctx context.Context, src Sources, rr *reportReader, uri string, 
 	info, err := src.Objects.Stat(ctx, uri)
 	if err != nil {
 		return Binding{}, fmt.Errorf("could not bind %s to its digest: %w", uri, err)
+	}
+	if !report {
+		if b, ok := chain.known(info); ok {
+			return b, nil
+		}
 	}
 	if info.SHA256 != "" {
 		return binding(uri, info, info.SHA256), nil
