@@ -21,14 +21,18 @@ import (
 // it cannot be known. need is false when the promotion has no chain to
 // keep (no `after`, a reconfiguration, a rollback or break-glass).
 //
-// Not yet fail-closed: a stage whose record of the version cannot be read,
-// or lists no artifacts (written before records carried them, or a stage
+// A stage whose records cannot be read shuts the gate. Not yet
+// fail-closed: a stage with no record of the version, or one that lists no
+// artifacts (written before records carried them, or a stage
 // deployed out of band as the test worlds' world.Deploy does), is a
 // warning, not an error; see docs/SECURITY.md §2.
 type custody struct {
 	need   bool
 	record *PastDeployment
 	err    string
+	// unreadable: the records could not be read (err says why), which
+	// is an error, not the known gap of a stage without a record.
+	unreadable bool
 }
 
 // afterStageRecord reads the `after` stage's newest successful evidence
@@ -46,6 +50,7 @@ func afterStageRecord(ctx context.Context, src Sources, cfg *manifest.Config, pr
 	records, err := src.History.Deployed(ctx, env, pr.ModelPackageGroup, pr.ToVersion)
 	if err != nil {
 		c.err = fmt.Sprintf("could not read %s's evidence records of version %d: %v; the bytes to deploy cannot be shown to have run in %s", after, pr.ToVersion, err, after)
+		c.unreadable = true
 		return c
 	}
 	for i, r := range records {
@@ -86,6 +91,10 @@ func (c custody) judge(pr *Promotion, add func(Gate, Severity, string)) {
 	}
 	if c.err == "" && len(c.record.Artifacts) == 0 {
 		c.err = fmt.Sprintf("%s's evidence record %s lists no artifacts", pr.Environment.After, c.record.URI)
+	}
+	if c.unreadable {
+		add(GatePolicy, SeverityError, c.err)
+		return
 	}
 	if c.err != "" {
 		add(GatePolicy, SeverityWarning, c.err+"; the chain of custody is not checked")
