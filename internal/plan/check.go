@@ -180,6 +180,13 @@ func readLive(ctx context.Context, src Sources, pr *Promotion, sp manifest.Stage
 			add(GateEvaluation, SeverityNotice, fmt.Sprintf("the stage moves from endpoint %s to %s: the candidate is compared with what %s serves", endpoint, pr.To.Name, endpoint))
 		}
 	}
+	if s == nil && pr.From != nil {
+		// The manifest says the stage runs a version, but its endpoint is
+		// gone: whoever can delete it must not get past the regression
+		// bounds by making the promotion look like a first deployment.
+		st.reports.unknown = fmt.Sprintf("the manifest says %s runs version %d, but endpoint %s does not exist: there is no live version to compare with", pr.Stage, pr.FromVersion, endpoint)
+		return st
+	}
 	if s == nil {
 		return st // a first deployment: nothing to compare with
 	}

@@ -238,6 +238,14 @@ func TestEvaluationGate(t *testing.T) {
 			want:  []want{{GateEvaluation, SeverityError, []string{"fraud-detector", "AccessDeniedException"}}},
 			gates: fail,
 		},
+		{
+			// Whoever can delete the endpoint must not make the promotion a
+			// "first deployment" that skips the regression bounds.
+			name: "live endpoint deleted where the manifest says the stage runs a version", stage: toProd,
+			change: func(w *world) { delete(w.stages.serving, "prod/fraud-detector") },
+			want:   []want{{GateEvaluation, SeverityError, []string{"runs version 11", "does not exist"}}},
+			gates:  fail,
+		},
 	})
 }
 
