@@ -167,24 +167,21 @@ func (r *Repo) blob(ctx context.Context, sha string) ([]byte, error) {
 	return f.data, f.err
 }
 
-// Reviews lists every review of a pull request.
+// Reviews lists every review of a pull request, its pages read at once
+// once the first says how many there are.
 func (r *Repo) Reviews(ctx context.Context, number int) ([]plan.Review, error) {
-	var out []plan.Review
-	opts := &gogh.ListOptions{PerPage: 100}
-	for {
-		page, resp, err := r.client.PullRequests.ListReviews(ctx, r.Owner, r.Name, number, opts)
-		if err != nil {
-			return nil, fmt.Errorf("list reviews of #%d: %w", number, err)
-		}
-		for _, rv := range page {
-			out = append(out, plan.Review{ID: rv.GetID(), Login: rv.GetUser().GetLogin(), State: rv.GetState(),
-				CommitID: rv.GetCommitID(), At: rv.GetSubmittedAt().Time})
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opts.Page = resp.NextPage
+	all, err := allPages(ctx, func(ctx context.Context, opts *gogh.ListOptions) ([]*gogh.PullRequestReview, *gogh.Response, error) {
+		return r.client.PullRequests.ListReviews(ctx, r.Owner, r.Name, number, opts)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list reviews of #%d: %w", number, err)
 	}
+	out := make([]plan.Review, 0, len(all))
+	for _, rv := range all {
+		out = append(out, plan.Review{ID: rv.GetID(), Login: rv.GetUser().GetLogin(), State: rv.GetState(),
+			CommitID: rv.GetCommitID(), At: rv.GetSubmittedAt().Time})
+	}
+	return out, nil
 }
 
 // Directory answers plan.Directory for one repository's organization.

@@ -79,6 +79,9 @@ type Emulator struct {
 	faults  map[string][]*Fault
 	latency map[string]time.Duration
 	calls   map[string]int
+	// inFlight and peak count concurrent calls per operation (PeakInFlight).
+	inFlight map[string]int
+	peak     map[string]int
 
 	verrs []ValidationError
 
@@ -162,6 +165,8 @@ func New(opts ...Option) (*Emulator, error) {
 		faults:        map[string][]*Fault{},
 		latency:       map[string]time.Duration{},
 		calls:         map[string]int{},
+		inFlight:      map[string]int{},
+		peak:          map[string]int{},
 		oidc:          newOIDCIssuer(),
 	}
 	e.app = &app{id: cfg.appID, slug: cfg.appSlug, key: cfg.appKey, createdAt: time.Now().UTC()}

@@ -108,6 +108,15 @@ func (e *Emulator) ResetCalls() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.calls = map[string]int{}
+	e.peak = map[string]int{}
+}
+
+// PeakInFlight returns the most calls of operation op that were in flight at
+// once since the emulator started or ResetCalls: how parallel a client is.
+func (e *Emulator) PeakInFlight(op string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.peak[op]
 }
 
 // Primary rate limit: 5,000 requests an hour per token (WithRateLimit

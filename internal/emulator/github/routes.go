@@ -117,9 +117,16 @@ func (e *Emulator) serve(rt route, w http.ResponseWriter, r *http.Request) {
 
 	e.mu.Lock()
 	e.calls[rt.id]++
+	e.inFlight[rt.id]++
+	e.peak[rt.id] = max(e.peak[rt.id], e.inFlight[rt.id])
 	delay := e.latency[rt.id] + e.latency[""]
 	fault := e.takeFault(rt.id)
 	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		e.inFlight[rt.id]--
+		e.mu.Unlock()
+	}()
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
