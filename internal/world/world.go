@@ -139,14 +139,15 @@ func (w *World) startAWS(opts Options) error {
 	w.AWS = srv
 	srv.Advance(opts.ClockOffset)
 	w.CloudWatch = cloudwatch.New(cloudwatch.Options{Now: srv.Now})
-	w.SageMaker = sagemaker.New(sagemaker.Options{Alarms: w.CloudWatch, EndpointDelay: opts.EndpointDelay, PackageDelay: opts.PackageDelay, Now: srv.Now})
+	w.ECR = ecr.New(srv.Now)
+	w.SageMaker = sagemaker.New(sagemaker.Options{Alarms: w.CloudWatch, EndpointDelay: opts.EndpointDelay, PackageDelay: opts.PackageDelay, Now: srv.Now,
+		ImageAccess: w.ECR.CanPull})
 	w.closers = append(w.closers, w.SageMaker.Close)
 	srv.Mount(w.SageMaker)
 	srv.Mount(w.CloudWatch)
 	w.Autoscaling = autoscaling.New(autoscaling.Options{Variants: w.SageMaker, Now: srv.Now})
 	w.SageMaker.SetScaling(w.Autoscaling)
 	srv.Mount(w.Autoscaling)
-	w.ECR = ecr.New(srv.Now)
 	srv.Mount(w.ECR)
 	w.SageMaker.SetGuardrail(ProdAccount, ProdGuardrail)
 	if err := srv.Start(); err != nil {
@@ -313,6 +314,10 @@ type Version struct {
 	SHAP map[string]float64
 	// Approval is the registry approval status (default Approved).
 	Approval string
+	// Image is the inference image (default: the group's image, by
+	// digest). The first version of a group pushes its image to the dev
+	// registry; later ones leave pushing to the caller (ECR.PutImage).
+	Image string
 }
 
 // SeedVersion registers the next version of v.Group in the dev account
@@ -332,6 +337,7 @@ func (w *World) SeedVersion(v Version) (int, error) {
 		Group:                  v.Group,
 		Bucket:                 DevBucket,
 		ApprovalStatus:         v.Approval,
+		Image:                  v.Image,
 		Repository:             "https://github.com/acme/" + v.Group,
 		ModelQualityStatistics: evidence.SampleModelQuality(evidence.BinaryClassification, v.Metrics, stdDev),
 		Bias:                   evidence.SampleClarify(v.Bias, nil),
@@ -372,13 +378,15 @@ func (w *World) seedImage(image string) error {
 	if !ok {
 		return fmt.Errorf("seed image %s: not an ECR image pinned by digest", image)
 	}
-	w.ECR.PutImage(DevAccount, Region, repo, digest, "latest")
+	if err := w.ECR.PutImage(DevAccount, Region, repo, digest, "latest"); err != nil {
+		return err
+	}
 	var pullers []string
 	for _, env := range w.Config.Environments {
 		pullers = append(pullers, fmt.Sprintf("%q", "arn:aws:iam::"+env.Account+":root"))
 	}
-	return w.ECR.SetPolicy(DevAccount, Region, repo, fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"StagesPull","Effect":"Allow","Principal":{"AWS":[%s]},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}`,
-		strings.Join(pullers, ",")))
+	return w.ECR.SetPolicy(DevAccount, Region, repo, fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"StagesPull","Effect":"Allow","Principal":{"AWS":[%s]},"Action":[%s]}]}`,
+		strings.Join(pullers, ","), `"ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"`))
 }
 
 // SeedVersions registers versions 1..n of group with slowly improving

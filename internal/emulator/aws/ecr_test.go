@@ -17,7 +17,9 @@ func TestECRRepositoryPoliciesDecideCrossAccountPulls(t *testing.T) {
 	svc := ecr.New(nil)
 	e.srv.Mount(svc)
 	digest := "sha256:" + strings.Repeat("ab", 32)
-	svc.PutImage(devAccount, "us-east-1", "fraud-inference", digest, "v13")
+	if err := svc.PutImage(devAccount, "us-east-1", "fraud-inference", digest, "v13"); err != nil {
+		t.Fatal(err)
+	}
 	image := devAccount + ".dkr.ecr.us-east-1.amazonaws.com/fraud-inference@" + digest
 
 	if err := svc.CanPull(devAccount, "us-east-1", image); err != nil {
@@ -63,5 +65,77 @@ func TestECRRepositoryPoliciesDecideCrossAccountPulls(t *testing.T) {
 	}
 	if got.PolicyText != policy {
 		t.Errorf("aws ecr get-repository-policy: %q", got.PolicyText)
+	}
+}
+
+// Tags are mutable by default: pushing another image with a tag moves the
+// tag, and DescribeImages by that tag then answers the new digest; the old
+// image stays, untagged. An IMMUTABLE repository refuses the push. The AWS
+// CLI reads the images back by tag.
+func TestECRTagsMoveInMutableRepositories(t *testing.T) {
+	e := newEnv(t)
+	svc := ecr.New(nil)
+	e.srv.Mount(svc)
+	first, second := "sha256:"+strings.Repeat("01", 32), "sha256:"+strings.Repeat("02", 32)
+	if err := svc.PutImage(devAccount, "us-east-1", "team/model", first, "v1", "latest"); err != nil {
+		t.Fatal(err)
+	}
+	dev := ecrsdk.NewFromConfig(e.srv.Config(e.dev))
+	byTag := func(tag string) (string, error) {
+		out, err := dev.DescribeImages(ctx(t), &ecrsdk.DescribeImagesInput{RepositoryName: aws.String("team/model"),
+			ImageIds: []ecrtypes.ImageIdentifier{{ImageTag: aws.String(tag)}}})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.ImageDetails[0].ImageDigest), nil
+	}
+	if d, err := byTag("v1"); err != nil || d != first {
+		t.Fatalf("v1 = %s, %v", d, err)
+	}
+	if err := svc.PutImage(devAccount, "us-east-1", "team/model", second, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := byTag("v1"); err != nil || d != second {
+		t.Errorf("after the push v1 = %s, %v; want %s", d, err, second)
+	}
+	if d, err := byTag("latest"); err != nil || d != first {
+		t.Errorf("latest = %s, %v; want it left on %s", d, err, first)
+	}
+	if _, err := byTag("v9"); apiCode(t, err) != "ImageNotFoundException" {
+		t.Errorf("a tag nobody pushed: %v", err)
+	}
+	if _, err := dev.CreateRepository(ctx(t), &ecrsdk.CreateRepositoryInput{RepositoryName: aws.String("pinned"), ImageTagMutability: ecrtypes.ImageTagMutabilityImmutable}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.PutImage(devAccount, "us-east-1", "pinned", first, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.PutImage(devAccount, "us-east-1", "pinned", second, "v1"); err == nil || !strings.Contains(err.Error(), "ImageTagAlreadyExistsException") {
+		t.Errorf("an immutable repository let a tag move: %v", err)
+	}
+
+	run := awsCLI(t, e, e.dev)
+	var got struct {
+		ImageDetails []struct {
+			ImageDigest string
+			ImageTags   []string
+		}
+	}
+	if err := json.Unmarshal([]byte(run("ecr", "describe-images", "--repository-name", "team/model", "--image-ids", "imageTag=v1")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.ImageDetails) != 1 || got.ImageDetails[0].ImageDigest != second {
+		t.Errorf("aws ecr describe-images --image-ids imageTag=v1: %+v", got)
+	}
+	repos, err := dev.DescribeRepositories(ctx(t), &ecrsdk.DescribeRepositoriesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mut := map[string]string{}
+	for _, r := range repos.Repositories {
+		mut[aws.ToString(r.RepositoryName)] = string(r.ImageTagMutability)
+	}
+	if mut["team/model"] != "MUTABLE" || mut["pinned"] != "IMMUTABLE" {
+		t.Errorf("aws ecr describe-repositories: %v", mut)
 	}
 }

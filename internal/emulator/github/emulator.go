@@ -66,9 +66,7 @@ type Emulator struct {
 	tokens        map[string]*principal
 	repos         map[string]*repo // by lower-case full name
 	objects       objectStore
-	app           *app           // the App the bot runs as
-	actionsApp    *app           // github-actions, behind every ActionsToken
-	apps          map[int64]*app // other Apps (AddApp)
+	app           *app
 	installations map[int64]*installation
 	rateUsed      map[string]int // by token
 
@@ -174,12 +172,7 @@ func New(opts ...Option) (*Emulator, error) {
 		peak:          map[string]int{},
 		oidc:          newOIDCIssuer(),
 	}
-	e.app = &app{id: cfg.appID, slug: cfg.appSlug, name: cfg.appSlug, description: "GitOps promotions for ML models",
-		externalURL: "https://github.com/modelpromote/modelpromote",
-		owner:       &account{id: 1, login: "modelpromote", kind: "Organization"}, key: cfg.appKey, createdAt: time.Now().UTC(),
-		permissions: appPermissions, events: appEvents}
-	e.actionsApp = newActionsApp()
-	e.apps = map[int64]*app{}
+	e.app = &app{id: cfg.appID, slug: cfg.appSlug, key: cfg.appKey, createdAt: time.Now().UTC()}
 	e.bot() // the App's bot user exists from the start
 	e.mux = e.routes()
 	e.web = e.webRoutes()

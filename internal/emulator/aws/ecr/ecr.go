@@ -8,9 +8,14 @@
 // Images are seeded from Go (PutImage); pushing layers is out of scope.
 // [Service.CanPull] is what SageMaker's CreateModel asks: an account may
 // pull an image of its own registry, or of another account's repository
-// whose policy allows it ecr:BatchGetImage
-// (https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-containers-inference-private.html
-// and https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policy-examples.html).
+// whose policy allows it the pull actions, ecr:BatchGetImage and
+// ecr:GetDownloadUrlForLayer
+// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policy-examples.html,
+// https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-pull.html).
+//
+// Tags are mutable, ECR's default: pushing an image with a tag another
+// image holds moves the tag, and the other image stays, untagged
+// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html).
 package ecr
 
 import (
@@ -45,6 +50,8 @@ type repository struct {
 	created time.Time
 	policy  string
 	images  map[string]*image // by digest
+	// immutable is imageTagMutability IMMUTABLE: a pushed tag never moves.
+	immutable bool
 }
 
 type image struct {
@@ -117,9 +124,12 @@ func (s *Service) lookup(c service.Caller, registry, name string) (*repository, 
 }
 
 func (s *Service) createRepository(c service.Caller, body []byte) (any, error) {
-	var in struct{ RepositoryName string }
+	var in struct{ RepositoryName, ImageTagMutability string }
 	if err := decode(body, &in); err != nil {
 		return nil, err
+	}
+	if m := in.ImageTagMutability; m != "" && m != "MUTABLE" && m != "IMMUTABLE" {
+		return nil, errorf("InvalidParameterException", "Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: [MUTABLE, IMMUTABLE]'")
 	}
 	if !repoName.MatchString(in.RepositoryName) || len(in.RepositoryName) < 2 || len(in.RepositoryName) > 256 {
 		return nil, errorf("InvalidParameterException", "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '%s''", repoName)
@@ -128,6 +138,7 @@ func (s *Service) createRepository(c service.Caller, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.immutable = in.ImageTagMutability == "IMMUTABLE"
 	return map[string]any{"repository": r.describe(c.Account, c.Region)}, nil
 }
 
@@ -142,9 +153,13 @@ func (s *Service) create(account, region, name string) (*repository, error) {
 }
 
 func (r *repository) describe(account, region string) map[string]any {
+	mutability := "MUTABLE"
+	if r.immutable {
+		mutability = "IMMUTABLE"
+	}
 	return map[string]any{"repositoryArn": r.arn, "registryId": account, "repositoryName": r.name,
 		"repositoryUri": fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", account, region, r.name), "createdAt": epoch(r.created),
-		"imageTagMutability": "IMMUTABLE"}
+		"imageTagMutability": mutability}
 }
 
 func (s *Service) describeRepositories(c service.Caller, body []byte) (any, error) {
@@ -347,15 +362,36 @@ func allows(text, account, action string) bool {
 }
 
 // PutImage seeds an image (creating its repository when needed), as a
-// docker push would leave it.
-func (s *Service) PutImage(account, region, repo, digest string, tags ...string) {
+// docker push would leave it: a tag another image of a mutable repository
+// holds moves to this one. In an immutable repository it fails with
+// ImageTagAlreadyExistsException's text, as the push would.
+// https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_PutImage.html
+func (s *Service) PutImage(account, region, repo, digest string, tags ...string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.repos[repoKey{account, region, repo}]
 	if !ok {
 		r, _ = s.create(account, region, repo)
 	}
-	r.images[digest] = &image{digest: digest, tags: tags, pushed: s.now(), size: 512 << 20}
+	for _, tag := range tags {
+		if holder := r.find("", tag); holder != nil && holder.digest != digest {
+			if r.immutable {
+				return fmt.Errorf("ImageTagAlreadyExistsException: The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the repository is immutable", tag, repo)
+			}
+			holder.tags = slices.DeleteFunc(holder.tags, func(t string) bool { return t == tag })
+		}
+	}
+	im := r.images[digest]
+	if im == nil {
+		im = &image{digest: digest, pushed: s.now(), size: 512 << 20}
+		r.images[digest] = im
+	}
+	for _, tag := range tags {
+		if !slices.Contains(im.tags, tag) {
+			im.tags = append(im.tags, tag)
+		}
+	}
+	return nil
 }
 
 // SetPolicy sets a repository's policy from Go, as SetRepositoryPolicy does.
@@ -372,6 +408,10 @@ func (s *Service) SetPolicy(account, region, repo, text string) error {
 	r.policy = text
 	return nil
 }
+
+// pullActions are what pulling an image takes: the manifest, then the
+// layers.
+var pullActions = []string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}
 
 // imageURI is ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO(@sha256:HEX|:TAG).
 var imageURI = regexp.MustCompile(`^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^@:]+)(?:@(sha256:[0-9a-f]{64})|:([\w][\w.-]{0,127}))?$`)
@@ -394,8 +434,12 @@ func (s *Service) CanPull(account, region, img string) error {
 	if !ok {
 		return fmt.Errorf("repository %s does not exist in registry %s", repo, owner)
 	}
-	if owner != account && !allows(r.policy, account, "ecr:BatchGetImage") {
-		return fmt.Errorf("the policy of repository %s in account %s does not let account %s pull (ecr:BatchGetImage)", repo, owner, account)
+	if owner != account {
+		for _, action := range pullActions {
+			if !allows(r.policy, account, action) {
+				return fmt.Errorf("the policy of repository %s in account %s does not let account %s pull (%s)", repo, owner, account, action)
+			}
+		}
 	}
 	if digest == "" && tag == "" {
 		tag = "latest"

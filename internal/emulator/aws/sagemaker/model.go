@@ -100,8 +100,18 @@ func (s *Service) createModel(st *state, c service.Caller, body []byte) (any, er
 	}
 	for i, ct := range containers {
 		if ct.ModelPackageName != "" {
-			if err := s.checkModelPackageSource(st, c, ct.ModelPackageName); err != nil {
+			p, err := s.checkModelPackageSource(st, c, ct.ModelPackageName)
+			if err != nil {
 				return nil, err
+			}
+			// The model runs the package's images: the account must be
+			// able to pull them as if they were named here.
+			if s.opts.ImageAccess != nil && p.InferenceSpecification != nil {
+				for _, pc := range p.InferenceSpecification.Containers {
+					if err := s.opts.ImageAccess(st.account, st.region, pc.Image); err != nil {
+						return nil, validationError("Could not access image %s of model package %s from account %s: %v", pc.Image, p.ModelPackageArn, st.account, err)
+					}
+				}
 			}
 			continue
 		}
@@ -132,15 +142,15 @@ func (s *Service) createModel(st *state, c service.Caller, body []byte) (any, er
 // checkModelPackageSource checks a model package a container deploys from:
 // it must be readable by the caller (see [Service.resolvePackage]) and, if
 // versioned, Approved.
-func (s *Service) checkModelPackageSource(st *state, c service.Caller, ref string) error {
+func (s *Service) checkModelPackageSource(st *state, c service.Caller, ref string) (*ModelPackage, error) {
 	p, err := s.resolvePackage(st, c, ref, "CreateModel")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if p.ModelPackageGroupName != "" && p.ModelApprovalStatus != "Approved" {
-		return validationError("Model package %s must be Approved to create a model from it; it is %s.", p.ModelPackageArn, p.ModelApprovalStatus)
+		return nil, validationError("Model package %s must be Approved to create a model from it; it is %s.", p.ModelPackageArn, p.ModelApprovalStatus)
 	}
-	return nil
+	return p, nil
 }
 
 func (st *state) model(name string) (*Model, error) {
