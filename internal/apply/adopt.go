@@ -38,7 +38,8 @@ func (r *runner) plantedPackages(ctx context.Context) []string {
 			}
 			target := registry.New(r.accts.Environment(pr.Environment), reg.Account)
 			_, err := target.FindCopy(ctx, r.source, registry.Copy{SourceARN: reg.SourcePackageARN, TargetGroup: reg.Group,
-				TargetKMSKeyARN: reg.KMSKeyARN, Copied: copied, Provenance: map[string]string{plan.ProvenanceSourceARN: reg.SourcePackageARN}})
+				TargetKMSKeyARN: reg.KMSKeyARN, Copied: copied, Provenance: map[string]string{plan.ProvenanceSourceARN: reg.SourcePackageARN},
+				Images: imageMap(reg.Images)})
 			if err != nil {
 				mu.Lock()
 				out = append(out, pr.Model+"/"+pr.Stage+": "+err.Error())

@@ -37,6 +37,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/aws/accounts"
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
+	"github.com/modelpromote/modelpromote/internal/aws/images"
 	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/github"
 	"github.com/modelpromote/modelpromote/internal/manifest"
@@ -349,6 +350,7 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 		Reg:      r.source,
 		Objects:  artifacts.New(srcCfg, p.Config.Source.Account, env.S3PathStyle),
 		Stages:   endpoints.NewStages(accts.Readers()),
+		Images:   images.New(srcCfg, accts.Readers()),
 		History:  &artifacts.Evidence{Configs: accts.Readers(), PathStyle: env.S3PathStyle},
 		Now:      env.now,
 		Reviewed: reviewed,

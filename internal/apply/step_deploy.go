@@ -17,6 +17,9 @@ type deployStep struct {
 }
 
 func (s deployStep) run(ctx context.Context, st *state) error {
+	if len(s.Images) == 0 {
+		return fmt.Errorf("the images of %s version %d were not bound to digests by the check", s.Model, s.SourceVersion)
+	}
 	d := s.deployer(st)
 	out, err := d.Deploy(ctx, endpoints.Request{
 		Endpoint:         s.Endpoint,
@@ -32,9 +35,6 @@ func (s deployStep) run(ctx context.Context, st *state) error {
 	ep := &st.record.Endpoint
 	ep.ConfigBefore, ep.ConfigAfter, ep.Model = out.PreviousConfig, out.NewConfig, out.Model
 	ep.Status, ep.FailureReason, ep.RolledBack, ep.CreatedNew = out.Status, out.FailureReason, out.RolledBack, out.Created
-	if n := out.Sizing.Note; n != "" {
-		s.r.progress("%s/%s: endpoint %s: %s", s.Model, s.Stage, s.Endpoint.Name, n)
-	}
 	if err != nil {
 		return err
 	}
@@ -57,6 +57,9 @@ func (s deployStep) predict(ctx context.Context, st *state, pv *PromotionPreview
 	}
 	if sum := s.Settings.Summary(); sum != "" {
 		pv.Endpoint += "; " + sum
+	}
+	for _, i := range s.Images {
+		pv.Endpoint += "; image " + i.Image
 	}
 	return nil
 }

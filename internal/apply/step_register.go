@@ -22,12 +22,16 @@ func (s registerStep) run(ctx context.Context, st *state) error {
 	if s.SourcePackageARN == "" {
 		return fmt.Errorf("%s version %d was not read from the source registry", s.Group, s.SourceVersion)
 	}
+	if len(s.Images) == 0 {
+		return fmt.Errorf("the images of %s version %d were not bound to digests by the check", s.Group, s.SourceVersion)
+	}
 	reg, err := registry.New(st.target, s.Account).RegisterCopy(ctx, s.r.source, registry.Copy{
 		SourceARN:       s.SourcePackageARN,
 		TargetGroup:     s.Group,
 		TargetKMSKeyARN: s.KMSKeyARN,
 		Copied:          st.copied,
 		Provenance:      s.provenance(st),
+		Images:          imageMap(s.Images),
 	}, s.r.env.Poll)
 	st.record.Target.PackageARN = reg.ARN
 	st.record.Target.Version = endpoints.VersionOf(reg.ARN)
@@ -70,4 +74,14 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n-1]) + "…"
+}
+
+// imageMap maps each source image to the reference the target package
+// holds.
+func imageMap(imgs []plan.DeployImage) map[string]string {
+	m := make(map[string]string, len(imgs))
+	for _, i := range imgs {
+		m[i.Source] = i.Image
+	}
+	return m
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/aws/accounts"
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
+	"github.com/modelpromote/modelpromote/internal/aws/images"
 	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/github"
 	"github.com/modelpromote/modelpromote/internal/manifest"
@@ -49,7 +50,7 @@ func newStepWorld(t *testing.T) *stepWorld {
 	src := accts.Source(cfg.Source)
 	reg := registry.New(src, cfg.Source.Account)
 	p.CheckAWS(ctx, cfg, plan.Sources{Source: cfg.Source, Reg: reg, Objects: artifacts.New(src, cfg.Source.Account, true),
-		Stages: endpoints.NewStages(accts.Readers()), Now: func() time.Time { return time.Now().Add(25 * time.Hour) }})
+		Stages: endpoints.NewStages(accts.Readers()), Images: images.New(src, accts.Readers()), Now: func() time.Time { return time.Now().Add(25 * time.Hour) }})
 	merge := &github.Merge{Number: 7, URL: "https://github.com/" + world.Repo + "/pull/7", Author: world.Alice, MergedBy: world.Pat,
 		MergeSHA: stepMergeSHA, HeadSHA: strings.Repeat("e", 40), Merged: true}
 	r := &runner{env: Env{Repo: w.BotRepo(), AWS: w.BotAWS(), S3PathStyle: true, Poll: 5 * time.Millisecond, EndpointTimeout: 20 * time.Second},

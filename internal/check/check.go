@@ -17,6 +17,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/aws/accounts"
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
+	"github.com/modelpromote/modelpromote/internal/aws/images"
 	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/github"
 	"github.com/modelpromote/modelpromote/internal/manifest"
@@ -101,6 +102,7 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 			Reg:     registry.New(srcCfg, p.Config.Source.Account),
 			Objects: artifacts.New(srcCfg, p.Config.Source.Account, env.S3PathStyle),
 			Stages:  endpoints.NewStages(accts.Readers()),
+			Images:  images.New(srcCfg, accts.Readers()),
 			History: &artifacts.Evidence{Configs: accts.Readers(), PathStyle: env.S3PathStyle},
 			Now:     env.now,
 		}

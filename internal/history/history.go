@@ -9,6 +9,8 @@ package history
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -20,31 +22,34 @@ import (
 )
 
 // Store reads one environment's bucket with that environment's read
-// credentials (artifacts.Evidence does). Record is the one reader of
-// evidence records that the check uses too; what it reads is judged by
-// plan.StoredRecord.Untrusted.
+// credentials (artifacts.Evidence does).
 type Store interface {
 	List(ctx context.Context, env manifest.Environment, prefix string) ([]plan.ObjectInfo, error)
-	Record(ctx context.Context, env manifest.Environment, uri string) (plan.StoredRecord, error)
+	ReadAll(ctx context.Context, env manifest.Environment, uri string, limit int64) ([]byte, error)
 	SHA256(ctx context.Context, env manifest.Environment, uri string) (string, int64, error)
 	Lock(ctx context.Context, env manifest.Environment, uri string) (plan.ObjectLock, error)
 }
 
+// MaxRecordBytes bounds one evidence record read.
+const MaxRecordBytes = 4 << 20
+
 // concurrency bounds the records read (and objects re-hashed) at once.
 const concurrency = 8
 
-// ReadRecord reads the evidence record at uri in env's bucket and judges
-// it: untrusted says why apply did not write it ("" when it did). A record
-// that cannot be read or decoded is an error.
-func ReadRecord(ctx context.Context, s Store, env manifest.Environment, uri string) (rec *apply.Record, untrusted string, err error) {
-	sr, err := s.Record(ctx, env, uri)
+// ReadRecord reads and decodes the evidence record at uri.
+func ReadRecord(ctx context.Context, s Store, env manifest.Environment, uri string) (*apply.Record, error) {
+	data, err := s.ReadAll(ctx, env, uri, MaxRecordBytes)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	if sr.Err != nil {
-		return nil, "", sr.Err
+	var rec apply.Record
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return nil, fmt.Errorf("%s is not an evidence record: %w", uri, err)
 	}
-	return sr.Record, sr.Untrusted(env), nil
+	if rec.SchemaVersion < 1 || rec.SchemaVersion > apply.RecordSchemaVersion {
+		return nil, fmt.Errorf("%s: evidence record schemaVersion %d is not one this modelpromote reads (1..%d)", uri, rec.SchemaVersion, apply.RecordSchemaVersion)
+	}
+	return &rec, nil
 }
 
 // Kind classifies a promotion.
@@ -59,10 +64,6 @@ type Entry struct {
 	URI    string        `json:"uri"`
 	Kind   string        `json:"kind"`
 	Record *apply.Record `json:"record"`
-	// Untrusted says why apply did not write this record (see
-	// plan.StoredRecord.Untrusted): it is shown, never believed. "" for a
-	// record apply wrote.
-	Untrusted string `json:"untrusted,omitempty"`
 	// Verification is set by Verify.
 	Verification *Verification `json:"verification,omitempty"`
 }
@@ -102,15 +103,14 @@ func Load(ctx context.Context, s Store, env manifest.Environment, model *manifes
 		}
 	}
 	recs := make([]*apply.Record, len(uris))
-	untrusted := make([]string, len(uris))
 	errs := make([]error, len(uris))
-	each(len(uris), func(i int) { recs[i], untrusted[i], errs[i] = ReadRecord(ctx, s, env, uris[i]) })
+	each(len(uris), func(i int) { recs[i], errs[i] = ReadRecord(ctx, s, env, uris[i]) })
 	for i, rec := range recs {
 		switch {
 		case errs[i] != nil:
 			t.Unread = append(t.Unread, Unread{URI: uris[i], Error: errs[i].Error()})
 		case rec.Model == model.Name && rec.Stage == stage:
-			t.Entries = append(t.Entries, Entry{URI: uris[i], Kind: kind(rec), Record: rec, Untrusted: untrusted[i]})
+			t.Entries = append(t.Entries, Entry{URI: uris[i], Kind: kind(rec), Record: rec})
 		}
 	}
 	sort.SliceStable(t.Entries, func(i, k int) bool {
@@ -155,7 +155,7 @@ type Served struct {
 // At finds what served at t: the last promotion that finished
 // successfully at or before t. A failed promotion leaves the previous
 // version serving (apply keeps the old config when a rollout fails), so
-// failures are skipped, and so are records apply did not write.
+// failures are skipped.
 func (t *Timeline) At(at time.Time) *Served {
 	s := &Served{At: at.UTC()}
 	for i := range t.Entries {
@@ -164,7 +164,7 @@ func (t *Timeline) At(at time.Time) *Served {
 			s.Later++
 			continue
 		}
-		if e.Record.Outcome == apply.StateSuccess && e.Untrusted == "" {
+		if e.Record.Outcome == apply.StateSuccess {
 			s.Entry = e
 		}
 	}

@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/modelpromote/modelpromote/internal/manifest"
 )
@@ -99,6 +100,9 @@ type RegisterPackage struct {
 	SourcePackageARN string `json:"sourcePackageArn,omitempty"`
 	Account          string `json:"account"`
 	KMSKeyARN        string `json:"kmsKeyArn"`
+	// Images (bound by the check) are the package's images as the target
+	// package holds them: by digest, from the mirror with an imageMirror.
+	Images []DeployImage `json:"images,omitempty"`
 }
 
 // Summary implements Action.
@@ -126,6 +130,11 @@ type Deploy struct {
 	// configs and endpoint this deployment creates (network, encryption,
 	// tags, data capture and async output locations).
 	Settings manifest.DeploySettings `json:"settings"`
+	// Images (bound by the check) are what the models run: each image by
+	// the digest the check bound, the mirror's reference with an
+	// imageMirror. The models are created from the registered package,
+	// which holds these references (RegisterPackage.Images).
+	Images []DeployImage `json:"images,omitempty"`
 }
 
 // Summary implements Action.
@@ -134,7 +143,19 @@ func (a *Deploy) Summary() string {
 	if a.New {
 		verb = "create (or update, if it already exists)"
 	}
-	return fmt.Sprintf("%s endpoint %s: %s, rollout %s%s", verb, a.Endpoint.Name, CapacitySummary(a.Endpoint), RolloutSummary(a.Endpoint.Rollout), settingsSuffix(a.Settings))
+	return fmt.Sprintf("%s endpoint %s: %s, rollout %s%s%s", verb, a.Endpoint.Name, CapacitySummary(a.Endpoint), RolloutSummary(a.Endpoint.Rollout), settingsSuffix(a.Settings), imagesSuffix(a.Images))
+}
+
+// imagesSuffix names the images a deployment runs.
+func imagesSuffix(imgs []DeployImage) string {
+	var parts []string
+	for _, i := range imgs {
+		parts = append(parts, i.Image)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; image " + strings.Join(parts, ", ")
 }
 
 // RecordEvidence writes the promotion's evidence record, whatever the
@@ -199,9 +220,11 @@ func (p *Plan) planActions(cfg *manifest.Config) {
 func (p *Plan) bind() {
 	pkgs := map[string]*ModelPackage{}
 	bound := map[string]map[string]Binding{}
+	images := map[string][]DeployImage{}
 	for _, pr := range p.Promotions {
 		pkgs[pr.Key()] = pr.Details.Package
 		bound[pr.Key()] = bindingsByURI(pr.Details.Objects)
+		images[pr.Key()] = deployImages(pr.Details.Package, pr.Details.Images)
 	}
 	for _, a := range p.Actions {
 		h := a.Head()
@@ -214,9 +237,9 @@ func (p *Plan) bind() {
 			a.SourcePackageARN, a.Objects = pkg.ARN, CopyObjects(pkg, a.Bucket, a.Prefix)
 			bindCopies(a.Objects, bound[h.Model+"/"+h.Stage])
 		case *RegisterPackage:
-			a.SourcePackageARN = pkg.ARN
+			a.SourcePackageARN, a.Images = pkg.ARN, images[h.Model+"/"+h.Stage]
 		case *Deploy:
-			a.SourcePackageARN = pkg.ARN
+			a.SourcePackageARN, a.Images = pkg.ARN, images[h.Model+"/"+h.Stage]
 		}
 	}
 }

@@ -187,13 +187,14 @@ func bindCopies(objs []CopyObject, bound map[string]Binding) {
 	}
 }
 
-// Bindings are every object the plan's promotions bound, once each, in
-// the order of the promotions: what apply compares with (Sources.Reviewed).
+// Bindings are every object and image the plan's promotions bound, once
+// each, in the order of the promotions: what apply compares with
+// (Sources.Reviewed). An image's binding is its reference and digest.
 func (p *Plan) Bindings() []Binding {
 	var out []Binding
 	seen := map[string]bool{}
 	for _, pr := range p.Promotions {
-		for _, b := range pr.Details.Objects {
+		for _, b := range append(slices.Clip(pr.Details.Objects), imageBindings(pr.Details.Images)...) {
 			if !seen[b.URI] {
 				seen[b.URI] = true
 				out = append(out, b)

@@ -123,6 +123,7 @@ func checkPromotion(ctx context.Context, cfg *manifest.Config, src Sources, pr *
 		chain = afterStageRecord(ctx, src, cfg, pr, pkg)
 		pr.Details.Objects = bindObjects(ctx, src, rr, pkg, chain, add)
 	})
+	work.Go(func() { pr.Details.Images = checkImages(ctx, src, pr.Environment, pkg, add) })
 	var card *ReportCheck
 	if slices.Contains(sp.Reports, manifest.ReportModelCard) {
 		work.Go(func() { card, _ = checkModelCard(ctx, src, pkg, add) })

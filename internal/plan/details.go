@@ -41,6 +41,9 @@ type Details struct {
 	// Objects are every object the package refers to, as the check saw
 	// them: what apply copies is bound to them (see Binding).
 	Objects []Binding `json:"objects,omitempty"`
+	// Images are the package's container images, checked: their digests,
+	// whether the target can pull them and what it runs.
+	Images []ImageCheck `json:"images,omitempty"`
 }
 
 // ModelPackage is the part of a SageMaker model package the checks and

@@ -64,6 +64,7 @@ func TestLineageGate(t *testing.T) {
 			name: "image not pinned by digest where prod requires it", stage: toProd,
 			change: func(w *world) {
 				w.pkg(12).Containers[0].Image = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/xgboost:1.7"
+				w.tagImage("1.7")
 			},
 			want:  []want{{GateLineage, SeverityError, []string{"xgboost:1.7 is not pinned by digest", "policy requires it"}}},
 			gates: fail,
@@ -72,6 +73,7 @@ func TestLineageGate(t *testing.T) {
 			name: "unpinned image is fine where the stage does not require digests", stage: toStaging,
 			change: func(w *world) {
 				w.pkg(13).Containers[0].Image = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/xgboost:1.7"
+				w.tagImage("1.7")
 			},
 		},
 		{

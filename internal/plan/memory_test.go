@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +109,67 @@ func (s *memStages) Serving(_ context.Context, env manifest.Environment, endpoin
 	return nil, nil
 }
 
+// memImages is Amazon ECR: images by "registry/region/repository" →
+// digest → tags, and repository policies by "registry/region/repository".
+// A key in broken makes every read of that repository fail.
+type memImages struct {
+	repos    map[string]map[string][]string
+	policies map[string]string
+	broken   map[string]error
+}
+
+func repoKey(r ImageRef) string { return r.Registry + "/" + r.Region + "/" + r.Repository }
+
+func (m *memImages) Digest(_ context.Context, _ *manifest.Environment, r ImageRef) (string, error) {
+	if err := m.broken[repoKey(r)]; err != nil {
+		return "", err
+	}
+	imgs, ok := m.repos[repoKey(r)]
+	if !ok {
+		return "", fmt.Errorf("repository %s: %w", r.Repository, ErrNotFound)
+	}
+	tag := r.Tag
+	if tag == "" && r.Digest == "" {
+		tag = "latest"
+	}
+	for d, tags := range imgs {
+		if (r.Digest == "" || d == r.Digest) && (r.Digest != "" || slices.Contains(tags, tag)) {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("%s: %w", r, ErrNotFound)
+}
+
+func (m *memImages) RepositoryPolicy(_ context.Context, _ *manifest.Environment, r ImageRef) (string, error) {
+	if err := m.broken[repoKey(r)]; err != nil {
+		return "", err
+	}
+	p, ok := m.policies[repoKey(r)]
+	if !ok {
+		return "", fmt.Errorf("policy of %s: %w", r.Repository, ErrNotFound)
+	}
+	return p, nil
+}
+
+// put pushes an image: a tag another image holds moves to it.
+func (m *memImages) put(r ImageRef, digest string, tags ...string) {
+	imgs := m.repos[repoKey(r)]
+	if imgs == nil {
+		imgs = map[string][]string{}
+		m.repos[repoKey(r)] = imgs
+	}
+	for d := range imgs {
+		imgs[d] = slices.DeleteFunc(imgs[d], func(t string) bool { return slices.Contains(tags, t) })
+	}
+	imgs[digest] = append(imgs[digest], tags...)
+}
+
+// stagesPull is the source repository's policy of the gate tests' world:
+// staging's and prod's accounts may pull.
+const stagesPull = `{"Version":"2012-10-17","Statement":[{"Sid":"StagesPull","Effect":"Allow",
+ "Principal":{"AWS":["arn:aws:iam::222222222222:root","arn:aws:iam::333333333333:root"]},
+ "Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"]}]}`
+
 // The world the gate tests start from: the example promotions repository
 // (fraud-detector runs version 12 in staging and 11 in prod) with a source
 // account holding versions 11, 12 and 13 of fraud-detector, each produced by
@@ -131,6 +193,7 @@ type world struct {
 	reg    *memRegistry
 	objs   *memObjects
 	stages *memStages
+	images *memImages
 	// maxReportBytes is Sources.MaxReportBytes.
 	maxReportBytes int64
 }
@@ -149,7 +212,11 @@ func newWorld() *world {
 			jobs: map[string]*TrainingJob{}, cards: map[string]*ModelCard{}, broken: map[string]error{}},
 		objs:   &memObjects{objects: map[string]memObject{}, broken: map[string]error{}},
 		stages: &memStages{serving: map[string]*Serving{}, broken: map[string]error{}},
+		images: &memImages{repos: map[string]map[string][]string{}, policies: map[string]string{}, broken: map[string]error{}},
 	}
+	img, _ := ParseImage(goodImage)
+	w.images.put(img, img.Digest, "latest")
+	w.images.policies[repoKey(img)] = stagesPull
 	for v, m := range versionMetrics {
 		w.addVersion(v, qualityReport(m.auc, m.recall, 0.004), m.di)
 	}
@@ -161,7 +228,7 @@ func newWorld() *world {
 }
 
 func (w *world) sources() Sources {
-	return Sources{Source: manifest.Source{Account: srcAccount, Region: srcRegion}, Reg: w.reg, Objects: w.objs, Stages: w.stages,
+	return Sources{Source: manifest.Source{Account: srcAccount, Region: srcRegion}, Reg: w.reg, Objects: w.objs, Stages: w.stages, Images: w.images,
 		Now: func() time.Time { return worldNow }, MaxReportBytes: w.maxReportBytes}
 }
 

@@ -76,12 +76,6 @@ type ObjectInfo struct {
 	// object (ChecksumSHA256 of ChecksumType FULL_OBJECT), "" when it has
 	// none: composite (multipart) checksums are not one.
 	SHA256 string
-	// SSE is the object's server-side encryption (x-amz-server-side-
-	// encryption: AES256, aws:kms, aws:kms:dsse) and KMSKeyID the key
-	// (x-amz-server-side-encryption-aws-kms-key-id, a key ARN), as S3
-	// returns them on GET and HEAD: who may write under that key is what
-	// tells an evidence record apply wrote (StoredRecord.Untrusted).
-	SSE, KMSKeyID string
 }
 
 // Objects reads S3 objects.
@@ -105,6 +99,9 @@ type Sources struct {
 	Reg     Registry
 	Objects Objects
 	Stages  Stages
+	// Images reads container images and repository policies in Amazon
+	// ECR; nil shuts the lineage gate of every promotion with an image.
+	Images Images
 	// History reads what each stage ran before (its evidence records),
 	// to tell a rollback; nil: no promotion is judged a rollback.
 	History History

@@ -114,7 +114,8 @@ func isFailure(status string) bool {
 }
 
 // modelDataDigests lists the model data the check bound, with the SHA-256
-// apply will copy and nothing else: the reviewer sees which bytes they
+// apply will copy and nothing else, and each image with the digest it
+// resolved to and what the target runs: the reviewer sees which bytes they
 // approve.
 func modelDataDigests(pr *plan.Promotion) string {
 	var b strings.Builder
@@ -122,6 +123,19 @@ func modelDataDigests(pr *plan.Promotion) string {
 		fmt.Fprintf(&b, "\nModel data %s: SHA-256 `%s`, %d bytes, ETag %s", esc(m.URI), m.SHA256, m.Size, esc(m.ETag))
 		if m.VersionID != "" {
 			fmt.Fprintf(&b, ", version %s", esc(m.VersionID))
+		}
+		b.WriteString("\n")
+	}
+	for _, i := range pr.Details.Images {
+		if i.Digest == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "\nImage %s: digest `%s`", esc(i.Image), i.Digest)
+		if i.Deploy != "" {
+			fmt.Fprintf(&b, ", deployed as %s", esc(i.Deploy))
+			if i.Mirror != "" {
+				b.WriteString(" (the environment's mirror)")
+			}
 		}
 		b.WriteString("\n")
 	}

@@ -45,6 +45,11 @@ type CopyRequest struct {
 	// Forbidden are strings that must not appear anywhere in the request:
 	// the source account ID, its bucket names, its KMS key.
 	Forbidden []string
+	// Images maps each container image of the source package to what the
+	// target package holds: the image by the digest the check bound, or
+	// the mirror's reference. Nil keeps the source's references; when set,
+	// an image it does not map stops the copy.
+	Images map[string]string
 }
 
 // CopyInput builds the CreateModelPackage input for a target package,
@@ -80,6 +85,9 @@ func CopyInput(req CopyRequest) (*sagemaker.CreateModelPackageInput, error) {
 		spec := inference(&types.InferenceSpecification{Containers: a.Containers})
 		a.Containers = spec.Containers
 		in.AdditionalInferenceSpecifications = append(in.AdditionalInferenceSpecifications, a)
+	}
+	if err := rewriteImages(in, req.Images); err != nil {
+		return nil, err
 	}
 	if req.TargetKMSKeyARN != "" {
 		in.SecurityConfig = &types.ModelPackageSecurityConfig{KmsKeyId: aws.String(req.TargetKMSKeyARN)}
@@ -271,6 +279,33 @@ func checkForbidden(in *sagemaker.CreateModelPackageInput, forbidden []string) e
 	for _, f := range forbidden {
 		if f != "" && strings.Contains(string(data), f) {
 			return fmt.Errorf("the target package request still refers to %q from the source account; refusing to register it", f)
+		}
+	}
+	return nil
+}
+
+// rewriteImages replaces every container's image with what images maps it
+// to (nothing when images is nil). The containers are the copy's own
+// (inference), so the source is not touched.
+func rewriteImages(in *sagemaker.CreateModelPackageInput, images map[string]string) error {
+	if images == nil {
+		return nil
+	}
+	specs := [][]types.ModelPackageContainerDefinition{}
+	if in.InferenceSpecification != nil {
+		specs = append(specs, in.InferenceSpecification.Containers)
+	}
+	for _, a := range in.AdditionalInferenceSpecifications {
+		specs = append(specs, a.Containers)
+	}
+	for _, cs := range specs {
+		for i := range cs {
+			img := aws.ToString(cs[i].Image)
+			to, ok := images[img]
+			if !ok {
+				return fmt.Errorf("image %s of the source package was not checked: the target can only be given images the pull request's check bound to a digest", img)
+			}
+			cs[i].Image = aws.String(to)
 		}
 	}
 	return nil

@@ -82,6 +82,10 @@ type Copy struct {
 	Copied map[string]string
 	// Provenance is added to CustomerMetadataProperties.
 	Provenance map[string]string
+	// Images maps each container image of the source to the reference the
+	// target package holds (by digest, from a mirror); see
+	// CopyRequest.Images.
+	Images map[string]string
 }
 
 // RegisterCopy registers (or adopts) the copy of a package of the source
@@ -140,6 +144,7 @@ func copyRequest(ctx context.Context, source *Registry, c Copy) (CopyRequest, er
 			return "", fmt.Errorf("%s was not copied to the target account", uri)
 		},
 		Provenance:  c.Provenance,
+		Images:      c.Images,
 		ClientToken: ClientToken(aws.ToString(desc.ModelPackageArn), c.TargetGroup),
 		Forbidden:   forbidden,
 	}, nil
