@@ -278,7 +278,7 @@ func (c *Copier) existing(ctx context.Context, s source, dst URI, want string) (
 		// rather than copy it again.
 		t := source{uri: dst, size: s.size, etag: aws.ToString(out.ETag)}
 		var sums partSums
-		if sums, err = c.readParts(ctx, c.Target, c.TargetOwner, t, nil, nil); err != nil {
+		if sums, err = c.readParts(ctx, c.Target, c.TargetOwner, t, partNone, nil, nil); err != nil {
 			return Result{}, false, err
 		}
 		sum = sums.hex()

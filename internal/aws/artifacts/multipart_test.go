@@ -1,9 +1,17 @@
 package artifacts_test
 
 import (
+	"bytes"
 	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	"github.com/modelpromote/modelpromote/internal/aws/awserr"
@@ -118,4 +126,94 @@ func TestCopyServerSideMultipartWrongDigestLeavesNothing(t *testing.T) {
 			t.Errorf("uploads left: %v", ups)
 		}
 	}
+}
+
+// headerRecorder records the headers of the requests a client sends.
+type headerRecorder struct {
+	mu   sync.Mutex
+	base http.RoundTripper
+	seen []http.Header
+}
+
+func (h *headerRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	h.mu.Lock()
+	if r.URL.Query().Has("partNumber") {
+		h.seen = append(h.seen, r.Header.Clone())
+	}
+	h.mu.Unlock()
+	return h.base.RoundTrip(r)
+}
+
+// A streamed part is hashed with SHA-256 once, as part of the whole
+// object's digest: it is sent with its CRC32C, which S3 checks, and
+// unsigned, so that the SDK does not SHA-256 it again to sign it.
+func TestStreamedPartsCarryCRC32CNotASecondSHA256(t *testing.T) {
+	w := newWorld(t)
+	data := pattern(17<<20 + 5)
+	w.put(t, private, "m.bin", data, false)
+	rec := &headerRecorder{base: http.DefaultTransport}
+	c := w.copier()
+	c.PartSize = 5 << 20
+	c.Target = s3.NewFromConfig(w.srv.Config(w.prodCreds, fastRetries, func(c *aws.Config) { c.HTTPClient = &http.Client{Transport: rec} }), awsemu.PathStyle)
+
+	res, err := c.Copy(ctx(t), artifacts.URI{Bucket: private, Key: "m.bin"}, artifacts.URI{Bucket: target, Key: "m.bin"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Path != artifacts.PathStreamed || res.SHA256 != sha256Hex(data) {
+		t.Fatalf("Copy = %+v, want streamed %s", res, sha256Hex(data))
+	}
+	w.assertCopy(t, "m.bin", sha256Hex(data))
+	if len(rec.seen) != 4 {
+		t.Fatalf("%d UploadPart requests, want 4", len(rec.seen))
+	}
+	for i, h := range rec.seen {
+		if h.Get("X-Amz-Checksum-Crc32c") == "" || h.Get("X-Amz-Checksum-Sha256") != "" {
+			t.Errorf("part request %d: checksum headers crc32c %q sha256 %q, want CRC32C only", i, h.Get("X-Amz-Checksum-Crc32c"), h.Get("X-Amz-Checksum-Sha256"))
+		}
+		if got := h.Get("X-Amz-Content-Sha256"); got != "UNSIGNED-PAYLOAD" {
+			t.Errorf("part request %d: x-amz-content-sha256 %q, want UNSIGNED-PAYLOAD (else the SDK hashed the part to sign it)", i, got)
+		}
+	}
+	o, _ := w.srv.S3().Object(target, "m.bin")
+	if o.ChecksumAlgorithm != "CRC32C" || o.ChecksumType != "COMPOSITE" || !strings.HasSuffix(o.Checksum, "-4") {
+		t.Errorf("target checksum %s %s %s, want a composite CRC32C of 4 parts", o.ChecksumAlgorithm, o.ChecksumType, o.Checksum)
+	}
+}
+
+// A part whose bytes S3 received differently from what was read fails
+// S3's CRC32C check: nothing is completed and no upload is left.
+func TestStreamedPartCorruptedInTransitIsRefused(t *testing.T) {
+	w := newWorld(t)
+	w.put(t, private, "m.bin", pattern(11<<20), false)
+	c := w.copier()
+	c.PartSize = 5 << 20
+	c.Target = s3.NewFromConfig(w.srv.Config(w.prodCreds, fastRetries, func(c *aws.Config) {
+		c.HTTPClient = &http.Client{Transport: flipper{http.DefaultTransport}}
+	}), awsemu.PathStyle)
+	_, err := c.Copy(ctx(t), artifacts.URI{Bucket: private, Key: "m.bin"}, artifacts.URI{Bucket: target, Key: "m.bin"}, "")
+	if awserr.Code(err) != "BadDigest" {
+		t.Fatalf("Copy = %v, want S3's BadDigest", err)
+	}
+	if _, ok := w.srv.S3().Object(target, "m.bin"); ok {
+		t.Error("a target object was written")
+	}
+	if ups := w.srv.S3().MultipartUploads(target); len(ups) > 0 {
+		t.Errorf("uploads left: %v", ups)
+	}
+}
+
+// flipper flips one bit of the body of part 2's upload.
+type flipper struct{ base http.RoundTripper }
+
+func (f flipper) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Query().Get("partNumber") == "2" && r.Body != nil {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		b[len(b)/2] ^= 1
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	return f.base.RoundTrip(r)
 }

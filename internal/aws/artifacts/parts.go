@@ -31,14 +31,15 @@ func split(size, partSize int64) []part {
 
 // readParts reads s in parts with ranged GETs, Concurrency at a time, each
 // into a buffer of its own: at most Concurrency × part size bytes are held
-// whatever the object's size. It hashes every part and, in order, the whole
-// object. each, if not nil, is called with every part (in parallel, in no
-// order) and may use data only until it returns.
-func (c *Copier) readParts(ctx context.Context, client *s3.Client, owner string, s source, prog *progress,
+// whatever the object's size. It computes every part's checksum of alg (in
+// parallel) and, in order, the whole object's SHA-256: each byte is
+// hashed with SHA-256 once. each, if not nil, is called with every part
+// (in parallel, in no order) and may use data only until it returns.
+func (c *Copier) readParts(ctx context.Context, client *s3.Client, owner string, s source, alg partAlg, prog *progress,
 	each func(ctx context.Context, p part, data, sum []byte) error) (partSums, error) {
 	partSize, conc := c.partSize(s.size)
 	parts := split(s.size, partSize)
-	sums := partSums{parts: make([][]byte, len(parts))}
+	sums := partSums{alg: alg, parts: make([][]byte, len(parts))}
 	full := sha256.New()
 	// turn[i] closes when parts before i are in the full hash.
 	turn := make([]chan struct{}, len(parts)+1)
@@ -62,10 +63,10 @@ func (c *Copier) readParts(ctx context.Context, client *s3.Client, owner string,
 				if err := getRange(ctx, client, owner, s, p, data); err != nil {
 					return err
 				}
-				sum := sha256.Sum256(data)
-				sums.parts[i] = sum[:]
+				sum := alg.sum(data)
+				sums.parts[i] = sum
 				if each != nil {
-					if err := each(ctx, p, data, sum[:]); err != nil {
+					if err := each(ctx, p, data, sum); err != nil {
 						return err
 					}
 				}

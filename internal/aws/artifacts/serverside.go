@@ -3,7 +3,6 @@ package artifacts
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"sync/atomic"
@@ -25,7 +24,7 @@ func (c *Copier) copyObject(ctx context.Context, s source, dst URI, known, want 
 		from = "the expected digest"
 	}
 	if sum == "" {
-		sums, err := c.readParts(ctx, c.Source, c.SourceOwner, s, c.newProgress(s.uri, dst, PathServerSide, PhaseHashing, s.size), nil)
+		sums, err := c.readParts(ctx, c.Source, c.SourceOwner, s, partNone, c.newProgress(s.uri, dst, PathServerSide, PhaseHashing, s.size), nil)
 		if err != nil {
 			return Result{}, fmt.Errorf("hash %s: %w", s.uri, err)
 		}
@@ -78,12 +77,12 @@ func (c *Copier) copyParts(ctx context.Context, s source, dst URI, known string)
 	hashing := c.newProgress(s.uri, dst, PathServerSideMultipart, PhaseHashing, s.size)
 	var sums partSums
 	if known == "" {
-		if sums, err = c.readParts(ctx, c.Source, c.SourceOwner, s, hashing, nil); err != nil {
+		if sums, err = c.readParts(ctx, c.Source, c.SourceOwner, s, partSHA256, hashing, nil); err != nil {
 			return Result{}, fmt.Errorf("hash %s: %w", s.uri, err)
 		}
 		known = sums.hex()
 	}
-	id, err := c.createUpload(ctx, s, dst, known)
+	id, err := c.createUpload(ctx, s, dst, known, partSHA256)
 	if err != nil {
 		return Result{}, err
 	}
@@ -96,7 +95,7 @@ func (c *Copier) copyParts(ctx context.Context, s source, dst URI, known string)
 	g.Go(func() error { return c.copyRanges(gctx, s, dst, id, parts, completed, hashing.then(PhaseCopying)) })
 	if sums.full == nil {
 		g.Go(func() (err error) {
-			if sums, err = c.readParts(gctx, c.Source, c.SourceOwner, s, hashing, nil); err != nil {
+			if sums, err = c.readParts(gctx, c.Source, c.SourceOwner, s, partSHA256, hashing, nil); err != nil {
 				return fmt.Errorf("hash %s: %w", s.uri, err)
 			}
 			return nil
@@ -110,7 +109,7 @@ func (c *Copier) copyParts(ctx context.Context, s source, dst URI, known string)
 		return Result{}, err
 	}
 	for i, p := range completed {
-		if want := base64.StdEncoding.EncodeToString(sums.parts[i]); aws.ToString(p.ChecksumSHA256) != want {
+		if want := sums.part(i); aws.ToString(p.ChecksumSHA256) != want {
 			got, _ := fullObjectSHA256(aws.ToString(p.ChecksumSHA256))
 			err = &DigestMismatchError{Object: dst, Part: *p.PartNumber, Want: hex.EncodeToString(sums.parts[i]), Got: cmp.Or(got, "none"),
 				Source: "the source's " + parts[i].bytes()}
@@ -159,9 +158,9 @@ func (c *Copier) copyRanges(ctx context.Context, s source, dst URI, id string, p
 	return g.Wait()
 }
 
-// createUpload starts a multipart upload to dst with SHA-256 part
-// checksums, the target's KMS key and our metadata.
-func (c *Copier) createUpload(ctx context.Context, s source, dst URI, sum string) (string, error) {
+// createUpload starts a multipart upload to dst with part checksums of
+// alg, the target's KMS key and our metadata.
+func (c *Copier) createUpload(ctx context.Context, s source, dst URI, sum string, alg partAlg) (string, error) {
 	out, err := c.Target.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket: &dst.Bucket, Key: &dst.Key,
 		ExpectedBucketOwner:  optional(c.TargetOwner),
@@ -169,7 +168,7 @@ func (c *Copier) createUpload(ctx context.Context, s source, dst URI, sum string
 		ContentType:          optional(s.contentType),
 		ServerSideEncryption: types.ServerSideEncryptionAwsKms,
 		SSEKMSKeyId:          &c.KMSKeyARN,
-		ChecksumAlgorithm:    types.ChecksumAlgorithmSha256,
+		ChecksumAlgorithm:    alg.algorithm(),
 	})
 	if err != nil {
 		return "", fmt.Errorf("start upload to %s: %w", dst, err)
@@ -190,8 +189,8 @@ func (c *Copier) complete(ctx context.Context, s source, dst URI, id *string, pa
 		return fmt.Errorf("complete upload to %s: %w", dst, err)
 	}
 	*id = ""
-	if got, want := aws.ToString(out.ChecksumSHA256), sums.composite(); got != "" && got != want {
-		return c.discard(ctx, dst, fmt.Errorf("%s: S3's composite SHA-256 %s of the parts does not match %s of the parts of %s", dst, got, want, s.uri))
+	if got, want := sums.compositeOf(out.ChecksumCRC32C, out.ChecksumSHA256), sums.composite(); got != "" && got != want {
+		return c.discard(ctx, dst, fmt.Errorf("%s: S3's composite %s %s of the parts does not match %s of the parts of %s", dst, sums.alg.algorithm(), got, want, s.uri))
 	}
 	return nil
 }

@@ -19,9 +19,13 @@ import (
 // the source and write the target: ranged GETs with the source's
 // credentials, a multipart upload with the target's, parts in parallel and
 // at most Concurrency × part size bytes buffered. Every part is sent with
-// its SHA-256, which S3 checks on receipt; the whole object's SHA-256 is
-// computed from what was read and must equal known (if any) before the
-// upload is completed, so a mismatch never leaves a target object.
+// its CRC32C, which S3 checks on receipt; the whole object's SHA-256 is
+// computed, once, from what was read and must equal known (if any) before
+// the upload is completed, so a mismatch never leaves a target object.
+// The bytes uploaded are the bytes hashed (the same buffer), so a per-part
+// CRC for the transfer and one SHA-256 for the content are enough: S3's
+// CRC32C is made for integrity in transit, and costs a few per cent of a
+// second SHA-256 pass.
 func (c *Copier) stream(ctx context.Context, s source, dst URI, known, want string) (res Result, err error) {
 	from := "the source's S3 checksum"
 	if want != "" && known == want {
@@ -35,25 +39,28 @@ func (c *Copier) stream(ctx context.Context, s source, dst URI, known, want stri
 	// The digest goes in the metadata the upload is created with; when
 	// it is not known yet, the metadata records the source only and a
 	// rerun that finds the copy hashes it once (see existing).
-	id, err := c.createUpload(ctx, s, dst, known)
+	id, err := c.createUpload(ctx, s, dst, known, partCRC32C)
 	if err != nil {
 		return Result{}, err
 	}
 	defer c.abortOnError(ctx, dst, &id, &err)
 	completed := make([]types.CompletedPart, len(split(s.size, partSize)))
-	sums, err := c.readParts(ctx, c.Source, c.SourceOwner, s, prog, func(ctx context.Context, p part, data, sum []byte) error {
+	sums, err := c.readParts(ctx, c.Source, c.SourceOwner, s, partCRC32C, prog, func(ctx context.Context, p part, data, sum []byte) error {
 		checksum := base64.StdEncoding.EncodeToString(sum)
 		out, err := c.Target.UploadPart(ctx, &s3.UploadPartInput{
 			Bucket: &dst.Bucket, Key: &dst.Key, UploadId: &id, PartNumber: &p.number,
 			Body: bytes.NewReader(data), ContentLength: &p.size,
-			ChecksumAlgorithm:   types.ChecksumAlgorithmSha256,
-			ChecksumSHA256:      &checksum,
+			ChecksumAlgorithm:   types.ChecksumAlgorithmCrc32c,
+			ChecksumCRC32C:      &checksum,
 			ExpectedBucketOwner: optional(c.TargetOwner),
-		}, payloadSHA256(sum))
+		}, payloadHash(unsignedPayload))
 		if err != nil {
 			return fmt.Errorf("upload %s part %d: %w", dst, p.number, err)
 		}
-		completed[p.number-1] = types.CompletedPart{PartNumber: &p.number, ETag: out.ETag, ChecksumSHA256: &checksum}
+		if got := aws.ToString(out.ChecksumCRC32C); got != "" && got != checksum {
+			return fmt.Errorf("upload %s part %d: S3 computed CRC32C %s of the part, not %s", dst, p.number, got, checksum)
+		}
+		completed[p.number-1] = types.CompletedPart{PartNumber: &p.number, ETag: out.ETag, ChecksumCRC32C: &checksum}
 		return nil
 	})
 	if err != nil {
@@ -95,7 +102,7 @@ func (c *Copier) streamSmall(ctx context.Context, s source, dst URI, known, from
 		ContentType:          optional(s.contentType),
 		ServerSideEncryption: types.ServerSideEncryptionAwsKms,
 		SSEKMSKeyId:          &c.KMSKeyARN,
-	}, payloadSHA256(raw[:]))
+	}, payloadHash(hex.EncodeToString(raw[:])))
 	if err != nil {
 		return Result{}, fmt.Errorf("put %s: %w", dst, err)
 	}
@@ -107,15 +114,18 @@ func (c *Copier) streamSmall(ctx context.Context, s source, dst URI, known, from
 	return Result{Path: PathStreamed, SHA256: sum, Size: s.size}, nil
 }
 
-// payloadSHA256 hands the SigV4 signer the body's SHA-256, already
-// computed, so that the SDK does not read every part once more to sign it.
-// (Over TLS the SDK sends unsigned payloads with a trailing checksum and
-// replaces the value.)
-func payloadSHA256(sum []byte) func(*s3.Options) {
-	h := hex.EncodeToString(sum)
+// unsignedPayload is SigV4's x-amz-content-sha256 for a body that is not
+// signed: its integrity is the x-amz-checksum-* header S3 checks instead.
+const unsignedPayload = "UNSIGNED-PAYLOAD"
+
+// payloadHash hands the SigV4 signer the body's hex SHA-256, already
+// computed, or unsignedPayload, so that the SDK does not read the body
+// once more to hash it: over plain HTTP, it would otherwise SHA-256 every
+// part to sign it. (Over TLS the SDK sends unsigned payloads anyway.)
+func payloadHash(h string) func(*s3.Options) {
 	return func(o *s3.Options) {
 		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-			return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("modelpromote.PayloadSHA256",
+			return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("modelpromote.PayloadHash",
 				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 					return next.HandleFinalize(v4.SetPayloadHash(ctx, h), in)
 				}), middleware.Before)

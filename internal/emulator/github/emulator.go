@@ -82,8 +82,6 @@ type Emulator struct {
 	// inFlight and peak count concurrent calls per operation (PeakInFlight).
 	inFlight map[string]int
 	peak     map[string]int
-	// archiveLinks are the codeload links handed out (archive.go).
-	archiveLinks map[string]archiveLink
 
 	verrs []ValidationError
 
@@ -168,7 +166,6 @@ func New(opts ...Option) (*Emulator, error) {
 		latency:       map[string]time.Duration{},
 		calls:         map[string]int{},
 		inFlight:      map[string]int{},
-		archiveLinks:  map[string]archiveLink{},
 		peak:          map[string]int{},
 		oidc:          newOIDCIssuer(),
 	}
@@ -271,10 +268,6 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.HasPrefix(r.URL.Path, "/_web/") {
 		e.serveWeb(w, r)
-		return
-	}
-	if strings.HasPrefix(r.URL.Path, "/_codeload/") {
-		e.serveCodeload(w, r)
 		return
 	}
 	r = r.WithContext(withAPIBase(r.Context(), base))

@@ -148,7 +148,7 @@ func (s *Service) uploadPart(w http.ResponseWriter, r *http.Request, c service.C
 	if declaredSize(r) > maxPartSize {
 		return errTooLarge
 	}
-	rec, err := s.receive(r, want...)
+	rec, err := s.receive(r, false, want...)
 	if err != nil {
 		return err
 	}

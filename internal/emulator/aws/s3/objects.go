@@ -31,7 +31,7 @@ func (s *Service) putObject(w http.ResponseWriter, r *http.Request, c service.Ca
 	if declaredSize(r) > maxPartSize {
 		return errTooLarge
 	}
-	rec, err := s.receive(r)
+	rec, err := s.receive(r, true)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ type received struct {
 	file      string
 	size      int64
 	md5       []byte
-	sha256Hex string
+	sha256Hex string            // "" when not computed (see receive)
 	checksums map[string]string // algorithm → base64
 }
 
@@ -40,9 +40,14 @@ func declaredSize(r *http.Request) int64 {
 
 // receive writes the request body to a new data file, decoding aws-chunked
 // bodies and verifying x-amz-content-sha256, Content-MD5 and any
-// x-amz-checksum-* header or trailer. It always computes the algorithms in
-// want, plus CRC64NVME when the client sent no checksum (S3's default).
-func (s *Service) receive(r *http.Request, want ...string) (*received, *apiError) {
+// x-amz-checksum-* header or trailer. It always computes the MD5 (the
+// ETag) and the algorithms in want, plus CRC64NVME when the client sent no
+// checksum (S3's default). It computes the body's SHA-256 when keepSHA256
+// or when the request signed it (a hex x-amz-content-sha256), not for an
+// unsigned body: S3 then checks only the checksums sent, and so the
+// emulator's CPU in a copy benchmark is not a second SHA-256 of the
+// client's parts.
+func (s *Service) receive(r *http.Request, keepSHA256 bool, want ...string) (*received, *apiError) {
 	var body io.Reader = http.NoBody
 	if r.Body != nil {
 		body = r.Body
@@ -52,8 +57,13 @@ func (s *Service) receive(r *http.Request, want ...string) (*received, *apiError
 		chunked = newChunkedReader(body)
 		body = chunked
 	}
-	md5h, shah := md5.New(), sha256.New()
-	writers := []io.Writer{md5h, shah}
+	md5h := md5.New()
+	writers := []io.Writer{md5h}
+	var shah hash.Hash
+	if keepSHA256 || isHex64(r.Header.Get("X-Amz-Content-Sha256")) {
+		shah = sha256.New()
+		writers = append(writers, shah)
+	}
 	hashes := map[string]hash.Hash{}
 	for _, alg := range checksumsToCompute(r, want) {
 		hashes[alg] = newChecksum(alg)
@@ -65,7 +75,10 @@ func (s *Service) receive(r *http.Request, want ...string) (*received, *apiError
 	}
 	defer f.Close()
 	n, err := io.CopyBuffer(io.MultiWriter(append(writers, f)...), body, make([]byte, 256<<10))
-	rec := &received{file: f.Name(), size: n, md5: md5h.Sum(nil), sha256Hex: hex.EncodeToString(shah.Sum(nil)), checksums: map[string]string{}}
+	rec := &received{file: f.Name(), size: n, md5: md5h.Sum(nil), checksums: map[string]string{}}
+	if shah != nil {
+		rec.sha256Hex = hex.EncodeToString(shah.Sum(nil))
+	}
 	for alg, h := range hashes {
 		rec.checksums[alg] = b64(h.Sum(nil))
 	}
