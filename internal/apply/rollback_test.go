@@ -1,7 +1,6 @@
 package apply_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -27,16 +26,13 @@ func ranBefore(t *testing.T, w *world.World) *world.World {
 	}{{"staging", "fraud-detector-staging", 12}, {"prod", "fraud-detector", 11}} {
 		env, _ := w.Config.Environment(d.stage)
 		merge := fmt.Sprintf("%040x", 0xe0+d.version)
-		rec := apply.Record{SchemaVersion: apply.RecordSchemaVersion, Model: "fraud-detector", Stage: d.stage, ToVersion: d.version,
+		rec := &apply.Record{SchemaVersion: apply.RecordSchemaVersion, Model: "fraud-detector", Stage: d.stage, ToVersion: d.version,
 			PullRequest: apply.RecordPR{Repo: world.Repo, MergeSHA: merge},
 			Source:      apply.RecordPackage{Account: world.DevAccount, Region: world.Region, Group: "fraud-detector", Version: d.version, PackageARN: world.PackageARN("fraud-detector", d.version)},
+			Target:      apply.RecordPackage{Account: env.Account, Region: env.Region, Group: "fraud-detector"},
 			Endpoint:    apply.RecordEndpoint{Name: d.endpoint, Account: env.Account, Region: env.Region, Status: "InService"},
 			StartedAt:   w.Now().Add(-time.Hour), FinishedAt: w.Now().Add(-time.Hour), Outcome: apply.StateSuccess}
-		data, err := json.Marshal(rec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.AWS.S3().PutObject(env.ArtifactBucket, apply.RecordKey("fraud-detector", d.version, merge), data); err != nil {
+		if _, err := w.WriteRecord(t.Context(), d.stage, rec); err != nil {
 			t.Fatal(err)
 		}
 	}

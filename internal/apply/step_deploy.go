@@ -35,6 +35,9 @@ func (s deployStep) run(ctx context.Context, st *state) error {
 	ep := &st.record.Endpoint
 	ep.ConfigBefore, ep.ConfigAfter, ep.Model = out.PreviousConfig, out.NewConfig, out.Model
 	ep.Status, ep.FailureReason, ep.RolledBack, ep.CreatedNew = out.Status, out.FailureReason, out.RolledBack, out.Created
+	if n := out.Sizing.Note; n != "" {
+		s.r.progress("%s/%s: endpoint %s: %s", s.Model, s.Stage, s.Endpoint.Name, n)
+	}
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
+	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/world"
 )
 
@@ -121,5 +122,52 @@ func TestHistoryVerifyChecksDigestsAndWriteOnce(t *testing.T) {
 	code, out = a.history(t, "--verify")
 	if code != ExitFail || !strings.Contains(out, "DIGEST MISMATCH: "+obj.String()) || !strings.Contains(out, "1 of ") {
 		t.Errorf("after a swap: exit %d\n%s", code, out)
+	}
+}
+
+// A record planted in the bucket by someone without the stage's KMS key
+// (here a copy of the honest one, finished later, under another merge) is
+// shown as untrusted, never as what served, and fails --verify.
+func TestHistoryShowsAPlantedRecordAsUntrusted(t *testing.T) {
+	a := newAuditWorld(t)
+	code, out := a.history(t, "--output", "json")
+	var v struct {
+		Entries []struct {
+			URI    string
+			Record json.RawMessage
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || code != ExitOK || len(v.Entries) == 0 {
+		t.Fatalf("exit %d, %v:\n%s", code, err, out)
+	}
+	honest := v.Entries[len(v.Entries)-1]
+	var rec plan.Record
+	if err := json.Unmarshal(honest.Record, &rec); err != nil {
+		t.Fatal(err)
+	}
+	rec.PullRequest.MergeSHA, rec.PullRequest.Number = strings.Repeat("f", 40), 999
+	rec.FinishedAt = rec.FinishedAt.Add(time.Minute)
+	data, _ := json.Marshal(rec)
+	key := plan.EvidenceKey(rec.Source.Group, rec.ToVersion, rec.PullRequest.MergeSHA)
+	if err := a.w.AWS.S3().PutObject("acme-ml-artifacts-staging", key, data); err != nil {
+		t.Fatal(err)
+	}
+	planted := "s3://acme-ml-artifacts-staging/" + key
+
+	code, out = a.history(t)
+	if code != ExitOK || !strings.Contains(out, "UNTRUSTED RECORD: "+planted+": it is not encrypted with staging's KMS key") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	code, out = a.history(t, "--at", time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	if code != ExitOK || !strings.Contains(out, "Evidence record: "+honest.URI) {
+		t.Errorf("what served is the planted record's: exit %d\n%s", code, out)
+	}
+	_, out = a.history(t, "--output", "json")
+	validJSON(t, "history.schema.json", out)
+	if !strings.Contains(out, `"untrusted": "it is not encrypted with staging's KMS key`) {
+		t.Errorf("json without untrusted:\n%s", out)
+	}
+	if code, out = a.history(t, "--verify"); code != ExitFail {
+		t.Errorf("--verify with a planted record: exit %d\n%s", code, out)
 	}
 }

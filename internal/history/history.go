@@ -9,8 +9,6 @@ package history
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -22,34 +20,31 @@ import (
 )
 
 // Store reads one environment's bucket with that environment's read
-// credentials (artifacts.Evidence does).
+// credentials (artifacts.Evidence does). Record is the one reader of
+// evidence records that the check uses too; what it reads is judged by
+// plan.StoredRecord.Untrusted.
 type Store interface {
 	List(ctx context.Context, env manifest.Environment, prefix string) ([]plan.ObjectInfo, error)
-	ReadAll(ctx context.Context, env manifest.Environment, uri string, limit int64) ([]byte, error)
+	Record(ctx context.Context, env manifest.Environment, uri string) (plan.StoredRecord, error)
 	SHA256(ctx context.Context, env manifest.Environment, uri string) (string, int64, error)
 	Lock(ctx context.Context, env manifest.Environment, uri string) (plan.ObjectLock, error)
 }
 
-// MaxRecordBytes bounds one evidence record read.
-const MaxRecordBytes = 4 << 20
-
 // concurrency bounds the records read (and objects re-hashed) at once.
 const concurrency = 8
 
-// ReadRecord reads and decodes the evidence record at uri.
-func ReadRecord(ctx context.Context, s Store, env manifest.Environment, uri string) (*apply.Record, error) {
-	data, err := s.ReadAll(ctx, env, uri, MaxRecordBytes)
+// ReadRecord reads the evidence record at uri in env's bucket and judges
+// it: untrusted says why apply did not write it ("" when it did). A record
+// that cannot be read or decoded is an error.
+func ReadRecord(ctx context.Context, s Store, env manifest.Environment, uri string) (rec *apply.Record, untrusted string, err error) {
+	sr, err := s.Record(ctx, env, uri)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	var rec apply.Record
-	if err := json.Unmarshal(data, &rec); err != nil {
-		return nil, fmt.Errorf("%s is not an evidence record: %w", uri, err)
+	if sr.Err != nil {
+		return nil, "", sr.Err
 	}
-	if rec.SchemaVersion < 1 || rec.SchemaVersion > apply.RecordSchemaVersion {
-		return nil, fmt.Errorf("%s: evidence record schemaVersion %d is not one this modelpromote reads (1..%d)", uri, rec.SchemaVersion, apply.RecordSchemaVersion)
-	}
-	return &rec, nil
+	return sr.Record, sr.Untrusted(env), nil
 }
 
 // Kind classifies a promotion.
@@ -64,6 +59,10 @@ type Entry struct {
 	URI    string        `json:"uri"`
 	Kind   string        `json:"kind"`
 	Record *apply.Record `json:"record"`
+	// Untrusted says why apply did not write this record (see
+	// plan.StoredRecord.Untrusted): it is shown, never believed. "" for a
+	// record apply wrote.
+	Untrusted string `json:"untrusted,omitempty"`
 	// Verification is set by Verify.
 	Verification *Verification `json:"verification,omitempty"`
 }
@@ -103,14 +102,15 @@ func Load(ctx context.Context, s Store, env manifest.Environment, model *manifes
 		}
 	}
 	recs := make([]*apply.Record, len(uris))
+	untrusted := make([]string, len(uris))
 	errs := make([]error, len(uris))
-	each(len(uris), func(i int) { recs[i], errs[i] = ReadRecord(ctx, s, env, uris[i]) })
+	each(len(uris), func(i int) { recs[i], untrusted[i], errs[i] = ReadRecord(ctx, s, env, uris[i]) })
 	for i, rec := range recs {
 		switch {
 		case errs[i] != nil:
 			t.Unread = append(t.Unread, Unread{URI: uris[i], Error: errs[i].Error()})
 		case rec.Model == model.Name && rec.Stage == stage:
-			t.Entries = append(t.Entries, Entry{URI: uris[i], Kind: kind(rec), Record: rec})
+			t.Entries = append(t.Entries, Entry{URI: uris[i], Kind: kind(rec), Record: rec, Untrusted: untrusted[i]})
 		}
 	}
 	sort.SliceStable(t.Entries, func(i, k int) bool {
@@ -155,7 +155,7 @@ type Served struct {
 // At finds what served at t: the last promotion that finished
 // successfully at or before t. A failed promotion leaves the previous
 // version serving (apply keeps the old config when a rollout fails), so
-// failures are skipped.
+// failures are skipped, and so are records apply did not write.
 func (t *Timeline) At(at time.Time) *Served {
 	s := &Served{At: at.UTC()}
 	for i := range t.Entries {
@@ -164,7 +164,7 @@ func (t *Timeline) At(at time.Time) *Served {
 			s.Later++
 			continue
 		}
-		if e.Record.Outcome == apply.StateSuccess {
+		if e.Record.Outcome == apply.StateSuccess && e.Untrusted == "" {
 			s.Entry = e
 		}
 	}

@@ -85,6 +85,11 @@ func (t *Timeline) writeNotes(w io.Writer) {
 			}
 		}
 	}
+	for _, e := range t.Entries {
+		if e.Untrusted != "" {
+			fmt.Fprintf(w, "UNTRUSTED RECORD: %s: %s\n", e.URI, e.Untrusted)
+		}
+	}
 	for _, u := range t.Unread {
 		fmt.Fprintf(w, "UNREADABLE RECORD: %s: %s\n", u.URI, u.Error)
 	}
@@ -107,6 +112,8 @@ func versions(from, to int) string {
 func outcome(e Entry) string {
 	r := e.Record
 	switch {
+	case e.Untrusted != "":
+		return "UNTRUSTED"
 	case r.Outcome == "success":
 		return "success"
 	case r.Endpoint.RolledBack:

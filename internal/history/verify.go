@@ -59,7 +59,8 @@ const (
 
 // Verify re-reads every object each record lists and compares its SHA-256
 // with the recorded one, and reads each record's Object Lock retention and
-// the bucket's configuration. It reports whether everything verified.
+// the bucket's configuration. It reports whether everything verified: a
+// record apply did not write (Entry.Untrusted) never does.
 func Verify(ctx context.Context, s Store, env manifest.Environment, t *Timeline, now time.Time) bool {
 	type job struct{ entry, object int }
 	var jobs []job
@@ -109,7 +110,7 @@ func Verify(ctx context.Context, s Store, env manifest.Environment, t *Timeline,
 		if lockErrs[i] != nil || l.Mode != "COMPLIANCE" || !l.RetainUntil.After(now) {
 			w.Unprotected++
 		}
-		ok = ok && v.OK
+		ok = ok && v.OK && t.Entries[i].Untrusted == ""
 	}
 	w.WriteOnce = w.BucketLock && w.DefaultMode == "COMPLIANCE" && w.Unprotected == 0
 	switch {

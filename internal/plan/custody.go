@@ -21,18 +21,20 @@ import (
 // it cannot be known. need is false when the promotion has no chain to
 // keep (no `after`, a reconfiguration, a rollback or break-glass).
 //
-// A stage whose records cannot be read shuts the gate. Not yet
-// fail-closed: a stage with no record of the version, or one that lists no
-// artifacts (written before records carried them, or a stage
+// A stage whose records cannot be read, or whose bucket holds records of
+// the version that apply did not write (StoredRecord.Untrusted: planted
+// by someone who can write there, to choose the digests), shuts the gate.
+// Not yet fail-closed: a stage with no record of the version, or one that
+// lists no artifacts (written before records carried them, or a stage
 // deployed out of band as the test worlds' world.Deploy does), is a
 // warning, not an error; see docs/SECURITY.md §2.
 type custody struct {
 	need   bool
 	record *PastDeployment
 	err    string
-	// unreadable: the records could not be read (err says why), which
-	// is an error, not the known gap of a stage without a record.
-	unreadable bool
+	// shut: err is an error (the records could not be read, or some
+	// were planted), not the known gap of a stage without a record.
+	shut bool
 }
 
 // afterStageRecord reads the `after` stage's newest successful evidence
@@ -47,19 +49,24 @@ func afterStageRecord(ctx context.Context, src Sources, cfg *manifest.Config, pr
 		return custody{}
 	}
 	c := custody{need: true}
-	records, err := src.History.Deployed(ctx, env, pr.ModelPackageGroup, pr.ToVersion)
+	recs, err := readStageRecords(ctx, src.History, env, pr.ModelPackageGroup, pr.ToVersion)
 	if err != nil {
 		c.err = fmt.Sprintf("could not read %s's evidence records of version %d: %v; the bytes to deploy cannot be shown to have run in %s", after, pr.ToVersion, err, after)
-		c.unreadable = true
+		c.shut = true
 		return c
 	}
-	for i, r := range records {
+	if len(recs.untrusted) > 0 {
+		c.err = fmt.Sprintf("%s's bucket holds evidence records of version %d that apply did not write: %s; the bytes to deploy cannot be shown to have run in %s", after, pr.ToVersion, strings.Join(recs.untrusted, "; "), after)
+		c.shut = true
+		return c
+	}
+	for i, r := range recs.trusted {
 		if r.Outcome != "success" || r.Stage != after || r.Model != pr.Model || r.Version != pr.ToVersion ||
 			!strings.EqualFold(r.SourcePackageARN, pkg.ARN) || !strings.EqualFold(r.Endpoint, pr.AfterEndpoint) {
 			continue
 		}
 		if c.record == nil || r.FinishedAt.After(c.record.FinishedAt) {
-			c.record = &records[i]
+			c.record = &recs.trusted[i]
 		}
 	}
 	if c.record == nil {
@@ -92,7 +99,7 @@ func (c custody) judge(pr *Promotion, add func(Gate, Severity, string)) {
 	if c.err == "" && len(c.record.Artifacts) == 0 {
 		c.err = fmt.Sprintf("%s's evidence record %s lists no artifacts", pr.Environment.After, c.record.URI)
 	}
-	if c.unreadable {
+	if c.shut {
 		add(GatePolicy, SeverityError, c.err)
 		return
 	}

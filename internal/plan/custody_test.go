@@ -16,7 +16,7 @@ func TestCustodyShutWhenRecordsUnreadable(t *testing.T) {
 		chain custody
 		want  Severity
 	}{
-		"unreadable": {custody{need: true, err: "could not read staging's evidence records", unreadable: true}, SeverityError},
+		"unreadable": {custody{need: true, err: "could not read staging's evidence records", shut: true}, SeverityError},
 		"no record":  {custody{need: true, err: "staging has no evidence record"}, SeverityWarning},
 	} {
 		t.Run(name, func(t *testing.T) {

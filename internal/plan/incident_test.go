@@ -11,26 +11,51 @@ import (
 	"github.com/modelpromote/modelpromote/internal/manifest"
 )
 
-// memHistory is an in-memory History: evidence records by stage.
+// memHistory is an in-memory History: evidence records by stage, as apply
+// would have written them (under the stage's KMS key, at the key apply
+// writes), and raw objects planted beside them.
 type memHistory struct {
 	records []PastDeployment
+	planted []StoredRecord
 	err     error
 }
 
-func (h memHistory) Deployed(_ context.Context, env manifest.Environment, group string, version int) ([]PastDeployment, error) {
+func (h memHistory) Records(_ context.Context, env manifest.Environment, group string, version int) ([]StoredRecord, error) {
 	if h.err != nil {
 		return nil, h.err
 	}
-	var out []PastDeployment
+	var out []StoredRecord
 	for _, r := range h.records {
 		// The real History reads one environment's bucket, under one
 		// group and version's prefix; records of other stages are there
 		// only when a bucket is shared.
 		if strings.EqualFold(r.SourcePackageARN, packageARN(version)) && group == fraud {
-			out = append(out, r)
+			out = append(out, written(env, r))
+		}
+	}
+	prefix := "s3://" + env.ArtifactBucket + "/" + evidencePrefix(group, version)
+	for _, p := range h.planted {
+		if strings.HasPrefix(p.URI, prefix) {
+			out = append(out, p)
 		}
 	}
 	return out, nil
+}
+
+// written is the record apply would have written of d into env's bucket:
+// d's stage is the record's (which need not be env's: a shared bucket).
+func written(env manifest.Environment, d PastDeployment) StoredRecord {
+	rec := &Record{SchemaVersion: RecordSchemaVersion, Model: d.Model, Stage: d.Stage, ToVersion: d.Version,
+		PullRequest: RecordPR{Number: d.PullRequest, URL: d.PullRequestURL, MergeSHA: d.MergeSHA},
+		Source:      RecordPackage{Group: fraud, Version: d.Version, PackageARN: d.SourcePackageARN},
+		Target:      RecordPackage{Account: env.Account, Region: env.Region, Group: fraud},
+		Endpoint:    RecordEndpoint{Name: d.Endpoint, Account: env.Account, Region: env.Region},
+		FinishedAt:  d.FinishedAt, Outcome: d.Outcome}
+	for _, a := range d.Artifacts {
+		rec.Artifacts = append(rec.Artifacts, RecordArtifact{Source: a.URI, SourceETag: a.ETag, Target: a.Target, SHA256: a.SHA256, Size: a.Size})
+	}
+	uri := "s3://" + env.ArtifactBucket + "/" + EvidenceKey(fraud, d.Version, d.MergeSHA)
+	return StoredRecord{URI: uri, Object: ObjectInfo{URI: uri, SSE: SSEKMS, KMSKeyID: env.KMSKeyARN}, Record: rec}
 }
 
 // ran is the evidence record of version v in stage, finished at.
@@ -113,6 +138,21 @@ func TestRollbackBreakGlassAndFreeze(t *testing.T) {
 			want: []want{{GatePolicy, SeverityError, []string{"version 10 is not live in staging"}},
 				{GateEvaluation, SeverityError, []string{"binary_classification_metrics.auc"}}},
 			gates: map[Gate]Status{GatePolicy: StatusFail, GateEvaluation: StatusFail},
+		},
+		{
+			name: "a record planted without prod's key is no rollback: judged as new, with every gate", edits: toTen, change: worse,
+			history: memHistory{planted: []StoredRecord{func() StoredRecord {
+				s := written(manifest.Environment{Name: "prod", Account: "333333333333", Region: "eu-west-1", ArtifactBucket: "acme-ml-artifacts-prod"},
+					ran("prod", 10, "success", worldNow.Add(-60*24*time.Hour)))
+				s.Object.SSE, s.Object.KMSKeyID = "AES256", ""
+				return s
+			}()}},
+			reviews: oneApproval,
+			want: []want{{GatePolicy, SeverityWarning, []string{"evidence record s3://acme-ml-artifacts-prod/fraud-detector/10/evidence/", "is not trusted: it is not encrypted with prod's KMS key", "does not count as a deployment of version 10 to prod"}},
+				{GatePolicy, SeverityError, []string{"version 10 is not live in staging"}},
+				{GateEvaluation, SeverityError, []string{"binary_classification_metrics.auc"}},
+				{GateGovernance, SeverityPending, []string{"needs 2 approval(s)"}}},
+			gates: map[Gate]Status{GatePolicy: StatusFail, GateEvaluation: StatusFail, GateGovernance: StatusPending},
 		},
 		{
 			name: "unreadable history: judged as new, with every gate", edits: toTen, change: worse,

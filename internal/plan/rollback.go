@@ -10,24 +10,28 @@ import (
 	"github.com/modelpromote/modelpromote/internal/manifest"
 )
 
-// History reads what a stage ran before.
+// History reads what a stage ran before, and the copies it ran.
 //
 // The source is the evidence records apply writes into the stage's own
 // artifact bucket (RecordKey), read with the stage's read-only role. Of
 // the records of past deployments, they are the ones to trust with waiving
-// gates: apply writes one only after it judged the rollout itself (the new
-// config serving, InService, no failure reason), records the outcome, and
-// writes it with the deploy role into the target account, which neither a
-// pull request nor its workflow can reach. GitHub deployments can be
-// created by any workflow with `deployments: write` (including a
+// gates, once judged (StoredRecord.Untrusted: under the stage's KMS key,
+// which only the deploy role may encrypt with, and where apply writes
+// them): apply writes one only after it judged the rollout itself (the
+// new config serving, InService, no failure reason), records the outcome,
+// and writes it with the deploy role into the target account, which
+// neither a pull request nor its workflow can reach. GitHub deployments can
+// be created by any workflow with `deployments: write` (including a
 // pull_request workflow a branch pusher controls); a package in the target
 // registry proves a copy, not that it served (apply registers before it
 // deploys, and a failed rollout leaves the package); and endpoint configs
 // are cleaned up after two deployments.
 type History interface {
-	// Deployed returns the evidence records of version of group in env,
-	// whatever their outcome. None is not an error.
-	Deployed(ctx context.Context, env manifest.Environment, group string, version int) ([]PastDeployment, error)
+	// Records returns every evidence record under version of group's
+	// prefix in env's bucket (EvidenceKey), whatever it holds, each with
+	// what S3 said of the object. None is not an error; a listing or a
+	// read that fails is. The core judges each record (Untrusted).
+	Records(ctx context.Context, env manifest.Environment, group string, version int) ([]StoredRecord, error)
 }
 
 // PastDeployment is one evidence record, as the rollback check reads it.
@@ -49,8 +53,16 @@ type PastDeployment struct {
 	Outcome string `json:"outcome"`
 	// Artifacts are the objects the deployment copied, by source URI,
 	// with the source's ETag and size and the SHA-256 of the bytes: the
-	// chain of custody of a later stage (custody.go).
-	Artifacts []Binding `json:"artifacts,omitempty"`
+	// chain of custody of a later stage (custody.go), and where the copy
+	// is: the regression baseline (baseline.go).
+	Artifacts []PastArtifact `json:"artifacts,omitempty"`
+}
+
+// PastArtifact is one object a past deployment copied: the source as the
+// check bound it, and the copy in the stage's bucket.
+type PastArtifact struct {
+	Binding
+	Target string `json:"target,omitempty"`
 }
 
 // Rollback is a promotion that returns its stage to a version the stage
@@ -81,13 +93,11 @@ func (p *Plan) findRollbacks(ctx context.Context, src Sources) {
 			continue
 		}
 		wg.Go(func() {
-			rb, f := findRollback(ctx, src, pr, p.PR)
+			rb, fs := findRollback(ctx, src, pr, p.PR)
 			pr.Details.Rollback = rb
-			if f != nil {
-				mu.Lock()
-				p.Findings = append(p.Findings, *f)
-				mu.Unlock()
-			}
+			mu.Lock()
+			p.Findings = append(p.Findings, fs...)
+			mu.Unlock()
 		})
 	}
 	wg.Wait()
@@ -97,30 +107,36 @@ func (p *Plan) findRollbacks(ctx context.Context, src Sources) {
 // the stage, other than one of the pull request being judged: re-checked
 // after its merge, or re-verified by a rerun of its apply, a pull request
 // is not a rollback to itself.
-func findRollback(ctx context.Context, src Sources, pr *Promotion, self *PullRequest) (*Rollback, *Finding) {
-	records, err := src.History.Deployed(ctx, pr.Environment, pr.ModelPackageGroup, pr.ToVersion)
+func findRollback(ctx context.Context, src Sources, pr *Promotion, self *PullRequest) (*Rollback, []Finding) {
+	finding := func(msg string) Finding {
+		return Finding{Gate: GatePolicy, Severity: SeverityWarning, Model: pr.Model, Stage: pr.Stage, File: pr.File, Pos: pr.Pos, Message: msg}
+	}
+	recs, err := readStageRecords(ctx, src.History, pr.Environment, pr.ModelPackageGroup, pr.ToVersion)
 	if err != nil {
-		return nil, &Finding{Gate: GatePolicy, Severity: SeverityWarning, Model: pr.Model, Stage: pr.Stage, File: pr.File, Pos: pr.Pos,
-			Message: fmt.Sprintf("could not read %s's evidence records to tell whether version %d ran there before: %v; it is judged as new to %s, with every gate", pr.Stage, pr.ToVersion, err, pr.Stage)}
+		return nil, []Finding{finding(fmt.Sprintf("could not read %s's evidence records to tell whether version %d ran there before: %v; it is judged as new to %s, with every gate", pr.Stage, pr.ToVersion, err, pr.Stage))}
+	}
+	var out []Finding
+	for _, why := range recs.untrusted {
+		out = append(out, finding(fmt.Sprintf("evidence record %s; it does not count as a deployment of version %d to %s, which is judged with every gate", why, pr.ToVersion, pr.Stage)))
 	}
 	want := sourcePackageARN(src.Source, pr.ModelPackageGroup, pr.ToVersion)
 	var best *PastDeployment
-	for i, r := range records {
+	for i, r := range recs.trusted {
 		if r.Outcome != "success" || r.Stage != pr.Stage || r.Model != pr.Model || r.Version != pr.ToVersion ||
 			!strings.EqualFold(r.SourcePackageARN, want) || self != nil && self.Number > 0 && r.PullRequest == self.Number {
 			continue
 		}
 		if best == nil || r.FinishedAt.After(best.FinishedAt) {
-			best = &records[i]
+			best = &recs.trusted[i]
 		}
 	}
 	if best == nil {
-		return nil, nil
+		return nil, out
 	}
 	return &Rollback{To: *best, Waived: []string{
 		fmt.Sprintf("stage order and soak: version %d is not new to %s", pr.ToVersion, pr.Stage),
 		"regression bounds: a rollback goes back to a version judged when it was promoted",
-	}}, nil
+	}}, out
 }
 
 // sourcePackageARN is the ARN of version of group in the source registry,

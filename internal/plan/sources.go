@@ -76,6 +76,12 @@ type ObjectInfo struct {
 	// object (ChecksumSHA256 of ChecksumType FULL_OBJECT), "" when it has
 	// none: composite (multipart) checksums are not one.
 	SHA256 string
+	// SSE is the object's server-side encryption (x-amz-server-side-
+	// encryption: AES256, aws:kms, aws:kms:dsse) and KMSKeyID the key
+	// (x-amz-server-side-encryption-aws-kms-key-id, a key ARN), as S3
+	// returns them on GET and HEAD: who may write under that key is what
+	// tells an evidence record apply wrote (StoredRecord.Untrusted).
+	SSE, KMSKeyID string
 }
 
 // Objects reads S3 objects.

@@ -103,7 +103,9 @@ type Promotion struct {
 	MergeSHA       string   `json:"mergeSha,omitempty"`
 	Approvers      []string `json:"approvers"`
 	// Evidence is the evidence record's URI; EvidenceError says why it
-	// could not be read (the rest then comes from provenance only).
+	// could not be read, or why it is not trusted (apply did not write
+	// it: plan.StoredRecord.Untrusted); the rest then comes from
+	// provenance only.
 	Evidence      string     `json:"evidence,omitempty"`
 	EvidenceError string     `json:"evidenceError,omitempty"`
 	FromVersion   int        `json:"fromVersion,omitempty"`
@@ -255,9 +257,13 @@ func lastPromotion(ctx context.Context, src Sources, env manifest.Environment, l
 	if p.Evidence == "" || src.Records == nil {
 		return p
 	}
-	rec, err := history.ReadRecord(ctx, src.Records, env, p.Evidence)
+	rec, untrusted, err := history.ReadRecord(ctx, src.Records, env, p.Evidence)
 	if err != nil {
 		p.EvidenceError = err.Error()
+		return p
+	}
+	if untrusted != "" {
+		p.EvidenceError = "the evidence record is not trusted: " + untrusted
 		return p
 	}
 	fromRecord(p, rec)

@@ -2,6 +2,7 @@ package world
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
+	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	"github.com/modelpromote/modelpromote/internal/aws/awserr"
 	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/plan"
@@ -112,4 +114,24 @@ func poll(ctx context.Context, done func() (bool, error)) error {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// WriteRecord writes rec into stage's artifact bucket as apply's record
+// step does: at the key apply writes (plan.EvidenceKey of its source group,
+// version and merge commit), SSE-KMS under the stage's key, which only the
+// deploy role may encrypt with. It returns the record's URI.
+func (w *World) WriteRecord(ctx context.Context, stage string, rec *plan.Record) (string, error) {
+	env, ok := w.Config.Environment(stage)
+	if !ok {
+		return "", fmt.Errorf("no stage %s", stage)
+	}
+	data, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	uri := artifacts.URI{Bucket: env.ArtifactBucket, Key: plan.EvidenceKey(rec.Source.Group, rec.ToVersion, rec.PullRequest.MergeSHA)}
+	if err := artifacts.New(w.AdminAWS(env.Account), env.Account, true).Put(ctx, uri, data, "application/json", env.KMSKeyARN); err != nil {
+		return "", err
+	}
+	return uri.String(), nil
 }

@@ -105,7 +105,8 @@ func (s *Store) Stat(ctx context.Context, uri string) (plan.ObjectInfo, error) {
 		return plan.ObjectInfo{}, fmt.Errorf("head %s: %w", uri, err)
 	}
 	info := plan.ObjectInfo{URI: uri, Size: aws.ToInt64(out.ContentLength), LastModified: aws.ToTime(out.LastModified),
-		ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId)}
+		ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId),
+		SSE: string(out.ServerSideEncryption), KMSKeyID: aws.ToString(out.SSEKMSKeyId)}
 	if out.ChecksumType != types.ChecksumTypeComposite {
 		info.SHA256, _ = fullObjectSHA256(aws.ToString(out.ChecksumSHA256))
 	}
@@ -126,7 +127,8 @@ func (s *Store) Open(ctx context.Context, uri string) (io.ReadCloser, plan.Objec
 		return nil, plan.ObjectInfo{}, fmt.Errorf("get %s: %w", uri, err)
 	}
 	return out.Body, plan.ObjectInfo{URI: uri, Size: aws.ToInt64(out.ContentLength), LastModified: aws.ToTime(out.LastModified),
-		ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId)}, nil
+		ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId),
+		SSE: string(out.ServerSideEncryption), KMSKeyID: aws.ToString(out.SSEKMSKeyId)}, nil
 }
 
 // Put writes body to uri, encrypted with kmsKeyARN and checksummed with

@@ -2,77 +2,66 @@ package artifacts
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
-	"time"
 
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
-// maxRecordBytes bounds one evidence record read back (records are a few
-// KiB; one this large is not apply's).
-const maxRecordBytes = 1 << 20
+// This file is the one reader of evidence records: the check (rollback,
+// chain of custody, regression baseline), status and history all read
+// records through Record, and judge them with plan.StoredRecord.Untrusted.
 
-// record is the part of apply's evidence record (apply.Record) the
-// rollback check reads.
-type record struct {
-	Model       string `json:"model"`
-	Stage       string `json:"stage"`
-	ToVersion   int    `json:"toVersion"`
-	PullRequest struct {
-		Number   int    `json:"number"`
-		URL      string `json:"url"`
-		MergeSHA string `json:"mergeSha"`
-	} `json:"pullRequest"`
-	Source struct {
-		PackageARN string `json:"packageArn"`
-	} `json:"source"`
-	Endpoint struct {
-		Name string `json:"name"`
-	} `json:"endpoint"`
-	FinishedAt time.Time `json:"finishedAt"`
-	Outcome    string    `json:"outcome"`
-	Artifacts  []struct {
-		Source     string `json:"source"`
-		SourceETag string `json:"sourceEtag"`
-		SHA256     string `json:"sha256"`
-		Size       int64  `json:"size"`
-	} `json:"artifacts"`
+// Record reads the evidence record at uri in env's bucket with env's
+// credentials: its bytes (at most plan.MaxRecordBytes), decoded, with what
+// S3 said of the object, above all its server-side encryption and KMS key
+// (GetObject returns x-amz-server-side-encryption and
+// x-amz-server-side-encryption-aws-kms-key-id:
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
+// Bytes that are not a record are the StoredRecord's Err; only a failed
+// read is an error.
+func (e *Evidence) Record(ctx context.Context, env manifest.Environment, uri string) (plan.StoredRecord, error) {
+	body, info, err := e.Store(env).Open(ctx, uri)
+	if err != nil {
+		return plan.StoredRecord{}, err
+	}
+	defer body.Close()
+	s := plan.StoredRecord{URI: uri, Object: info}
+	data, err := io.ReadAll(io.LimitReader(body, plan.MaxRecordBytes+1))
+	if err != nil {
+		return plan.StoredRecord{}, fmt.Errorf("read %s: %w", uri, err)
+	}
+	s.Record, s.Err = plan.DecodeRecord(uri, data)
+	return s, nil
 }
 
-// Deployed implements plan.History over the evidence records apply wrote
+// Records implements plan.History over the evidence records apply wrote
 // under a package version's prefix in an environment's artifact bucket
 // (<group>/<version>/evidence/<merge>.json), read with the environment's
 // read-only role (docs/iam/permissions-inspect.json).
-func (e *Evidence) Deployed(ctx context.Context, env manifest.Environment, group string, version int) ([]plan.PastDeployment, error) {
+func (e *Evidence) Records(ctx context.Context, env manifest.Environment, group string, version int) ([]plan.StoredRecord, error) {
 	prefix := plan.ArtifactPrefix(group, version) + "evidence/"
 	objects, err := e.List(ctx, env, prefix)
 	if err != nil {
 		return nil, err
 	}
-	var out []plan.PastDeployment
+	var out []plan.StoredRecord
 	for _, o := range objects {
 		key := strings.TrimPrefix(o.URI, "s3://"+env.ArtifactBucket+"/")
 		if !strings.HasSuffix(key, ".json") || strings.Contains(strings.TrimPrefix(key, prefix), "/") {
 			continue
 		}
-		data, err := e.ReadAll(ctx, env, o.URI, maxRecordBytes)
+		s, err := e.Record(ctx, env, o.URI)
+		if errors.Is(err, plan.ErrNotFound) {
+			continue // deleted since the listing
+		}
 		if err != nil {
 			return nil, err
 		}
-		var r record
-		if err := json.Unmarshal(data, &r); err != nil {
-			return nil, fmt.Errorf("%s is not an evidence record: %w", o.URI, err)
-		}
-		d := plan.PastDeployment{URI: o.URI, Model: r.Model, Stage: r.Stage, Version: r.ToVersion, SourcePackageARN: r.Source.PackageARN,
-			Endpoint: r.Endpoint.Name, PullRequest: r.PullRequest.Number, PullRequestURL: r.PullRequest.URL, MergeSHA: r.PullRequest.MergeSHA,
-			FinishedAt: r.FinishedAt, Outcome: r.Outcome}
-		for _, a := range r.Artifacts {
-			d.Artifacts = append(d.Artifacts, plan.Binding{URI: a.Source, ETag: a.SourceETag, Size: a.Size, SHA256: a.SHA256})
-		}
-		out = append(out, d)
+		out = append(out, s)
 	}
 	return out, nil
 }

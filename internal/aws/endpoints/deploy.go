@@ -105,6 +105,9 @@ type Outcome struct {
 	Status, FailureReason string
 	// RolledBack is true when the update rolled back to PreviousConfig.
 	RolledBack bool
+	// Sizing is how an update sized the new fleet: the running capacity
+	// kept, or the manifest's instanceCount, and why.
+	Sizing Sizing
 }
 
 // Deploy deploys r.PackageARN to r.Endpoint and waits for the verdict.
@@ -155,6 +158,9 @@ type deployment struct {
 	// suspended is the autoscaling registration taken down for an
 	// instance-type change, to put back if the rollout fails.
 	suspended *registration
+	// serving caches the variant of the config the endpoint served, by
+	// config name, across the retries of an update.
+	serving map[string]*types.ProductionVariant
 }
 
 // run is Deploy's decision loop: look at the endpoint (waiting while it is
@@ -187,7 +193,7 @@ func (x *deployment) run(ctx context.Context) error {
 		case config == name:
 			return fmt.Errorf("endpoint %s is %s on this deployment's config %s: %w", endpoint, status, name, ErrFailed)
 		default: // InService or OutOfService on another config
-			started, err = x.update(ctx, config)
+			started, err = x.update(ctx, ep)
 		}
 		if err != nil {
 			return err
@@ -216,11 +222,13 @@ func (x *deployment) create(ctx context.Context) (started bool, err error) {
 	return started, err
 }
 
-// update moves the endpoint from config old to the new one with the
-// rollout's DeploymentConfig, once the rollback alarms are known to
-// exist. It reports false when the endpoint should be looked at again:
-// another update is in progress, or the answer was lost.
-func (x *deployment) update(ctx context.Context, old string) (started bool, err error) {
+// update moves the endpoint ep from the config it serves to the new one
+// with the rollout's DeploymentConfig, once the rollback alarms are known
+// to exist, keeping the running capacity on a model-only update
+// (capacity.go). It reports false when the endpoint should be looked at
+// again: another update is in progress, or the answer was lost.
+func (x *deployment) update(ctx context.Context, ep *sagemaker.DescribeEndpointOutput) (started bool, err error) {
+	old := aws.ToString(ep.EndpointConfigName)
 	x.out.PreviousConfig = old
 	if !x.alarmsChecked {
 		if err := x.checkAlarms(ctx, x.r.Endpoint.Rollout.Alarms); err != nil {
@@ -231,14 +239,23 @@ func (x *deployment) update(ctx context.Context, old string) (started bool, err 
 	if err := x.prepare(ctx); err != nil {
 		return false, err
 	}
-	if err := x.suspendForTypeChange(ctx, old); err != nil {
+	serving, err := x.servingVariant(ctx, old)
+	if err != nil {
 		return false, fmt.Errorf("update endpoint %s: %w", x.r.Endpoint.Name, err)
 	}
-	_, err = x.SM.UpdateEndpoint(ctx, &sagemaker.UpdateEndpointInput{
+	if err := x.suspendForTypeChange(ctx, serving); err != nil {
+		return false, fmt.Errorf("update endpoint %s: %w", x.r.Endpoint.Name, err)
+	}
+	x.out.Sizing = sizing(x.r.Endpoint, serving, runningVariant(ep, x.r.Endpoint.Variant()))
+	in := &sagemaker.UpdateEndpointInput{
 		EndpointName:       aws.String(x.r.Endpoint.Name),
 		EndpointConfigName: aws.String(x.out.NewConfig),
 		DeploymentConfig:   x.dc,
-	})
+	}
+	if x.out.Sizing.Kept {
+		in.RetainAllVariantProperties = aws.Bool(true)
+	}
+	_, err = x.SM.UpdateEndpoint(ctx, in)
 	return x.sent(ctx, err, "update endpoint")
 }
 

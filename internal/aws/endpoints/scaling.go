@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/modelpromote/modelpromote/internal/manifest"
 )
@@ -125,31 +125,21 @@ func objectNotFound(err error) bool {
 }
 
 // suspendForTypeChange takes down the variant's registration when the
-// update changes its instance type, which SageMaker refuses on a
-// registered variant. It returns what it took down, to put back if the
-// rollout fails.
-func (x *deployment) suspendForTypeChange(ctx context.Context, old string) error {
-	if x.AAS == nil || x.suspended != nil || x.r.Endpoint.IsServerless() {
+// update changes its instance type from serving's (the variant of the
+// config the endpoint serves), which SageMaker refuses on a registered
+// variant. It keeps what it took down, to put back if the rollout fails.
+func (x *deployment) suspendForTypeChange(ctx context.Context, serving *types.ProductionVariant) error {
+	if x.AAS == nil || x.suspended != nil || x.r.Endpoint.IsServerless() || serving == nil || string(serving.InstanceType) == x.r.Endpoint.InstanceType {
 		return nil
 	}
-	cfg, err := x.SM.DescribeEndpointConfig(ctx, &sagemaker.DescribeEndpointConfigInput{EndpointConfigName: aws.String(old)})
-	if err != nil {
-		return fmt.Errorf("describe endpoint config %s: %w", old, err)
+	reg, err := x.registration(ctx, x.r.Endpoint.Name, x.r.Endpoint.Variant())
+	if err != nil || reg == nil {
+		return err
 	}
-	variant := x.r.Endpoint.Variant()
-	for _, v := range cfg.ProductionVariants {
-		if aws.ToString(v.VariantName) != variant || string(v.InstanceType) == x.r.Endpoint.InstanceType {
-			continue
-		}
-		reg, err := x.registration(ctx, x.r.Endpoint.Name, variant)
-		if err != nil || reg == nil {
-			return err
-		}
-		if err := x.deregister(ctx, reg); err != nil {
-			return err
-		}
-		x.suspended = reg
+	if err := x.deregister(ctx, reg); err != nil {
+		return err
 	}
+	x.suspended = reg
 	return nil
 }
 

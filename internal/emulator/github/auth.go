@@ -24,17 +24,45 @@ type account struct {
 	teams     map[string]*team // organizations only, by slug
 }
 
-// app is the GitHub App the bot runs as.
+// app is a GitHub App: the one the bot runs as (Emulator.app), the
+// github-actions App behind every Actions GITHUB_TOKEN, or another App
+// installed beside them (AddApp).
 type app struct {
-	id        int64
-	slug      string
-	key       *rsa.PrivateKey
-	createdAt time.Time
+	id          int64
+	slug        string
+	name        string
+	description string
+	externalURL string
+	owner       *account // who registered the App (not a login of the emulator)
+	key         *rsa.PrivateKey
+	createdAt   time.Time
+	permissions map[string]string
+	events      []string
 }
 
-// installation is the App installed on an account (all its repositories).
+// ActionsAppID is the ID of the github-actions App, the App every Actions
+// GITHUB_TOKEN belongs to; it is what GitHub shows as the "app" of a check
+// run created with that token (e.g. "Invalid app_id `15368` - check run can
+// only be modified by the GitHub App that created it.",
+// https://github.com/OP5dev/TF-via-PR/issues/538).
+const ActionsAppID = 15368
+
+// newActionsApp is the github-actions App as GitHub describes it in check
+// runs it created.
+func newActionsApp() *app {
+	return &app{id: ActionsAppID, slug: "github-actions", name: "GitHub Actions",
+		description: "Automate your workflow from idea to production", externalURL: "https://help.github.com/en/actions",
+		owner:     &account{id: 9919, login: "github", kind: "Organization"},
+		createdAt: time.Date(2018, 7, 30, 9, 30, 17, 0, time.UTC),
+		permissions: map[string]string{"actions": "write", "checks": "write", "contents": "write", "deployments": "write",
+			"issues": "write", "metadata": "read", "packages": "write", "pull_requests": "write", "statuses": "write"},
+		events: []string{"check_run", "check_suite", "pull_request", "push", "workflow_dispatch"}}
+}
+
+// installation is an App installed on an account (all its repositories).
 type installation struct {
 	id        int64
+	app       *app
 	account   *account
 	createdAt time.Time
 }
@@ -75,12 +103,67 @@ func (e *Emulator) App() AppInfo {
 
 // bot returns the App's bot user, creating it. Callers hold e.mu or are
 // constructing the emulator.
-func (e *Emulator) bot() *account {
-	login := e.app.slug + "[bot]"
-	if a := e.accounts[strings.ToLower(login)]; a != nil {
-		return a
+func (e *Emulator) bot() *account { return e.botOf(e.app) }
+
+// botOf returns a's bot user, SLUG[bot], creating it.
+func (e *Emulator) botOf(a *app) *account {
+	login := a.slug + "[bot]"
+	if acc := e.accounts[strings.ToLower(login)]; acc != nil {
+		return acc
 	}
 	return e.addAccount(login, "Bot")
+}
+
+// AddApp registers another GitHub App beside the bot's (a CI App, say,
+// with its own checks: write), for tests of what such an App can do. It
+// returns the App's identity; InstallApp installs it. Its key does not
+// sign JWTs the emulator accepts: its installation tokens come from
+// InstallationToken.
+func (e *Emulator) AddApp(slug string) (AppInfo, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if strings.EqualFold(slug, e.app.slug) || strings.EqualFold(slug, e.actionsApp.slug) {
+		return AppInfo{}, fmt.Errorf("an App %s exists", slug)
+	}
+	for _, a := range e.apps {
+		if strings.EqualFold(a.slug, slug) {
+			return AppInfo{}, fmt.Errorf("an App %s exists", slug)
+		}
+	}
+	a := &app{id: e.nextID(), slug: slug, name: slug, description: "",
+		owner: &account{id: e.nextID(), login: slug + "-org", kind: "Organization"}, key: sharedKey(0), createdAt: e.now(),
+		permissions: map[string]string{"checks": "write", "contents": "read", "metadata": "read"}, events: []string{"check_run", "check_suite"}}
+	e.apps[a.id] = a
+	e.botOf(a)
+	return AppInfo{ID: a.id, Slug: a.slug, BotLogin: a.slug + "[bot]"}, nil
+}
+
+// InstallApp installs the App appID (AddApp) on the account owner and
+// returns the installation ID, for InstallationToken.
+func (e *Emulator) InstallApp(appID int64, owner string) (int64, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a := e.apps[appID]
+	if a == nil {
+		return 0, fmt.Errorf("no App %d (AddApp)", appID)
+	}
+	acc := e.account(owner)
+	if acc == nil {
+		acc = e.addAccount(owner, "Organization")
+	}
+	return e.install(a, acc).id, nil
+}
+
+// install returns a's installation on acc, creating it. Callers hold e.mu.
+func (e *Emulator) install(a *app, acc *account) *installation {
+	for _, in := range e.installations {
+		if in.app == a && in.account == acc {
+			return in
+		}
+	}
+	in := &installation{id: e.nextID(), app: a, account: acc, createdAt: e.now()}
+	e.installations[in.id] = in
+	return in
 }
 
 func (e *Emulator) addAccount(login, kind string) *account {
@@ -106,14 +189,7 @@ func (e *Emulator) Install(owner string) int64 {
 	if a == nil {
 		a = e.addAccount(owner, "Organization")
 	}
-	for _, in := range e.installations {
-		if in.account == a {
-			return in.id
-		}
-	}
-	in := &installation{id: e.nextID(), account: a, createdAt: e.now()}
-	e.installations[in.id] = in
-	return in.id
+	return e.install(e.app, a).id
 }
 
 // InstallationToken issues an installation token directly (what
@@ -129,7 +205,7 @@ func (e *Emulator) InstallationToken(installationID int64) (string, error) {
 }
 
 func (e *Emulator) issueInstallationToken(in *installation, repos map[string]bool) *principal {
-	p := &principal{token: newToken("ghs_"), user: e.bot(), inst: in, expires: time.Now().Add(time.Hour), repos: repos}
+	p := &principal{token: newToken("ghs_"), user: e.botOf(in.app), inst: in, expires: time.Now().Add(time.Hour), repos: repos}
 	e.tokens[p.token] = p
 	return p
 }
@@ -150,7 +226,7 @@ func (e *Emulator) ActionsToken(repo string, readOnly bool) (string, error) {
 	if bot == nil {
 		bot = e.addAccount("github-actions[bot]", "Bot")
 	}
-	in := &installation{id: e.nextID(), account: r.owner, createdAt: e.now()}
+	in := &installation{id: e.nextID(), app: e.actionsApp, account: r.owner, createdAt: e.now()}
 	p := &principal{token: newToken("ghs_"), user: bot, inst: in, expires: time.Now().Add(time.Hour),
 		repos: map[string]bool{strings.ToLower(r.name): true}, actions: true, readOnly: readOnly}
 	e.tokens[p.token] = p
@@ -310,23 +386,9 @@ var appPermissions = map[string]string{
 var appEvents = []string{"check_run", "issue_comment", "merge_group", "pull_request", "pull_request_review", "push"}
 
 func (c *call) getApp() {
-	a := c.e.app
-	owner := &account{id: 1, login: "modelpromote", kind: "Organization"}
-	c.json(http.StatusOK, map[string]any{
-		"id":           a.id,
-		"slug":         a.slug,
-		"node_id":      nodeID("A", a.id),
-		"client_id":    fmt.Sprintf("Iv1.%016x", a.id),
-		"owner":        userJSON(c.u(), owner),
-		"name":         a.slug,
-		"description":  "GitOps promotions for ML models",
-		"external_url": "https://github.com/modelpromote/modelpromote",
-		"html_url":     c.u().html("/apps/" + a.slug),
-		"created_at":   ts(a.createdAt),
-		"updated_at":   ts(a.createdAt),
-		"permissions":  appPermissions,
-		"events":       appEvents,
-	})
+	m := c.e.appJSON(c.u(), c.e.app)
+	m["client_id"] = fmt.Sprintf("Iv1.%016x", c.e.app.id)
+	c.json(http.StatusOK, m)
 }
 
 func (c *call) getRepoInstallation() {
@@ -336,7 +398,7 @@ func (c *call) getRepoInstallation() {
 		return
 	}
 	for _, in := range c.e.installations {
-		if in.account == r.owner {
+		if in.app == c.e.app && in.account == r.owner {
 			c.json(http.StatusOK, installationJSON(c.u(), c.e.app, in))
 			return
 		}
@@ -356,8 +418,8 @@ func installationJSON(u urls, a *app, in *installation) map[string]any {
 		"app_slug":             a.slug,
 		"target_id":            in.account.id,
 		"target_type":          in.account.kind,
-		"permissions":          appPermissions,
-		"events":               appEvents,
+		"permissions":          a.permissions,
+		"events":               a.events,
 		"created_at":           ts(in.createdAt),
 		"updated_at":           ts(in.createdAt),
 		"single_file_name":     nil,
@@ -372,7 +434,7 @@ func (c *call) createAccessToken() {
 		return
 	}
 	in := c.e.installations[id]
-	if in == nil {
+	if in == nil || in.app != c.e.app { // the JWT is the bot's App's
 		c.notFound()
 		return
 	}

@@ -3,6 +3,7 @@ package ghemu
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -23,6 +24,9 @@ type checkRun struct {
 	text        string
 	annotations []Annotation
 	creator     *account
+	// app is the App whose token created the run: GitHub shows it as the
+	// run's "app", and only it may update the run.
+	app *app
 }
 
 // Annotation is a check run annotation.
@@ -67,7 +71,7 @@ func (e *Emulator) checkRunJSON(u urls, r *repo, cr *checkRun) map[string]any {
 	}
 	details := cr.detailsURL
 	if details == "" {
-		details = "https://github.com/apps/" + e.app.slug
+		details = "https://github.com/apps/" + cr.app.slug
 	}
 	prs := []map[string]any{}
 	for _, p := range r.sortedPulls() {
@@ -91,21 +95,20 @@ func (e *Emulator) checkRunJSON(u urls, r *repo, cr *checkRun) map[string]any {
 			"annotations_count": len(cr.annotations), "annotations_url": api + "/annotations",
 		},
 		"check_suite":   map[string]any{"id": cr.suiteID},
-		"app":           e.appJSON(u),
+		"app":           e.appJSON(u, cr.app),
 		"pull_requests": prs,
 	}
 }
 
-// appJSON is the App as it appears inside check runs and payloads.
-func (e *Emulator) appJSON(u urls) map[string]any {
-	a := e.app
-	owner := &account{id: 1, login: "modelpromote", kind: "Organization"}
+// appJSON is an App as it appears inside check runs, check suites and
+// payloads, and as GET /app returns it.
+func (e *Emulator) appJSON(u urls, a *app) map[string]any {
 	return map[string]any{
-		"id": a.id, "slug": a.slug, "node_id": nodeID("A", a.id), "owner": userJSON(u, owner),
-		"name": a.slug, "description": "GitOps promotions for ML models",
-		"external_url": "https://github.com/modelpromote/modelpromote", "html_url": u.html("/apps/" + a.slug),
+		"id": a.id, "slug": a.slug, "node_id": nodeID("A", a.id), "owner": userJSON(u, a.owner),
+		"name": a.name, "description": a.description,
+		"external_url": a.externalURL, "html_url": u.html("/apps/" + a.slug),
 		"created_at": ts(a.createdAt), "updated_at": ts(a.createdAt),
-		"permissions": appPermissions, "events": appEvents,
+		"permissions": a.permissions, "events": a.events,
 	}
 }
 
@@ -181,9 +184,16 @@ func (c *call) applyCheckRun(cr *checkRun, in checkRunInput) bool {
 }
 
 // requireApp refuses check run writes by anything but a GitHub App, as
-// GitHub does.
+// GitHub does: "Write permission for the REST API to interact with checks is
+// only available to GitHub Apps. OAuth apps and authenticated users can view
+// check runs and check suites, but they are not able to create them."
+// (https://docs.github.com/en/rest/checks/runs). A user token or PAT gets
+// 403 "You must authenticate via a GitHub App." (what GitHub answers, e.g.
+// https://github.com/iterative/cml/issues/645). An Actions GITHUB_TOKEN is
+// an installation token of the github-actions App, so its runs are that
+// App's.
 func (c *call) requireApp() bool {
-	if c.who == nil || c.who.inst == nil {
+	if c.who == nil || c.who.inst == nil || c.who.inst.app == nil {
 		c.fail(http.StatusForbidden, "You must authenticate via a GitHub App.")
 		return false
 	}
@@ -207,7 +217,9 @@ func (c *call) createCheckRun() {
 		c.invalid(fieldError{Resource: "CheckRun", Field: "head_sha", Code: "invalid", Message: "No commit found for SHA: " + in.HeadSHA})
 		return
 	}
-	cr := &checkRun{id: c.e.nextID(), suiteID: c.e.suiteID(r, in.HeadSHA), headSHA: in.HeadSHA, status: "queued", startedAt: c.e.now(), creator: c.actor()}
+	a := c.who.inst.app
+	cr := &checkRun{id: c.e.nextID(), suiteID: c.e.suiteID(r, in.HeadSHA, a), headSHA: in.HeadSHA, status: "queued", startedAt: c.e.now(),
+		creator: c.actor(), app: a}
 	if !c.applyCheckRun(cr, in) {
 		return
 	}
@@ -219,11 +231,13 @@ func (c *call) createCheckRun() {
 	c.json(http.StatusCreated, c.e.checkRunJSON(c.u(), r, cr))
 }
 
-// suiteID gives every (repository, head SHA) one check suite, as GitHub
-// does for one App.
-func (e *Emulator) suiteID(r *repo, sha string) int64 {
+// suiteID gives every (repository, head SHA, App) one check suite, as
+// GitHub does: "A check suite is a collection of the check runs created by a
+// single GitHub App for a specific commit."
+// (https://docs.github.com/en/rest/guides/using-the-rest-api-to-interact-with-checks).
+func (e *Emulator) suiteID(r *repo, sha string, a *app) int64 {
 	for _, cr := range r.checkRuns {
-		if cr.headSHA == sha {
+		if cr.headSHA == sha && cr.app == a {
 			return cr.suiteID
 		}
 	}
@@ -260,6 +274,12 @@ func (c *call) updateCheckRun() {
 	}
 	r, cr := c.checkRunFor()
 	if cr == nil {
+		return
+	}
+	if cr.app != c.who.inst.app {
+		// Only the App that created a run may change it; GitHub names the
+		// run's App (e.g. https://github.com/int128/argocd-commenter/pull/631).
+		c.fail(http.StatusForbidden, fmt.Sprintf("Invalid app_id `%d` - check run can only be modified by the GitHub App that created it.", cr.app.id))
 		return
 	}
 	var in checkRunInput
@@ -309,11 +329,25 @@ func (c *call) listCheckRunsForRef() {
 		return
 	}
 	name, status, filter := c.query("check_name"), c.query("status"), c.query("filter")
+	// app_id lists only the runs that App created (documented on "List
+	// check runs for a Git reference",
+	// https://docs.github.com/en/rest/checks/runs#list-check-runs-for-a-git-reference);
+	// the OpenAPI check has already refused one that is not an integer.
+	var appID int64
+	if v := c.query("app_id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			c.invalidRequest("For 'properties/app_id', \"" + v + "\" is not an integer.")
+			return
+		}
+		appID = id
+	}
 	var runs []*checkRun
 	latest := map[string]int{}                   // name → index in runs
 	for i := len(r.checkRuns) - 1; i >= 0; i-- { // newest first
 		cr := r.checkRuns[i]
-		if cr.headSHA != cm.sha || (name != "" && cr.name != name) || (status != "" && cr.status != status) {
+		if cr.headSHA != cm.sha || (name != "" && cr.name != name) || (status != "" && cr.status != status) ||
+			(appID != 0 && cr.app.id != appID) {
 			continue
 		}
 		if filter != "all" {

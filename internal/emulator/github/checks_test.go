@@ -1,11 +1,16 @@
 package ghemu_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/google/go-github/v60/github"
+
+	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 )
 
 func annotations(n int) []*github.CheckRunAnnotation {
@@ -224,5 +229,172 @@ func TestDeploymentsAndStatuses(t *testing.T) {
 	_, _, err = f.bot.Repositories.CreateDeployment(ctx, "acme", "models", &github.DeploymentRequest{Ref: github.String("main"), AutoMerge: github.Bool(false)})
 	if statusOf(t, err) != http.StatusConflict {
 		t.Errorf("deployment over a failing status: %v", err)
+	}
+}
+
+// TestCheckRunsAreTheirAppsOwn: a check run carries the App whose token
+// created it (GitHub's "app" object); a user token cannot create or update
+// one; an App cannot update another App's run; app_id lists one App's runs.
+func TestCheckRunsAreTheirAppsOwn(t *testing.T) {
+	f := newFixture(t)
+	_, head := f.openPR(t, "promote", promotionChange)
+	actionsTok, err := f.e.ActionsToken(repoName, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := f.e.Client(actionsTok)
+	other, err := f.e.AddApp("ci-bot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := f.e.InstallApp(other.ID, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherTok, err := f.e.InstallationToken(inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci := f.e.Client(otherTok)
+	create := func(c *github.Client) (*github.CheckRun, error) {
+		cr, _, err := c.Checks.CreateCheckRun(ctx, "acme", "models", github.CreateCheckRunOptions{
+			Name: "modelpromote", HeadSHA: head, Conclusion: github.String("success"), ExternalID: github.String("modelpromote/v1 pr=1 base=main")})
+		return cr, err
+	}
+	byApp := map[string]int64{}
+	for _, tt := range []struct {
+		name             string
+		c                *github.Client
+		id               int64
+		slug, owner, bot string
+	}{
+		{"the bot's App", f.bot, f.e.App().ID, f.e.App().Slug, "modelpromote", f.e.App().BotLogin},
+		{"an Actions GITHUB_TOKEN", actions, ghemu.ActionsAppID, "github-actions", "github", "github-actions[bot]"},
+		{"another App", ci, other.ID, "ci-bot", "ci-bot-org", "ci-bot[bot]"},
+	} {
+		cr, err := create(tt.c)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		byApp[tt.slug] = cr.GetID()
+		a := cr.GetApp()
+		if a.GetID() != tt.id || a.GetSlug() != tt.slug || a.GetOwner().GetLogin() != tt.owner || a.GetName() == "" {
+			t.Errorf("%s: app %d %s owned by %s", tt.name, a.GetID(), a.GetSlug(), a.GetOwner().GetLogin())
+		}
+		got, _, err := f.alice.Checks.GetCheckRun(ctx, "acme", "models", cr.GetID()) // anyone may read it
+		if err != nil || got.GetApp().GetID() != tt.id {
+			t.Errorf("%s: read back app %d, %v", tt.name, got.GetApp().GetID(), err)
+		}
+		runs := f.e.CheckRuns(repoName, head)
+		if last := runs[len(runs)-1]; last.AppID != tt.id || last.AppSlug != tt.slug || last.Creator != tt.bot {
+			t.Errorf("%s: inspected %+v", tt.name, last)
+		}
+	}
+	if got := f.e.App().ID; got == ghemu.ActionsAppID {
+		t.Fatalf("the bot's App has the github-actions ID")
+	}
+
+	// A user token (or PAT) may read check runs but not write them.
+	_, err = create(f.alice)
+	if statusOf(t, err) != http.StatusForbidden || !strings.Contains(err.Error(), "You must authenticate via a GitHub App.") {
+		t.Errorf("user token created a check run: %v", err)
+	}
+	_, _, err = f.alice.Checks.UpdateCheckRun(ctx, "acme", "models", byApp["modelpromote"], github.UpdateCheckRunOptions{Name: "modelpromote", Conclusion: github.String("failure")})
+	if statusOf(t, err) != http.StatusForbidden || !strings.Contains(err.Error(), "You must authenticate via a GitHub App.") {
+		t.Errorf("user token updated a check run: %v", err)
+	}
+	// Another App (the Actions one included) cannot change the bot's run.
+	for name, c := range map[string]*github.Client{"actions": actions, "ci-bot": ci} {
+		_, _, err = c.Checks.UpdateCheckRun(ctx, "acme", "models", byApp["modelpromote"], github.UpdateCheckRunOptions{Name: "modelpromote",
+			Output: &github.CheckRunOutput{Title: github.String("forged"), Summary: github.String("forged"), Text: github.String("forged")}})
+		want := fmt.Sprintf("Invalid app_id `%d` - check run can only be modified by the GitHub App that created it.", f.e.App().ID)
+		if statusOf(t, err) != http.StatusForbidden || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s updated the bot's run: %v", name, err)
+		}
+	}
+	for _, cr := range f.e.CheckRuns(repoName, head) {
+		if cr.Text == "forged" || cr.Conclusion != "success" {
+			t.Errorf("a refused update changed run %d: %+v", cr.ID, cr)
+		}
+	}
+
+	// app_id: the one App's runs, newest first, "latest" within them.
+	f.bot.Checks.CreateCheckRun(ctx, "acme", "models", github.CreateCheckRunOptions{Name: "modelpromote", HeadSHA: head})
+	for _, tt := range []struct {
+		appID  int64
+		filter string
+		want   int
+	}{
+		{0, "latest", 1}, {0, "all", 4},
+		{f.e.App().ID, "latest", 1}, {f.e.App().ID, "all", 2},
+		{ghemu.ActionsAppID, "all", 1}, {other.ID, "all", 1}, {424242, "all", 0},
+	} {
+		opts := &github.ListCheckRunsOptions{CheckName: github.String("modelpromote"), Filter: github.String(tt.filter)}
+		if tt.appID != 0 {
+			opts.AppID = github.Int64(tt.appID)
+		}
+		list, _, err := f.alice.Checks.ListCheckRunsForRef(ctx, "acme", "models", head, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if list.GetTotal() != tt.want || len(list.CheckRuns) != tt.want {
+			t.Errorf("app_id %d filter %s: %d runs, want %d", tt.appID, tt.filter, list.GetTotal(), tt.want)
+		}
+		for _, cr := range list.CheckRuns {
+			if tt.appID != 0 && cr.GetApp().GetID() != tt.appID {
+				t.Errorf("app_id %d listed a run of app %d", tt.appID, cr.GetApp().GetID())
+			}
+		}
+		if tt.appID == f.e.App().ID && tt.filter == "latest" && list.CheckRuns[0].GetStatus() != "queued" {
+			t.Errorf("latest of the bot's runs is %s, want the newest (queued)", list.CheckRuns[0].GetStatus())
+		}
+	}
+}
+
+// TestCurlReadsACheckRunsApp: curl, as a script would, lists one App's
+// check runs and reads the app back.
+func TestCurlReadsACheckRunsApp(t *testing.T) {
+	bin, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl not installed")
+	}
+	f := newFixture(t)
+	_, head := f.openPR(t, "promote", promotionChange)
+	actionsTok, _ := f.e.ActionsToken(repoName, false)
+	if _, _, err := f.e.Client(actionsTok).Checks.CreateCheckRun(ctx, "acme", "models", github.CreateCheckRunOptions{Name: "modelpromote", HeadSHA: head}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.bot.Checks.CreateCheckRun(ctx, "acme", "models", github.CreateCheckRunOptions{Name: "modelpromote", HeadSHA: head}); err != nil {
+		t.Fatal(err)
+	}
+	tok := f.e.CreateUser("carol")
+	get := func(query string) map[string]any {
+		out, err := exec.Command(bin, "-sS", "--fail-with-body", "-H", "Authorization: Bearer "+tok, "-H", "Accept: application/vnd.github+json",
+			f.e.URL()+"repos/acme/models/commits/"+head+"/check-runs?"+query).Output()
+		if err != nil {
+			t.Fatalf("curl %s: %v: %s", query, err, out)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("curl %s: %v", query, err)
+		}
+		return m
+	}
+	for _, tt := range []struct {
+		appID int64
+		slug  string
+	}{{f.e.App().ID, "modelpromote"}, {ghemu.ActionsAppID, "github-actions"}} {
+		m := get(fmt.Sprintf("check_name=modelpromote&app_id=%d", tt.appID))
+		runs, _ := m["check_runs"].([]any)
+		if len(runs) != 1 {
+			t.Fatalf("app_id %d: %d runs", tt.appID, len(runs))
+		}
+		app, _ := runs[0].(map[string]any)["app"].(map[string]any)
+		if id, _ := app["id"].(float64); int64(id) != tt.appID || app["slug"] != tt.slug {
+			t.Errorf("app_id %d: app %v", tt.appID, app)
+		}
+	}
+	if m := get("filter=all"); m["total_count"] != float64(2) {
+		t.Errorf("unfiltered: %v runs", m["total_count"])
 	}
 }

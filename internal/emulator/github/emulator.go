@@ -66,7 +66,9 @@ type Emulator struct {
 	tokens        map[string]*principal
 	repos         map[string]*repo // by lower-case full name
 	objects       objectStore
-	app           *app
+	app           *app           // the App the bot runs as
+	actionsApp    *app           // github-actions, behind every ActionsToken
+	apps          map[int64]*app // other Apps (AddApp)
 	installations map[int64]*installation
 	rateUsed      map[string]int // by token
 
@@ -82,8 +84,6 @@ type Emulator struct {
 	// inFlight and peak count concurrent calls per operation (PeakInFlight).
 	inFlight map[string]int
 	peak     map[string]int
-	// archiveLinks are the codeload links handed out (archive.go).
-	archiveLinks map[string]archiveLink
 
 	verrs []ValidationError
 
@@ -168,11 +168,15 @@ func New(opts ...Option) (*Emulator, error) {
 		latency:       map[string]time.Duration{},
 		calls:         map[string]int{},
 		inFlight:      map[string]int{},
-		archiveLinks:  map[string]archiveLink{},
 		peak:          map[string]int{},
 		oidc:          newOIDCIssuer(),
 	}
-	e.app = &app{id: cfg.appID, slug: cfg.appSlug, key: cfg.appKey, createdAt: time.Now().UTC()}
+	e.app = &app{id: cfg.appID, slug: cfg.appSlug, name: cfg.appSlug, description: "GitOps promotions for ML models",
+		externalURL: "https://github.com/modelpromote/modelpromote",
+		owner:       &account{id: 1, login: "modelpromote", kind: "Organization"}, key: cfg.appKey, createdAt: time.Now().UTC(),
+		permissions: appPermissions, events: appEvents}
+	e.actionsApp = newActionsApp()
+	e.apps = map[int64]*app{}
 	e.bot() // the App's bot user exists from the start
 	e.mux = e.routes()
 	e.web = e.webRoutes()
@@ -271,10 +275,6 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.HasPrefix(r.URL.Path, "/_web/") {
 		e.serveWeb(w, r)
-		return
-	}
-	if strings.HasPrefix(r.URL.Path, "/_codeload/") {
-		e.serveCodeload(w, r)
 		return
 	}
 	r = r.WithContext(withAPIBase(r.Context(), base))

@@ -54,6 +54,9 @@ type CheckRun struct {
 	Text        string
 	Annotations []Annotation
 	Creator     string
+	// AppID and AppSlug are the App whose token created the run.
+	AppID   int64
+	AppSlug string
 }
 
 // Status is a commit status.
@@ -165,6 +168,7 @@ func (e *Emulator) CheckRuns(repo, sha string) []CheckRun {
 			ID: cr.id, Name: cr.name, HeadSHA: cr.headSHA, Status: cr.status, Conclusion: cr.conclusion,
 			ExternalID: cr.externalID, DetailsURL: cr.detailsURL, Title: cr.title, Summary: cr.summary, Text: cr.text,
 			Annotations: append([]Annotation(nil), cr.annotations...), Creator: login(cr.creator),
+			AppID: cr.app.id, AppSlug: cr.app.slug,
 		})
 	}
 	return out

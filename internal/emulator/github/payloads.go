@@ -224,7 +224,7 @@ func (e *Emulator) checkRunEvent(u urls, r *repo, cr *checkRun, action string, s
 	run["check_suite"] = map[string]any{
 		"id": cr.suiteID, "node_id": nodeID("CS", cr.suiteID), "head_branch": headBranch, "head_sha": cr.headSHA,
 		"status": cr.status, "conclusion": run["conclusion"], "url": u.api(fmt.Sprintf("/repos/%s/check-suites/%d", r.fullName(), cr.suiteID)),
-		"before": nil, "after": cr.headSHA, "pull_requests": run["pull_requests"], "app": e.appJSON(u),
+		"before": nil, "after": cr.headSHA, "pull_requests": run["pull_requests"], "app": e.appJSON(u, cr.app),
 		"created_at": ts(cr.startedAt), "updated_at": ts(cr.startedAt),
 	}
 	m["check_run"] = run

@@ -211,7 +211,7 @@ func (e *Emulator) prepare(h *hook, ev *event) *delivery {
 	}
 	var inst *installation
 	for _, in := range e.installations {
-		if in.account == ev.repo.owner {
+		if in.app == e.app && in.account == ev.repo.owner { // the hooks are the bot App's
 			inst = in
 		}
 	}

@@ -40,11 +40,17 @@ const (
 )
 
 // Variants is what the emulator needs from SageMaker: whether an endpoint's
-// variant exists (a target cannot be registered for one that does not),
-// and a way to set the variant's desired count when a policy scales it.
+// variant exists (a target cannot be registered for one that does not).
 // The SageMaker emulator implements it; nil accepts every variant.
 type Variants interface {
 	VariantExists(account, region, endpoint, variant string) bool
+}
+
+// Capacities is implemented by Variants that can also change a variant's
+// desired instance count, as SageMaker's UpdateEndpointWeightsAndCapacities
+// does: [Service.Scale] needs it.
+type Capacities interface {
+	SetDesiredInstanceCount(account, region, endpoint, variant string, n int32) error
 }
 
 // Options configures a [Service]. The zero value is usable.
@@ -537,4 +543,46 @@ func (s *Service) Policies(account, region, endpoint, variant string) []Policy {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PolicyName < out[j].PolicyName })
 	return out
+}
+
+// Scale is one scaling activity on a registered SageMaker variant, as a
+// scaling policy starts when its alarm fires: the wanted count is kept
+// within the target's MinCapacity and MaxCapacity, and SageMaker is asked
+// for it with UpdateEndpointWeightsAndCapacities, the call Application Auto
+// Scaling makes for SageMaker variants
+// (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling.html,
+// https://docs.aws.amazon.com/autoscaling/application/userguide/what-is-application-auto-scaling.html).
+// Tests use it to scale a variant out or in. It fails, changing nothing,
+// when the variant is not registered, when dynamic scaling is suspended,
+// and when SageMaker refuses (an endpoint being updated cannot scale:
+// https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html).
+// It returns the count asked of SageMaker.
+func (s *Service) Scale(account, region, endpoint, variant string, want int32) (int32, error) {
+	s.mu.Lock()
+	t, ok := s.targets[key{account, region, Namespace, strings.ToLower("endpoint/" + endpoint + "/variant/" + variant), VariantDimension}]
+	var lo, hi int32
+	var suspended *SuspendedState
+	if ok {
+		lo, hi, suspended = t.MinCapacity, t.MaxCapacity, t.SuspendedState
+	}
+	s.mu.Unlock()
+	if !ok {
+		return 0, fmt.Errorf("variant %s of endpoint %s is not registered as a scalable target", variant, endpoint)
+	}
+	n := min(max(want, lo), hi)
+	if suspended != nil && (suspended.DynamicScalingOutSuspended != nil && *suspended.DynamicScalingOutSuspended ||
+		suspended.DynamicScalingInSuspended != nil && *suspended.DynamicScalingInSuspended) {
+		// The emulator does not know which way a policy would go; with
+		// either direction suspended it does not scale.
+		return 0, fmt.Errorf("dynamic scaling of variant %s of endpoint %s is suspended", variant, endpoint)
+	}
+	c, ok := s.opts.Variants.(Capacities)
+	if !ok {
+		return 0, fmt.Errorf("the emulator has no SageMaker to scale variant %s of endpoint %s in", variant, endpoint)
+	}
+	// Never under s.mu: SageMaker asks this service under its own lock.
+	if err := c.SetDesiredInstanceCount(account, region, endpoint, variant, n); err != nil {
+		return 0, err
+	}
+	return n, nil
 }

@@ -95,6 +95,12 @@ func (s *Service) encryption(r *http.Request, account string) (sse, kmsKey strin
 	return "", "", invalidArgument("The encryption method specified is not supported")
 }
 
+// writeEncryptionHeaders returns an object's server-side encryption and
+// its KMS key, as S3 does on PUT, COPY, HEAD and GET
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html,
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html:
+// x-amz-server-side-encryption, x-amz-server-side-encryption-aws-kms-key-id).
+// modelpromote tells an evidence record apply wrote by its key.
 func writeEncryptionHeaders(w http.ResponseWriter, o *Object) {
 	if o.ServerSideEncryption != "" {
 		w.Header().Set("X-Amz-Server-Side-Encryption", o.ServerSideEncryption)

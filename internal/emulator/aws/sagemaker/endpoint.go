@@ -131,7 +131,7 @@ func (s *Service) createEndpoint(st *state, c service.Caller, body []byte) (any,
 	if err := s.validateDeploymentConfig(st, in.DeploymentConfig); err != nil {
 		return nil, err
 	}
-	if err := s.checkQuota(st, ec); err != nil {
+	if err := s.checkQuota(st, ec, nil); err != nil {
 		return nil, err
 	}
 	if err := s.guardEndpoint(st, c, in.EndpointName, in.Tags); err != nil {
@@ -162,6 +162,7 @@ func (s *Service) updateEndpoint(st *state, _ service.Caller, body []byte) (any,
 		DeploymentConfig                 *DeploymentConfig
 		RetainDeploymentConfig           bool
 		RetainAllVariantProperties       bool
+		ExcludeRetainedVariantProperties []VariantProperty
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -197,15 +198,25 @@ func (s *Service) updateEndpoint(st *state, _ service.Caller, body []byte) (any,
 	if err := s.checkUpdate(st, e, ec, dc); err != nil {
 		return nil, err
 	}
-	if err := s.checkQuota(st, ec); err != nil {
+	var keep retained
+	if in.RetainAllVariantProperties {
+		if keep, err = retain(e, in.ExcludeRetainedVariantProperties); err != nil {
+			return nil, err
+		}
+	}
+	fleet := keep.apply(st.variantSummaries(ec, s.now()))
+	if err := checkShiftSize(dc, fleet); err != nil {
+		return nil, err
+	}
+	if err := s.checkQuota(st, ec, fleet); err != nil {
 		return nil, err
 	}
 	key := strings.ToLower(e.EndpointName)
-	r := &rollout{config: ec.EndpointConfigName, deployment: dc, steps: dc.steps(), fault: st.takeFault(key), trip: st.takeTrip(key)}
+	r := &rollout{config: ec.EndpointConfigName, deployment: dc, steps: dc.steps(), fault: st.takeFault(key), trip: st.takeTrip(key), retain: keep, fleet: fleet}
 	e.rollout = r
 	e.PendingDeploymentSummary = &PendingDeploymentSummary{
 		EndpointConfigName: ec.EndpointConfigName,
-		ProductionVariants: pending(st.variantSummaries(ec, s.now())),
+		ProductionVariants: pending(fleet),
 		StartTime:          stamp(s.now()),
 	}
 	s.setVariantStatus(e, "Creating", "Launching the new fleet; no traffic on it yet.")

@@ -42,6 +42,13 @@ type rollout struct {
 	step       int
 	fault      *injectedFault
 	trip       string // alarm to trip after the first traffic shift
+	// retain is what the update keeps of the running variants
+	// (RetainAllVariantProperties); fleet is the new fleet as it starts.
+	retain retained
+	fleet  []ProductionVariantSummary
+	// capacity marks an UpdateEndpointWeightsAndCapacities in progress:
+	// the same fleet, resized (capacity.go).
+	capacity bool
 }
 
 // InjectRolloutFault makes the next CreateEndpoint or UpdateEndpoint of the
@@ -138,7 +145,7 @@ func (s *Service) step(st *state, e *Endpoint, r *rollout) {
 		return
 	}
 	e.EndpointConfigName = ec.EndpointConfigName
-	e.ProductionVariants = st.variantSummaries(ec, s.now())
+	e.ProductionVariants = r.retain.apply(st.variantSummaries(ec, s.now()))
 	if !r.create {
 		e.LastDeploymentConfig = r.deployment
 	}
