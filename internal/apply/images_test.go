@@ -62,6 +62,9 @@ func TestMirroredImageIsDeployedByDigest(t *testing.T) {
 	}
 	want := mirror + "/" + repo + "@" + digest
 	rec := record(t, w, res.Outcomes[0].RecordURI)
+	if len(rec.Images) != 1 || rec.Images[0].Image != want || rec.Images[0].Source != image || rec.Images[0].Digest != digest {
+		t.Errorf("the evidence record's images %+v, want %s from %s", rec.Images, want, image)
+	}
 	sm := sagemaker.NewFromConfig(w.AWS.Config(w.Admin[world.StagingAccount]))
 	model, err := sm.DescribeModel(t.Context(), &sagemaker.DescribeModelInput{ModelName: aws.String(rec.Endpoint.Model)})
 	if err != nil {

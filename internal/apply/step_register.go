@@ -33,6 +33,7 @@ func (s registerStep) run(ctx context.Context, st *state) error {
 		Provenance:      s.provenance(st),
 		Images:          imageMap(s.Images),
 	}, s.r.env.Poll)
+	st.record.Images = s.Images
 	st.record.Target.PackageARN = reg.ARN
 	st.record.Target.Version = endpoints.VersionOf(reg.ARN)
 	if err != nil {

@@ -131,6 +131,13 @@ func TestImageGate(t *testing.T) {
 			gates:  fail,
 		},
 		{
+			name: "a tag resolves to its digest, which is what deploys", stage: toStaging,
+			change: func(w *world) {
+				w.pkg(13).Containers[0].Image = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/xgboost:1.7"
+				w.tagImage("1.7")
+			},
+		},
+		{
 			name: "an image outside ECR", stage: toStaging,
 			change: func(w *world) { w.pkg(13).Containers[0].Image = "ghcr.io/acme/xgboost:1.7" },
 			want:   []want{{GateLineage, SeverityError, []string{"ghcr.io/acme/xgboost:1.7 is not an Amazon ECR image", "cannot tell whether account 222222222222 can pull it"}}},
@@ -198,6 +205,40 @@ func TestImageMirrorGate(t *testing.T) {
 				t.Errorf("an unpullable image was bound: %+v", d.Images)
 			}
 		}
+	})
+	t.Run("a mirror in another account needs its policy to let the stage pull", func(t *testing.T) {
+		shared := ImageRef{Registry: "444444444444", Region: srcRegion, Suffix: "amazonaws.com", Repository: "mirror/xgboost"}
+		w := newWorld()
+		w.images.put(shared, img.Digest)
+		p := promotionPlan(t, toStaging)
+		for i := range p.Promotions {
+			p.Promotions[i].Environment.ImageMirror = "444444444444.dkr.ecr.eu-west-1.amazonaws.com/mirror"
+		}
+		p.CheckAWS(context.Background(), p.Config, w.sources())
+		pr := promotionInto(t, p, toStaging)
+		assertFindings(t, p, pr, []want{{GateLineage, SeverityError, []string{"repository mirror/xgboost in account 444444444444 has no repository policy"}}})
+
+		w.images.policies[repoKey(shared)] = `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"222222222222"},"Action":"ecr:*"}]}`
+		p = promotionPlan(t, toStaging)
+		for i := range p.Promotions {
+			p.Promotions[i].Environment.ImageMirror = "444444444444.dkr.ecr.eu-west-1.amazonaws.com/mirror"
+		}
+		p.CheckAWS(context.Background(), p.Config, w.sources())
+		pr = promotionInto(t, p, toStaging)
+		assertFindings(t, p, pr, nil)
+		if got := pr.Details.Images[0].Deploy; got != "444444444444.dkr.ecr.eu-west-1.amazonaws.com/mirror/xgboost@"+img.Digest {
+			t.Errorf("deploys %s", got)
+		}
+	})
+	t.Run("without a mirror the stage must be in the image's region", func(t *testing.T) {
+		w := newWorld()
+		p := promotionPlan(t, toStaging)
+		for i := range p.Promotions {
+			p.Promotions[i].Environment.Region = "us-east-1"
+		}
+		p.CheckAWS(context.Background(), p.Config, w.sources())
+		pr := promotionInto(t, p, toStaging)
+		assertFindings(t, p, pr, []want{{GateLineage, SeverityError, []string{"SageMaker in us-east-1 pulls images from its own region: set imageMirror on environment staging"}}})
 	})
 	t.Run("an unreadable mirror shuts the gate", func(t *testing.T) {
 		p, pr := check(t, func(w *world) { w.images.broken[repoKey(mirror)] = errors.New("AccessDeniedException") })

@@ -47,6 +47,10 @@ type Record struct {
 
 	// Artifacts are every copied object with its SHA-256.
 	Artifacts []RecordArtifact `json:"artifacts"`
+	// Images are the inference images the target package holds and its
+	// models run: the source reference, the digest the check bound, and
+	// the reference deployed (the mirror's with an imageMirror).
+	Images []DeployImage `json:"images,omitempty"`
 	// Reports are the compliance reports as checked at apply time.
 	Reports []ReportCheck `json:"reports"`
 

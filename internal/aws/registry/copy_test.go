@@ -191,3 +191,34 @@ func TestClientTokenIsDeterministicAndShaped(t *testing.T) {
 		t.Fatalf("tokens %s %s %s", a, b, c)
 	}
 }
+
+// With Images, every container image becomes what the check bound (here a
+// mirror's reference by digest), additional inference specifications
+// included; an image the map lacks stops the copy.
+func TestCopyInputPinsImagesToWhatTheCheckBound(t *testing.T) {
+	req := request()
+	src := aws.ToString(req.Source.InferenceSpecification.Containers[0].Image)
+	extra := "111111111111.dkr.ecr.eu-west-1.amazonaws.com/xgb-gpu:1.7"
+	req.Source.AdditionalInferenceSpecifications = []types.AdditionalInferenceSpecificationDefinition{{Name: aws.String("gpu"),
+		Containers: []types.ModelPackageContainerDefinition{{Image: aws.String(extra)}}}}
+	mirror := "333333333333.dkr.ecr.eu-west-1.amazonaws.com/mirror/xgb@sha256:" + strings.Repeat("c3", 32)
+	mirrorGPU := "333333333333.dkr.ecr.eu-west-1.amazonaws.com/mirror/xgb-gpu@sha256:" + strings.Repeat("d4", 32)
+	req.Images = map[string]string{src: mirror, extra: mirrorGPU}
+	in, err := CopyInput(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(in.InferenceSpecification.Containers[0].Image); got != mirror {
+		t.Errorf("image %s, want %s", got, mirror)
+	}
+	if got := aws.ToString(in.AdditionalInferenceSpecifications[0].Containers[0].Image); got != mirrorGPU {
+		t.Errorf("additional image %s, want %s", got, mirrorGPU)
+	}
+	if aws.ToString(req.Source.InferenceSpecification.Containers[0].Image) != src {
+		t.Error("the source description was changed")
+	}
+	delete(req.Images, extra)
+	if _, err := CopyInput(req); err == nil || !strings.Contains(err.Error(), "image "+extra+" of the source package was not checked") {
+		t.Errorf("an unmapped image: %v", err)
+	}
+}

@@ -188,6 +188,25 @@ func TestRegisterCopyRewritesEveryURIAndAdoptsOnRerun(t *testing.T) {
 	}
 }
 
+// A package registered from the same source with another image than the
+// one the check bound (the source's tag, not the digest) is not adopted:
+// the images are compared like the URIs.
+func TestRegisterCopyDoesNotAdoptAPackageRunningAnotherImage(t *testing.T) {
+	a, ctx := start(t), t.Context()
+	source, target, pkg, copied := a.copyOf(t, ctx)
+	req := registry.Copy{SourceARN: pkg.ARN, TargetGroup: "fraud", TargetKMSKeyARN: prodKMS, Copied: copied,
+		Provenance: map[string]string{plan.ProvenanceSourceARN: pkg.ARN}}
+	if _, err := target.RegisterCopy(ctx, source, req, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	img := pkg.Containers[0].Image
+	req.Images = map[string]string{img: "333333333333.dkr.ecr.eu-west-1.amazonaws.com/mirror/x@sha256:" + strings.Repeat("e5", 32)}
+	found, err := target.FindCopy(ctx, source, req)
+	if err == nil || !strings.Contains(err.Error(), "its containers run ["+img+"]") {
+		t.Errorf("FindCopy = %q, %v; want the package refused for its image", found, err)
+	}
+}
+
 // A URI the copy list lacks stops the copy before anything is created.
 func TestRegisterCopyRefusesAnURIThatWasNotCopied(t *testing.T) {
 	a, ctx := start(t), t.Context()
