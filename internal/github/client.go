@@ -82,7 +82,8 @@ func (r *Repo) MergeBase(ctx context.Context, base, head string) (string, error)
 }
 
 // Tree reads the manifests directly in dir at commit sha: one recursive
-// tree call, then each blob not already cached.
+// tree call, then the blobs no reader has fetched yet, from one tarball of
+// the commit when there are many (archive.go), else a blob call each.
 func (r *Repo) Tree(ctx context.Context, sha, dir string) (manifest.Tree, error) {
 	tree, _, err := r.client.Git.GetTree(ctx, r.Owner, r.Name, sha, true)
 	if err != nil {
@@ -92,41 +93,64 @@ func (r *Repo) Tree(ctx context.Context, sha, dir string) (manifest.Tree, error)
 		return nil, fmt.Errorf("the tree of %s is too large for one request; keep the promotions repository small", short(sha))
 	}
 	out := manifest.Tree{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var firstErr error
+	paths := map[string]string{} // path → blob SHA, of the files to read
+	var treeBytes int
 	for _, e := range tree.Entries {
 		p := e.GetPath()
-		if e.GetType() != "blob" || !manifest.IsManifest(dir, p) {
+		if e.GetType() != "blob" {
+			continue
+		}
+		treeBytes += e.GetSize()
+		if !manifest.IsManifest(dir, p) {
 			continue
 		}
 		if e.GetMode() == "120000" {
 			return nil, fmt.Errorf("%s is a symbolic link; manifests must be regular files", p)
 		}
 		if e.GetSize() > manifest.MaxFileSize {
-			out[p] = oversized
+			out[p] = oversized()
 			continue
 		}
-		wg.Go(func() {
-			data, err := r.blob(ctx, e.GetSHA())
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = fmt.Errorf("read %s: %w", p, err)
-			}
-			out[p] = data
-		})
+		paths[p] = e.GetSHA()
+	}
+	fetches := map[string]*blobFetch{}
+	claimed := map[string]*blobFetch{} // the fetches this call performs
+	for _, b := range paths {
+		if fetches[b] != nil {
+			continue
+		}
+		f, mine := r.claim(b)
+		fetches[b] = f
+		if mine {
+			claimed[b] = f
+		}
+	}
+	if len(claimed) > archiveMinBlobs && treeBytes <= archiveMaxBytes {
+		// What the tarball does not give, for whatever reason, the blob
+		// API still answers by SHA.
+		done, _ := r.archiveInto(ctx, sha, paths, claimed)
+		for b := range done {
+			delete(claimed, b)
+		}
+	}
+	var wg sync.WaitGroup
+	for b, f := range claimed {
+		wg.Go(func() { r.fetch(ctx, b, f) })
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	for p, b := range paths {
+		data, err := wait(ctx, fetches[b])
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", p, err)
+		}
+		out[p] = data
 	}
 	return out, nil
 }
 
 // oversized stands for a file over the manifest size limit, which is never
 // downloaded: loading reports it as too large.
-var oversized = make([]byte, manifest.MaxFileSize+1)
+func oversized() []byte { return make([]byte, manifest.MaxFileSize+1) }
 
 // blobFetch is one blob's download, shared by every reader of that SHA:
 // the base, merge-base and head trees of a check mostly hold the same
@@ -142,17 +166,18 @@ type blobFetch struct {
 // rate limits, with room for the check's other calls.
 const maxBlobFetches = 48
 
-func (r *Repo) blob(ctx context.Context, sha string) ([]byte, error) {
+// claim returns the fetch of blob sha, and whether the caller must perform
+// it (no other reader has started it).
+func (r *Repo) claim(sha string) (*blobFetch, bool) {
 	f := &blobFetch{done: make(chan struct{})}
 	if prev, loaded := r.blobs.LoadOrStore(sha, f); loaded {
-		f = prev.(*blobFetch)
-		select {
-		case <-f.done:
-			return f.data, f.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+		return prev.(*blobFetch), false
 	}
+	return f, true
+}
+
+// fetch performs a claimed fetch through the blob API.
+func (r *Repo) fetch(ctx context.Context, sha string, f *blobFetch) {
 	defer close(f.done)
 	select {
 	case r.blobSlots <- struct{}{}:
@@ -164,7 +189,16 @@ func (r *Repo) blob(ctx context.Context, sha string) ([]byte, error) {
 	if f.err != nil {
 		r.blobs.Delete(sha) // a later reader may try again
 	}
-	return f.data, f.err
+}
+
+// wait returns a fetch's bytes once it is done.
+func wait(ctx context.Context, f *blobFetch) ([]byte, error) {
+	select {
+	case <-f.done:
+		return f.data, f.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // Reviews lists every review of a pull request, its pages read at once

@@ -84,6 +84,8 @@ type Emulator struct {
 	// inFlight and peak count concurrent calls per operation (PeakInFlight).
 	inFlight map[string]int
 	peak     map[string]int
+	// archiveLinks are the codeload links handed out (archive.go).
+	archiveLinks map[string]archiveLink
 
 	verrs []ValidationError
 
@@ -168,6 +170,7 @@ func New(opts ...Option) (*Emulator, error) {
 		latency:       map[string]time.Duration{},
 		calls:         map[string]int{},
 		inFlight:      map[string]int{},
+		archiveLinks:  map[string]archiveLink{},
 		peak:          map[string]int{},
 		oidc:          newOIDCIssuer(),
 	}
@@ -275,6 +278,10 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.HasPrefix(r.URL.Path, "/_web/") {
 		e.serveWeb(w, r)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/_codeload/") {
+		e.serveCodeload(w, r)
 		return
 	}
 	r = r.WithContext(withAPIBase(r.Context(), base))
