@@ -75,11 +75,11 @@ func benchWorld(b *testing.B, n int) (*world.World, int) {
 	return w, pr
 }
 
-// BenchmarkCheck reports wall time and API calls per check for 1, 10 and
-// 50 promotions, with 100 ms per GitHub call and 50 ms per AWS call, and
+// BenchmarkCheck reports wall time and API calls per check for 1, 10, 50,
+// 200 and 500 promotions (pick with -bench 'BenchmarkCheck/promotions=10$'), with 100 ms per GitHub call and 50 ms per AWS call, and
 // the wall time as a multiple of the critical path (1.0 is the floor).
 func BenchmarkCheck(b *testing.B) {
-	for _, n := range []int{1, 10, 50} {
+	for _, n := range []int{1, 10, 50, 200, 500} {
 		b.Run(fmt.Sprintf("promotions=%d", n), func(b *testing.B) {
 			w, pr := benchWorld(b, n)
 			e := env(w)
@@ -161,6 +161,64 @@ func BenchmarkCheckUnchangedManifests(b *testing.B) {
 			}
 			b.ReportMetric(float64(gh)/float64(b.N), "github-calls/op")
 			b.ReportMetric(wall.Seconds()/criticalPath().Seconds(), "x-critical-path")
+		})
+	}
+}
+
+// BenchmarkCheckStagesOfOneModel is a pull request moving n models in two
+// stages at once: staging 2→3 and prod 1→2, so prod's candidate is the
+// version staging serves. The check reads each package version, endpoint,
+// record and report once, however many promotions name it.
+func BenchmarkCheckStagesOfOneModel(b *testing.B) {
+	for _, n := range []int{1, 10} {
+		b.Run(fmt.Sprintf("models=%d", n), func(b *testing.B) {
+			w, err := world.New(world.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(w.Close)
+			file := func(name string, staging, prod int) string {
+				return modelFile(name, staging) + fmt.Sprintf("  prod:\n    version: %d\n    endpoint:\n      name: %s-prod\n      instanceType: ml.m5.large\n      instanceCount: 1\n", prod, name)
+			}
+			base, head := map[string]string{}, map[string]string{}
+			for i := range n {
+				name := fmt.Sprintf("two-%02d", i)
+				if err := w.SeedVersions(name, 3); err != nil {
+					b.Fatal(err)
+				}
+				if err := w.Deploy(b.Context(), "staging", name, 2, name+"-staging"); err != nil {
+					b.Fatal(err)
+				}
+				if err := w.Deploy(b.Context(), "prod", name, 1, name+"-prod"); err != nil {
+					b.Fatal(err)
+				}
+				base["promotions/"+name+".yaml"] = file(name, 2, 1)
+				head["promotions/"+name+".yaml"] = file(name, 3, 2)
+			}
+			if _, err := w.GitHub.Push(world.Repo, "main", ghemu.Change{Message: "models", Author: world.Pat, Files: base}); err != nil {
+				b.Fatal(err)
+			}
+			if err := w.GitHub.CreateBranch(world.Repo, "promote", "main"); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := w.GitHub.Push(world.Repo, "promote", ghemu.Change{Message: "promote", Author: world.Alice, Files: head}); err != nil {
+				b.Fatal(err)
+			}
+			pr, err := w.GitHub.OpenPullRequest(world.Repo, ghemu.PullRequestSpec{Title: "promote", Head: "promote", Author: world.Alice})
+			if err != nil {
+				b.Fatal(err)
+			}
+			e := env(w)
+			if _, err := checkRun(b, e, pr); err != nil {
+				b.Fatal(err)
+			}
+			w.AWS.ResetRequests()
+			for b.Loop() {
+				if _, err := checkRun(b, e, pr); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(w.AWS.Requests()))/float64(b.N)/float64(2*n), "aws-calls/promotion")
 		})
 	}
 }

@@ -21,7 +21,7 @@ import (
 // another runs at once. It fills each promotion's Details, adds findings,
 // and records drift for the stages the change touches.
 func (p *Plan) CheckAWS(ctx context.Context, cfg *manifest.Config, src Sources) {
-	p.mergeAWS(p.checkAWS(ctx, cfg, src))
+	p.mergeAWS(p.checkAWS(ctx, cfg, src.memoized()))
 }
 
 // Check runs every online check (the AWS-backed ones and the governance
@@ -31,6 +31,7 @@ func (p *Plan) Check(ctx context.Context, src Sources, facts PullRequestFacts, d
 	if p.Config == nil {
 		return
 	}
+	src = src.memoized()
 	// Rollbacks and break-glass change which gates apply: known first.
 	p.findRollbacks(ctx, src)
 	p.grantBreakGlass(facts.BreakGlass)

@@ -1,0 +1,271 @@
+package plan
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+
+	"github.com/modelpromote/modelpromote/internal/manifest"
+)
+
+// One check reads each AWS fact once, however many promotions (or stages
+// of one model) name it: a package version, a pipeline execution, a
+// training job, a model card, what an endpoint serves, a stage's evidence
+// records, an object's metadata, and a small object's bytes. The check
+// judges one moment; reading the same fact twice could only make two
+// promotions of one pull request disagree about it.
+
+// MaxReadsPerAccount bounds the AWS reads one check has in flight in each
+// account, so that a pull request of hundreds of promotions stays clear of
+// the per-account request rates AWS throttles at (SageMaker's Describe
+// calls are the tightest). With 50 ms per call it allows 640 calls a second
+// per account.
+const MaxReadsPerAccount = 32
+
+// memoOpenMax is the largest object whose bytes are kept for the other
+// readers (reports are far smaller); a larger one is streamed to each.
+const memoOpenMax = 1 << 20
+
+// memoized returns src whose readers share their answers. Already
+// memoized readers are kept as they are.
+func (s Sources) memoized() Sources {
+	slots := &accountSlots{}
+	src := s.Source.Account
+	if s.Reg != nil {
+		if _, ok := s.Reg.(*memoRegistry); !ok {
+			s.Reg = &memoRegistry{in: s.Reg, slots: slots, account: src}
+		}
+	}
+	if s.Objects != nil {
+		if _, ok := s.Objects.(*memoObjects); !ok {
+			s.Objects = &memoObjects{in: s.Objects, slots: slots, account: src}
+		}
+	}
+	if s.Stages != nil {
+		if _, ok := s.Stages.(*memoStages); !ok {
+			s.Stages = &memoStages{in: s.Stages, slots: slots}
+		}
+	}
+	if s.History != nil {
+		if _, ok := s.History.(*memoHistory); !ok {
+			s.History = &memoHistory{in: s.History, slots: slots}
+		}
+	}
+	return s
+}
+
+// accountSlots bounds the reads in flight per account.
+type accountSlots struct {
+	mu sync.Mutex
+	m  map[string]chan struct{}
+}
+
+// do runs f in one of account's slots.
+func do[T any](ctx context.Context, a *accountSlots, account string, f func() (T, error)) (T, error) {
+	a.mu.Lock()
+	if a.m == nil {
+		a.m = map[string]chan struct{}{}
+	}
+	ch := a.m[account]
+	if ch == nil {
+		ch = make(chan struct{}, MaxReadsPerAccount)
+		a.m[account] = ch
+	}
+	a.mu.Unlock()
+	select {
+	case ch <- struct{}{}:
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+	defer func() { <-ch }()
+	return f()
+}
+
+// memo is a set of calls made once each, by key.
+type memo[T any] struct {
+	mu    sync.Mutex
+	calls map[string]*memoEntry[T]
+}
+
+type memoEntry[T any] struct {
+	once sync.Once
+	v    T
+	err  error
+}
+
+func (m *memo[T]) do(key string, f func() (T, error)) (T, error) {
+	m.mu.Lock()
+	if m.calls == nil {
+		m.calls = map[string]*memoEntry[T]{}
+	}
+	e, ok := m.calls[key]
+	if !ok {
+		e = &memoEntry[T]{}
+		m.calls[key] = e
+	}
+	m.mu.Unlock()
+	e.once.Do(func() { e.v, e.err = f() })
+	return e.v, e.err
+}
+
+func envKey(env manifest.Environment) string {
+	return env.Name + "\x00" + env.Account + "\x00" + env.Region
+}
+
+type memoRegistry struct {
+	in        Registry
+	slots     *accountSlots
+	account   string
+	packages  memo[*ModelPackage]
+	pipelines memo[*PipelineExecution]
+	jobs      memo[*TrainingJob]
+	cards     memo[*ModelCard]
+}
+
+// ModelPackage implements Registry. Each reader gets its own copy of the
+// package's top level.
+func (m *memoRegistry) ModelPackage(ctx context.Context, group string, version int) (*ModelPackage, error) {
+	p, err := m.packages.do(group+"\x00"+strconv.Itoa(version), func() (*ModelPackage, error) {
+		return do(ctx, m.slots, m.account, func() (*ModelPackage, error) { return m.in.ModelPackage(ctx, group, version) })
+	})
+	if p == nil {
+		return nil, err
+	}
+	cp := *p
+	return &cp, err
+}
+
+// PipelineExecution implements Registry.
+func (m *memoRegistry) PipelineExecution(ctx context.Context, arn string) (*PipelineExecution, error) {
+	p, err := m.pipelines.do(arn, func() (*PipelineExecution, error) {
+		return do(ctx, m.slots, m.account, func() (*PipelineExecution, error) { return m.in.PipelineExecution(ctx, arn) })
+	})
+	if p == nil {
+		return nil, err
+	}
+	cp := *p
+	return &cp, err
+}
+
+// TrainingJob implements Registry.
+func (m *memoRegistry) TrainingJob(ctx context.Context, nameOrARN string) (*TrainingJob, error) {
+	j, err := m.jobs.do(nameOrARN, func() (*TrainingJob, error) {
+		return do(ctx, m.slots, m.account, func() (*TrainingJob, error) { return m.in.TrainingJob(ctx, nameOrARN) })
+	})
+	if j == nil {
+		return nil, err
+	}
+	cp := *j
+	return &cp, err
+}
+
+// ModelCard implements Registry.
+func (m *memoRegistry) ModelCard(ctx context.Context, name string) (*ModelCard, error) {
+	c, err := m.cards.do(name, func() (*ModelCard, error) {
+		return do(ctx, m.slots, m.account, func() (*ModelCard, error) { return m.in.ModelCard(ctx, name) })
+	})
+	if c == nil {
+		return nil, err
+	}
+	cp := *c
+	return &cp, err
+}
+
+type memoStages struct {
+	in      Stages
+	slots   *accountSlots
+	serving memo[*Serving]
+}
+
+// Serving implements Stages.
+func (m *memoStages) Serving(ctx context.Context, env manifest.Environment, endpoint string) (*Serving, error) {
+	s, err := m.serving.do(envKey(env)+"\x00"+endpoint, func() (*Serving, error) {
+		return do(ctx, m.slots, env.Account, func() (*Serving, error) { return m.in.Serving(ctx, env, endpoint) })
+	})
+	if s == nil {
+		return nil, err
+	}
+	cp := *s
+	return &cp, err
+}
+
+type memoHistory struct {
+	in       History
+	slots    *accountSlots
+	records memo[[]StoredRecord]
+}
+
+// Records implements History. Each reader gets its own slice.
+func (m *memoHistory) Records(ctx context.Context, env manifest.Environment, group string, version int) ([]StoredRecord, error) {
+	d, err := m.records.do(envKey(env)+"\x00"+group+"\x00"+strconv.Itoa(version), func() ([]StoredRecord, error) {
+		return do(ctx, m.slots, env.Account, func() ([]StoredRecord, error) { return m.in.Records(ctx, env, group, version) })
+	})
+	return append([]StoredRecord(nil), d...), err
+}
+
+type memoObjects struct {
+	in      Objects
+	slots   *accountSlots
+	account string
+	stats   memo[ObjectInfo]
+	opens   memo[*openedObject]
+}
+
+// openedObject is a small object's bytes, or, for a large one, the stream
+// the first reader takes (the others open their own).
+type openedObject struct {
+	info   ObjectInfo
+	data   []byte
+	stream io.ReadCloser
+	taken  sync.Once
+}
+
+// Stat implements Objects.
+func (m *memoObjects) Stat(ctx context.Context, uri string) (ObjectInfo, error) {
+	return m.stats.do(uri, func() (ObjectInfo, error) {
+		return do(ctx, m.slots, m.account, func() (ObjectInfo, error) { return m.in.Stat(ctx, uri) })
+	})
+}
+
+// Open implements Objects.
+func (m *memoObjects) Open(ctx context.Context, uri string) (io.ReadCloser, ObjectInfo, error) {
+	o, err := m.opens.do(uri, func() (*openedObject, error) {
+		return do(ctx, m.slots, m.account, func() (*openedObject, error) { return m.open(ctx, uri) })
+	})
+	if err != nil {
+		return nil, ObjectInfo{}, err
+	}
+	if o.stream == nil {
+		return io.NopCloser(bytes.NewReader(o.data)), o.info, nil
+	}
+	var first io.ReadCloser
+	o.taken.Do(func() { first = o.stream })
+	if first != nil {
+		return first, o.info, nil
+	}
+	return m.in.Open(ctx, uri)
+}
+
+// open reads a small object whole, or keeps a large one's stream.
+func (m *memoObjects) open(ctx context.Context, uri string) (*openedObject, error) {
+	body, info, err := m.in.Open(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	if info.Size > memoOpenMax {
+		return &openedObject{info: info, stream: body}, nil
+	}
+	defer body.Close()
+	data, err := io.ReadAll(io.LimitReader(body, memoOpenMax+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) != info.Size {
+		return nil, fmt.Errorf("read %d bytes of %s, which has %d", len(data), uri, info.Size)
+	}
+	return &openedObject{info: info, data: data}, nil
+}
