@@ -164,7 +164,7 @@ func finalState(t *testing.T, w *world.World, res *apply.Result) state {
 	st.previousKept = len(snap.EndpointConfigs) >= 2 && ep.EndpointConfigName != ""
 	objs, _ := w.AWS.S3().Objects("acme-ml-artifacts-staging")
 	for _, o := range objs {
-		if strings.Contains(o.Key, "/evidence/") {
+		if strings.HasPrefix(o.Key, plan.ArtifactPrefix("fraud-detector", 13)+"evidence/") {
 			st.records++
 		}
 	}

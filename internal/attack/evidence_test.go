@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/modelpromote/modelpromote/internal/apply"
+	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/world"
@@ -110,4 +113,30 @@ func TestAttackPlantedEvidenceRecordCannotChooseTheCustodyDigests(t *testing.T) 
 	reason := fmt.Sprintf("staging's bucket holds evidence records of version 13 that apply did not write: %s is not trusted", planted)
 	stopped(t, w, m, check, prodKey, plan.GatePolicy, reason)
 	mergeAnyway(t, w, m, "that apply did not write")
+}
+
+// Staging runs 13, but no evidence record of it is there: deployed out of
+// band, or the record deleted by someone who can delete in staging's
+// bucket. Prod's chain of custody cannot be checked, and the gate used
+// only to warn "the chain of custody is not checked": the bytes reaching
+// prod need not be what ran in staging. Now it shuts.
+func TestAttackNoEvidenceRecordInTheAfterStageShutsCustody(t *testing.T) {
+	w := newWorld(t)
+	if err := w.Deploy(t.Context(), "staging", "fraud-detector", 13, "fraud-detector-staging"); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := artifacts.ParseURI(w.DeployedRecord("staging", "fraud-detector", 13, "fraud-detector-staging"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := artifacts.Client(w.AdminAWS(world.StagingAccount), true).DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: &rec.Bucket, Key: &rec.Key}); err != nil {
+		t.Fatal(err)
+	}
+	prodTo13 := edit{"promotions/fraud-detector.yaml", "  prod:\n    version: 11\n", "  prod:\n    version: 13\n"}
+	n := openPR(t, w, "promote-13-prod", prodTo13, ghemu.Change{})
+	approve(t, w, n, world.Gina, world.Gus)
+	res := runCheck(t, w, n)
+	reason := "staging has no evidence record of a successful deployment of version 13 on fraud-detector-staging: the bytes to deploy cannot be shown to have run in staging"
+	stopped(t, w, n, res, prodKey, plan.GatePolicy, reason)
+	mergeAnyway(t, w, n, reason)
 }

@@ -99,14 +99,19 @@ func TestHistoryVerifyChecksDigestsAndWriteOnce(t *testing.T) {
 		t.Fatalf("exit %d, %v", code, err)
 	}
 	validJSON(t, "history.schema.json", out)
-	if v.WriteOnce.WriteOnce || v.WriteOnce.Unprotected != 1 {
-		t.Errorf("a record written before the lock is not protected: %+v", v.WriteOnce)
+	// The records: world.Deploy's of 12 (as the apply that put it there
+	// would have written it) and the apply's of 13.
+	if len(v.Entries) != 2 || v.WriteOnce.WriteOnce || v.WriteOnce.Unprotected != 2 {
+		t.Errorf("records written before the lock are not protected: %d entries, %+v", len(v.Entries), v.WriteOnce)
 	}
-	rec, _ := artifacts.ParseURI(v.Entries[0].URI)
-	if _, err := admin.PutObjectRetention(t.Context(), &s3.PutObjectRetentionInput{Bucket: &rec.Bucket, Key: &rec.Key,
-		Retention: &s3types.ObjectLockRetention{Mode: s3types.ObjectLockRetentionModeCompliance, RetainUntilDate: aws.Time(time.Now().AddDate(1, 0, 0))}}); err != nil {
-		t.Fatal(err)
+	for _, e := range v.Entries {
+		rec, _ := artifacts.ParseURI(e.URI)
+		if _, err := admin.PutObjectRetention(t.Context(), &s3.PutObjectRetentionInput{Bucket: &rec.Bucket, Key: &rec.Key,
+			Retention: &s3types.ObjectLockRetention{Mode: s3types.ObjectLockRetentionModeCompliance, RetainUntilDate: aws.Time(time.Now().AddDate(1, 0, 0))}}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	rec, _ := artifacts.ParseURI(v.Entries[len(v.Entries)-1].URI)
 	if code, out = a.history(t, "--verify"); code != ExitOK || !strings.Contains(out, ": write-once: ") {
 		t.Errorf("under compliance retention: exit %d\n%s", code, out)
 	}
@@ -115,7 +120,7 @@ func TestHistoryVerifyChecksDigestsAndWriteOnce(t *testing.T) {
 	}
 
 	// Someone swaps a copied object.
-	obj, _ := artifacts.ParseURI(v.Entries[0].Verification.Objects[0].URI)
+	obj, _ := artifacts.ParseURI(v.Entries[len(v.Entries)-1].Verification.Objects[0].URI)
 	if err := a.w.AWS.S3().PutObject(obj.Bucket, obj.Key, []byte("swapped weights")); err != nil {
 		t.Fatal(err)
 	}

@@ -21,27 +21,26 @@ import (
 // it cannot be known. need is false when the promotion has no chain to
 // keep (no `after`, a reconfiguration, a rollback or break-glass).
 //
-// A stage whose records cannot be read, or whose bucket holds records of
-// the version that apply did not write (StoredRecord.Untrusted: planted
-// by someone who can write there, to choose the digests), shuts the gate.
-// Not yet fail-closed: a stage with no record of the version, or one that
-// lists no artifacts (written before records carried them, or a stage
-// deployed out of band as the test worlds' world.Deploy does), is a
-// warning, not an error; see docs/SECURITY.md §2.
+// The gate fails closed: it shuts, saying why, when the stage's records
+// cannot be read, when its bucket holds records of the version that apply
+// did not write (StoredRecord.Untrusted: planted by someone who can write
+// there, to choose the digests), when it has no trusted record of a
+// successful deployment of the version on its endpoint (deployed out of
+// band, or the record was deleted), and when that record lists no
+// artifacts (written before records carried them): the bytes to deploy
+// cannot then be shown to have run there.
 type custody struct {
 	need   bool
 	record *PastDeployment
-	err    string
-	// shut: err is an error (the records could not be read, or some
-	// were planted), not the known gap of a stage without a record.
-	shut bool
+	// err says why the chain cannot be checked; it shuts the gate.
+	err string
 }
 
 // afterStageRecord reads the `after` stage's newest successful evidence
 // record of the version on its endpoint.
 func afterStageRecord(ctx context.Context, src Sources, cfg *manifest.Config, pr *Promotion, pkg *ModelPackage) custody {
 	after := pr.Environment.After
-	if after == "" || pr.IsReconfiguration() || pr.AfterEndpoint == "" || pr.waivesTiming() || src.History == nil {
+	if after == "" || pr.IsReconfiguration() || pr.AfterEndpoint == "" || pr.waivesTiming() {
 		return custody{}
 	}
 	env, ok := cfg.Environment(after)
@@ -49,15 +48,17 @@ func afterStageRecord(ctx context.Context, src Sources, cfg *manifest.Config, pr
 		return custody{}
 	}
 	c := custody{need: true}
+	if src.History == nil {
+		c.err = fmt.Sprintf("%s's evidence records are not read here: the bytes to deploy cannot be shown to have run in %s", after, after)
+		return c
+	}
 	recs, err := readStageRecords(ctx, src.History, env, pr.ModelPackageGroup, pr.ToVersion)
 	if err != nil {
 		c.err = fmt.Sprintf("could not read %s's evidence records of version %d: %v; the bytes to deploy cannot be shown to have run in %s", after, pr.ToVersion, err, after)
-		c.shut = true
 		return c
 	}
 	if len(recs.untrusted) > 0 {
 		c.err = fmt.Sprintf("%s's bucket holds evidence records of version %d that apply did not write: %s; the bytes to deploy cannot be shown to have run in %s", after, pr.ToVersion, strings.Join(recs.untrusted, "; "), after)
-		c.shut = true
 		return c
 	}
 	for i, r := range recs.trusted {
@@ -97,14 +98,10 @@ func (c custody) judge(pr *Promotion, add func(Gate, Severity, string)) {
 		return // the stage order check says the version is not live there
 	}
 	if c.err == "" && len(c.record.Artifacts) == 0 {
-		c.err = fmt.Sprintf("%s's evidence record %s lists no artifacts", pr.Environment.After, c.record.URI)
-	}
-	if c.shut {
-		add(GatePolicy, SeverityError, c.err)
-		return
+		c.err = fmt.Sprintf("%s's evidence record %s lists no artifacts: the bytes to deploy cannot be shown to have run in %s", pr.Environment.After, c.record.URI, pr.Environment.After)
 	}
 	if c.err != "" {
-		add(GatePolicy, SeverityWarning, c.err+"; the chain of custody is not checked")
+		add(GatePolicy, SeverityError, c.err)
 		return
 	}
 	ran := map[string]string{}

@@ -231,7 +231,9 @@ func TestRollbackBreakGlassAndFreeze(t *testing.T) {
 				p.PR = &PullRequest{Number: c.self, HeadSHA: headSHA}
 			}
 			src := w.sources()
-			src.History = c.history
+			h := c.history
+			h.records = append(append([]PastDeployment{}, w.deployed...), h.records...)
+			src.History = h
 			facts := prFacts(c.reviews...)
 			facts.BreakGlass = c.glass
 			p.Check(context.Background(), src, facts, incidentTeams)

@@ -3,6 +3,8 @@ package plan
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"maps"
@@ -194,6 +196,8 @@ type world struct {
 	objs   *memObjects
 	stages *memStages
 	images *memImages
+	// deployed are the evidence records serve left, as apply writes them.
+	deployed []PastDeployment
 	// maxReportBytes is Sources.MaxReportBytes.
 	maxReportBytes int64
 }
@@ -229,7 +233,7 @@ func newWorld() *world {
 
 func (w *world) sources() Sources {
 	return Sources{Source: manifest.Source{Account: srcAccount, Region: srcRegion}, Reg: w.reg, Objects: w.objs, Stages: w.stages, Images: w.images,
-		Now: func() time.Time { return worldNow }, MaxReportBytes: w.maxReportBytes}
+		History: memHistory{records: w.deployed}, Now: func() time.Time { return worldNow }, MaxReportBytes: w.maxReportBytes}
 }
 
 func sourceARN(resource string) string {
@@ -341,8 +345,34 @@ func (w *world) dropReports(v int, kind manifest.ReportKind, part string) {
 	pkg.Reports = kept
 }
 
-// serve makes stage's endpoint serve version v of fraud-detector since since.
+// serve makes stage's endpoint serve version v of fraud-detector since
+// since, as apply would have: the package's objects copied into the
+// stage's bucket, and its evidence record listing them with the digests
+// of the bytes they had then.
 func (w *world) serve(stage, endpoint string, v int, since time.Time) {
+	d := PastDeployment{Model: fraud, Stage: stage, Version: v, SourcePackageARN: packageARN(v), Endpoint: endpoint,
+		PullRequest: 40 + v, MergeSHA: fmt.Sprintf("%040x", len(w.deployed)+1), FinishedAt: since, Outcome: "success"}
+	pkg := w.pkg(v)
+	uris := []string{}
+	for _, c := range pkg.Containers {
+		uris = append(uris, c.ModelDataURL)
+	}
+	for _, r := range pkg.Reports {
+		if !slices.Contains(uris, r.S3URI) {
+			uris = append(uris, r.S3URI)
+		}
+	}
+	for _, uri := range uris {
+		obj, ok := w.objs.objects[uri]
+		if !ok {
+			continue
+		}
+		sum := sha256.Sum256(obj.data)
+		target := fmt.Sprintf("s3://acme-ml-artifacts-%s/%s", stage, TargetKey(ArtifactPrefix(fraud, v), uri))
+		w.objs.objects[target] = obj
+		d.Artifacts = append(d.Artifacts, PastArtifact{Binding: Binding{URI: uri, Size: int64(len(obj.data)), SHA256: hex.EncodeToString(sum[:])}, Target: target})
+	}
+	w.deployed = append(w.deployed, d)
 	w.stages.serving[stage+"/"+endpoint] = &Serving{Endpoint: endpoint, EndpointStatus: "InService",
 		EndpointConfig: fmt.Sprintf("%s-v%d", endpoint, v), SourcePackageARN: packageARN(v), SourceVersion: v,
 		TargetPackageARN: strings.Replace(packageARN(v), srcAccount, "222222222222", 1), Since: since}

@@ -2,8 +2,13 @@ package world
 
 import (
 	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -14,14 +19,20 @@ import (
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	"github.com/modelpromote/modelpromote/internal/aws/awserr"
 	"github.com/modelpromote/modelpromote/internal/aws/registry"
+	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
+	"github.com/modelpromote/modelpromote/promotions"
 )
 
 // Deploy makes version of group live on endpoint in stage, out of band,
-// the way an earlier apply would have left it: a package in the target
-// registry carrying the source ARN as provenance, a model, an endpoint
-// config and the endpoint InService. Scenarios use it to set up what is
-// live, and to change an endpoint behind modelpromote's back.
+// the way an earlier apply would have left it: every object the source
+// package names copied into the stage's bucket (under its KMS key, at the
+// keys apply writes), a package in the target registry carrying the source
+// ARN as provenance, a model, an endpoint config, the endpoint InService,
+// and the evidence record apply would have written (DeployedRecord), so
+// that a later stage's chain of custody and regression baseline can read
+// it. Scenarios use it to set up what is live, and to change an endpoint
+// behind modelpromote's back.
 func (w *World) Deploy(ctx context.Context, stage, group string, version int, endpoint string) error {
 	env, ok := w.Config.Environment(stage)
 	if !ok {
@@ -89,10 +100,108 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 	if err != nil {
 		return fmt.Errorf("deploy endpoint %s: %w", endpoint, err)
 	}
-	return poll(ctx, func() (bool, error) {
+	if err := poll(ctx, func() (bool, error) {
 		out, err := sm.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(endpoint)})
 		return err == nil && out.EndpointStatus == types.EndpointStatusInService && aws.ToString(out.EndpointConfigName) == model, err
-	})
+	}); err != nil {
+		return err
+	}
+	copies, err := w.copyArtifacts(ctx, env, group, version)
+	if err != nil {
+		return err
+	}
+	now := w.Now().UTC()
+	rec := &plan.Record{SchemaVersion: plan.RecordSchemaVersion, Model: modelOf(group), Stage: stage, ToVersion: version,
+		PullRequest: plan.RecordPR{Repo: Repo, MergeSHA: DeployedMergeSHA(stage, group, version, endpoint)},
+		Source:      plan.RecordPackage{Account: DevAccount, Region: Region, Group: group, Version: version, PackageARN: src.ModelPackageArn},
+		Target:      plan.RecordPackage{Account: env.Account, Region: env.Region, Group: group, Version: versionOf(aws.ToString(pkg.ModelPackageArn)), PackageARN: aws.ToString(pkg.ModelPackageArn)},
+		Artifacts:   copies,
+		Endpoint: plan.RecordEndpoint{Name: endpoint, Account: env.Account, Region: env.Region, ConfigAfter: model, Model: model, Status: string(types.EndpointStatusInService),
+			InstanceType: string(types.ProductionVariantInstanceTypeMlM5Large), InstanceCount: 1, ProductionVariant: "AllTraffic"},
+		StartedAt: now, FinishedAt: now, Outcome: "success"}
+	_, err = w.WriteRecord(ctx, stage, rec)
+	return err
+}
+
+// DeployedMergeSHA is the merge commit Deploy's evidence record names: no
+// merge made it, so it is a digest of what was deployed where.
+func DeployedMergeSHA(stage, group string, version int, endpoint string) string {
+	sum := sha1.Sum([]byte(fmt.Sprintf("world.Deploy %s %s %d %s", stage, group, version, endpoint)))
+	return hex.EncodeToString(sum[:])
+}
+
+// DeployedRecord is the URI of the evidence record Deploy wrote.
+func (w *World) DeployedRecord(stage, group string, version int, endpoint string) string {
+	env, _ := w.Config.Environment(stage)
+	return fmt.Sprintf("s3://%s/%s", env.ArtifactBucket, plan.EvidenceKey(group, version, DeployedMergeSHA(stage, group, version, endpoint)))
+}
+
+// copyArtifacts copies every object version of group names into env's
+// bucket, where apply copies it (plan.CopyObjects), under env's key, and
+// returns what the evidence record lists of each.
+func (w *World) copyArtifacts(ctx context.Context, env manifest.Environment, group string, version int) ([]plan.RecordArtifact, error) {
+	pkg, err := registry.New(w.AdminAWS(DevAccount), DevAccount).ModelPackage(ctx, group, version)
+	if err != nil {
+		return nil, err
+	}
+	target := artifacts.New(w.AdminAWS(env.Account), env.Account, true)
+	var out []plan.RecordArtifact
+	for _, c := range plan.CopyObjects(pkg, env.ArtifactBucket, plan.ArtifactPrefix(group, version)) {
+		src, err := artifacts.ParseURI(c.Source)
+		if err != nil {
+			return nil, err
+		}
+		obj, ok := w.AWS.S3().Object(src.Bucket, src.Key)
+		if !ok {
+			continue // a reference to nothing: apply would refuse it; the record lists what exists
+		}
+		if obj.Size > maxDeployCopy {
+			return nil, fmt.Errorf("%s is %d bytes: Deploy copies at most %d", c.Source, obj.Size, maxDeployCopy)
+		}
+		rc, err := w.AWS.S3().Open(src.Bucket, src.Key)
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		dst, err := artifacts.ParseURI(c.Target)
+		if err != nil {
+			return nil, err
+		}
+		if err := target.Put(ctx, dst, data, obj.ContentType, env.KMSKeyARN); err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(data)
+		out = append(out, plan.RecordArtifact{Source: c.Source, SourceETag: obj.ETag, Target: c.Target, SHA256: hex.EncodeToString(sum[:]), Size: obj.Size, Path: "streamed"})
+	}
+	return out, nil
+}
+
+// modelOf is the name of the example model whose package group is group
+// (the group itself when none is).
+func modelOf(group string) string {
+	entries, _ := fs.ReadDir(promotions.Files, ".")
+	for _, e := range entries {
+		if e.Name() == manifest.ConfigFile || !strings.HasSuffix(e.Name(), ".yaml") {
+			continue
+		}
+		data, _ := fs.ReadFile(promotions.Files, e.Name())
+		if m, ps := manifest.ParseModel("promotions/"+e.Name(), data); len(ps) == 0 && m.ModelPackageGroup == group {
+			return m.Name
+		}
+	}
+	return group
+}
+
+// maxDeployCopy bounds an object Deploy copies through memory.
+const maxDeployCopy = 256 << 20
+
+func versionOf(packageARN string) int {
+	_, v, _ := plan.PackageGroupVersion(packageARN)
+	return v
 }
 
 func isAlreadyExists(err error) bool {
