@@ -140,7 +140,7 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 		}
 		res.Failed = rep.checked(job, c)
 	case CommandApply:
-		e := apply.Env{Repo: repo, AWS: awsCfg, S3PathStyle: env.S3PathStyle, Dir: in.Dir, Now: env.Now, Poll: env.Poll,
+		e := apply.Env{Repo: repo, AppID: in.AppID, AWS: awsCfg, S3PathStyle: env.S3PathStyle, Dir: in.Dir, Now: env.Now, Poll: env.Poll,
 			EndpointTimeout: env.EndpointTimeout, RecreateFailed: in.RecreateFailed, Version: env.Version,
 			Progress: func(line string) { a.Infof("%s", line) }, Notifier: &notify.Notifier{Getenv: a.Getenv}}
 		r, err := apply.Run(ctx, e, job.PR)

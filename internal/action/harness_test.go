@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +134,7 @@ func run(t *testing.T, w *world.World, s step) ran {
 		"GITHUB_API_URL":      strings.TrimSuffix(w.GitHub.URL(), "/"),
 		"GITHUB_RUN_ID":       "4242",
 		"INPUT_GITHUB-TOKEN":  w.BotToken,
+		"INPUT_APP-ID":        strconv.FormatInt(w.GitHub.App().ID, 10),
 		"INPUT_COMMAND":       "auto",
 		"INPUT_PATH":          "promotions",
 	}

@@ -41,6 +41,10 @@ type Inputs struct {
 	// override the event's); 0 when not given.
 	PullRequest int
 	DryRun      bool
+	// AppID is the modelpromote GitHub App's ID (input app-id, else
+	// $MODELPROMOTE_APP_ID): apply accepts only check runs that App
+	// created; 0 when not given, and apply then refuses.
+	AppID int64
 
 	AWSRegion       string
 	RoleToAssume    string
@@ -105,6 +109,9 @@ func readInputs(a *githubactions.Action) (Inputs, error) {
 	}
 	var err error
 	if in.PullRequest, err = intInput(a, "pull-request"); err != nil {
+		return in, err
+	}
+	if in.AppID, err = appIDInput(a); err != nil {
 		return in, err
 	}
 	secs, err := intInput(a, "role-duration-seconds")
@@ -179,6 +186,26 @@ func intInput(a *githubactions.Action, name string) (int, error) {
 		return 0, fmt.Errorf("input %s: %q is not a non-negative number", name, v)
 	}
 	return n, nil
+}
+
+// EnvAppID is the variable the App ID is read from when the app-id input
+// is empty, as `modelpromote apply` and `serve` read it.
+const EnvAppID = "MODELPROMOTE_APP_ID"
+
+// appIDInput reads input app-id, else $MODELPROMOTE_APP_ID.
+func appIDInput(a *githubactions.Action) (int64, error) {
+	name, v := "input app-id", a.GetInput("app-id")
+	if v == "" {
+		name, v = "$"+EnvAppID, a.Getenv(EnvAppID)
+	}
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a GitHub App ID", name, v)
+	}
+	return id, nil
 }
 
 func boolInput(a *githubactions.Action, name string) (bool, error) {

@@ -48,7 +48,13 @@ import (
 
 // Env is what apply needs to reach GitHub and AWS.
 type Env struct {
-	Repo        *github.Repo
+	Repo *github.Repo
+	// AppID is the modelpromote GitHub App's ID: only a check run that App
+	// created stands for the pull request's check. Any App with checks:
+	// write can put a run named modelpromote on a commit (a pull request
+	// workflow's GITHUB_TOKEN is the github-actions App's). Without it
+	// (0) apply refuses, saying what to configure.
+	AppID       int64
 	AWS         aws.Config
 	S3PathStyle bool
 	// Dir is the promotions directory (default "promotions").
@@ -212,15 +218,31 @@ func admit(ctx context.Context, env Env, m *github.Merge) (def string, refused [
 	return def, nil, nil
 }
 
-// judgedHere says why the latest check run on the pull request's final
-// head does not stand for this apply: it is missing, not completed, or not
-// a success; or it judged another pull request on the same head commit, or
-// this one against another base branch (before a retarget), or did not say
-// what it judged (a check run from before scopes were recorded: run
-// /modelpromote recheck before merging).
-func judgedHere(cr *github.CheckRunState, m *github.Merge) []string {
+// judgedHere says why the pull request's check, as the modelpromote App
+// (appID) recorded it on the final head, does not stand for this apply:
+// apply does not know which App is modelpromote's; the App created no run
+// there (runs named modelpromote by other Apps never count, and are named);
+// the run is not the App's; it is not completed, or not a success; or it
+// judged another pull request on the same head commit, or this one against
+// another base branch (before a retarget), or did not say what it judged
+// (a check run from before scopes were recorded: run /modelpromote recheck
+// before merging).
+func judgedHere(runs *github.CheckRuns, appID int64, m *github.Merge) []string {
 	head := short(m.HeadSHA)
+	if appID <= 0 {
+		return []string{"apply cannot tell the modelpromote check from a planted one: the modelpromote GitHub App's ID is not configured " +
+			"(the Action's app-id input, `modelpromote apply --app-id`, or $MODELPROMOTE_APP_ID): only a check run that App created counts"}
+	}
+	var cr *github.CheckRunState
+	if runs != nil {
+		cr = runs.Latest
+	}
 	switch {
+	case cr == nil && runs != nil && len(runs.Others) > 0:
+		return []string{fmt.Sprintf("the modelpromote check on the pull request's final head %s did not pass: the modelpromote App (ID %d) created no check run there, "+
+			"and runs named modelpromote by %s do not count: only the App's own check runs do", head, appID, strings.Join(runs.Others, ", "))}
+	case cr != nil && cr.AppID != appID:
+		return []string{fmt.Sprintf("the modelpromote check run on %s was created by %s (ID %d), not the modelpromote App (ID %d): it does not count", head, cr.AppSlug, cr.AppID, appID)}
 	case cr == nil || cr.Status != "completed":
 		return []string{fmt.Sprintf("the modelpromote check on the pull request's final head %s did not pass (missing or not completed)", head)}
 	case cr.Conclusion != "success":
@@ -270,7 +292,7 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 	var baseTree, headTree map[string][]byte
 	var reviews []plan.Review
 	var contributors *plan.Contributors
-	var checkRun *github.CheckRunState
+	var checkRuns *github.CheckRuns
 	var errs []error
 	var mu sync.Mutex
 	fail := func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }
@@ -311,13 +333,15 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 		}
 		breakGlass = bg
 	})
-	wg.Go(func() {
-		c, err := env.Repo.LatestCheckRunState(ctx, m.HeadSHA)
-		if err != nil {
-			fail(err)
-		}
-		checkRun = c
-	})
+	if env.AppID > 0 { // else judgedHere refuses, saying what to configure
+		wg.Go(func() {
+			c, err := env.Repo.AppCheckRuns(ctx, m.HeadSHA, env.AppID)
+			if err != nil {
+				fail(err)
+			}
+			checkRuns = c
+		})
+	}
 	wg.Wait()
 	if len(errs) > 0 {
 		return nil, errs[0]
@@ -325,12 +349,13 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 	p := plan.Build(plan.Input{Base: parent, Head: m.MergeSHA, BaseTree: baseTree, HeadTree: headTree, Dir: env.Dir})
 	p.PR = &plan.PullRequest{Repo: env.Repo.FullName(), Number: m.Number, URL: m.URL, Author: m.Author, BaseSHA: parent, HeadSHA: m.HeadSHA, Fork: m.Fork}
 	res.Plan = p
-	res.Refused = append(res.Refused, judgedHere(checkRun, m)...)
-	// What the pull request's check bound; none from a run that did not
-	// record any, so that nothing is bound afresh here.
+	res.Refused = append(res.Refused, judgedHere(checkRuns, env.AppID, m)...)
+	// What the pull request's check bound, read only from the App's own run;
+	// none from a run that did not record any, so that nothing is bound
+	// afresh here.
 	reviewed := map[string]plan.Binding{}
-	if checkRun != nil && checkRun.Status == "completed" {
-		reviewed = report.Bindings(checkRun.Text)
+	if cr := checkRuns.App(env.AppID); cr != nil && cr.Status == "completed" {
+		reviewed = report.Bindings(cr.Text)
 	}
 	if p.Config == nil {
 		res.Refused = append(res.Refused, "the merge's first parent has no valid configuration")

@@ -109,7 +109,7 @@ func openPR(t *testing.T, w *world.World, c change) int {
 }
 
 func applyEnv(w *world.World) apply.Env {
-	return apply.Env{Repo: w.BotRepo(), AWS: w.BotAWS(), S3PathStyle: true, Poll: 5 * time.Millisecond, EndpointTimeout: 20 * time.Second, Now: afterSoak}
+	return apply.Env{Repo: w.BotRepo(), AppID: w.GitHub.App().ID, AWS: w.BotAWS(), S3PathStyle: true, Poll: 5 * time.Millisecond, EndpointTimeout: 20 * time.Second, Now: afterSoak}
 }
 
 func runApply(t *testing.T, e apply.Env, n int) *apply.Result {

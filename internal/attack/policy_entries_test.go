@@ -136,7 +136,7 @@ func TestAttackMergeIntoAnotherBranchIsNotAppliedByTheServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Options{Secret: []byte("s3cret"), GitHub: app, BotLogin: info.BotLogin, AWS: w.BotAWS(),
+	srv, err := server.New(server.Options{Secret: []byte("s3cret"), GitHub: app, BotLogin: info.BotLogin, AppID: info.ID, AWS: w.BotAWS(),
 		S3PathStyle: true, Now: afterSoak, Poll: 5 * time.Millisecond, EndpointTimeout: 20 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))})
 	if err != nil {

@@ -166,5 +166,5 @@ func servingVersion(t *testing.T, w *world.World, endpoint string) int {
 }
 
 func applyEnv(w *world.World) apply.Env {
-	return apply.Env{Repo: w.BotRepo(), AWS: w.BotAWS(), S3PathStyle: true, Poll: 5 * time.Millisecond, EndpointTimeout: 20 * time.Second, Now: afterSoak}
+	return apply.Env{Repo: w.BotRepo(), AppID: w.GitHub.App().ID, AWS: w.BotAWS(), S3PathStyle: true, Poll: 5 * time.Millisecond, EndpointTimeout: 20 * time.Second, Now: afterSoak}
 }

@@ -20,11 +20,13 @@ type applyOptions struct {
 	Commit         string
 	Dir            string
 	RecreateFailed bool
+	AppID          int64
 }
 
 func runApply(ctx context.Context, args []string, f *Factory) int {
 	o := applyOptions{IO: f.Streams, conn: connection{f: f}}
-	fs := newFlagSet("apply", "apply (--pr N | --commit SHA) [--repo owner/name] [--github-url URL]", f.Streams)
+	fs := newFlagSet("apply", "apply (--pr N | --commit SHA) --app-id ID [--repo owner/name] [--github-url URL]", f.Streams)
+	appIDFlag(fs, &o.AppID)
 	fs.IntVar(&o.PR, "pr", 0, "merged pull request number")
 	fs.StringVar(&o.Commit, "commit", "", "a merge commit on the base branch (the pull request is found from it)")
 	o.conn.registerGitHub(fs, true)
@@ -34,6 +36,11 @@ func runApply(ctx context.Context, args []string, f *Factory) int {
 	if ok, code := parse(fs, args); !ok {
 		return code
 	}
+	id, err := appID(f.Streams, o.AppID)
+	if err != nil {
+		return usageError(fs, f.Streams, "%v", err)
+	}
+	o.AppID = id
 	switch {
 	case o.PR <= 0 && o.Commit == "":
 		return usageError(fs, f.Streams, "--pr N or --commit SHA is required: the merged pull request to apply")
@@ -57,7 +64,7 @@ func (o *applyOptions) run(ctx context.Context) int {
 		fmt.Fprintf(s.Err, "modelpromote apply: %v\n", err)
 		return ExitFail
 	}
-	env := apply.Env{Repo: repo, AWS: awsCfg, S3PathStyle: o.conn.s3PathStyle(), Dir: o.Dir, RecreateFailed: o.RecreateFailed, Version: Version, Poll: o.conn.f.Poll,
+	env := apply.Env{Repo: repo, AppID: o.AppID, AWS: awsCfg, S3PathStyle: o.conn.s3PathStyle(), Dir: o.Dir, RecreateFailed: o.RecreateFailed, Version: Version, Poll: o.conn.f.Poll,
 		Progress: func(line string) { fmt.Fprintln(s.Err, line) }, Notifier: &notify.Notifier{Getenv: s.Getenv}}
 	var res *apply.Result
 	if o.PR > 0 {

@@ -42,7 +42,8 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{w: w, out: &bytes.Buffer{}, err: &bytes.Buffer{},
-		env: map[string]string{"GITHUB_TOKEN": w.BotToken, "GITHUB_REPOSITORY": world.Repo, "GITHUB_API_URL": w.GitHub.URL()}}
+		env: map[string]string{"GITHUB_TOKEN": w.BotToken, "GITHUB_REPOSITORY": world.Repo, "GITHUB_API_URL": w.GitHub.URL(),
+			"MODELPROMOTE_APP_ID": strconv.FormatInt(w.GitHub.App().ID, 10)}}
 	h.f = NewFactory(Streams{Out: h.out, Err: h.err, Getenv: func(k string) string { return h.env[k] }})
 	h.f.GitHubTransport = w.GitHub.HTTPClient().Transport
 	h.f.AWSConfig = func(context.Context, Connection) (aws.Config, error) { return w.BotAWS(), nil }
@@ -157,6 +158,30 @@ func TestApplyCommandRefusesAnOpenPullRequest(t *testing.T) {
 	}
 	if len(h.w.GitHub.Deployments(world.Repo)) != 0 {
 		t.Errorf("deployments: %+v", h.w.GitHub.Deployments(world.Repo))
+	}
+}
+
+// Without the App's ID apply cannot tell the App's check run from a
+// planted one: it refuses, says what to configure, and deploys nothing.
+// --app-id, else $MODELPROMOTE_APP_ID, gives it.
+func TestApplyCommandNeedsTheAppID(t *testing.T) {
+	h := newHarness(t)
+	n := h.merged(t)
+	delete(h.env, "MODELPROMOTE_APP_ID")
+	code, out, errOut := h.run(t, "apply", "--pr", strconv.Itoa(n))
+	if code != ExitFail || !strings.Contains(out, "the modelpromote GitHub App's ID is not configured") || !strings.Contains(out, "--app-id") {
+		t.Errorf("without the App ID: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if len(h.w.GitHub.Deployments(world.Repo)) != 0 {
+		t.Errorf("deployments: %+v", h.w.GitHub.Deployments(world.Repo))
+	}
+	h.env["MODELPROMOTE_APP_ID"] = "modelpromote"
+	if code, _, errOut := h.run(t, "apply", "--pr", strconv.Itoa(n)); code != ExitUsage || !strings.Contains(errOut, "$MODELPROMOTE_APP_ID: \"modelpromote\" is not an App ID") {
+		t.Errorf("a bad $MODELPROMOTE_APP_ID: exit %d\n%s", code, errOut)
+	}
+	id := strconv.FormatInt(h.w.GitHub.App().ID, 10)
+	if code, out, errOut := h.run(t, "apply", "--pr", strconv.Itoa(n), "--app-id", id); code != ExitOK || !strings.Contains(out, "fraud-detector/staging: success") {
+		t.Errorf("with --app-id: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -161,6 +162,32 @@ func (c *connection) awsConfig(ctx context.Context) (aws.Config, error) {
 }
 
 func (c *connection) s3PathStyle() bool { return c.S3PathStyle || c.f.S3PathStyle }
+
+// appIDFlag registers --app-id, the modelpromote GitHub App's ID: only
+// check runs that App created stand for a pull request's check.
+func appIDFlag(fs *flag.FlagSet, id *int64) {
+	fs.Int64Var(id, "app-id", 0, "the modelpromote GitHub App's ID: apply accepts only check runs it created (default $"+envAppID+")")
+}
+
+// appID is the --app-id flag's value, else $MODELPROMOTE_APP_ID's (0 when
+// neither is set).
+func appID(s Streams, flagValue int64) (int64, error) {
+	if flagValue != 0 {
+		if flagValue < 0 {
+			return 0, fmt.Errorf("--app-id %d is not an App ID", flagValue)
+		}
+		return flagValue, nil
+	}
+	v := s.Getenv(envAppID)
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("$%s: %q is not an App ID", envAppID, v)
+	}
+	return id, nil
+}
 
 // dirFlag registers --dir, the promotions directory.
 func dirFlag(fs *flag.FlagSet, dir *string, usage string) {

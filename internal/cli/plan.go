@@ -24,8 +24,10 @@ type planOptions struct {
 	Dir              string // the promotions directory within a tree
 	Output           string // text or json
 	// PR previews apply for a merged pull request instead (read-only).
-	PR   int
-	conn connection
+	PR int
+	// AppID is the modelpromote App, whose check runs the preview takes.
+	AppID int64
+	conn  connection
 }
 
 const planSynopsis = `plan --base REF [--head REF] [--root DIR] [--output text|json]
@@ -36,6 +38,7 @@ func runPlan(ctx context.Context, args []string, f *Factory) int {
 	o := planOptions{IO: f.Streams, conn: connection{f: f}}
 	fs := newFlagSet("plan", planSynopsis, f.Streams)
 	fs.IntVar(&o.PR, "pr", 0, "preview what apply would do for this merged pull request (reads GitHub and AWS, writes nothing)")
+	appIDFlag(fs, &o.AppID)
 	o.conn.registerGitHub(fs, true)
 	o.conn.registerAWS(fs)
 	deprecatedAlias(fs, f.Streams, "github-repo", "repo")
@@ -123,7 +126,12 @@ func (o *planOptions) previewApply(ctx context.Context) int {
 		fmt.Fprintf(s.Err, "modelpromote plan: %v\n", err)
 		return ExitFail
 	}
-	pv, err := apply.Plan(ctx, apply.Env{Repo: repo, AWS: awsCfg, S3PathStyle: o.conn.s3PathStyle(), Dir: o.Dir}, o.PR)
+	id, err := appID(s, o.AppID)
+	if err != nil {
+		fmt.Fprintf(s.Err, "modelpromote plan: %v\n", err)
+		return ExitUsage
+	}
+	pv, err := apply.Plan(ctx, apply.Env{Repo: repo, AppID: id, AWS: awsCfg, S3PathStyle: o.conn.s3PathStyle(), Dir: o.Dir}, o.PR)
 	if err != nil {
 		fmt.Fprintf(s.Err, "modelpromote plan: %v\n", err)
 		return ExitFail

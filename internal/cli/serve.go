@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -59,7 +58,7 @@ func runServe(ctx context.Context, args []string, f *Factory) int {
 	o := serveOptions{IO: s, conn: connection{f: f}}
 	fs := newFlagSet("serve", "serve --app-id ID --app-key-file PEM [--addr :8080] [--repos owner/name,...]", s)
 	fs.StringVar(&o.Addr, "addr", defaultServeAddr, "listen address")
-	fs.Int64Var(&o.AppID, "app-id", 0, "GitHub App ID (default $"+envAppID+")")
+	appIDFlag(fs, &o.AppID)
 	fs.StringVar(&o.KeyFile, "app-key-file", "", "file holding the App's private key PEM (default $"+envKeyFile+", or the PEM in $"+envKey+")")
 	fs.StringVar(&o.SecretFile, "webhook-secret-file", "", "file holding the webhook secret (default $"+envSecretFile+", or the secret in $"+envSecret+")")
 	fs.StringVar(&o.Repos, "repos", "", "comma-separated allow-list of owner/name or owner/* (default $"+envRepos+"; empty: every installed repository)")
@@ -128,16 +127,11 @@ func (o *serveOptions) serve(ctx context.Context, srv *server.Server, ln net.Lis
 
 func (o *serveOptions) server(ctx context.Context, log *slog.Logger) (*server.Server, *github.App, error) {
 	s := o.IO
-	if o.AppID == 0 {
-		if v := s.Getenv(envAppID); v != "" {
-			id, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return nil, nil, fmt.Errorf("$%s: %w", envAppID, err)
-			}
-			o.AppID = id
-		}
+	id, err := appID(s, o.AppID)
+	if err != nil {
+		return nil, nil, err
 	}
-	if o.AppID == 0 {
+	if o.AppID = id; o.AppID == 0 {
 		return nil, nil, errors.New("--app-id (or $" + envAppID + ") is required")
 	}
 	key, err := secret(s, o.KeyFile, envKeyFile, envKey, "the App's private key")
@@ -164,7 +158,7 @@ func (o *serveOptions) server(ctx context.Context, log *slog.Logger) (*server.Se
 	if repos == "" {
 		repos = s.Getenv(envRepos)
 	}
-	srv, err := server.New(server.Options{Secret: hookSecret, GitHub: app, BotLogin: bot, Repos: splitList(repos),
+	srv, err := server.New(server.Options{Secret: hookSecret, GitHub: app, BotLogin: bot, AppID: o.AppID, Repos: splitList(repos),
 		AWS: awsCfg, S3PathStyle: o.conn.s3PathStyle(), Dir: o.Dir, Workers: o.Workers, QueueSize: o.QueueSize, MaxBody: o.MaxBody,
 		ReconcileInterval: o.ReconcileInterval, ReconcileWindow: o.ReconcileWindow, Lease: o.Lease,
 		RecreateFailed: o.RecreateFailed, Poll: o.conn.f.Poll, Logger: log, Version: Version})

@@ -290,7 +290,7 @@ func (d *Demo) mergeAndApply(ctx context.Context, pr int) error {
 		return err
 	}
 	d.say("Pat merges #%d (merge commit %s). Apply:", pr, sha[:7])
-	res, err := apply.Run(ctx, apply.Env{Repo: w.BotRepo(), AWS: w.BotAWS(), S3PathStyle: true, Now: d.now, Poll: 50 * time.Millisecond,
+	res, err := apply.Run(ctx, apply.Env{Repo: w.BotRepo(), AppID: w.GitHub.App().ID, AWS: w.BotAWS(), S3PathStyle: true, Now: d.now, Poll: 50 * time.Millisecond,
 		Version: d.opts.Version, Progress: func(line string) { d.say("  %s", line) }}, pr)
 	if err != nil {
 		return err

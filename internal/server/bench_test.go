@@ -55,7 +55,7 @@ func deliveries(b *testing.B, n int) [][]byte {
 
 func ackServer(b *testing.B, queue int) (*httptest.Server, *server.Server) {
 	b.Helper()
-	s, err := server.New(server.Options{Secret: []byte(secret), GitHub: noGitHub{}, BotLogin: "modelpromote[bot]", QueueSize: queue, Deliveries: queue})
+	s, err := server.New(server.Options{Secret: []byte(secret), GitHub: noGitHub{}, BotLogin: "modelpromote[bot]", AppID: 1000, QueueSize: queue, Deliveries: queue})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func FuzzWebhook(f *testing.F) {
 		f.Add(seed.event, "guid-3", "application/x-www-form-urlencoded", "", []byte("payload="+seed.body), true)
 	}
 	f.Fuzz(func(t *testing.T, event, guid, contentType, signature string, body []byte, signIt bool) {
-		s, err := New(Options{Secret: []byte(fuzzSecret), GitHub: noGitHub{}, BotLogin: "modelpromote[bot]", QueueSize: 4, MaxBody: 1 << 16})
+		s, err := New(Options{Secret: []byte(fuzzSecret), GitHub: noGitHub{}, BotLogin: "modelpromote[bot]", AppID: 1000, QueueSize: 4, MaxBody: 1 << 16})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -77,6 +77,7 @@ func newReplica(t *testing.T, w *world.World, o replicaOptions) *replica {
 	opts.Secret = []byte(secret)
 	opts.GitHub = app
 	opts.BotLogin = info.BotLogin
+	opts.AppID = info.ID
 	opts.AWS = w.BotAWS()
 	opts.S3PathStyle = true
 	opts.Now = afterSoak

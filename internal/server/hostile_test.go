@@ -35,7 +35,7 @@ func (unreachable) Installation(context.Context, string, string) (int64, error) 
 // bareServer is a server with default limits behind a loopback listener.
 func bareServer(t *testing.T, o server.Options) string {
 	t.Helper()
-	o.Secret, o.GitHub, o.BotLogin = []byte(secret), unreachable{}, "modelpromote[bot]"
+	o.Secret, o.GitHub, o.BotLogin, o.AppID = []byte(secret), unreachable{}, "modelpromote[bot]", 1000
 	srv, err := server.New(o)
 	if err != nil {
 		t.Fatal(err)

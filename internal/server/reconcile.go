@@ -105,12 +105,13 @@ func (s *Server) enqueue(j route.Job) error {
 }
 
 // checkStale reports whether an open pull request needs a check: no
-// modelpromote check run on its head, one stuck in progress beyond the
+// modelpromote check run of the App on its head (another App's, a planted
+// one, does not make it fresh: apply would not take it either), one stuck in progress beyond the
 // lease, one that judged another pull request or base branch (a retarget
 // whose delivery was lost, or a run from before scopes were recorded), or
 // one that started before the latest review.
 func (s *Server) checkStale(ctx context.Context, repo *github.Repo, pr github.Pull) (bool, error) {
-	latest, err := repo.LatestCheckRunState(ctx, pr.HeadSHA)
+	latest, err := repo.LatestCheckRunState(ctx, pr.HeadSHA, s.opts.AppID)
 	if err != nil {
 		return false, fmt.Errorf("#%d: %w", pr.Number, err)
 	}
@@ -158,7 +159,7 @@ func (s *Server) applyPending(ctx context.Context, repo *github.Repo, sha string
 }
 
 // reconcileQueue checks the merge queue's commits into the default branch
-// that have no modelpromote check run (their merge_group delivery was
+// that have no modelpromote check run of the App (their merge_group delivery was
 // lost) or one stuck in progress beyond the lease: the queue waits for the
 // required check until its timeout, then drops the pull request.
 func (s *Server) reconcileQueue(ctx context.Context, repo *github.Repo, name string, installation int64, branch string) error {
@@ -171,7 +172,7 @@ func (s *Server) reconcileQueue(ctx context.Context, repo *github.Repo, name str
 		if !ok {
 			continue
 		}
-		latest, err := repo.LatestCheckRunState(ctx, qc.SHA)
+		latest, err := repo.LatestCheckRunState(ctx, qc.SHA, s.opts.AppID)
 		if err != nil {
 			return fmt.Errorf("merge queue %s: %w", qc.Ref, err)
 		}

@@ -38,6 +38,9 @@ type Options struct {
 	// BotLogin is the App's bot user ("SLUG[bot]"): events it caused are
 	// ignored.
 	BotLogin string
+	// AppID is the App's ID: only check runs the App created stand for a
+	// pull request's check, in apply and in reconciliation.
+	AppID int64
 	// Repos is the allow-list: "owner/name" or "owner/*". Empty allows
 	// every repository the App is installed on.
 	Repos []string
@@ -120,6 +123,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.BotLogin == "" {
 		return nil, errors.New("the App's bot login is required")
+	}
+	if opts.AppID <= 0 {
+		return nil, errors.New("the App's ID is required: only check runs it created count")
 	}
 	for _, r := range opts.Repos {
 		if _, _, err := github.ParseRepo(r); err != nil {

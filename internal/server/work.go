@@ -162,7 +162,7 @@ func (s *Server) apply(ctx context.Context, repo *github.Repo, j route.Job, log 
 	var renewing sync.WaitGroup
 	renewing.Go(func() { l.keep(renewCtx) })
 	start := time.Now()
-	res, err := apply.Run(ctx, apply.Env{Repo: repo, AWS: s.opts.AWS, S3PathStyle: s.opts.S3PathStyle, Dir: s.opts.Dir,
+	res, err := apply.Run(ctx, apply.Env{Repo: repo, AppID: s.opts.AppID, AWS: s.opts.AWS, S3PathStyle: s.opts.S3PathStyle, Dir: s.opts.Dir,
 		Now: s.opts.Now, Poll: s.opts.Poll, EndpointTimeout: s.opts.EndpointTimeout, RecreateFailed: s.opts.RecreateFailed,
 		Version: s.opts.Version, Progress: func(line string) { log.Debug(line) }, Notifier: s.notifier}, j.PR)
 	stopRenew()
