@@ -73,7 +73,8 @@ type Env struct {
 	// call at a time although promotions and copies run in parallel.
 	Progress func(string)
 	// Interrupt, when set, runs before each step of each promotion, with
-	// the kind of the plan action the step carries out; an error stops
+	// the kind of the plan action the step carries out, and at the
+	// boundaries inside the deploy step (DeployBoundary); an error stops
 	// that promotion there, as a crash would. The crash-matrix tests use
 	// it.
 	Interrupt func(model, stage string, step plan.ActionKind) error
@@ -448,11 +449,16 @@ var errInterrupted = errors.New("interrupted")
 
 // interrupt runs Env.Interrupt before a promotion's step.
 func (r *runner) interrupt(pr *plan.Promotion, kind plan.ActionKind) error {
+	return r.interruptAt(pr.Model, pr.Stage, kind)
+}
+
+// interruptAt runs Env.Interrupt at a point of a promotion's apply.
+func (r *runner) interruptAt(model, stage string, kind plan.ActionKind) error {
 	if r.env.Interrupt == nil {
 		return nil
 	}
-	if err := r.env.Interrupt(pr.Model, pr.Stage, kind); err != nil {
-		return fmt.Errorf("%w before %s: %v", errInterrupted, kind, err)
+	if err := r.env.Interrupt(model, stage, kind); err != nil {
+		return fmt.Errorf("%w at %s: %v", errInterrupted, kind, err)
 	}
 	return nil
 }

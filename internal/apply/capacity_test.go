@@ -1,13 +1,21 @@
 package apply_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
+	smclient "github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
+	"github.com/modelpromote/modelpromote/internal/apply"
+	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
+	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
+	"github.com/modelpromote/modelpromote/internal/emulator/aws/sagemaker"
+	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/world"
 )
 
@@ -38,9 +46,9 @@ func autoscaledProd(t *testing.T, w *world.World, n int32) {
 // once it is InService.
 func prodCounts(t *testing.T, w *world.World) (current, desired int32) {
 	t.Helper()
-	c := sagemaker.NewFromConfig(w.AdminAWS(prod))
+	c := smclient.NewFromConfig(w.AdminAWS(prod))
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		ep, err := c.DescribeEndpoint(t.Context(), &sagemaker.DescribeEndpointInput{EndpointName: aws.String("fraud-detector")})
+		ep, err := c.DescribeEndpoint(t.Context(), &smclient.DescribeEndpointInput{EndpointName: aws.String("fraud-detector")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,5 +110,189 @@ func TestUpdateThatChangesInstanceCountStartsAtTheNewCount(t *testing.T) {
 	}
 	if cur, _ := prodCounts(t, w); cur != 3 {
 		t.Errorf("prod runs %d instances, want the new instanceCount 3", cur)
+	}
+}
+
+// scalingState is what an instance-type change leaves of prod's
+// fraud-detector: the type serving, the registration, the journal tags.
+type scalingState struct {
+	instanceType string
+	registered   bool
+	min, max     int32
+	policies     string
+	journal      int
+}
+
+func prodScalingState(t *testing.T, w *world.World) scalingState {
+	t.Helper()
+	var st scalingState
+	ep, _ := w.SageMaker.Endpoint(prod, world.Region, "fraud-detector")
+	for _, c := range w.SageMaker.Snapshot(prod, world.Region).EndpointConfigs {
+		if c.EndpointConfigName == ep.EndpointConfigName {
+			st.instanceType = c.ProductionVariants[0].InstanceType
+		}
+	}
+	st.min, st.max, st.registered = w.Autoscaling.Registered(prod, world.Region, "fraud-detector", "AllTraffic")
+	var ps []string
+	for _, p := range w.Autoscaling.Policies(prod, world.Region, "fraud-detector", "AllTraffic") {
+		ps = append(ps, p.PolicyName+" "+p.PolicyType+" "+string(p.TargetTrackingScalingPolicyConfiguration))
+	}
+	st.policies = strings.Join(ps, "; ")
+	for _, tag := range w.SageMaker.Tags(prod, world.Region, ep.EndpointArn) {
+		if strings.HasPrefix(tag.Key, endpoints.JournalTag) {
+			st.journal++
+		}
+	}
+	return st
+}
+
+// registerByHand registers prod's fraud-detector for autoscaling outside
+// modelpromote, as an operator would with the AWS SDK or CLI.
+func registerByHand(t *testing.T, w *world.World) {
+	t.Helper()
+	c := applicationautoscaling.NewFromConfig(w.AdminAWS(prod))
+	id := aws.String("endpoint/fraud-detector/variant/AllTraffic")
+	if _, err := c.RegisterScalableTarget(t.Context(), &applicationautoscaling.RegisterScalableTargetInput{ServiceNamespace: aastypes.ServiceNamespaceSagemaker,
+		ResourceId: id, ScalableDimension: aastypes.ScalableDimensionSageMakerVariantDesiredInstanceCount, MinCapacity: aws.Int32(3), MaxCapacity: aws.Int32(9)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutScalingPolicy(t.Context(), &applicationautoscaling.PutScalingPolicyInput{PolicyName: aws.String("ops-invocations"),
+		PolicyType: aastypes.PolicyTypeTargetTrackingScaling, ServiceNamespace: aastypes.ServiceNamespaceSagemaker, ResourceId: id,
+		ScalableDimension: aastypes.ScalableDimensionSageMakerVariantDesiredInstanceCount,
+		TargetTrackingScalingPolicyConfiguration: &aastypes.TargetTrackingScalingPolicyConfiguration{TargetValue: aws.Float64(450),
+			PredefinedMetricSpecification: &aastypes.PredefinedMetricSpecification{PredefinedMetricType: aastypes.MetricTypeSageMakerVariantInvocationsPerInstance}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An instance-type change on a variant registered outside modelpromote
+// (the manifest has no autoscaling): deregistered for the update, then put
+// back as it was on the new fleet; when the rollout fails, put back on the
+// old fleet.
+func TestInstanceTypeChangeRestoresARegistrationMadeOutsideModelpromote(t *testing.T) {
+	w := newWorld(t, world.Options{})
+	registerByHand(t, w)
+	before := prodScalingState(t, w)
+	if !before.registered || before.min != 3 || !strings.Contains(before.policies, "ops-invocations") {
+		t.Fatalf("registered by hand: %+v", before)
+	}
+	bigger := strings.Replace(prodFleet, "ml.m5.xlarge", "ml.m5.2xlarge", 1)
+	n := mergedPR(t, w, change{file: "promotions/fraud-detector.yaml", from: prodFleet, to: bigger, approvers: []string{world.Gina, world.Bob}})
+
+	w.SageMaker.InjectRolloutFault(prod, world.Region, "fraud-detector", sagemaker.FaultRollback, "alarm fraud-detector-5xx fired")
+	if res := runApply(t, applyEnv(w), n); !res.Failed() {
+		t.Fatalf("the rollout did not fail: %+v", res.Outcomes)
+	}
+	if got := prodScalingState(t, w); got != before {
+		t.Errorf("after the failed rollout %+v, want the old fleet as it was %+v", got, before)
+	}
+
+	res := runApply(t, applyEnv(w), n)
+	if res.Failed() {
+		t.Fatalf("refused %v outcomes %+v", res.Refused, res.Outcomes)
+	}
+	want := before
+	want.instanceType = "ml.m5.2xlarge"
+	if got := prodScalingState(t, w); got != want {
+		t.Errorf("after the type change %+v, want %+v", got, want)
+	}
+}
+
+// The crash matrix of the deploy step's scaling boundaries: an instance-
+// type change on a registered variant, stopped after the registration was
+// taken down, or after the rollout before the scaling is settled, or with
+// the update failing after the registration was taken down; the rerun must
+// converge on the uninterrupted run's state, with nothing lost: the
+// manifest's registration, or one made outside modelpromote.
+func TestCrashAtScalingBoundariesThenRerunConverges(t *testing.T) {
+	bigger := func(s string) string { return strings.Replace(s, "ml.m5.xlarge", "ml.m5.2xlarge", 1) }
+	type crash struct {
+		name    string
+		byHand  bool               // registered outside modelpromote instead of by the manifest
+		at      endpoints.Boundary // crash here, or
+		fault   *awsemu.Fault      // break the step with this
+		failing sagemaker.Fault    // and make the rerun's rollout fail first
+	}
+	// setup registers the variant and merges the type change.
+	setup := func(t *testing.T, byHand bool) (*world.World, int) {
+		w := newWorld(t, world.Options{})
+		from := prodScaled
+		if byHand {
+			registerByHand(t, w)
+			from = prodFleet
+		} else {
+			pr := mergedPR(t, w, change{file: "promotions/fraud-detector.yaml", from: prodFleet, to: prodScaled, approvers: []string{world.Gina, world.Bob}})
+			if res := runApply(t, applyEnv(w), pr); res.Failed() {
+				t.Fatalf("refused %v outcomes %+v", res.Refused, res.Outcomes)
+			}
+		}
+		return w, mergedPR(t, w, change{file: "promotions/fraud-detector.yaml", from: from, to: bigger(from), approvers: []string{world.Gina, world.Bob}})
+	}
+	reference := map[bool]scalingState{}
+	for _, byHand := range []bool{false, true} {
+		w, n := setup(t, byHand)
+		before := prodScalingState(t, w)
+		if res := runApply(t, applyEnv(w), n); res.Failed() {
+			t.Fatalf("refused %v outcomes %+v", res.Refused, res.Outcomes)
+		}
+		reference[byHand] = prodScalingState(t, w)
+		want := before
+		want.instanceType = "ml.m5.2xlarge"
+		if reference[byHand] != want {
+			t.Fatalf("uninterrupted run (by hand %v) left %+v, want %+v", byHand, reference[byHand], want)
+		}
+	}
+	for _, c := range []crash{
+		{name: "after the registration was taken down", at: endpoints.BoundaryScalingSuspended},
+		{name: "after the rollout, before registering", at: endpoints.BoundaryRolledOut},
+		{name: "registration taken down, then the update is denied", fault: &awsemu.Fault{Service: "sagemaker", Operation: "UpdateEndpoint", AccessDenied: true}},
+		{name: "registration taken down; the rerun's rollout fails, a third run succeeds", at: endpoints.BoundaryScalingSuspended, failing: sagemaker.FaultRollback},
+		{name: "by hand: after the registration was taken down", byHand: true, at: endpoints.BoundaryScalingSuspended},
+		{name: "by hand: after the rollout, before putting it back", byHand: true, at: endpoints.BoundaryRolledOut},
+		{name: "by hand: taken down; the rerun's rollout fails, a third run succeeds", byHand: true, at: endpoints.BoundaryScalingSuspended, failing: sagemaker.FaultRollback},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			w, n := setup(t, c.byHand)
+			before := prodScalingState(t, w)
+			e := applyEnv(w)
+			var remove func()
+			if c.fault != nil {
+				remove = w.AWS.InjectFault(*c.fault)
+			} else {
+				e.Interrupt = func(_, _ string, step plan.ActionKind) error {
+					if step == apply.DeployBoundary(c.at) {
+						return errors.New("simulated crash")
+					}
+					return nil
+				}
+			}
+			if first := runApply(t, e, n); !first.Failed() {
+				t.Fatalf("the crash did not stop the run: %+v", first.Outcomes)
+			}
+			if remove != nil {
+				remove()
+			}
+			if c.at == endpoints.BoundaryScalingSuspended {
+				if got := prodScalingState(t, w); got.registered || got.journal == 0 {
+					t.Errorf("crashed with the registration taken down: %+v, want it gone and kept in the journal", got)
+				}
+			}
+			if c.failing != 0 {
+				w.SageMaker.InjectRolloutFault(prod, world.Region, "fraud-detector", c.failing, "")
+				if res := runApply(t, applyEnv(w), n); !res.Failed() {
+					t.Fatalf("the failing rerun succeeded: %+v", res.Outcomes)
+				}
+				if got := prodScalingState(t, w); got != before {
+					t.Errorf("after the failed rerun %+v, want the old fleet with its scaling back %+v", got, before)
+				}
+			}
+			if res := runApply(t, applyEnv(w), n); res.Failed() {
+				t.Fatalf("rerun failed: %v %+v", res.Refused, res.Outcomes)
+			}
+			if got := prodScalingState(t, w); got != reference[c.byHand] {
+				t.Errorf("after crash and rerun %+v, want %+v", got, reference[c.byHand])
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -77,6 +78,9 @@ func (r *runner) walk(ctx context.Context, pr *plan.Promotion, st *state) error 
 		s, err := r.stepFor(a)
 		if err == nil {
 			err = s.run(ctx, st)
+		}
+		if errors.Is(err, errInterrupted) {
+			return err // a crash inside the step: nothing more is written
 		}
 		if err != nil && st.failed == nil {
 			st.failed = err

@@ -35,8 +35,10 @@ func (s deployStep) run(ctx context.Context, st *state) error {
 	ep := &st.record.Endpoint
 	ep.ConfigBefore, ep.ConfigAfter, ep.Model = out.PreviousConfig, out.NewConfig, out.Model
 	ep.Status, ep.FailureReason, ep.RolledBack, ep.CreatedNew = out.Status, out.FailureReason, out.RolledBack, out.Created
-	if n := out.Sizing.Note; n != "" {
-		s.r.progress("%s/%s: endpoint %s: %s", s.Model, s.Stage, s.Endpoint.Name, n)
+	for _, n := range []string{out.Sizing.Note, out.Scaling} {
+		if n != "" {
+			s.r.progress("%s/%s: endpoint %s: %s", s.Model, s.Stage, s.Endpoint.Name, n)
+		}
 	}
 	if err != nil {
 		return err
@@ -70,6 +72,13 @@ func (s deployStep) predict(ctx context.Context, st *state, pv *PromotionPreview
 func (s deployStep) deployer(st *state) *endpoints.Deployer {
 	d := endpoints.NewDeployer(st.target)
 	d.Poll, d.Timeout, d.RecreateFailed = s.r.env.Poll, s.r.env.EndpointTimeout, s.r.env.RecreateFailed
+	if s.r.env.Interrupt != nil {
+		// The deploy step's inner boundaries (scaling taken down, rollout
+		// ended) are crash points too.
+		d.Interrupt = func(b endpoints.Boundary) error {
+			return s.r.interruptAt(s.Model, s.Stage, DeployBoundary(b))
+		}
+	}
 	d.Progress = func(p endpoints.Status) {
 		state := p.EndpointStatus
 		if state == "" {
@@ -81,4 +90,10 @@ func (s deployStep) deployer(st *state) *endpoints.Deployer {
 		s.r.progress("%s/%s: endpoint %s %s (config %s)", s.Model, s.Stage, s.Endpoint.Name, state, orDefault(p.Config, "none"))
 	}
 	return d
+}
+
+// DeployBoundary is the step kind Env.Interrupt sees at a boundary inside
+// the deploy step: "deploy:<boundary>".
+func DeployBoundary(b endpoints.Boundary) plan.ActionKind {
+	return plan.ActionDeploy + ":" + plan.ActionKind(b)
 }

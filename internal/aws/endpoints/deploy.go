@@ -50,7 +50,25 @@ type Deployer struct {
 	// AAS registers autoscaling (scaling.go); without it, an endpoint that
 	// asks for autoscaling fails after its rollout.
 	AAS *applicationautoscaling.Client
+	// Interrupt, when set, runs at each Boundary of a deployment; its
+	// error stops Deploy there as a crash would: nothing after it runs and
+	// nothing is put back. The crash-matrix tests use it.
+	Interrupt func(Boundary) error
 }
+
+// Boundary is a point inside a deployment where a crash leaves the
+// endpoint half done, and a rerun must finish the work.
+type Boundary string
+
+const (
+	// BoundaryScalingSuspended: an update's scaling step is done (a
+	// registration taken down for an instance-type change, kept on the
+	// endpoint's tags), and UpdateEndpoint not yet called.
+	BoundaryScalingSuspended Boundary = "scaling-suspended"
+	// BoundaryRolledOut: the rollout has ended, either way, and the
+	// scaling is not yet settled (registered, or put back).
+	BoundaryRolledOut Boundary = "rolled-out"
+)
 
 // NewDeployer returns a Deployer for the account cfg's credentials belong
 // to, with the default Poll and Timeout.
@@ -108,6 +126,9 @@ type Outcome struct {
 	// Sizing is how an update sized the new fleet: the running capacity
 	// kept, or the manifest's instanceCount, and why.
 	Sizing Sizing
+	// Scaling says what became of a scaling registration taken down for
+	// the update, when one was ("" otherwise).
+	Scaling string
 }
 
 // Deploy deploys r.PackageARN to r.Endpoint and waits for the verdict.
@@ -138,7 +159,15 @@ func (d *Deployer) Deploy(ctx context.Context, r Request) (Outcome, error) {
 		limit = timeout(r.Endpoint.Rollout)
 	}
 	x := &deployment{Deployer: d, r: r, dc: dc, p: d.poller(r.Endpoint.Name, limit), out: &out}
-	err = explainGuardrail(x.settleScaling(ctx, x.run(ctx)), r)
+	err = x.run(ctx)
+	if !x.crashed {
+		if ierr := x.interrupt(BoundaryRolledOut); ierr != nil {
+			err = ierr
+		} else {
+			err = x.settleScaling(ctx, err)
+		}
+	}
+	err = explainGuardrail(err, r)
 	if last := x.p.last; last != nil { // the endpoint as last seen, even mid-rollout
 		out.Status, out.FailureReason = last.EndpointStatus, last.FailureReason
 	}
@@ -161,6 +190,25 @@ type deployment struct {
 	// serving caches the variant of the config the endpoint served, by
 	// config name, across the retries of an update.
 	serving map[string]*types.ProductionVariant
+	// arn is the endpoint's, once seen; journal the keys of its journal
+	// tags, once read or written (scaling.go).
+	arn         string
+	journal     []string
+	journalRead bool
+	// crashed: Interrupt stopped the deployment.
+	crashed bool
+}
+
+// interrupt runs the Deployer's Interrupt at a boundary.
+func (x *deployment) interrupt(b Boundary) error {
+	if x.Interrupt == nil {
+		return nil
+	}
+	if err := x.Interrupt(b); err != nil {
+		x.crashed = true
+		return fmt.Errorf("deployment of %s stopped at %s: %w", x.out.NewConfig, b, err)
+	}
+	return nil
 }
 
 // run is Deploy's decision loop: look at the endpoint (waiting while it is
@@ -176,6 +224,7 @@ func (x *deployment) run(ctx context.Context) error {
 		status, config := x.out.Status, ""
 		if ep != nil {
 			config = aws.ToString(ep.EndpointConfigName)
+			x.arn = aws.ToString(ep.EndpointArn)
 		}
 		started := false
 		switch {
@@ -245,6 +294,9 @@ func (x *deployment) update(ctx context.Context, ep *sagemaker.DescribeEndpointO
 	}
 	if err := x.suspendForTypeChange(ctx, serving); err != nil {
 		return false, fmt.Errorf("update endpoint %s: %w", x.r.Endpoint.Name, err)
+	}
+	if err := x.interrupt(BoundaryScalingSuspended); err != nil {
+		return false, err
 	}
 	x.out.Sizing = sizing(x.r.Endpoint, serving, runningVariant(ep, x.r.Endpoint.Variant()))
 	in := &sagemaker.UpdateEndpointInput{

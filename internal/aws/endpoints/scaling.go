@@ -2,14 +2,21 @@ package endpoints
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
+	"github.com/modelpromote/modelpromote/internal/aws/awserr"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 )
 
@@ -33,10 +40,45 @@ func ScalingPolicyName(endpoint, variant string) string {
 }
 
 // registration is a variant's scalable target and its policies, as read,
-// to take down and put back.
+// to take down and put back. Its JSON form is what the endpoint's journal
+// tags keep (journal below).
 type registration struct {
 	target   aastypes.ScalableTarget
 	policies []aastypes.ScalingPolicy
+}
+
+// savedRegistration is a registration as the journal keeps it: what
+// restore needs, nothing more.
+type savedRegistration struct {
+	Resource string               `json:"resource"`
+	Min      int32                `json:"min"`
+	Max      int32                `json:"max"`
+	Policies []savedScalingPolicy `json:"policies,omitempty"`
+}
+
+type savedScalingPolicy struct {
+	Name           string                                             `json:"name"`
+	Type           aastypes.PolicyType                                `json:"type"`
+	TargetTracking *aastypes.TargetTrackingScalingPolicyConfiguration `json:"targetTracking,omitempty"`
+	StepScaling    *aastypes.StepScalingPolicyConfiguration           `json:"stepScaling,omitempty"`
+}
+
+func (r *registration) saved() savedRegistration {
+	out := savedRegistration{Resource: aws.ToString(r.target.ResourceId), Min: aws.ToInt32(r.target.MinCapacity), Max: aws.ToInt32(r.target.MaxCapacity)}
+	for _, p := range r.policies {
+		out.Policies = append(out.Policies, savedScalingPolicy{Name: aws.ToString(p.PolicyName), Type: p.PolicyType,
+			TargetTracking: p.TargetTrackingScalingPolicyConfiguration, StepScaling: p.StepScalingPolicyConfiguration})
+	}
+	return out
+}
+
+func (s savedRegistration) registration() *registration {
+	r := &registration{target: aastypes.ScalableTarget{ResourceId: aws.String(s.Resource), MinCapacity: aws.Int32(s.Min), MaxCapacity: aws.Int32(s.Max)}}
+	for _, p := range s.Policies {
+		r.policies = append(r.policies, aastypes.ScalingPolicy{PolicyName: aws.String(p.Name), PolicyType: p.Type,
+			TargetTrackingScalingPolicyConfiguration: p.TargetTracking, StepScalingPolicyConfiguration: p.StepScaling})
+	}
+	return r
 }
 
 // registration reads the variant's registration; nil when there is none.
@@ -124,16 +166,135 @@ func objectNotFound(err error) bool {
 	return errors.As(err, &nf)
 }
 
+// The journal: a registration taken down for an instance-type change lives
+// only in the deployment's memory until it is put back or replaced, and a
+// crash there would lose it, with nothing left to restore after a failed
+// rollout, and nothing at all of a registration made outside modelpromote.
+// So before deregistering, the registration is written to the endpoint's
+// tags (JournalTag:0, :1, …, base64 JSON in tag values of at most 256
+// characters: https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_Tag.html),
+// and the tags are deleted only once the scaling is settled. A later run
+// (of this deployment or the next) finds them and settles it.
+
+// JournalTag prefixes the endpoint tags that keep a registration taken
+// down for an instance-type change until it is settled.
+const JournalTag = "modelpromote:suspended-scaling"
+
+// journalChunks bounds the journal: at most this many tags of 256
+// characters. A larger registration is not taken down (fail closed).
+const journalChunks = 8
+
+func journalKey(i int) string { return JournalTag + ":" + strconv.Itoa(i) }
+
+// writeJournal keeps reg on the endpoint's tags before it is deregistered.
+func (x *deployment) writeJournal(ctx context.Context, reg *registration) error {
+	data, err := json.Marshal(reg.saved())
+	if err != nil {
+		return fmt.Errorf("keep the scaling registration of %s: %w", x.r.Endpoint.Name, err)
+	}
+	enc := base64.StdEncoding.EncodeToString(data)
+	var tags []types.Tag
+	for i := 0; len(enc) > 0; i++ {
+		n := min(len(enc), 256)
+		tags = append(tags, types.Tag{Key: aws.String(journalKey(i)), Value: aws.String(enc[:n])})
+		enc = enc[n:]
+	}
+	if len(tags) > journalChunks {
+		return fmt.Errorf("the scaling registration of endpoint %s (%d bytes) is too large to keep safely while its instance type changes; "+
+			"deregister it by hand, deploy, and register it again", x.r.Endpoint.Name, len(data))
+	}
+	if _, err := x.SM.AddTags(ctx, &sagemaker.AddTagsInput{ResourceArn: aws.String(x.arn), Tags: tags}); err != nil {
+		return fmt.Errorf("keep the scaling registration of %s on its tags before deregistering it: %w", x.r.Endpoint.Name, err)
+	}
+	for _, t := range tags {
+		if k := aws.ToString(t.Key); !slices.Contains(x.journal, k) {
+			x.journal = append(x.journal, k)
+		}
+	}
+	return nil
+}
+
+// readJournal reads a registration an earlier run kept on the endpoint's
+// tags; nil when there is none. A journal that cannot be read stops the
+// deployment: what it keeps is the only copy.
+func (x *deployment) readJournal(ctx context.Context) (*registration, error) {
+	if x.journalRead {
+		return nil, nil
+	}
+	x.journalRead = true
+	chunks := map[int]string{}
+	var keys []string
+	p := sagemaker.NewListTagsPaginator(x.SM, &sagemaker.ListTagsInput{ResourceArn: aws.String(x.arn)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list tags of endpoint %s: %w", x.r.Endpoint.Name, err)
+		}
+		for _, t := range page.Tags {
+			k := aws.ToString(t.Key)
+			rest, ok := strings.CutPrefix(k, JournalTag+":")
+			if !ok {
+				continue
+			}
+			keys = append(keys, k)
+			if i, err := strconv.Atoi(rest); err == nil && i >= 0 && i < journalChunks {
+				chunks[i] = aws.ToString(t.Value)
+			}
+		}
+	}
+	x.journal = keys
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var enc strings.Builder
+	for i := range len(chunks) {
+		enc.WriteString(chunks[i])
+	}
+	var saved savedRegistration
+	data, err := base64.StdEncoding.DecodeString(enc.String())
+	if err == nil {
+		err = json.Unmarshal(data, &saved)
+	}
+	if err == nil && (len(chunks) != len(keys) || saved.Resource != scalingResource(x.r.Endpoint.Name, x.r.Endpoint.Variant())) {
+		err = fmt.Errorf("it is for %q in %d of %d tags", saved.Resource, len(chunks), len(keys))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %s keeps a scaling registration taken down by an earlier deployment in its %s tags, but it cannot be read (%v): "+
+			"put the scaling back by hand and delete those tags", x.r.Endpoint.Name, JournalTag, err)
+	}
+	return saved.registration(), nil
+}
+
+// clearJournal deletes the journal tags once the scaling is settled.
+func (x *deployment) clearJournal(ctx context.Context) error {
+	if len(x.journal) == 0 {
+		return nil
+	}
+	if _, err := x.SM.DeleteTags(ctx, &sagemaker.DeleteTagsInput{ResourceArn: aws.String(x.arn), TagKeys: x.journal}); err != nil && !awserr.IsNotFound(err) {
+		return fmt.Errorf("delete the %s tags of endpoint %s (the scaling is settled): %w", JournalTag, x.r.Endpoint.Name, err)
+	}
+	x.journal = nil
+	return nil
+}
+
 // suspendForTypeChange takes down the variant's registration when the
 // update changes its instance type from serving's (the variant of the
 // config the endpoint serves), which SageMaker refuses on a registered
-// variant. It keeps what it took down, to put back if the rollout fails.
+// variant. What it takes down is kept on the endpoint's tags first, and in
+// x.suspended, to be put back if the rollout fails. A registration an
+// earlier, crashed run took down is read back from the tags.
 func (x *deployment) suspendForTypeChange(ctx context.Context, serving *types.ProductionVariant) error {
-	if x.AAS == nil || x.suspended != nil || x.r.Endpoint.IsServerless() || serving == nil || string(serving.InstanceType) == x.r.Endpoint.InstanceType {
+	if x.AAS == nil || x.suspended != nil || x.r.Endpoint.IsServerless() {
 		return nil
 	}
-	reg, err := x.registration(ctx, x.r.Endpoint.Name, x.r.Endpoint.Variant())
+	reg, err := x.keptOrRegistered(ctx, serving != nil && string(serving.InstanceType) != x.r.Endpoint.InstanceType)
 	if err != nil || reg == nil {
+		return err
+	}
+	if serving == nil || string(serving.InstanceType) == x.r.Endpoint.InstanceType {
+		return nil
+	}
+	if err := x.writeJournal(ctx, reg); err != nil {
 		return err
 	}
 	if err := x.deregister(ctx, reg); err != nil {
@@ -143,9 +304,35 @@ func (x *deployment) suspendForTypeChange(ctx context.Context, serving *types.Pr
 	return nil
 }
 
-// settleScaling runs after the rollout: on success the manifest's
-// autoscaling is registered; on failure a registration taken down for the
-// update is put back, the old fleet serving with its scaling restored.
+// keptOrRegistered reads the journal and, when there is one or the
+// caller needs it anyway, the variant's registration. A journal counts
+// only while the variant is unregistered: a registration taken down and
+// not yet put back. Beside a live registration it is a leftover of a run
+// that crashed after settling (or planted), and is only cleared. It
+// returns the live registration (nil when none), after setting
+// x.suspended to a journal that counts.
+func (x *deployment) keptOrRegistered(ctx context.Context, need bool) (*registration, error) {
+	kept, err := x.readJournal(ctx)
+	if err != nil || kept == nil && !need {
+		return nil, err
+	}
+	reg, err := x.registration(ctx, x.r.Endpoint.Name, x.r.Endpoint.Variant())
+	if err != nil {
+		return nil, err
+	}
+	if reg == nil && kept != nil {
+		x.suspended = kept
+	}
+	return reg, nil
+}
+
+// settleScaling runs after the rollout. On success the manifest's
+// autoscaling is registered; without one, a registration taken down for
+// the update (made outside modelpromote) is put back on the new fleet: the
+// bot does not drop what it did not make. On failure a registration taken
+// down is put back, the old fleet serving with its scaling restored. Either
+// way the journal goes once the scaling is settled; if settling fails, it
+// stays for the next run.
 func (x *deployment) settleScaling(ctx context.Context, rollout error) error {
 	if x.AAS == nil {
 		if x.r.Endpoint.Autoscaling != nil {
@@ -153,16 +340,26 @@ func (x *deployment) settleScaling(ctx context.Context, rollout error) error {
 		}
 		return rollout
 	}
-	if rollout != nil {
-		if x.suspended != nil {
-			if err := x.restore(ctx, x.suspended); err != nil {
-				return errors.Join(rollout, err)
-			}
+	if x.suspended == nil && x.arn != "" && !x.out.Created && !x.r.Endpoint.IsServerless() {
+		// Updated by an earlier run that crashed before settling.
+		if _, err := x.keptOrRegistered(ctx, false); err != nil {
+			return errors.Join(rollout, err)
 		}
-		return rollout
 	}
-	if a := x.r.Endpoint.Autoscaling; a != nil {
-		return x.register(ctx, x.r.Endpoint.Name, x.r.Endpoint.Variant(), *a)
+	var err error
+	switch a := x.r.Endpoint.Autoscaling; {
+	case rollout != nil && x.suspended != nil:
+		x.out.Scaling = "the old fleet serves with its scaling registration put back"
+		err = x.restore(ctx, x.suspended)
+	case rollout != nil:
+	case a != nil:
+		err = x.register(ctx, x.r.Endpoint.Name, x.r.Endpoint.Variant(), *a)
+	case x.suspended != nil:
+		x.out.Scaling = "the scaling registration made outside modelpromote was put back on the new fleet"
+		err = x.restore(ctx, x.suspended)
 	}
-	return nil
+	if err == nil && (rollout == nil || x.suspended != nil || len(x.journal) > 0) {
+		err = x.clearJournal(ctx)
+	}
+	return errors.Join(rollout, err)
 }
