@@ -1,6 +1,7 @@
 package ghemu
 
 import (
+	"sort"
 	"strings"
 	"time"
 )
@@ -252,4 +253,32 @@ func (e *Emulator) Commit(sha string) (parents []string, message string, ok bool
 		return nil, "", false
 	}
 	return append([]string(nil), c.parents...), c.message, true
+}
+
+// Issue is an issue that is not a pull request.
+type Issue struct {
+	Number      int
+	Title, Body string
+	State       string // open, closed
+	Author      string
+	Labels      []string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Issues returns a repository's issues (not its pull requests), by number.
+func (e *Emulator) Issues(repo string) []Issue {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := e.lockedRepo(repo)
+	if r == nil {
+		return nil
+	}
+	var out []Issue
+	for _, is := range r.issues {
+		out = append(out, Issue{Number: is.number, Title: is.title, Body: is.body, State: is.state, Author: login(is.user),
+			Labels: append([]string(nil), is.labels...), CreatedAt: is.createdAt, UpdatedAt: is.updatedAt})
+	}
+	sort.Slice(out, func(i, k int) bool { return out[i].Number < out[k].Number })
+	return out
 }

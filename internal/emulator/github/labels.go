@@ -48,7 +48,11 @@ func labelsJSON(u urls, r *repo, names []string) []any {
 // mayLabel reports whether the caller may set labels on r: an
 // installation (its App has issues: write), the owner, or a collaborator
 // with triage or more.
-func (c *call) mayLabel(r *repo) bool {
+func (c *call) mayLabel(r *repo) bool { return c.hasRole(r, "admin", "maintain", "write", "triage") }
+
+// hasRole reports whether the caller is an installation (acting with its
+// App's permissions), r's owner, or a collaborator with one of roles.
+func (c *call) hasRole(r *repo, roles ...string) bool {
 	if c.who != nil && c.who.inst != nil {
 		return true
 	}
@@ -56,14 +60,7 @@ func (c *call) mayLabel(r *repo) bool {
 	if a == nil {
 		return false
 	}
-	if a == r.owner {
-		return true
-	}
-	switch r.perms[strings.ToLower(a.login)] {
-	case "admin", "maintain", "write", "triage":
-		return true
-	}
-	return false
+	return a == r.owner || slices.Contains(roles, r.perms[strings.ToLower(a.login)])
 }
 
 func (c *call) addLabels() {

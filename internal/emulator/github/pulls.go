@@ -337,15 +337,23 @@ func (c *call) updatePull() {
 		}
 		p.baseRef = *req.Base
 	}
-	if req.Title != nil {
-		p.title = *req.Title
+	c.editPull(p, req.Title, req.Body, req.State, req.Base != nil)
+	c.json(http.StatusOK, c.e.pullJSON(c.u(), p, true))
+}
+
+// editPull changes a pull request's title, body and state (for PATCH of
+// the pull request or of its issue), with the event GitHub sends: closed,
+// reopened, or edited (also when only its base changed, rebased).
+func (c *call) editPull(p *pull, title, body, state *string, rebased bool) {
+	if title != nil {
+		p.title = *title
 	}
-	if req.Body != nil {
-		p.body = *req.Body
+	if body != nil {
+		p.body = *body
 	}
 	p.updatedAt = c.e.now()
-	if req.State != nil && *req.State != p.state && !p.merged {
-		if *req.State == "closed" {
+	if state != nil && *state != p.state && !p.merged {
+		if *state == "closed" {
 			p.baseSHA = p.baseTip()
 			p.state, p.closedAt = "closed", c.e.now()
 			c.events = append(c.events, c.e.pullEvent(c.u(), p, "closed", c.actor(), nil))
@@ -353,10 +361,9 @@ func (c *call) updatePull() {
 			p.state, p.closedAt = "open", time.Time{}
 			c.events = append(c.events, c.e.pullEvent(c.u(), p, "reopened", c.actor(), nil))
 		}
-	} else if req.Title != nil || req.Body != nil || req.Base != nil {
+	} else if title != nil || body != nil || rebased {
 		c.events = append(c.events, c.e.pullEvent(c.u(), p, "edited", c.actor(), nil))
 	}
-	c.json(http.StatusOK, c.e.pullJSON(c.u(), p, true))
 }
 
 func (c *call) listPullFiles() {

@@ -23,7 +23,8 @@ type repo struct {
 	private       bool
 
 	pulls       map[int]*pull
-	nextNumber  int
+	issues      map[int]*issue // issues that are not pull requests (issues.go)
+	nextNumber  int            // shared by issues and pull requests
 	comments    []*issueComment
 	checkRuns   []*checkRun
 	statuses    []*commitStatus

@@ -84,7 +84,8 @@ func (e *Emulator) Operations() []string {
 func (e *Emulator) allRoutes() []route {
 	var all []route
 	for _, f := range []func() []route{e.appRoutes, e.repoRoutes, e.gitRoutes, e.pullRoutes, e.reviewRoutes,
-		e.commentRoutes, e.checkRoutes, e.statusRoutes, e.deploymentRoutes, e.teamRoutes, e.userRoutes, e.timelineRoutes, e.labelRoutes, e.archiveRoutes} {
+		e.commentRoutes, e.checkRoutes, e.statusRoutes, e.deploymentRoutes, e.teamRoutes, e.userRoutes, e.timelineRoutes, e.labelRoutes, e.archiveRoutes,
+		e.issueRoutes} {
 		all = append(all, f()...)
 	}
 	return all

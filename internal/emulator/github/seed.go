@@ -427,3 +427,19 @@ func (e *Emulator) RerequestCheckRun(repo string, checkRunID int64, user string)
 	e.dispatch(events)
 	return nil
 }
+
+// OpenIssue opens an issue as user (anyone may, on a repository they can
+// read) and returns its number.
+func (e *Emulator) OpenIssue(repo, user, title, body string) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, err := e.repoByFullName(repo)
+	if err != nil {
+		return 0, err
+	}
+	who := e.account(user)
+	if who == nil {
+		return 0, fmt.Errorf("no user %s", user)
+	}
+	return e.addIssue(r, who, title, body, nil).number, nil
+}
