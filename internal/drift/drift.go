@@ -70,19 +70,7 @@ const concurrency = 8
 // with the manifest. Stages the configuration does not know are skipped
 // (validate reports them).
 func Detect(ctx context.Context, cfg *manifest.Config, models map[string]*manifest.ModelDoc, stages plan.Stages) *Report {
-	type job struct {
-		model *manifest.Model
-		stage string
-		env   manifest.Environment
-	}
-	var jobs []job
-	for _, m := range models {
-		for name := range m.Stages {
-			if env, ok := cfg.Environment(name); ok {
-				jobs = append(jobs, job{m.Model, name, env})
-			}
-		}
-	}
+	jobs := cfg.StagesOf(models)
 	r := &Report{Checked: len(jobs), Drift: []plan.Drift{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -91,15 +79,15 @@ func Detect(ctx context.Context, cfg *manifest.Config, models map[string]*manife
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			st := j.model.Stages[j.stage]
-			s, err := stages.Serving(ctx, j.env, st.Endpoint.Name)
+			st := j.Model.Stages[j.Stage]
+			s, err := stages.Serving(ctx, j.Env, st.Endpoint.Name)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				r.Unread = append(r.Unread, Unread{Model: j.model.Name, Stage: j.stage, Endpoint: st.Endpoint.Name, Error: err.Error()})
+				r.Unread = append(r.Unread, Unread{Model: j.Model.Name, Stage: j.Stage, Endpoint: st.Endpoint.Name, Error: err.Error()})
 				return
 			}
-			if d := Compare(j.model.Name, j.model.ModelPackageGroup, j.stage, st, s); d != nil {
+			if d := Compare(j.Model.Name, j.Model.ModelPackageGroup, j.Stage, st, s); d != nil {
 				r.Drift = append(r.Drift, *d)
 			}
 		})

@@ -29,6 +29,8 @@ type CheckRunState struct {
 	// Text is the run's output.text, which records what the check bound
 	// (report.Bindings).
 	Text string
+	// Title is the run's output.title (the verdict); URL its page.
+	Title, URL string
 }
 
 // ActionsAppID is the github-actions App: every Actions GITHUB_TOKEN's
@@ -93,7 +95,7 @@ func (r *Repo) AppCheckRuns(ctx context.Context, sha string, appID int64) (*Chec
 	}
 	st := &CheckRunState{ID: latest.GetID(), AppID: latest.GetApp().GetID(), AppSlug: latest.GetApp().GetSlug(),
 		Status: latest.GetStatus(), Conclusion: latest.GetConclusion(), StartedAt: latest.GetStartedAt().Time,
-		Text: latest.GetOutput().GetText()}
+		Text: latest.GetOutput().GetText(), Title: latest.GetOutput().GetTitle(), URL: latest.GetHTMLURL()}
 	st.Scope, st.ScopeOK = ParseCheckScope(latest.GetExternalID())
 	out.Latest = st
 	return out, nil
@@ -154,4 +156,24 @@ func appName(a *gogh.App) string {
 		return fmt.Sprintf("app %d", a.GetID())
 	}
 	return "no app"
+}
+
+// CheckRunAnnotations lists a check run's annotations (every page).
+func (r *Repo) CheckRunAnnotations(ctx context.Context, id int64) ([]report.Annotation, error) {
+	opts := &gogh.ListOptions{PerPage: 100}
+	var out []report.Annotation
+	for {
+		page, resp, err := r.client.Checks.ListCheckRunAnnotations(ctx, r.Owner, r.Name, id, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list annotations of check run %d: %w", id, err)
+		}
+		for _, a := range page {
+			out = append(out, report.Annotation{Path: a.GetPath(), StartLine: a.GetStartLine(), EndLine: a.GetEndLine(),
+				Level: report.AnnotationLevel(a.GetAnnotationLevel()), Title: a.GetTitle(), Message: a.GetMessage()})
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
 }

@@ -17,6 +17,7 @@ type OpenPromotion struct {
 	URL        string
 	Title      string
 	Author     string
+	HeadSHA    string
 	Promotions []manifest.Promotion
 }
 
@@ -49,7 +50,7 @@ func (r *Repo) OpenPromotions(ctx context.Context, dir string) ([]OpenPromotion,
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i] = OpenPromotion{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Title: pr.GetTitle(), Author: pr.GetUser().GetLogin()}
+			out[i] = OpenPromotion{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Title: pr.GetTitle(), Author: pr.GetUser().GetLogin(), HeadSHA: pr.GetHead().GetSHA()}
 			base, err := r.Tree(ctx, pr.GetBase().GetSHA(), dir)
 			if err != nil {
 				errs[i] = err

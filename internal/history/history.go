@@ -97,7 +97,7 @@ func Load(ctx context.Context, s Store, env manifest.Environment, model *manifes
 	t := &Timeline{Model: model.Name, Stage: stage, Bucket: env.ArtifactBucket, Prefix: prefix, Entries: []Entry{}}
 	var uris []string
 	for _, o := range objs {
-		if isRecordURI(o.URI) {
+		if IsRecordURI(o.URI) {
 			uris = append(uris, o.URI)
 		}
 	}
@@ -119,7 +119,9 @@ func Load(ctx context.Context, s Store, env manifest.Environment, model *manifes
 	return t, nil
 }
 
-func isRecordURI(uri string) bool {
+// IsRecordURI reports whether uri names an evidence record
+// (…/evidence/<merge sha>.json, apply.RecordKey).
+func IsRecordURI(uri string) bool {
 	dir, file, ok := cutLast(uri, "/")
 	return ok && strings.HasSuffix(dir, "/evidence") && strings.HasSuffix(file, ".json")
 }

@@ -112,8 +112,8 @@ func TestRecordURIs(t *testing.T) {
 		"s3://b/fraud-detector/13/evidence/abc.json.tmp":       false,
 		"s3://b/fraud-detector/13/evidence/sub/evidence/x.txt": false,
 	} {
-		if got := isRecordURI(uri); got != want {
-			t.Errorf("isRecordURI(%q) = %v", uri, got)
+		if got := IsRecordURI(uri); got != want {
+			t.Errorf("IsRecordURI(%q) = %v", uri, got)
 		}
 	}
 }

@@ -33,6 +33,10 @@ type Config struct {
 	Policy Policy `yaml:"policy" json:"policy"`
 	// Notifications are where outcomes are announced (notifications.go).
 	Notifications []Notification `yaml:"notifications,omitempty" json:"notifications,omitempty"`
+	// Dashboard asks the bot to keep one issue, "Model promotions", up to
+	// date with every stage's status, pending promotions, recent failures
+	// and drift (package dashboard).
+	Dashboard bool `yaml:"dashboard,omitempty" json:"dashboard,omitempty"`
 }
 
 // Source is the account that trains models and holds the source registry.
@@ -278,6 +282,27 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // IsZero reports whether no duration is set (for omitempty).
 func (d Duration) IsZero() bool { return d.Duration == 0 }
+
+// ModelStage is one stage of one model, with the stage's environment.
+type ModelStage struct {
+	Model *Model
+	Stage string
+	Env   Environment
+}
+
+// StagesOf lists every stage of models that c has an environment for, in
+// no particular order (stages it does not know are validate's to report).
+func (c *Config) StagesOf(models map[string]*ModelDoc) []ModelStage {
+	var out []ModelStage
+	for _, m := range models {
+		for name := range m.Stages {
+			if env, ok := c.Environment(name); ok {
+				out = append(out, ModelStage{m.Model, name, env})
+			}
+		}
+	}
+	return out
+}
 
 // Environment returns the environment named name.
 func (c *Config) Environment(name string) (Environment, bool) {

@@ -165,6 +165,26 @@ func annotations(p *plan.Plan) []Annotation {
 	return out
 }
 
+// AnnotationGate reads back what annotations writes in an annotation's
+// title: the finding's model and stage (empty for a finding about the
+// change as a whole), gate and severity.
+func AnnotationGate(title string) (model, stage, gate, severity string, ok bool) {
+	where, what, found := strings.Cut(title, " · ")
+	if !found {
+		what, where = title, ""
+	}
+	gate, severity, ok = strings.Cut(what, ": ")
+	if !ok || gate == "" || severity == "" {
+		return "", "", "", "", false
+	}
+	if where != "" {
+		if model, stage, ok = strings.Cut(where, "/"); !ok {
+			return "", "", "", "", false
+		}
+	}
+	return model, stage, gate, severity, true
+}
+
 // Batches splits annotations into requests of at most n (n <= 0 or above
 // MaxAnnotationsPerRequest means MaxAnnotationsPerRequest). It returns no
 // batch for no annotations.

@@ -96,6 +96,28 @@ func TestAnnotationsOnePerFindingWithALine(t *testing.T) {
 	}
 }
 
+// The dashboard reads the gate holding a promotion back from the
+// annotations' titles.
+func TestAnnotationGateReadsBackTheTitle(t *testing.T) {
+	p := &plan.Plan{Findings: []plan.Finding{
+		{Gate: plan.GateEvaluation, Severity: plan.SeverityError, Model: "fraud-detector", Stage: "prod", File: "promotions/m.yaml", Pos: manifest.Pos{Line: 14}, Message: "x"},
+		{Gate: plan.GateGovernance, Severity: plan.SeverityPending, File: "promotions/modelpromote.yaml", Pos: manifest.Pos{Line: 1}, Message: "y"},
+	}}
+	as := CheckRun(p, CheckRunOptions{}).Annotations
+	want := [][4]string{{"fraud-detector", "prod", "evaluation", "error"}, {"", "", "governance", "pending"}}
+	for i, a := range as {
+		m, s, g, sev, ok := AnnotationGate(a.Title)
+		if !ok || [4]string{m, s, g, sev} != want[i] {
+			t.Errorf("AnnotationGate(%q) = %q %q %q %q %v, want %q", a.Title, m, s, g, sev, ok, want[i])
+		}
+	}
+	for _, bad := range []string{"", "no colon", "m · gate: error", ": error"} {
+		if _, _, _, _, ok := AnnotationGate(bad); ok {
+			t.Errorf("AnnotationGate(%q) read a gate", bad)
+		}
+	}
+}
+
 func TestBatchesOfAtMost50(t *testing.T) {
 	mk := func(n int) []Annotation {
 		as := make([]Annotation, n)

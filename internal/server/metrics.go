@@ -22,6 +22,7 @@ type metrics struct {
 	duplicates uint64
 	coalesced  uint64
 	outcomes   map[string]uint64 // apply outcomes by state
+	dashboards map[string]uint64 // dashboard updates by result
 	rateLimit  map[int64]int64   // remaining, by installation
 	applyDur   histogram
 	checkDur   histogram
@@ -29,7 +30,7 @@ type metrics struct {
 
 func newMetrics() *metrics {
 	return &metrics{received: map[string]uint64{}, processed: map[string]uint64{}, failed: map[string]uint64{},
-		ignored: map[string]uint64{}, rejected: map[string]uint64{}, outcomes: map[string]uint64{}, rateLimit: map[int64]int64{},
+		ignored: map[string]uint64{}, rejected: map[string]uint64{}, outcomes: map[string]uint64{}, dashboards: map[string]uint64{}, rateLimit: map[int64]int64{},
 		applyDur: newHistogram(1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200),
 		checkDur: newHistogram(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)}
 }
@@ -101,6 +102,7 @@ func (m *metrics) write(w io.Writer, queued, running, seen int) {
 	counter("modelpromote_events_processed_total", "Jobs finished without error, by triggering event.", "event", m.processed)
 	counter("modelpromote_events_failed_total", "Jobs that failed, by triggering event.", "event", m.failed)
 	counter("modelpromote_apply_outcomes_total", "Apply results: promotion states, refused, skipped (lease held), error.", "outcome", m.outcomes)
+	counter("modelpromote_dashboard_updates_total", "Dashboard issue updates after applies: created, updated, unchanged, skipped (not configured), failed (logged; never fails the apply).", "result", m.dashboards)
 	fmt.Fprintf(w, "# HELP modelpromote_webhook_duplicates_total Deliveries already seen (same X-GitHub-Delivery).\n# TYPE modelpromote_webhook_duplicates_total counter\nmodelpromote_webhook_duplicates_total %d\n", m.duplicates)
 	fmt.Fprintf(w, "# HELP modelpromote_jobs_coalesced_total Jobs absorbed by an equal job queued or running.\n# TYPE modelpromote_jobs_coalesced_total counter\nmodelpromote_jobs_coalesced_total %d\n", m.coalesced)
 	fmt.Fprintf(w, "# HELP modelpromote_queue_depth Jobs waiting for a worker.\n# TYPE modelpromote_queue_depth gauge\nmodelpromote_queue_depth %d\n", queued)

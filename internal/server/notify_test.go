@@ -39,15 +39,7 @@ func TestServerNotifiesAndCountsDeliveries(t *testing.T) {
 	}
 	r := newReplica(t, w, replicaOptions{})
 	w.GitHub.AddWebhook(ghemu.Webhook{URL: r.URL, Secret: secret})
-	n := openPR(t, w)
-	if _, err := w.GitHub.Review(world.Repo, n, world.Bob, "APPROVE", "ship it"); err != nil {
-		t.Fatal(err)
-	}
-	r.idle(t)
-	if _, err := w.GitHub.Merge(world.Repo, n, world.Pat, "merge"); err != nil {
-		t.Fatal(err)
-	}
-	r.idle(t)
+	applyOne(t, w, r)
 	if v := r.metric(t, `modelpromote_apply_outcomes_total{outcome="success"}`); v != 1 {
 		t.Fatalf("apply success metric %v", v)
 	}

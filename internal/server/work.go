@@ -187,6 +187,7 @@ func (s *Server) apply(ctx context.Context, repo *github.Repo, j route.Job, log 
 	l.end(leaseDone, fmt.Sprintf("applied by %s", s.opts.Replica))
 	log.Info("applied", "sha", j.SHA, "refused", len(res.Refused), "promotions", len(res.Outcomes), "failed", res.Failed(),
 		"comment", res.CommentURL, "duration", time.Since(start).String())
+	s.refreshDashboard(ctx, repo, log)
 	return nil
 }
 

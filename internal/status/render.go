@@ -108,30 +108,9 @@ func (t *Table) WriteText(w io.Writer) error {
 // to pull requests and evidence records.
 func (t *Table) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	b.WriteString("| " + strings.Join(mdHeader(), " | ") + " |\n|")
-	for range header {
-		b.WriteString(" --- |")
-	}
-	b.WriteString("\n")
-	for _, r := range t.Rows {
-		c := r.cells()
-		if p := r.LastPromotion; p != nil && p.PullRequestURL != "" && p.PullRequest > 0 {
-			c[7] = strings.Replace(c[7], fmt.Sprintf("#%d", p.PullRequest), fmt.Sprintf("[#%d](%s)", p.PullRequest, p.PullRequestURL), 1)
-		}
-		if p := r.LastPromotion; p != nil && p.Evidence != "" {
-			c[7] += fmt.Sprintf(" ([record](%s))", s3Console(p.Evidence))
-		}
-		if len(r.OpenPullRequests) > 0 {
-			var s []string
-			for _, p := range r.OpenPullRequests {
-				s = append(s, fmt.Sprintf("[#%d](%s) → v%d", p.Number, p.URL, p.ToVersion))
-			}
-			c[9] = strings.Join(s, "<br>")
-		}
-		for i := range c {
-			c[i] = mdEscape(c[i])
-		}
-		b.WriteString("| " + strings.Join(c, " | ") + " |\n")
+	head, rows := t.MarkdownLines()
+	for _, l := range append(head, rows...) {
+		b.WriteString(l + "\n")
 	}
 	if notes := t.notes(); len(notes) > 0 {
 		b.WriteString("\n")
@@ -141,6 +120,43 @@ func (t *Table) WriteMarkdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// MarkdownLines are the markdown table's header lines and one line per
+// row, without the notes under it: for a page that shows as many rows as
+// fit (the dashboard issue).
+func (t *Table) MarkdownLines() (head, rows []string) {
+	sep := "|"
+	for range header {
+		sep += " --- |"
+	}
+	head = []string{"| " + strings.Join(mdHeader(), " | ") + " |", sep}
+	for _, r := range t.Rows {
+		rows = append(rows, r.markdown())
+	}
+	return head, rows
+}
+
+// markdown is one row of the markdown table.
+func (r Row) markdown() string {
+	c := r.cells()
+	if p := r.LastPromotion; p != nil && p.PullRequestURL != "" && p.PullRequest > 0 {
+		c[7] = strings.Replace(c[7], fmt.Sprintf("#%d", p.PullRequest), fmt.Sprintf("[#%d](%s)", p.PullRequest, p.PullRequestURL), 1)
+	}
+	if p := r.LastPromotion; p != nil && p.Evidence != "" {
+		c[7] += fmt.Sprintf(" ([record](%s))", s3Console(p.Evidence))
+	}
+	if len(r.OpenPullRequests) > 0 {
+		var s []string
+		for _, p := range r.OpenPullRequests {
+			s = append(s, fmt.Sprintf("[#%d](%s) → v%d", p.Number, p.URL, p.ToVersion))
+		}
+		c[9] = strings.Join(s, "<br>")
+	}
+	for i := range c {
+		c[i] = mdEscape(c[i])
+	}
+	return "| " + strings.Join(c, " | ") + " |"
 }
 
 func mdHeader() []string {

@@ -133,24 +133,12 @@ func Collect(ctx context.Context, src Sources, cfg *manifest.Config, models map[
 		now = src.Now
 	}
 	t := &Table{GeneratedAt: now().UTC(), PullRequests: "offline", Rows: []Row{}}
-	type job struct {
-		model *manifest.Model
-		stage string
-		env   manifest.Environment
-	}
-	var jobs []job
-	for _, m := range models {
-		for name := range m.Stages {
-			if env, ok := cfg.Environment(name); ok {
-				jobs = append(jobs, job{m.Model, name, env})
-			}
-		}
-	}
+	jobs := cfg.StagesOf(models)
 	sort.Slice(jobs, func(i, k int) bool {
-		if jobs[i].model.Name != jobs[k].model.Name {
-			return jobs[i].model.Name < jobs[k].model.Name
+		if jobs[i].Model.Name != jobs[k].Model.Name {
+			return jobs[i].Model.Name < jobs[k].Model.Name
 		}
-		return stageIndex(cfg, jobs[i].stage) < stageIndex(cfg, jobs[k].stage)
+		return stageIndex(cfg, jobs[i].Stage) < stageIndex(cfg, jobs[k].Stage)
 	})
 	t.Rows = make([]Row, len(jobs))
 
@@ -173,15 +161,15 @@ func Collect(ctx context.Context, src Sources, cfg *manifest.Config, models map[
 	}
 	sems := map[string]chan struct{}{}
 	for i, j := range jobs {
-		sem := sems[j.env.Account]
+		sem := sems[j.Env.Account]
 		if sem == nil {
 			sem = make(chan struct{}, n)
-			sems[j.env.Account] = sem
+			sems[j.Env.Account] = sem
 		}
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			t.Rows[i] = readStage(ctx, src, j.model, j.stage, j.env)
+			t.Rows[i] = readStage(ctx, src, j.Model, j.Stage, j.Env)
 		})
 	}
 	wg.Wait()
