@@ -158,6 +158,7 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 			return nil, fmt.Errorf("drift: %w", err)
 		}
 		res.Failed = rep.drifted(job, ref, d)
+		refreshDashboard(ctx, a, repo, env, in, awsCfg, ref)
 	}
 	return res, nil
 }

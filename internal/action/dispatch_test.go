@@ -11,6 +11,8 @@ import (
 
 	"github.com/modelpromote/modelpromote/internal/action"
 	"github.com/modelpromote/modelpromote/internal/cli"
+	"github.com/modelpromote/modelpromote/internal/dashboard"
+	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/world"
 )
@@ -175,5 +177,62 @@ func TestScheduleDetectsDrift(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "::error::modelpromote: drift: fraud-detector/staging: ") {
 		t.Errorf("no annotation:\n%s", r.stdout)
+	}
+}
+
+// With dashboard: true, the scheduled drift run keeps the dashboard issue
+// as GITHUB_TOKEN's github-actions[bot]; an issue carrying the marker that
+// someone else opened is left alone.
+func TestScheduledDriftKeepsTheDashboard(t *testing.T) {
+	w := newWorld(t)
+	const path = "promotions/modelpromote.yaml"
+	cfg, _ := w.GitHub.File(world.Repo, "main", path)
+	sha, err := w.GitHub.Push(world.Repo, "main", ghemu.Change{Message: "dashboard", Author: world.Pat, Files: map[string]string{path: cfg + "dashboard: true\n"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	planted, err := w.GitHub.OpenIssue(world.Repo, world.Alice, dashboard.Title, dashboard.Marker+"\nnothing to see")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Deploy(t.Context(), "staging", "fraud-detector", 13, "fraud-detector-staging"); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := w.GitHub.ActionsToken(world.Repo, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schedule := step{event: "schedule", payload: []byte(`{"schedule": "17 6 * * *"}`), env: map[string]string{"GITHUB_SHA": sha},
+		inputs: map[string]string{"github-token": tok}}
+	r := run(t, w, schedule).must(t)
+	if r.outputs[action.OutputVerdict] != action.VerdictDrifted {
+		t.Fatalf("verdict %q", r.outputs[action.OutputVerdict])
+	}
+	var mine []ghemu.Issue
+	for _, is := range w.GitHub.Issues(world.Repo) {
+		switch {
+		case is.Number == planted && is.Body != dashboard.Marker+"\nnothing to see":
+			t.Errorf("the planted issue was edited: %q", is.Body)
+		case is.Author == action.DefaultBotLogin:
+			mine = append(mine, is)
+		}
+	}
+	if len(mine) != 1 || !strings.Contains(mine[0].Body, "⚠️ fraud-detector/staging (`fraud-detector-staging`)") {
+		t.Fatalf("dashboards by github-actions[bot]: %+v", mine)
+	}
+	if !strings.Contains(r.summary, fmt.Sprintf("Dashboard: %s", "http")) || !strings.Contains(r.summary, fmt.Sprintf("/issues/%d\n", mine[0].Number)) {
+		t.Errorf("summary does not link the dashboard:\n%s", r.summary)
+	}
+
+	// The next run edits the same issue.
+	run(t, w, schedule).must(t)
+	n := 0
+	for _, is := range w.GitHub.Issues(world.Repo) {
+		if is.Author == action.DefaultBotLogin {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d dashboards after the second run", n)
 	}
 }

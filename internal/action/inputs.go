@@ -28,6 +28,9 @@ const (
 	CommandRefuse = "refuse"
 )
 
+// DefaultBotLogin is the login an Actions GITHUB_TOKEN acts as.
+const DefaultBotLogin = "github-actions[bot]"
+
 // DefaultAudience is the audience of the GitHub OIDC token STS accepts.
 const DefaultAudience = "sts.amazonaws.com"
 
@@ -41,6 +44,10 @@ type Inputs struct {
 	// override the event's); 0 when not given.
 	PullRequest int
 	DryRun      bool
+	// BotLogin is the login github-token acts as (input bot-login, default
+	// github-actions[bot], GITHUB_TOKEN's): only an issue it opened is the
+	// dashboard.
+	BotLogin string
 	// AppID is the modelpromote GitHub App's ID (input app-id, else
 	// $MODELPROMOTE_APP_ID): apply accepts only check runs that App
 	// created; 0 when not given, and apply then refuses.
@@ -83,6 +90,7 @@ func readInputs(a *githubactions.Action) (Inputs, error) {
 		Dir:             a.GetInput("path"),
 		GitHubToken:     a.GetInput("github-token"),
 		GitHubAPIURL:    a.GetInput("github-api-url"),
+		BotLogin:        a.GetInput("bot-login"),
 		AWSRegion:       a.GetInput("aws-region"),
 		RoleToAssume:    a.GetInput("role-to-assume"),
 		RoleSessionName: a.GetInput("role-session-name"),
@@ -103,6 +111,9 @@ func readInputs(a *githubactions.Action) (Inputs, error) {
 		// Outside a Docker action (e.g. `run: modelpromote action`), the
 		// token is commonly passed as $GITHUB_TOKEN.
 		in.GitHubToken = a.Getenv("GITHUB_TOKEN")
+	}
+	if in.BotLogin == "" {
+		in.BotLogin = DefaultBotLogin
 	}
 	if in.Audience == "" {
 		in.Audience = DefaultAudience

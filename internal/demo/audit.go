@@ -7,6 +7,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/aws/accounts"
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
+	"github.com/modelpromote/modelpromote/internal/dashboard"
 	"github.com/modelpromote/modelpromote/internal/history"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/status"
@@ -59,5 +60,29 @@ func (d *Demo) audit(ctx context.Context) error {
 		return err
 	}
 	d.say("\n$ modelpromote history --model fraud-detector --stage prod --at %s --verify\n%s", at.UTC().Format("2006-01-02T15:04:05Z"), indent(b.String()))
+	return d.dashboard(ctx)
+}
+
+// dashboard opens the "Model promotions" issue as the App would after an
+// apply with `dashboard: true`, and says where it is: its body is
+// markdown for GitHub, so the terminal gets its summary line.
+func (d *Demo) dashboard(ctx context.Context) error {
+	w := d.World
+	res, err := dashboard.Refresh(ctx, dashboard.Env{Repo: w.BotRepo(), Bot: w.GitHub.App().BotLogin, AppID: w.GitHub.App().ID,
+		Dir: manifest.DefaultDir, AWS: w.BotAWS(), S3PathStyle: true, Version: d.opts.Version, Now: d.now, DryRun: true})
+	if err != nil {
+		return err
+	}
+	is, _, err := dashboard.Publish(ctx, w.BotRepo(), w.GitHub.App().BotLogin, res.Body)
+	if err != nil {
+		return err
+	}
+	summary := ""
+	for _, line := range strings.Split(res.Body, "\n") {
+		if strings.HasPrefix(line, "**") {
+			summary = strings.ReplaceAll(line, "**", "")
+		}
+	}
+	d.say("\n$ modelpromote dashboard   (dashboard: true keeps it after every apply and drift run)\n  Dashboard opened: %s\n  %s", is.URL, summary)
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	"github.com/modelpromote/modelpromote/internal/check"
+	"github.com/modelpromote/modelpromote/internal/dashboard"
+	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 	"github.com/modelpromote/modelpromote/internal/world"
 )
 
@@ -33,6 +35,7 @@ func TestDemoPlaysTheWholeStory(t *testing.T) {
 		"Promotion history",
 		"$ modelpromote status", "$ modelpromote history --model fraud-detector --stage prod --at ",
 		"fraud-detector in prod served v14", "Objects re-read: ", "not write-once",
+		"$ modelpromote dashboard", "Dashboard opened: ",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the story lacks %q", want)
@@ -43,6 +46,16 @@ func TestDemoPlaysTheWholeStory(t *testing.T) {
 		if strings.Contains(text, entity) {
 			t.Errorf("the story shows %q to the terminal", entity)
 		}
+	}
+	// The dashboard issue is the App's, with every stage's row.
+	var dashboards []ghemu.Issue
+	for _, is := range d.World.GitHub.Issues(world.Repo) {
+		if is.Author == d.World.GitHub.App().BotLogin && strings.HasPrefix(is.Body, dashboard.Marker) {
+			dashboards = append(dashboards, is)
+		}
+	}
+	if len(dashboards) != 1 || !strings.Contains(dashboards[0].Body, "| fraud-detector | prod | v14 | v14 | InService") {
+		t.Errorf("dashboards %+v", dashboards)
 	}
 	for stage, want := range map[string]int{"staging": 14, "prod": 14} {
 		env, _ := d.World.Config.Environment(stage)

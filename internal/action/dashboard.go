@@ -1,0 +1,32 @@
+package action
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/modelpromote/modelpromote/internal/dashboard"
+	"github.com/modelpromote/modelpromote/internal/github"
+)
+
+// refreshDashboard updates the dashboard issue after a drift run, when the
+// configuration at ref asks for one. A failure is a warning on the run,
+// never a failed drift check: the drift verdict stands on its own.
+func refreshDashboard(ctx context.Context, a *githubactions.Action, repo *github.Repo, env Env, in Inputs, cfg aws.Config, ref string) {
+	res, err := dashboard.Refresh(ctx, dashboard.Env{Repo: repo, Bot: in.BotLogin, AppID: in.AppID, Dir: in.Dir, Ref: ref, AWS: cfg,
+		S3PathStyle: env.S3PathStyle, Version: env.Version, Now: env.Now})
+	switch {
+	case err != nil:
+		a.Warningf("modelpromote: dashboard not updated: %v", err)
+	case res.Skipped != "":
+		a.Debugf("modelpromote: dashboard: %s", res.Skipped)
+	default:
+		a.Infof("modelpromote: dashboard %s", res.Issue.URL)
+		a.AddStepSummary(fmt.Sprintf("Dashboard: %s\n", res.Issue.URL))
+		if res.Note != "" {
+			a.Warningf("modelpromote: dashboard: %s", res.Note)
+		}
+	}
+}
