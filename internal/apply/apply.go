@@ -420,6 +420,9 @@ func (r *runner) all(ctx context.Context) []Outcome {
 	var order []string
 	for i, pr := range r.plan.Promotions {
 		key := pr.Environment.Account + "/" + pr.Environment.Region + "/" + pr.To.Name
+		if pr.Environment.RegistryOnly {
+			key = pr.Environment.Account + "/" + pr.Environment.Region + "/registry/" + pr.ModelPackageGroup
+		}
 		if _, ok := groups[key]; !ok {
 			order = append(order, key)
 		}

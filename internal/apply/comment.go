@@ -43,6 +43,9 @@ func applyComment(res *Result) string {
 	for i, o := range res.Outcomes {
 		pr := res.Plan.Promotions[i]
 		outcome := "✅ serving"
+		if pr.Environment.RegistryOnly {
+			outcome = "✅ registered"
+		}
 		switch o.State {
 		case StateAlreadyApplied:
 			outcome = "✅ already applied"
@@ -55,7 +58,7 @@ func applyComment(res *Result) string {
 			}
 		}
 		fmt.Fprintf(&b, "| %s | %s | v%d | %s | %s | `%s` |\n", report.Escape(o.Model), report.Escape(o.Stage), pr.ToVersion,
-			report.Escape(pr.To.Name), outcome, report.Escape(o.RecordURI))
+			report.Escape(pr.Where()), outcome, report.Escape(o.RecordURI))
 	}
 	writeFollowUps(&b, res)
 	return b.String()

@@ -77,6 +77,9 @@ func Plan(ctx context.Context, env Env, number int) (*Preview, error) {
 // do, reading only.
 func (r *runner) preview(ctx context.Context, pr *plan.Promotion) PromotionPreview {
 	out := PromotionPreview{Model: pr.Model, Stage: pr.Stage}
+	if pr.Environment.RegistryOnly {
+		out.Endpoint = "deploy nothing: " + pr.Stage + " is registry only"
+	}
 	if d, err := r.env.Repo.FindDeployment(ctx, r.deploymentSpec(pr)); err != nil {
 		out.Problem = err.Error()
 		return out

@@ -39,13 +39,17 @@ func (r *runner) one(ctx context.Context, pr *plan.Promotion) Outcome {
 		return o
 	}
 	state, desc := "success", fmt.Sprintf("v%d serving on %s", pr.ToVersion, pr.To.Name)
+	logURL := ConsoleURL(env.Region, pr.To.Name)
+	if env.RegistryOnly {
+		desc, logURL = fmt.Sprintf("v%d registered in %s's registry (account %s)", pr.ToVersion, pr.Stage, env.Account), ""
+	}
 	if err != nil {
 		state, desc = "failure", err.Error()
 		o.State, o.Error = StateFailure, err.Error()
 	} else {
 		o.State = StateSuccess
 	}
-	if serr := r.env.Repo.SetDeploymentStatus(ctx, dep.ID, state, ConsoleURL(env.Region, pr.To.Name), desc); serr != nil && o.Error == "" {
+	if serr := r.env.Repo.SetDeploymentStatus(ctx, dep.ID, state, logURL, desc); serr != nil && o.Error == "" {
 		o.State, o.Error = StateFailure, serr.Error()
 	}
 	return o
@@ -89,6 +93,10 @@ func (r *runner) newRecord(pr *plan.Promotion) *Record {
 		Endpoint: RecordEndpoint{Name: pr.To.Name, Account: pr.Environment.Account, Region: pr.Environment.Region, Rollout: pr.To.Rollout,
 			ConsoleURL: ConsoleURL(pr.Environment.Region, pr.To.Name), InstanceType: pr.To.InstanceType, InstanceCount: pr.To.InstanceCount,
 			ProductionVariant: pr.To.Variant()},
+	}
+	if pr.Environment.RegistryOnly {
+		rec.RegistryOnly = true
+		rec.Endpoint = RecordEndpoint{Account: pr.Environment.Account, Region: pr.Environment.Region}
 	}
 	if pkg := pr.Details.Package; pkg != nil {
 		rec.Source.PackageARN = pkg.ARN

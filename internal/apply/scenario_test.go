@@ -47,7 +47,7 @@ func afterSoak() time.Time { return time.Now().Add(25 * time.Hour) }
 
 // change is a promotion pull request to make.
 type change struct {
-	file, from, to string // a manifest edit: replace from with to
+	file, from, to string // a manifest edit: replace from with to (a new file's content when from is "")
 	approvers      []string
 	fork           bool
 }
@@ -82,7 +82,7 @@ func mergedPR(t *testing.T, w *world.World, c change) int {
 func openPR(t *testing.T, w *world.World, c change) int {
 	t.Helper()
 	cur, ok := w.GitHub.File(world.Repo, "main", c.file)
-	if !ok || !strings.Contains(cur, c.from) {
+	if c.from != "" && (!ok || !strings.Contains(cur, c.from)) {
 		t.Fatalf("%s lacks %q", c.file, c.from)
 	}
 	branch := "promote-" + strings.NewReplacer("/", "-", ".", "-").Replace(c.file) + "-" + time.Now().Format("150405.000000")
@@ -98,7 +98,7 @@ func openPR(t *testing.T, w *world.World, c change) int {
 		t.Fatal(err)
 	}
 	if _, err := w.GitHub.Push(repo, branch, ghemu.Change{Message: "promote", Author: world.Alice,
-		Files: map[string]string{c.file: strings.Replace(cur, c.from, c.to, 1)}}); err != nil {
+		Files: map[string]string{c.file: edited(cur, c)}}); err != nil {
 		t.Fatal(err)
 	}
 	n, err := w.GitHub.OpenPullRequest(world.Repo, ghemu.PullRequestSpec{Title: "promote", Head: head, Author: world.Alice})
@@ -106,6 +106,13 @@ func openPR(t *testing.T, w *world.World, c change) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+func edited(cur string, c change) string {
+	if c.from == "" {
+		return c.to
+	}
+	return strings.Replace(cur, c.from, c.to, 1)
 }
 
 func applyEnv(w *world.World) apply.Env {

@@ -139,6 +139,10 @@ func TestRecentFailuresReadOnlyTheWindowsRecords(t *testing.T) {
 // stages answers every stage as absent.
 type stages struct{}
 
+func (stages) Registered(context.Context, manifest.Environment, string, string) (*plan.Live, error) {
+	return nil, nil
+}
+
 func (stages) Live(context.Context, manifest.Environment, string) (*plan.Live, error) {
 	return nil, nil
 }

@@ -80,7 +80,7 @@ func Detect(ctx context.Context, cfg *manifest.Config, models map[string]*manife
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			st := j.Model.Stages[j.Stage]
-			s, err := stages.Serving(ctx, j.Env, st.Endpoint.Name)
+			s, err := serving(ctx, stages, cfg.Source, j.Model.ModelPackageGroup, st, j.Env)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -104,6 +104,19 @@ func Detect(ctx context.Context, cfg *manifest.Config, models map[string]*manife
 	return r
 }
 
+// serving is what a stage serves: its endpoint's trace, or for a
+// registry-only stage, its registry's copy of the manifest's version.
+func serving(ctx context.Context, stages plan.Stages, src manifest.Source, group string, st manifest.Stage, env manifest.Environment) (*plan.Serving, error) {
+	if !env.RegistryOnly {
+		return stages.Serving(ctx, env, st.Endpoint.Name)
+	}
+	l, err := stages.Registered(ctx, env, group, plan.SourceARN(src, group, st.Version))
+	if l == nil || err != nil {
+		return nil, err
+	}
+	return &l.Serving, nil
+}
+
 func less(m1, s1, m2, s2 string) bool {
 	if m1 != m2 {
 		return m1 < m2
@@ -115,6 +128,18 @@ func less(m1, s1, m2, s2 string) bool {
 // version of the model's package group.
 func Compare(model, group, stage string, st manifest.Stage, s *plan.Serving) *plan.Drift {
 	d := &plan.Drift{Model: model, Stage: stage, Endpoint: st.Endpoint.Name, Manifest: st.Version}
+	if st.Endpoint.Name == "" { // a registry-only stage: its registry's copy of the version
+		switch {
+		case s == nil:
+			d.Detail = fmt.Sprintf("the manifest says %s holds v%d, but its registry has no copy of it", stage, st.Version)
+		case s.ApprovalStatus != "Approved":
+			d.Serving = s.SourceVersion
+			d.Detail = fmt.Sprintf("the manifest says %s holds v%d, but its copy %s is %s, not Approved", stage, st.Version, s.TargetPackageARN, s.ApprovalStatus)
+		default:
+			return nil
+		}
+		return d
+	}
 	switch {
 	case s == nil:
 		d.Detail = fmt.Sprintf("the manifest says %s runs v%d, but endpoint %s does not exist", stage, st.Version, st.Endpoint.Name)

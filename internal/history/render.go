@@ -47,7 +47,11 @@ func (t *Timeline) WriteServed(w io.Writer, s *Served) error {
 	}
 	r := s.Entry.Record
 	fmt.Fprintf(w, "At %s, %s in %s served v%d (source %s),\n", at, t.Model, t.Stage, r.ToVersion, r.Source.PackageARN)
-	fmt.Fprintf(w, "  deployed %s to endpoint %s (config %s),\n", r.FinishedAt.UTC().Format("2006-01-02T15:04:05Z"), r.Endpoint.Name, r.Endpoint.ConfigAfter)
+	if r.RegistryOnly {
+		fmt.Fprintf(w, "  registered %s as %s (registry only: nothing deployed),\n", r.FinishedAt.UTC().Format("2006-01-02T15:04:05Z"), r.Target.PackageARN)
+	} else {
+		fmt.Fprintf(w, "  deployed %s to endpoint %s (config %s),\n", r.FinishedAt.UTC().Format("2006-01-02T15:04:05Z"), r.Endpoint.Name, r.Endpoint.ConfigAfter)
+	}
 	fmt.Fprintf(w, "  from pull request #%d %s by %s, merged by %s as %s (head %s),\n", r.PullRequest.Number, r.PullRequest.URL,
 		r.PullRequest.Author, r.PullRequest.MergedBy, r.PullRequest.MergeSHA, r.PullRequest.HeadSHA)
 	fmt.Fprintf(w, "  approved by %s.\n", approvers(*s.Entry))

@@ -104,11 +104,21 @@ func checkEnvironment(c *checker, i int, env Environment, names map[string]int) 
 	acctOK := c.account(f("account"), env.Account)
 	regionOK := c.region(f("region"), env.Region)
 	ok := acctOK && regionOK
-	for _, r := range []struct{ field, value string }{{"roleArn", env.RoleARN}, {"executionRoleArn", env.ExecutionRoleARN}} {
+	roles := []struct{ field, value string }{{"roleArn", env.RoleARN}, {"executionRoleArn", env.ExecutionRoleARN}}
+	if env.RegistryOnly {
+		roles = roles[:1] // nothing runs there
+		checkRegistryOnly(c, f, env)
+	}
+	for _, r := range roles {
 		if c.required(f(r.field), r.value) && ok {
 			if err := checkRoleARN(r.value, env.Account, env.Region); err != nil {
 				c.at(f(r.field), "%s: %v", f(r.field), err)
 			}
+		}
+	}
+	if env.RegistryOnly && env.ExecutionRoleARN != "" && ok {
+		if err := checkRoleARN(env.ExecutionRoleARN, env.Account, env.Region); err != nil {
+			c.at(f("executionRoleArn"), "%s: %v", f("executionRoleArn"), err)
 		}
 	}
 	if env.ReadRoleARN != "" && ok {
@@ -207,6 +217,7 @@ func checkPolicy(c *checker, cfg *Config, names map[string]int) {
 		}
 		env, _ := cfg.Environment(stage)
 		checkStagePolicy(c, "policy.stages."+stage, p.Stages[stage], env)
+		checkRegistryOnlyPolicy(c, "policy.stages."+stage, p.Stages[stage], env)
 		checkBreakGlass(c, "policy.stages."+stage, p.Stages[stage])
 	}
 	checkFreezes(c, p.Freezes, names)

@@ -48,6 +48,9 @@ func checkStage(c *checker, field string, s Stage) {
 	if s.Version < 1 {
 		c.at(f("version"), "%s must be a model package version (1 or more), found %d", f("version"), s.Version)
 	}
+	if !c.pos.has(f("endpoint")) {
+		return // a registry-only stage's; CheckModels says whether it needs one
+	}
 	e := s.Endpoint
 	ef := func(name string) string { return f("endpoint." + name) }
 	if c.required(ef("name"), e.Name) && !sagemakerNameRE.MatchString(e.Name) {
@@ -183,6 +186,7 @@ func CheckModels(cfg *ConfigDoc, models map[string]*ModelDoc) Problems {
 				c.atKey(field, "unknown stage %q: %s defines no such environment%s", stage, cfg.File, envList(cfg.Config))
 				continue
 			}
+			checkStageEndpoint(c, field, env, cfg.File)
 			ep := m.Stages[stage].Endpoint.Name
 			if ep == "" {
 				continue

@@ -31,6 +31,15 @@ func (ps positions) Of(p string) Pos {
 	}
 }
 
+// has reports whether field path p was written in the file.
+func (ps positions) has(p string) bool {
+	_, ok := ps.key[p]
+	if !ok {
+		_, ok = ps.value[p]
+	}
+	return ok
+}
+
 // KeyOf returns the position of the key of field path p (where the field is
 // named), falling back to Of.
 func (ps positions) KeyOf(p string) Pos {

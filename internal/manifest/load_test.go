@@ -226,15 +226,22 @@ func TestCheckModelsAgainstConfig(t *testing.T) {
 			for p, s := range c.files {
 				tree[p] = []byte(s)
 			}
-			_, ps := Validate(tree, "p")
-			var got []string
-			for _, p := range ps {
-				got = append(got, p.Error())
-			}
-			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
-				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
-			}
+			assertProblems(t, tree, c.want)
 		})
+	}
+}
+
+// assertProblems validates the promotions directory "p" of tree and
+// checks its problems, in order.
+func assertProblems(t *testing.T, tree Tree, want []string) {
+	t.Helper()
+	_, ps := Validate(tree, "p")
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.Error())
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

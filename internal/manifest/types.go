@@ -71,8 +71,14 @@ type Environment struct {
 	// ARN, never an alias: S3 and SageMaker in other accounts resolve
 	// aliases in the caller's account.
 	KMSKeyARN string `yaml:"kmsKeyArn" json:"kmsKeyArn"`
-	// ExecutionRoleARN is the role SageMaker models run with.
+	// ExecutionRoleARN is the role SageMaker models run with (not used by a
+	// registry-only environment).
 	ExecutionRoleARN string `yaml:"executionRoleArn" json:"executionRoleArn"`
+	// RegistryOnly makes the environment a central model registry: a
+	// promotion into it copies the package (artifacts, reports,
+	// provenance) into its account's registry and bucket and deploys
+	// nothing, so its stages in the model files take no endpoint.
+	RegistryOnly bool `yaml:"registryOnly,omitempty" json:"registryOnly,omitempty"`
 	// After names the stage a version must be live in before it may be
 	// promoted into this one.
 	After string `yaml:"after,omitempty" json:"after,omitempty"`

@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/modelpromote/modelpromote/internal/manifest"
@@ -194,7 +195,7 @@ func evidencePrefix(group string, version int) string {
 func PromotionActions(source manifest.Source, pr Promotion) []Action {
 	env := pr.Environment
 	head := func(kind ActionKind) ActionHead { return ActionHead{Kind: kind, Model: pr.Model, Stage: pr.Stage} }
-	return []Action{
+	actions := []Action{
 		&AssumeRole{ActionHead: head(ActionAssumeRole), Environment: env.Name, RoleARN: env.RoleARN, ExternalID: env.ExternalID, Account: env.Account, Region: env.Region},
 		&CopyArtifacts{ActionHead: head(ActionCopyArtifacts), Group: pr.ModelPackageGroup, Version: pr.ToVersion, SourceAccount: source.Account,
 			Account: env.Account, Bucket: env.ArtifactBucket, Prefix: ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion), KMSKeyARN: env.KMSKeyARN},
@@ -204,6 +205,12 @@ func PromotionActions(source manifest.Source, pr Promotion) []Action {
 			Settings: manifest.ResolveSettings(env, pr.ModelPackageGroup, pr.To)},
 		&RecordEvidence{ActionHead: head(ActionRecordEvidence), Account: env.Account, Bucket: env.ArtifactBucket, Prefix: evidencePrefix(pr.ModelPackageGroup, pr.ToVersion), KMSKeyARN: env.KMSKeyARN},
 	}
+	if env.RegistryOnly {
+		// A central registry: the package and its evidence record are
+		// the whole promotion; nothing is deployed.
+		actions = slices.DeleteFunc(actions, func(a Action) bool { return a.Head().Kind == ActionDeploy })
+	}
+	return actions
 }
 
 // planActions lists apply's steps for each promotion, in order.

@@ -143,6 +143,9 @@ func (p *Plan) checkPolicy(cfg *manifest.ConfigDoc, base, head *manifest.Set) {
 		// it has the stage: the change under review must not pick the
 		// endpoint that vouches for it.
 		p.Promotions[i].AfterEndpoint = prev.Endpoint.Name
+		if env, _ := cfg.Environment(after); ok && env.RegistryOnly {
+			p.Promotions[i].AfterRegistry = true
+		}
 		if bm := base.Models[pr.Model]; bm != nil {
 			if bs, ok := bm.Stages[after]; ok {
 				p.Promotions[i].AfterEndpoint = bs.Endpoint.Name

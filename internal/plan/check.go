@@ -157,6 +157,9 @@ type liveState struct {
 // bounds or an `after` also fails when the endpoint cannot be read at all.
 func readLive(ctx context.Context, src Sources, pr *Promotion, sp manifest.StagePolicy, now time.Time, add func(Gate, Severity, string)) liveState {
 	var st liveState
+	if pr.Environment.RegistryOnly {
+		return st // serves nothing: no live version, no baseline
+	}
 	s, err := src.Stages.Serving(ctx, pr.Environment, pr.To.Name)
 	if err != nil {
 		reason := fmt.Sprintf("could not read what endpoint %s serves in %s: %v", pr.To.Name, pr.Stage, err)
@@ -269,7 +272,7 @@ func hasRegressionBounds(sp manifest.StagePolicy) bool {
 // drift compares what the base manifest says a stage runs with what its
 // endpoint serves.
 func drift(pr *Promotion, s *Serving) *Drift {
-	if pr.From == nil {
+	if pr.From == nil || pr.Environment.RegistryOnly {
 		return nil
 	}
 	d := &Drift{Model: pr.Model, Stage: pr.Stage, Endpoint: pr.From.Name, Manifest: pr.FromVersion}

@@ -40,7 +40,7 @@ type custody struct {
 // record of the version on its endpoint.
 func afterStageRecord(ctx context.Context, src Sources, cfg *manifest.Config, pr *Promotion, pkg *ModelPackage) custody {
 	after := pr.Environment.After
-	if after == "" || pr.IsReconfiguration() || pr.AfterEndpoint == "" || pr.waivesTiming() {
+	if after == "" || pr.IsReconfiguration() || pr.AfterEndpoint == "" && !pr.AfterRegistry || pr.waivesTiming() {
 		return custody{}
 	}
 	env, ok := cfg.Environment(after)
@@ -71,7 +71,11 @@ func afterStageRecord(ctx context.Context, src Sources, cfg *manifest.Config, pr
 		}
 	}
 	if c.record == nil {
-		c.err = fmt.Sprintf("%s has no evidence record of a successful deployment of version %d on %s: the bytes to deploy cannot be shown to have run in %s", after, pr.ToVersion, pr.AfterEndpoint, after)
+		on := " on " + pr.AfterEndpoint
+		if pr.AfterRegistry {
+			on = " into its registry"
+		}
+		c.err = fmt.Sprintf("%s has no evidence record of a successful deployment of version %d%s: the bytes to deploy cannot be shown to have run in %s", after, pr.ToVersion, on, after)
 	}
 	return c
 }

@@ -136,8 +136,13 @@ type Serving struct {
 	SourceVersion    int    `json:"sourceVersion,omitempty"`
 	// TargetPackageARN is the package in the target registry.
 	TargetPackageARN string `json:"targetPackageArn,omitempty"`
-	// Since is when the endpoint started serving this config.
+	// Since is when the endpoint started serving this config; for a
+	// registry-only stage, when its copy was registered.
 	Since time.Time `json:"since"`
+	// ApprovalStatus is set for a registry-only stage, which serves
+	// nothing: the status of its copy of the package (Approved once
+	// apply is done with it).
+	ApprovalStatus string `json:"approvalStatus,omitempty"`
 }
 
 // ReportCheck is one required report, checked.

@@ -161,6 +161,13 @@ func checkImage(ctx context.Context, src Sources, env manifest.Environment, imag
 			return fail("image %s is now %s, but the pull request's check saw %s: its tag moved after the review, and that image was never reviewed", image, digest, "sha256:"+was.SHA256)
 		}
 	}
+	if env.RegistryOnly {
+		// Nothing runs there, so nothing pulls: its copy holds the image
+		// by the digest bound here, and the stages after it check their
+		// own pulls.
+		ic.Deploy = ref.ByDigest(digest)
+		return ic
+	}
 	if env.ImageMirror != "" {
 		mirror, ok := MirrorOf(env.ImageMirror, ref.Repository)
 		if !ok {

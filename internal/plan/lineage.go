@@ -143,11 +143,15 @@ func producer(ctx context.Context, src Sources, pkg *ModelPackage, add func(Gate
 // for at least the soak time.
 func checkStageOrder(ctx context.Context, src Sources, cfg *manifest.Config, pr *Promotion, sp manifest.StagePolicy, add func(Gate, Severity, string)) {
 	after := pr.Environment.After
-	if after == "" || pr.IsReconfiguration() || pr.AfterEndpoint == "" {
+	if after == "" || pr.IsReconfiguration() || pr.AfterEndpoint == "" && !pr.AfterRegistry {
 		return
 	}
 	env, ok := cfg.Environment(after)
 	if !ok {
+		return
+	}
+	if pr.AfterRegistry {
+		checkRegistered(ctx, src, cfg, env, pr, sp, add)
 		return
 	}
 	s, err := src.Stages.Serving(ctx, env, pr.AfterEndpoint)
@@ -180,4 +184,34 @@ func describeServing(s *Serving) string {
 		return fmt.Sprintf("config %s, which modelpromote did not deploy", s.EndpointConfig)
 	}
 	return fmt.Sprintf("version %d", s.SourceVersion)
+}
+
+// checkRegistered checks that the version is in the `after` stage when
+// that stage is registry-only: its registry holds an approved copy of the
+// source package, registered at least the soak time ago. The copy is found
+// by the provenance apply wrote into it; the chain of custody then holds
+// the promotion to the bytes that stage's evidence record lists.
+func checkRegistered(ctx context.Context, src Sources, cfg *manifest.Config, env manifest.Environment, pr *Promotion, sp manifest.StagePolicy, add func(Gate, Severity, string)) {
+	after := env.Name
+	want := SourceARN(cfg.Source, pr.ModelPackageGroup, pr.ToVersion)
+	l, err := src.Stages.Registered(ctx, env, pr.ModelPackageGroup, want)
+	switch {
+	case err != nil:
+		add(GatePolicy, SeverityError, fmt.Sprintf("could not read %s's registry (account %s): %v", after, env.Account, err))
+		return
+	case l == nil:
+		add(GatePolicy, SeverityError, fmt.Sprintf("version %d is not in %s: its registry (account %s) holds no copy of %s; promote it to %s first", pr.ToVersion, after, env.Account, want, after))
+		return
+	}
+	s := l.Serving
+	pr.Details.PreviousStage = &s
+	if s.ApprovalStatus != "Approved" {
+		add(GatePolicy, SeverityError, fmt.Sprintf("%s's copy of version %d (%s) is %s, not Approved", after, pr.ToVersion, s.TargetPackageARN, s.ApprovalStatus))
+		return
+	}
+	if soak := sp.SoakTime.Duration; soak > 0 {
+		if held := src.now().Sub(s.Since); held < soak {
+			add(GatePolicy, SeverityPending, fmt.Sprintf("soaking: version %d has been in %s for %s of the %s the policy requires", pr.ToVersion, after, held.Round(time.Minute), soak))
+		}
+	}
 }

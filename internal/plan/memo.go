@@ -176,9 +176,22 @@ func (m *memoRegistry) ModelCard(ctx context.Context, name string) (*ModelCard, 
 }
 
 type memoStages struct {
-	in      Stages
-	slots   *accountSlots
-	serving memo[*Serving]
+	in         Stages
+	slots      *accountSlots
+	serving    memo[*Serving]
+	registered memo[*Live]
+}
+
+// Registered implements Stages.
+func (m *memoStages) Registered(ctx context.Context, env manifest.Environment, group, sourceARN string) (*Live, error) {
+	l, err := m.registered.do(envKey(env)+"\x00"+group+"\x00"+sourceARN, func() (*Live, error) {
+		return do(ctx, m.slots, env.Account, func() (*Live, error) { return m.in.Registered(ctx, env, group, sourceARN) })
+	})
+	if l == nil {
+		return nil, err
+	}
+	cp := *l
+	return &cp, err
 }
 
 // Serving implements Stages.
@@ -194,8 +207,8 @@ func (m *memoStages) Serving(ctx context.Context, env manifest.Environment, endp
 }
 
 type memoHistory struct {
-	in       History
-	slots    *accountSlots
+	in      History
+	slots   *accountSlots
 	records memo[[]StoredRecord]
 }
 

@@ -54,6 +54,14 @@ func (c *countingSources) Serving(_ context.Context, env manifest.Environment, e
 	c.count("serving " + env.Name + " " + endpoint)
 	return &Serving{Endpoint: endpoint}, nil
 }
+
+func (s *slowStages) Registered(context.Context, manifest.Environment, string, string) (*Live, error) {
+	return nil, nil
+}
+func (c *countingSources) Registered(_ context.Context, env manifest.Environment, group, sourceARN string) (*Live, error) {
+	c.count("registered " + env.Name + " " + sourceARN)
+	return &Live{}, nil
+}
 func (c *countingSources) Records(_ context.Context, env manifest.Environment, group string, version int) ([]StoredRecord, error) {
 	c.count("deployed " + env.Name + " " + group)
 	return []StoredRecord{{URI: "s3://b/evidence/1.json"}}, nil

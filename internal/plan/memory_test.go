@@ -97,6 +97,21 @@ func (o *memObjects) Open(ctx context.Context, uri string) (io.ReadCloser, Objec
 type memStages struct {
 	serving map[string]*Serving
 	broken  map[string]error
+	// registered is what registry-only stages hold, by
+	// "stage/source package ARN".
+	registered map[string]*Live
+}
+
+func (s *memStages) Registered(_ context.Context, env manifest.Environment, _, sourceARN string) (*Live, error) {
+	key := env.Name + "/" + sourceARN
+	if err := s.broken[key]; err != nil {
+		return nil, err
+	}
+	if l, ok := s.registered[key]; ok {
+		c := *l
+		return &c, nil
+	}
+	return nil, nil
 }
 
 func (s *memStages) Serving(_ context.Context, env manifest.Environment, endpoint string) (*Serving, error) {

@@ -87,6 +87,10 @@ type Promotion struct {
 	// AfterEndpoint is the model's endpoint in the `after` stage, where the
 	// version must already be live ("" when the stage has no `after`).
 	AfterEndpoint string `json:"afterEndpoint,omitempty"`
+	// AfterRegistry is true when the `after` stage is a registry-only
+	// stage the model has: the version must be registered there (there
+	// is no endpoint to be live on).
+	AfterRegistry bool `json:"afterRegistry,omitempty"`
 	// Environment is the target environment, from the base configuration.
 	Environment manifest.Environment `json:"environment"`
 	// Gates holds each gate's status, in the order of Gates.
@@ -109,6 +113,19 @@ func (p Promotion) Status(g Gate) Status {
 		}
 	}
 	return StatusUnchecked
+}
+
+// RegistryOnlyLabel stands where an endpoint name would for a
+// registry-only stage, which deploys nothing.
+const RegistryOnlyLabel = "registry only"
+
+// Where is the promotion's endpoint, or RegistryOnlyLabel for a
+// registry-only stage.
+func (p Promotion) Where() string {
+	if p.Environment.RegistryOnly {
+		return RegistryOnlyLabel
+	}
+	return p.To.Name
 }
 
 // Key identifies a promotion: "model/stage".

@@ -1,5 +1,7 @@
 package plan
 
+import "strings"
+
 // Provenance keys apply writes into a target model package's
 // CustomerMetadataProperties, and the check reads back to trace what an
 // endpoint serves to the source package it was promoted from.
@@ -14,3 +16,18 @@ const (
 	// (a job in the source account) as provenance.
 	ProvenanceGeneratedBy = "modelpromote:source-generated-by"
 )
+
+// ProvenanceOf returns the modelpromote:* entries of a package's
+// CustomerMetadataProperties; nil when it has none.
+func ProvenanceOf(metadata map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range metadata {
+		if strings.HasPrefix(k, ProvenancePrefix) {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+	}
+	return out
+}

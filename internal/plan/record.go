@@ -54,7 +54,11 @@ type Record struct {
 	// Reports are the compliance reports as checked at apply time.
 	Reports []ReportCheck `json:"reports"`
 
-	Endpoint RecordEndpoint `json:"endpoint"`
+	// Endpoint is where the package was deployed; for a registry-only
+	// stage (RegistryOnly), which deploys nothing, only its account and
+	// region.
+	Endpoint     RecordEndpoint `json:"endpoint"`
+	RegistryOnly bool           `json:"registryOnly,omitempty"`
 
 	// Rollback is set when the promotion returned the stage to a version it
 	// ran before: that deployment, and the gates not applied.

@@ -119,7 +119,7 @@ func findRollback(ctx context.Context, src Sources, pr *Promotion, self *PullReq
 	for _, why := range recs.untrusted {
 		out = append(out, finding(fmt.Sprintf("evidence record %s; it does not count as a deployment of version %d to %s, which is judged with every gate", why, pr.ToVersion, pr.Stage)))
 	}
-	want := sourcePackageARN(src.Source, pr.ModelPackageGroup, pr.ToVersion)
+	want := SourceARN(src.Source, pr.ModelPackageGroup, pr.ToVersion)
 	var best *PastDeployment
 	for i, r := range recs.trusted {
 		if r.Outcome != "success" || r.Stage != pr.Stage || r.Model != pr.Model || r.Version != pr.ToVersion ||
@@ -139,9 +139,9 @@ func findRollback(ctx context.Context, src Sources, pr *Promotion, self *PullReq
 	}}, out
 }
 
-// sourcePackageARN is the ARN of version of group in the source registry,
-// as SageMaker writes it (resource names in lower case).
-func sourcePackageARN(s manifest.Source, group string, version int) string {
+// SourceARN is the ARN of version of group in the source registry, as
+// SageMaker writes it (resource names in lower case).
+func SourceARN(s manifest.Source, group string, version int) string {
 	return fmt.Sprintf("arn:%s:sagemaker:%s:%s:model-package/%s/%d", manifest.PartitionOf(s.Region), s.Region, s.Account, strings.ToLower(group), version)
 }
 

@@ -97,6 +97,11 @@ type Stages interface {
 	// Serving traces an endpoint to the source package it was promoted
 	// from. It returns nil (and no error) when the endpoint does not exist.
 	Serving(ctx context.Context, env manifest.Environment, endpoint string) (*Serving, error)
+	// Registered finds the package a registry-only environment's registry
+	// holds of a source package (by the provenance apply wrote into it):
+	// its ARN, approval status and registration time, with Provenance. It
+	// returns nil (and no error) when there is none.
+	Registered(ctx context.Context, env manifest.Environment, group, sourceARN string) (*Live, error)
 }
 
 // Sources are where the AWS-backed checks read facts from.

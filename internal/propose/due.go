@@ -72,6 +72,11 @@ type Readiness struct {
 // the soak time — the same rule the check's policy gate applies.
 func (c Candidate) Judge(s *plan.Serving, now time.Time) Readiness {
 	switch {
+	case c.AfterEnv.RegistryOnly && s == nil:
+		return Readiness{Reason: fmt.Sprintf("%s's registry holds no copy of v%d", c.After, c.Version)}
+	case c.AfterEnv.RegistryOnly && s.ApprovalStatus != "Approved":
+		return Readiness{Reason: fmt.Sprintf("%s's copy of v%d is %s, not Approved", c.After, c.Version, s.ApprovalStatus)}
+	case c.AfterEnv.RegistryOnly:
 	case s == nil:
 		return Readiness{Reason: fmt.Sprintf("endpoint %s does not exist in %s", c.AfterEndpoint, c.After)}
 	case s.SourceVersion != c.Version || !strings.Contains(s.SourcePackageARN, "/"+strings.ToLower(c.ModelPackageGroup)+"/"):

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/modelpromote/modelpromote/internal/manifest"
+	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
 // NextState is what became of a next-stage candidate.
@@ -62,9 +65,22 @@ func next(ctx context.Context, env Env, want func(Candidate) bool) ([]Next, erro
 	return out, nil
 }
 
+// afterServing is what the `after` stage serves: its endpoint's trace, or
+// for a registry-only stage, its registry's copy of the version.
+func afterServing(ctx context.Context, src sources, source manifest.Source, c Candidate) (*plan.Serving, error) {
+	if !c.AfterEnv.RegistryOnly {
+		return src.stages.Serving(ctx, c.AfterEnv, c.AfterEndpoint)
+	}
+	l, err := src.stages.Registered(ctx, c.AfterEnv, c.ModelPackageGroup, plan.SourceARN(source, c.ModelPackageGroup, c.Version))
+	if l == nil || err != nil {
+		return nil, err
+	}
+	return &l.Serving, nil
+}
+
 func judge(ctx context.Context, env Env, snap *snapshot, src sources, c Candidate, now time.Time) Next {
 	n := Next{Candidate: c}
-	s, err := src.stages.Serving(ctx, c.AfterEnv, c.AfterEndpoint)
+	s, err := afterServing(ctx, src, snap.set.Config.Config.Source, c)
 	if err != nil {
 		n.State, n.Err = NextFailed, fmt.Errorf("read what %s serves: %w", c.After, err)
 		return n

@@ -16,8 +16,12 @@ func (r *renderer) promotionHead(pr *plan.Promotion) piece {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s %s → %s: %s\n\n", statusIcon[worst(*pr)], esc(pr.Model), esc(pr.Stage), change(pr.Promotion))
 	env := pr.Environment
-	fmt.Fprintf(&b, "Endpoint **%s** in account %s (%s): %s, %s", esc(pr.To.Name), esc(env.Account), esc(env.Region),
-		esc(plan.CapacitySummary(pr.To)), esc(plan.RolloutSummary(pr.To.Rollout)))
+	if env.RegistryOnly {
+		fmt.Fprintf(&b, "**Registry only**: copied into the model registry and bucket of account %s (%s); nothing is deployed", esc(env.Account), esc(env.Region))
+	} else {
+		fmt.Fprintf(&b, "Endpoint **%s** in account %s (%s): %s, %s", esc(pr.To.Name), esc(env.Account), esc(env.Region),
+			esc(plan.CapacitySummary(pr.To)), esc(plan.RolloutSummary(pr.To.Rollout)))
+	}
 	if pkg := pr.Details.Package; pkg != nil {
 		fmt.Fprintf(&b, " · package %s v%d (%s)", esc(pkg.Group), pkg.Version, esc(pkg.ApprovalStatus))
 	} else {
@@ -28,7 +32,7 @@ func (r *renderer) promotionHead(pr *plan.Promotion) piece {
 	}
 	b.WriteString("\n")
 	var notes []string
-	if sum := manifest.ResolveSettings(env, pr.ModelPackageGroup, pr.To).Summary(); sum != "" {
+	if sum := manifest.ResolveSettings(env, pr.ModelPackageGroup, pr.To).Summary(); sum != "" && !env.RegistryOnly {
 		notes = append(notes, "Deploys with "+esc(sum)+".")
 	}
 	if len(pr.Changes) > 0 {

@@ -36,8 +36,12 @@ func Text(w io.Writer, p *plan.Plan) error {
 	} else {
 		fmt.Fprintf(b, "Promotions (%d):\n", len(p.Promotions))
 		for _, pr := range p.Promotions {
-			fmt.Fprintf(b, "  %s  %s  %s  → endpoint %s in %s (%s)\n", pr.Model, pr.Stage, versionChange(pr.Promotion),
-				pr.To.Name, pr.Environment.Account, pr.Environment.Region)
+			where := "endpoint " + pr.To.Name
+			if pr.Environment.RegistryOnly {
+				where = "registry only (copy, register, deploy nothing)"
+			}
+			fmt.Fprintf(b, "  %s  %s  %s  → %s in %s (%s)\n", pr.Model, pr.Stage, versionChange(pr.Promotion),
+				where, pr.Environment.Account, pr.Environment.Region)
 			for _, c := range pr.Changes {
 				fmt.Fprintf(b, "      %s\n", c)
 			}

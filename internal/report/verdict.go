@@ -188,7 +188,7 @@ func (r *renderer) promotionsTable() piece {
 	}
 	pc := piece{head: head + "\n" + sep + "\n", noun: "promotions"}
 	for _, pr := range r.p.Promotions {
-		row := fmt.Sprintf("| %s | %s | %s | %s |", esc(pr.Model), esc(pr.Stage), change(pr.Promotion), esc(pr.To.Name))
+		row := fmt.Sprintf("| %s | %s | %s | %s |", esc(pr.Model), esc(pr.Stage), change(pr.Promotion), esc(pr.Where()))
 		for _, g := range plan.Gates {
 			row += " " + statusIcon[pr.Status(g)] + " |"
 		}

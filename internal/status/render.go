@@ -14,6 +14,9 @@ func (r Row) cells() []string {
 		served = fmt.Sprintf("v%d", r.ServedVersion)
 	}
 	status := r.EndpointStatus
+	if r.RegistryOnly && r.Error == "" {
+		status = "registry only: " + status
+	}
 	if r.Error != "" {
 		status = "unread"
 	}

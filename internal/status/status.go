@@ -26,9 +26,11 @@ import (
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
-// Stages reads what an endpoint runs (endpoints.Stages does).
+// Stages reads what an endpoint runs, and what a registry-only stage
+// holds (endpoints.Stages does).
 type Stages interface {
 	Live(ctx context.Context, env manifest.Environment, endpoint string) (*plan.Live, error)
+	Registered(ctx context.Context, env manifest.Environment, group, sourceARN string) (*plan.Live, error)
 }
 
 // Sources are where status reads from.
@@ -64,6 +66,12 @@ type Row struct {
 	Account     string `json:"account"`
 	Region      string `json:"region"`
 	Endpoint    string `json:"endpoint"`
+	// RegistryOnly marks a registry-only stage, which has no endpoint:
+	// ServedVersion is the version its registry holds a copy of
+	// (PackageARN), EndpointStatus "Registered (<approval status>)", and
+	// LiveSince when the copy was registered.
+	RegistryOnly bool   `json:"registryOnly,omitempty"`
+	PackageARN   string `json:"packageArn,omitempty"`
 	// ManifestVersion is the version the manifest says.
 	ManifestVersion int `json:"manifestVersion"`
 	// ServedVersion is the source version the endpoint serves, from
@@ -169,7 +177,7 @@ func Collect(ctx context.Context, src Sources, cfg *manifest.Config, models map[
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			t.Rows[i] = readStage(ctx, src, j.Model, j.Stage, j.Env)
+			t.Rows[i] = readStage(ctx, src, cfg.Source, j.Model, j.Stage, j.Env)
 		})
 	}
 	wg.Wait()
@@ -197,11 +205,20 @@ func stageIndex(cfg *manifest.Config, stage string) int {
 
 // readStage traces one stage and reads the record of what it serves: two
 // dependent reads, the trace's four calls and then the record.
-func readStage(ctx context.Context, src Sources, m *manifest.Model, stage string, env manifest.Environment) Row {
+func readStage(ctx context.Context, src Sources, source manifest.Source, m *manifest.Model, stage string, env manifest.Environment) Row {
 	st := m.Stages[stage]
 	r := Row{Model: m.Name, Stage: stage, Environment: env.Name, Account: env.Account, Region: env.Region,
 		Endpoint: st.Endpoint.Name, ManifestVersion: st.Version, Variants: []Variant{}, OpenPullRequests: []OpenPullRequest{}}
-	live, err := src.Stages.Live(ctx, env, st.Endpoint.Name)
+	var live *plan.Live
+	var err error
+	if env.RegistryOnly {
+		// Nothing is deployed there: what it holds is its registry's copy
+		// of the manifest's version.
+		r.RegistryOnly = true
+		live, err = src.Stages.Registered(ctx, env, m.ModelPackageGroup, plan.SourceARN(source, m.ModelPackageGroup, st.Version))
+	} else {
+		live, err = src.Stages.Live(ctx, env, st.Endpoint.Name)
+	}
 	if err != nil {
 		r.Error = err.Error()
 		return r
@@ -209,6 +226,12 @@ func readStage(ctx context.Context, src Sources, m *manifest.Model, stage string
 	var serving *plan.Serving
 	if live == nil {
 		r.EndpointStatus = "Absent"
+	} else if env.RegistryOnly {
+		serving = &live.Serving
+		r.ServedVersion, r.EndpointStatus, r.PackageARN = live.SourceVersion, "Registered ("+live.ApprovalStatus+")", live.TargetPackageARN
+		since := live.Since.UTC()
+		r.LiveSince = &since
+		r.LastPromotion = lastPromotion(ctx, src, env, live)
 	} else {
 		serving = &live.Serving
 		r.ServedVersion, r.EndpointStatus, r.FailureReason = live.SourceVersion, live.EndpointStatus, live.FailureReason

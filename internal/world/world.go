@@ -63,6 +63,10 @@ type Options struct {
 	// NoCrossAccountRead leaves the dev bucket without a policy, so target
 	// roles cannot read it and copies must stream.
 	NoCrossAccountRead bool
+	// Central adds the central model registry: an ML shared-services
+	// account (CentralAccount) whose registry-only stage "central" comes
+	// before staging (world/central.go).
+	Central bool
 	// ClockOffset sets the world's clock this far from the wall clock; a
 	// negative one starts a story in the past (see Now and Advance).
 	ClockOffset time.Duration
@@ -91,6 +95,9 @@ type World struct {
 	BotToken string
 	// Config is the example configuration.
 	Config *manifest.Config
+	// configYAML is the configuration file the repository holds (the
+	// example's, or its central-registry variant).
+	configYAML string
 	// Models holds what SeedVersion registered: group → version → lineage.
 	Models map[string]map[int]sagemaker.DevLineage
 
@@ -155,7 +162,11 @@ func (w *World) startAWS(opts Options) error {
 	}
 	w.closers = append(w.closers, func() { _ = srv.Close() })
 
-	for _, a := range []struct{ name, id string }{{"dev", DevAccount}, {"staging", StagingAccount}, {"prod", ProdAccount}, {"tools", ToolsAccount}} {
+	accounts := []struct{ name, id string }{{"dev", DevAccount}, {"staging", StagingAccount}, {"prod", ProdAccount}, {"tools", ToolsAccount}}
+	if opts.Central {
+		accounts = append(accounts, struct{ name, id string }{"ml-shared", CentralAccount})
+	}
+	for _, a := range accounts {
 		creds, err := srv.AddAccount(a.name, a.id)
 		if err != nil {
 			return err
@@ -168,11 +179,11 @@ func (w *World) startAWS(opts Options) error {
 	}
 	w.Bot = bot
 
-	cfg, err := exampleConfig()
+	cfg, text, err := exampleConfig(opts)
 	if err != nil {
 		return err
 	}
-	w.Config = cfg
+	w.Config, w.configYAML = cfg, text
 	if err := srv.AddRole(awsemu.Role{Account: DevAccount, Name: "modelpromote-read", Trust: []string{ToolsAccount},
 		ExternalID: cfg.Source.ExternalID, AllowSourceIdentity: true}); err != nil {
 		return err
@@ -255,6 +266,9 @@ func (w *World) startGitHub() error {
 	for _, e := range entries {
 		data, _ := fs.ReadFile(promotions.Files, e.Name())
 		files["promotions/"+e.Name()] = string(data)
+		if e.Name() == manifest.ConfigFile {
+			files["promotions/"+e.Name()] = w.configYAML
+		}
 	}
 	if _, err := w.GitHub.CreateRepo(Repo, files); err != nil {
 		return err
@@ -420,14 +434,22 @@ func PackageARN(group string, version int) string {
 	return fmt.Sprintf("arn:aws:sagemaker:%s:%s:model-package/%s/%d", Region, DevAccount, group, version)
 }
 
-func exampleConfig() (*manifest.Config, error) {
+// exampleConfig is the example configuration, with the central registry
+// when opts ask for it, parsed and as text.
+func exampleConfig(opts Options) (*manifest.Config, string, error) {
 	data, err := fs.ReadFile(promotions.Files, manifest.ConfigFile)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	doc, ps := manifest.ParseConfig("promotions/"+manifest.ConfigFile, data)
+	text := string(data)
+	if opts.Central {
+		if text, err = withCentral(text); err != nil {
+			return nil, "", err
+		}
+	}
+	doc, ps := manifest.ParseConfig("promotions/"+manifest.ConfigFile, []byte(text))
 	if len(ps) > 0 {
-		return nil, ps
+		return nil, "", ps
 	}
-	return doc.Config, nil
+	return doc.Config, text, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/modelpromote/modelpromote/internal/aws/awserr"
+	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
@@ -55,6 +56,13 @@ func (s *Stages) Client(env manifest.Environment) *sagemaker.Client {
 // Serving implements plan.Stages.
 func (s *Stages) Serving(ctx context.Context, env manifest.Environment, endpoint string) (*plan.Serving, error) {
 	return Trace(ctx, s.Client(env), endpoint)
+}
+
+// Registered implements plan.Stages: the copy a registry-only
+// environment's registry holds of a source package.
+func (s *Stages) Registered(ctx context.Context, env manifest.Environment, group, sourceARN string) (*plan.Live, error) {
+	r := &registry.Registry{SM: s.Client(env), Account: env.Account, Region: env.Region}
+	return r.Held(ctx, group, sourceARN)
 }
 
 // Trace follows an endpoint to the source package it serves. It returns
@@ -120,14 +128,7 @@ func Inspect(ctx context.Context, sm *sagemaker.Client, endpoint string) (*plan.
 		return nil, fmt.Errorf("describe model package %s: %w", pkgARN, err)
 	}
 	s.TargetPackageARN = aws.ToString(pkg.ModelPackageArn)
-	for k, v := range pkg.CustomerMetadataProperties {
-		if strings.HasPrefix(k, plan.ProvenancePrefix) {
-			if l.Provenance == nil {
-				l.Provenance = map[string]string{}
-			}
-			l.Provenance[k] = v
-		}
-	}
+	l.Provenance = plan.ProvenanceOf(pkg.CustomerMetadataProperties)
 	src := pkg.CustomerMetadataProperties[plan.ProvenanceSourceARN]
 	if src == "" {
 		return l, nil

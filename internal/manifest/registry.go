@@ -1,0 +1,53 @@
+package manifest
+
+import "fmt"
+
+// A registry-only environment is a central model registry (AWS's
+// multi-account framework puts one in an ML shared-services account): a
+// promotion into it copies the package into its registry and bucket and
+// deploys nothing.
+
+// checkRegistryOnly refuses the settings of a registry-only environment
+// that only a deployment would use: they would be silently ignored.
+func checkRegistryOnly(c *checker, f func(string) string, env Environment) {
+	unused := func(field string) {
+		c.atKey(f(field), "%s: environment %q is registryOnly and deploys nothing, so it takes no %s", f(field), env.Name, field)
+	}
+	if env.VPC != nil {
+		unused("vpc")
+	}
+	if env.NetworkIsolation {
+		unused("networkIsolation")
+	}
+	if env.ImageMirror != "" {
+		unused("imageMirror")
+	}
+}
+
+// checkRegistryOnlyPolicy refuses the rules of a registry-only stage that
+// compare with what a stage serves: it serves nothing.
+func checkRegistryOnlyPolicy(c *checker, field string, sp StagePolicy, env Environment) {
+	if !env.RegistryOnly {
+		return
+	}
+	for i, t := range sp.Thresholds {
+		if t.HasRegressionBound() {
+			c.at(fmt.Sprintf("%s.thresholds[%d]", field, i), "%s.thresholds[%d]: stage %q is registryOnly and serves nothing, so there is no live version to regress from: use min, max or between", field, i, env.Name)
+		}
+	}
+	if sp.RevertOnFailure {
+		c.at(field+".revertOnFailure", "%s.revertOnFailure: stage %q is registryOnly: there is no rollout to fail", field, env.Name)
+	}
+}
+
+// checkStageEndpoint checks that a model's stage has an endpoint exactly
+// when its environment deploys.
+func checkStageEndpoint(c *checker, field string, env Environment, cfgFile string) {
+	has := c.pos.has(field + ".endpoint")
+	switch {
+	case env.RegistryOnly && has:
+		c.atKey(field+".endpoint", "%s.endpoint: stage %q is registryOnly in %s (it copies the package into its registry and deploys nothing), so it takes no endpoint", field, env.Name, cfgFile)
+	case !env.RegistryOnly && !has:
+		c.atKey(field, "%s.endpoint is required: stage %q deploys to an endpoint", field, env.Name)
+	}
+}

@@ -1,0 +1,55 @@
+package world
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The central model registry of AWS's multi-account framework: an ML
+// shared-services account whose registry-only stage comes between the dev
+// account and staging (Options.Central).
+const (
+	CentralAccount = "444444444444"
+	CentralBucket  = "acme-ml-artifacts-central"
+)
+
+// centralEnvironment is the registry-only stage Options.Central adds to the
+// example configuration, before staging.
+const centralEnvironment = `  # The central model registry (ML shared-services account): a promotion
+  # copies the package here and deploys nothing.
+  - name: central
+    registryOnly: true
+    account: "444444444444"
+    region: eu-west-1
+    roleArn: arn:aws:iam::444444444444:role/modelpromote-deploy
+    readRoleArn: arn:aws:iam::444444444444:role/modelpromote-inspect
+    externalId: modelpromote-central
+    artifactBucket: acme-ml-artifacts-central
+    kmsKeyArn: arn:aws:kms:eu-west-1:444444444444:key/5e6f7a8b-cccc-dddd-eeee-ffff00001111
+`
+
+// centralPolicy is the central stage's policy: what the dev registry's
+// package must carry to enter the central registry.
+const centralPolicy = `    central:
+      approvals: 1
+      approvers: [team:ml-leads]
+      reports: [modelQuality]
+      requireDigests: true
+`
+
+// withCentral rewrites the example configuration for Options.Central: the
+// central stage first, staging after it. It fails loudly when the example
+// no longer has the lines it edits.
+func withCentral(config string) (string, error) {
+	edits := []struct{ old, new string }{
+		{"environments:\n  - name: staging\n", "environments:\n" + centralEnvironment + "  - name: staging\n    after: central\n"},
+		{"  stages:\n    staging:\n", "  stages:\n" + centralPolicy + "    staging:\n"},
+	}
+	for _, e := range edits {
+		if !strings.Contains(config, e.old) {
+			return "", fmt.Errorf("world: the example configuration lacks %q", e.old)
+		}
+		config = strings.Replace(config, e.old, e.new, 1)
+	}
+	return config, nil
+}
