@@ -171,3 +171,97 @@ func TestPushToMainAppliesThePullRequestItMerged(t *testing.T) {
 		t.Errorf("re-run: %+v failed=%v", eps, again.res.Failed)
 	}
 }
+
+// TestDocumentedWorkflowsReportAsTheAppAndApply plays the example
+// workflows: check.yml's step on the pull request's own events, with the
+// Actions GITHUB_TOKEN and dry-run, only plans (no check run, no comment);
+// check-app.yml's step, on workflow_run with the App's token, reports the
+// `modelpromote` check run as the App; apply.yml's step, told the App's ID,
+// deploys the merge. A check reported with the GITHUB_TOKEN (the old
+// check.yml) is the github-actions App's and does not count: apply refuses
+// and says so, the migration case of docs/action.md.
+func TestDocumentedWorkflowsReportAsTheAppAndApply(t *testing.T) {
+	w := newWorld(t)
+	n := promote(t, w, false)
+	if _, err := w.GitHub.Review(world.Repo, n, world.Bob, "APPROVE", "LGTM"); err != nil {
+		t.Fatal(err)
+	}
+	actionsTok, err := w.GitHub.ActionsToken(world.Repo, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, _ := w.GitHub.PullRequest(world.Repo, n)
+	review := event(t, w, "pull_request_review", "submitted")
+
+	// check.yml: plans only.
+	r := run(t, w, step{event: "pull_request_review", payload: review,
+		inputs: map[string]string{"github-token": actionsTok, "dry-run": "true"}}).must(t)
+	if r.res.Job.Command != action.CommandPlan || len(w.GitHub.CheckRuns(world.Repo, pr.HeadSHA)) != 0 || reportComments(w, n) != 0 {
+		t.Fatalf("check.yml's step: job %+v, %d check runs, %d comments; want a plan that writes nothing",
+			r.res.Job, len(w.GitHub.CheckRuns(world.Repo, pr.HeadSHA)), reportComments(w, n))
+	}
+	// The old check.yml reported with the GITHUB_TOKEN: that run is
+	// github-actions', whatever it says.
+	run(t, w, step{event: "pull_request_review", payload: review, inputs: map[string]string{"github-token": actionsTok}}).must(t)
+	runs := w.GitHub.CheckRuns(world.Repo, pr.HeadSHA)
+	if len(runs) != 1 || runs[0].AppSlug != "github-actions" {
+		t.Fatalf("the GITHUB_TOKEN's check runs: %+v", runs)
+	}
+
+	// check-app.yml: the App reports.
+	r = run(t, w, step{event: "workflow_run", payload: []byte(`{"action":"completed","workflow_run":{"event":"pull_request_review","conclusion":"success"}}`),
+		inputs: map[string]string{"command": "check", "pull-request": strconv.Itoa(n)}}).must(t)
+	if r.outputs[action.OutputVerdict] != "pass" {
+		t.Fatalf("check-app.yml's step: verdict %q\n%s", r.outputs[action.OutputVerdict], r.summary)
+	}
+	runs = w.GitHub.CheckRuns(world.Repo, pr.HeadSHA)
+	if last := runs[len(runs)-1]; last.AppID != w.GitHub.App().ID || last.Conclusion != "success" {
+		t.Fatalf("check-app.yml's run: %+v", last)
+	}
+	if _, err := w.GitHub.Merge(world.Repo, n, world.Pat, "merge"); err != nil {
+		t.Fatal(err)
+	}
+	push := event(t, w, "push", "")
+	assertDeployed(t, w, run(t, w, step{event: "push", payload: push}).must(t), n)
+}
+
+// TestApplyWithoutTheAppsOwnCheckRunIsRefused: with only the GITHUB_TOKEN's
+// check run on the head (the old example check.yml), apply refuses and
+// names why; without the app-id input it cannot tell any run apart and
+// refuses, saying what to set. Nothing is deployed.
+func TestApplyWithoutTheAppsOwnCheckRunIsRefused(t *testing.T) {
+	w := newWorld(t)
+	n := promote(t, w, false)
+	if _, err := w.GitHub.Review(world.Repo, n, world.Bob, "APPROVE", "LGTM"); err != nil {
+		t.Fatal(err)
+	}
+	actionsTok, err := w.GitHub.ActionsToken(world.Repo, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, w, step{event: "pull_request_review", payload: event(t, w, "pull_request_review", "submitted"),
+		inputs: map[string]string{"github-token": actionsTok}}).must(t)
+	if r.outputs[action.OutputVerdict] == "pass" {
+		t.Fatal("the GITHUB_TOKEN read the team rule")
+	}
+	if _, err := w.GitHub.Merge(world.Repo, n, world.Pat, "merge"); err != nil {
+		t.Fatal(err)
+	}
+	push := event(t, w, "push", "")
+	for _, c := range []struct {
+		name   string
+		inputs map[string]string
+		reason string
+	}{
+		{"the GITHUB_TOKEN's run only", nil, "runs named modelpromote by github-actions do not count"},
+		{"no app-id", map[string]string{"app-id": ""}, "ID is not configured"},
+	} {
+		r := run(t, w, step{event: "push", payload: push, inputs: c.inputs}).must(t)
+		if !r.res.Failed || r.outputs[action.OutputVerdict] != "refused" || !strings.Contains(r.summary, c.reason) {
+			t.Errorf("%s: failed=%v verdict %q, want refused saying %q:\n%s\n%s", c.name, r.res.Failed, r.outputs[action.OutputVerdict], c.reason, r.summary, r.stdout)
+		}
+	}
+	if s := serving(t, w, world.StagingAccount, "fraud-detector-staging"); s == nil || s.SourceVersion != 12 {
+		t.Errorf("staging serves %+v, want version 12 still", s)
+	}
+}

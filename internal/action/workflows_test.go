@@ -329,3 +329,64 @@ func stringList(v any) []string {
 	}
 	return nil
 }
+
+// TestDocumentedSetupReportsTheCheckAsTheApp: apply accepts only a
+// `modelpromote` check run the modelpromote App created (any workflow with
+// checks: write can create one of that name; a GITHUB_TOKEN's are the
+// github-actions App's). So in the example workflows the App reports the
+// check on every pull request, and only from a job pull request code cannot
+// touch; check.yml only plans there; and apply is told the App's ID, the
+// same variable its App token is minted with.
+func TestDocumentedSetupReportsTheCheckAsTheApp(t *testing.T) {
+	step := func(j job, uses string) map[string]string {
+		for _, s := range j.Steps {
+			if strings.HasPrefix(s.Uses, uses) {
+				return s.With
+			}
+		}
+		return nil
+	}
+	const action, appToken = "modelpromote/modelpromote@", "actions/create-github-app-token@"
+
+	check := readWorkflow(t, "../../docs/workflows/check.yml")
+	for id, j := range check.jobs {
+		with := step(j, action)
+		if with == nil {
+			continue
+		}
+		// Every pull request event plans; only a merge queue commit (whose
+		// run apply never reads) is reported from here.
+		if got := with["dry-run"]; got != "${{ github.event_name != 'merge_group' }}" {
+			t.Errorf("check.yml job %s: dry-run %q: on pull request events it must only plan (the App reports)", id, got)
+		}
+	}
+
+	app := readWorkflow(t, "../../docs/workflows/check-app.yml")
+	if !slices.Equal(app.events, []string{"workflow_run"}) {
+		t.Errorf("check-app.yml runs on %v, want workflow_run only (the default branch's copy, after check.yml)", app.events)
+	}
+	for id, j := range app.jobs {
+		with, tok := step(j, action), step(j, appToken)
+		switch {
+		case with == nil || tok == nil:
+			t.Errorf("check-app.yml job %s: no App token step and modelpromote step", id)
+		case with["command"] != "check" || with["dry-run"] == "true":
+			t.Errorf("check-app.yml job %s: command %q dry-run %q, want a reporting check", id, with["command"], with["dry-run"])
+		case !strings.Contains(with["github-token"], "steps.app.outputs.token"):
+			t.Errorf("check-app.yml job %s reports with %q, not the App's token", id, with["github-token"])
+		case j.Environment == nil:
+			t.Errorf("check-app.yml job %s mints the App token outside an environment", id)
+		}
+	}
+
+	apply := readWorkflow(t, "../../docs/workflows/apply.yml")
+	for id, j := range apply.jobs {
+		with, tok := step(j, action), step(j, appToken)
+		if with == nil || tok == nil {
+			t.Fatalf("apply.yml job %s: no App token step and modelpromote step", id)
+		}
+		if with["app-id"] == "" || with["app-id"] != tok["app-id"] {
+			t.Errorf("apply.yml job %s: app-id %q, want the App's ID (%q, as its token is minted with)", id, with["app-id"], tok["app-id"])
+		}
+	}
+}
