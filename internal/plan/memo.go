@@ -49,6 +49,11 @@ func (s Sources) memoized() Sources {
 			s.Stages = &memoStages{in: s.Stages, slots: slots}
 		}
 	}
+	if s.Images != nil {
+		if _, ok := s.Images.(*memoImages); !ok {
+			s.Images = &memoImages{in: s.Images, slots: slots}
+		}
+	}
 	if s.History != nil {
 		if _, ok := s.History.(*memoHistory); !ok {
 			s.History = &memoHistory{in: s.History, slots: slots}
@@ -204,6 +209,40 @@ func (m *memoStages) Serving(ctx context.Context, env manifest.Environment, endp
 	}
 	cp := *s
 	return &cp, err
+}
+
+// memoImages resolves each image once per check, so that every promotion
+// of a pull request binds the same digest, and reads each repository's
+// policy once.
+type memoImages struct {
+	in       Images
+	slots    *accountSlots
+	digests  memo[string]
+	policies memo[string]
+}
+
+func imageKey(env *manifest.Environment, image ImageRef) (key, account string) {
+	key, account = "\x00", image.Registry
+	if env != nil {
+		key, account = envKey(*env), env.Account
+	}
+	return key + "\x00" + image.String(), account
+}
+
+// Digest implements Images.
+func (m *memoImages) Digest(ctx context.Context, env *manifest.Environment, image ImageRef) (string, error) {
+	key, account := imageKey(env, image)
+	return m.digests.do(key, func() (string, error) {
+		return do(ctx, m.slots, account, func() (string, error) { return m.in.Digest(ctx, env, image) })
+	})
+}
+
+// RepositoryPolicy implements Images.
+func (m *memoImages) RepositoryPolicy(ctx context.Context, env *manifest.Environment, image ImageRef) (string, error) {
+	key, account := imageKey(env, ImageRef{Registry: image.Registry, Region: image.Region, Suffix: image.Suffix, Repository: image.Repository})
+	return m.policies.do(key, func() (string, error) {
+		return do(ctx, m.slots, account, func() (string, error) { return m.in.RepositoryPolicy(ctx, env, image) })
+	})
 }
 
 type memoHistory struct {

@@ -221,3 +221,44 @@ func TestMemoizedSourcesBoundReadsPerAccount(t *testing.T) {
 		}
 	}
 }
+
+func (c *countingSources) Digest(_ context.Context, env *manifest.Environment, image ImageRef) (string, error) {
+	where := "source"
+	if env != nil {
+		where = env.Name
+	}
+	c.count("digest " + where + " " + image.String())
+	return "sha256:" + strings.Repeat("a", 64), nil
+}
+func (c *countingSources) RepositoryPolicy(_ context.Context, _ *manifest.Environment, image ImageRef) (string, error) {
+	c.count("policy " + image.Repository)
+	return "", ErrNotFound
+}
+
+// Every promotion resolves an image once per check (they all bind the same
+// digest), and reads a repository's policy once, tag or digest alike.
+func TestMemoizedImagesResolveEachImageOnce(t *testing.T) {
+	c := &countingSources{}
+	src := Sources{Images: c}.memoized()
+	if again := src.memoized(); again.Images != src.Images {
+		t.Error("memoizing twice wrapped the images twice")
+	}
+	img, _ := ParseImage("111111111111.dkr.ecr.eu-west-1.amazonaws.com/xgboost:1.7")
+	pinned, _ := ParseImage(goodImage)
+	staging := manifest.Environment{Name: "staging", Account: "222222222222", Region: "eu-west-1"}
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			src.Images.Digest(t.Context(), nil, img)
+			src.Images.Digest(t.Context(), &staging, img) // the mirror: another fact
+			src.Images.RepositoryPolicy(t.Context(), nil, img)
+			src.Images.RepositoryPolicy(t.Context(), nil, pinned)
+		})
+	}
+	wg.Wait()
+	for key, want := range map[string]int{"digest source " + img.String(): 1, "digest staging " + img.String(): 1, "policy xgboost": 1} {
+		if got := c.calls[key]; got != want {
+			t.Errorf("%s: %d calls, want %d", key, got, want)
+		}
+	}
+}

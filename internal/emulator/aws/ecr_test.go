@@ -36,6 +36,9 @@ func TestECRRepositoryPoliciesDecideCrossAccountPulls(t *testing.T) {
 	if _, err := prod.DescribeImages(ctx(t), &ecrsdk.DescribeImagesInput{RegistryId: aws.String(devAccount), RepositoryName: aws.String("fraud-inference")}); apiCode(t, err) != "AccessDeniedException" {
 		t.Errorf("prod described dev's images without a policy: %v", err)
 	}
+	if _, err := prod.GetRepositoryPolicy(ctx(t), &ecrsdk.GetRepositoryPolicyInput{RegistryId: aws.String(devAccount), RepositoryName: aws.String("fraud-inference")}); apiCode(t, err) != "AccessDeniedException" {
+		t.Errorf("prod read dev's repository policy without being allowed: %v", err)
+	}
 	policy := `{"Version":"2012-10-17","Statement":[{"Sid":"ProdPulls","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + prodAccount + `:root"},` +
 		`"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:DescribeImages"]}]}`
 	if _, err := dev.SetRepositoryPolicy(ctx(t), &ecrsdk.SetRepositoryPolicyInput{RepositoryName: aws.String("fraud-inference"), PolicyText: aws.String(policy)}); err != nil {

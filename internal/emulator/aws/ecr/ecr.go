@@ -274,8 +274,13 @@ func (s *Service) getPolicy(c service.Caller, body []byte) (any, error) {
 		registry = c.Account
 	}
 	r, ok := s.repos[repoKey{registry, c.Region, in.RepositoryName}]
-	if !ok || registry != c.Account && !allows(r.policy, c.Account, "ecr:GetRepositoryPolicy") {
+	if !ok {
 		return nil, errorf("RepositoryNotFoundException", "The repository with name '%s' does not exist in the registry with id '%s'", in.RepositoryName, registry)
+	}
+	// Another account reads the policy only where the policy lets it, as
+	// the other read operations (lookup).
+	if registry != c.Account && !allows(r.policy, c.Account, "ecr:GetRepositoryPolicy") {
+		return nil, errorf("AccessDeniedException", "User: %s is not authorized to perform: ecr:GetRepositoryPolicy on resource: %s because no resource-based policy allows the ecr:GetRepositoryPolicy action", c.ARN, r.arn)
 	}
 	if r.policy == "" {
 		return nil, errorf("RepositoryPolicyNotFoundException", "Repository policy does not exist for the repository with name '%s' in the registry with id '%s'", r.name, registry)
