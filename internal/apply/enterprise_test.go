@@ -68,11 +68,25 @@ func TestProdDeployPassesTheAccountGuardrails(t *testing.T) {
 			t.Errorf("tags of %s = %v", arn, tags)
 		}
 	}
+	// The package's group carries the environment's and the endpoint's
+	// tags (the seeded group had the environment's; apply added Team), and
+	// the package, which takes its group's, the provenance.
+	group := map[string]string{}
+	for _, tag := range w.SageMaker.Tags(prod, world.Region, "arn:aws:sagemaker:"+world.Region+":"+prod+":model-package-group/fraud-detector") {
+		group[tag.Key] = tag.Value
+	}
+	if group["CostCenter"] != "4711" || group["DataClassification"] != "confidential" || group["Team"] != "fraud" {
+		t.Errorf("tags of the prod group = %v", group)
+	}
+	if pkg, ok := w.SageMaker.ModelPackage(prod, world.Region, rec.Target.PackageARN); !ok || pkg.CustomerMetadataProperties["modelpromote:merge-sha"] == "" {
+		t.Errorf("package %s provenance %+v", rec.Target.PackageARN, pkg.CustomerMetadataProperties)
+	}
 }
 
 // When the guardrails demand more than the configuration gives (here a tag
-// the platform team has not added yet), apply fails before anything is
-// created and the pull request says why in plain words.
+// the platform team has not added yet), apply fails before any package,
+// model or endpoint config is created and the pull request says why in
+// plain words.
 func TestGuardrailDenyIsExplainedOnThePullRequest(t *testing.T) {
 	w := newWorld(t, world.Options{})
 	g := world.ProdGuardrail
@@ -87,13 +101,18 @@ func TestGuardrailDenyIsExplainedOnThePullRequest(t *testing.T) {
 	for _, c := range w.GitHub.Comments(world.Repo, n) {
 		said += c.Body + "\n"
 	}
-	for _, want := range []string{"denied by a service control policy", "guardrails require what the request lacked", "perhaps a required tag", "CostCenter, DataClassification, Team"} {
+	// The first create the policy denies is the package's: a version takes
+	// its group's tags, which lack Owner.
+	for _, want := range []string{"denied by a service control policy", "a version takes its group", "perhaps require one the group lacks", "CostCenter, DataClassification, Team", "set the missing tag on the environment or the endpoint"} {
 		if !strings.Contains(said, want) {
 			t.Errorf("pull request comments lack %q:\n%s", want, said)
 		}
 	}
 	if s := serving(t, w, "prod", "fraud-detector"); s.SourceVersion != 11 {
 		t.Errorf("prod serves %+v, want v11 still", s)
+	}
+	if n := len(w.SageMaker.Snapshot(prod, world.Region).ModelPackages); n != 1 {
+		t.Errorf("%d packages in prod, want the seeded v11 only", n)
 	}
 }
 

@@ -32,6 +32,7 @@ func (s registerStep) run(ctx context.Context, st *state) error {
 		Copied:          st.copied,
 		Provenance:      s.provenance(st),
 		Images:          imageMap(s.Images),
+		Tags:            s.Tags,
 	}, s.r.env.Poll)
 	st.record.Images = s.Images
 	st.record.Target.PackageARN = reg.ARN

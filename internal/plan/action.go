@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -104,11 +105,23 @@ type RegisterPackage struct {
 	// Images (bound by the check) are the package's images as the target
 	// package holds them: by digest, from the mirror with an imageMirror.
 	Images []DeployImage `json:"images,omitempty"`
+	// Tags are the environment's over the endpoint's. A versioned package
+	// takes no tags of its own but its group's, so they go on the target
+	// group: at its creation, or added where it lacks a key.
+	Tags map[string]string `json:"tags,omitempty"`
 }
 
 // Summary implements Action.
 func (a *RegisterPackage) Summary() string {
-	return fmt.Sprintf("register %s version %d in model package group %s of account %s (or adopt the package already registered from it)", a.Group, a.SourceVersion, a.Group, a.Account)
+	tags := ""
+	if len(a.Tags) > 0 {
+		var kv []string
+		for _, k := range slices.Sorted(maps.Keys(a.Tags)) {
+			kv = append(kv, k+"="+a.Tags[k])
+		}
+		tags = "; group tags " + strings.Join(kv, ", ")
+	}
+	return fmt.Sprintf("register %s version %d in model package group %s of account %s (or adopt the package already registered from it)%s", a.Group, a.SourceVersion, a.Group, a.Account, tags)
 }
 
 // Deploy creates the endpoint, or moves it to the new package with the
@@ -200,7 +213,7 @@ func PromotionActions(source manifest.Source, pr Promotion) []Action {
 		&CopyArtifacts{ActionHead: head(ActionCopyArtifacts), Group: pr.ModelPackageGroup, Version: pr.ToVersion, SourceAccount: source.Account,
 			Account: env.Account, Bucket: env.ArtifactBucket, Prefix: ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion), KMSKeyARN: env.KMSKeyARN},
 		&RegisterPackage{ActionHead: head(ActionRegisterPackage), Group: pr.ModelPackageGroup, SourceVersion: pr.ToVersion, SourceAccount: source.Account,
-			Account: env.Account, KMSKeyARN: env.KMSKeyARN},
+			Account: env.Account, KMSKeyARN: env.KMSKeyARN, Tags: manifest.StageTags(env, pr.To)},
 		&Deploy{ActionHead: head(ActionDeploy), Endpoint: pr.To, New: pr.IsNew(), ExecutionRoleARN: env.ExecutionRoleARN, Account: env.Account, Region: env.Region, SourceVersion: pr.ToVersion,
 			Settings: manifest.ResolveSettings(env, pr.ModelPackageGroup, pr.To)},
 		&RecordEvidence{ActionHead: head(ActionRecordEvidence), Account: env.Account, Bucket: env.ArtifactBucket, Prefix: evidencePrefix(pr.ModelPackageGroup, pr.ToVersion), KMSKeyARN: env.KMSKeyARN},

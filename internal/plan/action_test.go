@@ -16,7 +16,8 @@ func TestActionSummaries(t *testing.T) {
 	want := []string{
 		"assume arn:aws:iam::333333333333:role/modelpromote-deploy in account 333333333333",
 		"copy the model data and reports of fraud-detector version 12 from account 111111111111 to s3://acme-ml-artifacts-prod/fraud-detector/12/",
-		"register fraud-detector version 12 in model package group fraud-detector of account 333333333333 (or adopt the package already registered from it)",
+		"register fraud-detector version 12 in model package group fraud-detector of account 333333333333 (or adopt the package already registered from it)" +
+			"; group tags CostCenter=4711, DataClassification=confidential, Team=fraud",
 		// The example's prod is a guarded account and fraud-detector captures data there.
 		"create or update endpoint fraud-detector: 4 × ml.m5.xlarge, capturing input and output of 20% of requests, rollout canary 25%, 600s bake, rollback on fraud-detector-5xx, fraud-detector-latency-p99" +
 			"; VPC subnet-0a1b2c3d4e5f60718, subnet-1b2c3d4e5f6071829 (sg-0123456789abcdef0); network isolation" +

@@ -43,7 +43,7 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 		return fmt.Errorf("%s version %d was not seeded", group, version)
 	}
 	sm := sagemaker.NewFromConfig(w.AdminAWS(env.Account))
-	if _, err := sm.CreateModelPackageGroup(ctx, &sagemaker.CreateModelPackageGroupInput{ModelPackageGroupName: aws.String(group)}); err != nil && !isAlreadyExists(err) {
+	if _, err := sm.CreateModelPackageGroup(ctx, &sagemaker.CreateModelPackageGroupInput{ModelPackageGroupName: aws.String(group), Tags: tagsOf(env)}); err != nil && !isAlreadyExists(err) {
 		return fmt.Errorf("create group: %w", err)
 	}
 	src := lin.Package

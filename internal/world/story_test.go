@@ -83,9 +83,15 @@ func TestEmulatorStoryByHand(t *testing.T) {
 		t.Fatal("copied object missing")
 	}
 
-	// 4. A model package, model, config and endpoint in prod.
+	// 4. A model package, model, config and endpoint in prod. prod's
+	// guardrails (world.ProdGuardrail) hold for people too: the group
+	// needs the tags, and the package takes its group's.
+	var prodTags []smtypes.Tag
+	for k, v := range prodEnv.Tags {
+		prodTags = append(prodTags, smtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
 	sm := sagemaker.NewFromConfig(prodCfg)
-	if _, err := sm.CreateModelPackageGroup(ctx, &sagemaker.CreateModelPackageGroupInput{ModelPackageGroupName: aws.String("fraud-detector")}); err != nil {
+	if _, err := sm.CreateModelPackageGroup(ctx, &sagemaker.CreateModelPackageGroupInput{ModelPackageGroupName: aws.String("fraud-detector"), Tags: prodTags}); err != nil {
 		t.Fatal(err)
 	}
 	created, err := sm.CreateModelPackage(ctx, &sagemaker.CreateModelPackageInput{ModelPackageGroupName: aws.String("fraud-detector"),
@@ -100,10 +106,6 @@ func TestEmulatorStoryByHand(t *testing.T) {
 		d, err := sm.DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: created.ModelPackageArn})
 		return err == nil && d.ModelPackageStatus == smtypes.ModelPackageStatusCompleted
 	})
-	var prodTags []smtypes.Tag
-	for k, v := range prodEnv.Tags {
-		prodTags = append(prodTags, smtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
 	deploy := func(name string) {
 		t.Helper()
 		if _, err := sm.CreateModel(ctx, &sagemaker.CreateModelInput{ModelName: aws.String(name), ExecutionRoleArn: aws.String(prodEnv.ExecutionRoleARN),

@@ -50,6 +50,9 @@ type CopyRequest struct {
 	// the mirror's reference. Nil keeps the source's references; when set,
 	// an image it does not map stops the copy.
 	Images map[string]string
+	// GroupTags go on the target group (see Register): a versioned
+	// package takes no tags of its own, it uses its group's.
+	GroupTags map[string]string
 }
 
 // CopyInput builds the CreateModelPackage input for a target package,

@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,7 +39,7 @@ func (r *Registry) Register(ctx context.Context, req CopyRequest, poll time.Dura
 	if err != nil {
 		return Registered{}, err
 	}
-	if err := r.ensureGroup(ctx, req.TargetGroup); err != nil {
+	if err := r.ensureGroup(ctx, req.TargetGroup, req.GroupTags); err != nil {
 		return Registered{}, err
 	}
 	found, err := r.findCopy(ctx, req.TargetGroup, in)
@@ -48,7 +50,7 @@ func (r *Registry) Register(ctx context.Context, req CopyRequest, poll time.Dura
 	if found == "" {
 		out, err := r.SM.CreateModelPackage(ctx, in)
 		if err != nil {
-			return Registered{}, fmt.Errorf("create model package in %s: %w", req.TargetGroup, err)
+			return Registered{}, fmt.Errorf("create model package in %s: %w", req.TargetGroup, explainPackageDeny(err, req.TargetGroup, req.GroupTags))
 		}
 		reg.ARN = aws.ToString(out.ModelPackageArn)
 	}
@@ -86,6 +88,10 @@ type Copy struct {
 	// target package holds (by digest, from a mirror); see
 	// CopyRequest.Images.
 	Images map[string]string
+	// Tags are the environment's and the endpoint's: on the target group
+	// when Register creates it, and added to it when it lacks one of
+	// their keys (see ensureGroup).
+	Tags map[string]string
 }
 
 // RegisterCopy registers (or adopts) the copy of a package of the source
@@ -147,13 +153,24 @@ func copyRequest(ctx context.Context, source *Registry, c Copy) (CopyRequest, er
 		Images:      c.Images,
 		ClientToken: ClientToken(aws.ToString(desc.ModelPackageArn), c.TargetGroup),
 		Forbidden:   forbidden,
+		GroupTags:   c.Tags,
 	}, nil
 }
 
-func (r *Registry) ensureGroup(ctx context.Context, group string) error {
-	_, err := r.SM.DescribeModelPackageGroup(ctx, &sagemaker.DescribeModelPackageGroupInput{ModelPackageGroupName: aws.String(group)})
+// ensureGroup makes sure the target group exists and carries tags. A
+// versioned package takes no tags of its own: it "uses the tags associated
+// with the model group"
+// (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModelPackage.html#sagemaker-CreateModelPackage-request-Tags),
+// so the group is where the environment's and the endpoint's tags go, and
+// where an account's service control policy on tags looks. A new group is
+// created with them; an existing one gets the keys it lacks (one ListTags,
+// and an AddTags when something is missing). A value someone set on a key
+// is left as it is: the group is shared by every stage the account runs,
+// and an endpoint's tags must not flip it back and forth.
+func (r *Registry) ensureGroup(ctx context.Context, group string, tags map[string]string) error {
+	d, err := r.SM.DescribeModelPackageGroup(ctx, &sagemaker.DescribeModelPackageGroupInput{ModelPackageGroupName: aws.String(group)})
 	if err == nil {
-		return nil
+		return r.completeTags(ctx, aws.ToString(d.ModelPackageGroupArn), tags)
 	}
 	if !awserr.IsNotFound(err) {
 		return fmt.Errorf("describe model package group %s: %w", group, err)
@@ -161,11 +178,58 @@ func (r *Registry) ensureGroup(ctx context.Context, group string) error {
 	_, err = r.SM.CreateModelPackageGroup(ctx, &sagemaker.CreateModelPackageGroupInput{
 		ModelPackageGroupName:        aws.String(group),
 		ModelPackageGroupDescription: aws.String("Promoted by modelpromote"),
+		Tags:                         tagList(tags),
 	})
-	if err != nil && !awserr.IsAlreadyExists(err) { // created meanwhile by another run
-		return fmt.Errorf("create model package group %s: %w", group, err)
+	switch {
+	case err == nil:
+		return nil
+	case awserr.IsAlreadyExists(err): // created meanwhile by another run
+		d, err := r.SM.DescribeModelPackageGroup(ctx, &sagemaker.DescribeModelPackageGroupInput{ModelPackageGroupName: aws.String(group)})
+		if err != nil {
+			return fmt.Errorf("describe model package group %s: %w", group, err)
+		}
+		return r.completeTags(ctx, aws.ToString(d.ModelPackageGroupArn), tags)
+	}
+	return fmt.Errorf("create model package group %s: %w", group, explainGroupDeny(err, group, tags))
+}
+
+// completeTags adds to a group the keys of tags it lacks.
+func (r *Registry) completeTags(ctx context.Context, arn string, tags map[string]string) error {
+	if len(tags) == 0 {
+		return nil
+	}
+	have := map[string]bool{}
+	p := sagemaker.NewListTagsPaginator(r.SM, &sagemaker.ListTagsInput{ResourceArn: aws.String(arn)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list the tags of %s: %w", arn, err)
+		}
+		for _, t := range page.Tags {
+			have[aws.ToString(t.Key)] = true
+		}
+	}
+	missing := map[string]string{}
+	for k, v := range tags {
+		if !have[k] {
+			missing[k] = v
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if _, err := r.SM.AddTags(ctx, &sagemaker.AddTagsInput{ResourceArn: aws.String(arn), Tags: tagList(missing)}); err != nil {
+		return fmt.Errorf("add the tags %s to %s: %w", strings.Join(slices.Sorted(maps.Keys(missing)), ", "), arn, err)
 	}
 	return nil
+}
+
+func tagList(tags map[string]string) []types.Tag {
+	var out []types.Tag
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+	}
+	return out
 }
 
 // FindBySource returns the ARN of the package in group whose provenance

@@ -193,3 +193,45 @@ func waitInService(t *testing.T, c *sm.Client, name string) {
 		t.Fatal(err)
 	}
 }
+
+// A model package group takes the required tags at its creation; a
+// versioned package takes none of its own (SageMaker refuses them) and is
+// judged by its group's, which are the tags it gets.
+func TestGuardrailsDenyModelPackageGroupsAndPackagesWithoutTheTags(t *testing.T) {
+	e, _, c, _ := guarded(t)
+	_, err := c.CreateModelPackageGroup(ctx(t), &sm.CreateModelPackageGroupInput{ModelPackageGroupName: aws.String("fraud")})
+	if d := denial(t, err); !strings.HasPrefix(d, "AccessDeniedException: ") || !strings.Contains(d, "sagemaker:CreateModelPackageGroup on resource: arn:aws:sagemaker:") ||
+		!strings.Contains(d, "explicit deny in a service control policy") {
+		t.Fatalf("a group without the tag: %s", d)
+	}
+	pkg := func() error {
+		_, err := c.CreateModelPackage(ctx(t), &sm.CreateModelPackageInput{ModelPackageGroupName: aws.String("fraud"),
+			InferenceSpecification: &smtypes.InferenceSpecification{
+				Containers:            []smtypes.ModelPackageContainerDefinition{{Image: aws.String("333333333333.dkr.ecr.us-east-1.amazonaws.com/fraud@sha256:" + strings.Repeat("a", 64))}},
+				SupportedContentTypes: []string{"text/csv"}, SupportedResponseMIMETypes: []string{"text/csv"}}})
+		return err
+	}
+	if _, err := c.CreateModelPackageGroup(ctx(t), &sm.CreateModelPackageGroupInput{ModelPackageGroupName: aws.String("fraud"), Tags: costCenter}); err != nil {
+		t.Fatalf("a group with the tag was refused: %v", err)
+	}
+	if err := pkg(); err != nil {
+		t.Fatalf("a version of a tagged group was refused: %v", err)
+	}
+	run := awsCLI(t, e, e.prod)
+	var listed struct{ Tags []struct{ Key, Value string } }
+	group := "arn:aws:sagemaker:" + e.srv.Region() + ":" + prodAccount + ":model-package-group/fraud"
+	if err := json.Unmarshal([]byte(run("sagemaker", "list-tags", "--resource-arn", group)), &listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed.Tags) != 1 || listed.Tags[0].Key != "CostCenter" || listed.Tags[0].Value != "4711" {
+		t.Errorf("aws sagemaker list-tags: %+v", listed)
+	}
+	// A group that loses the tag (or predates the policy): its new
+	// versions are denied until the group has it again.
+	if _, err := c.DeleteTags(ctx(t), &sm.DeleteTagsInput{ResourceArn: aws.String(group), TagKeys: []string{"CostCenter"}}); err != nil {
+		t.Fatal(err)
+	}
+	if d := denial(t, pkg()); !strings.Contains(d, "sagemaker:CreateModelPackage on resource: arn:aws:sagemaker:") || !strings.Contains(d, "explicit deny") {
+		t.Errorf("a version of a group that lost its tag: %s", d)
+	}
+}

@@ -29,8 +29,12 @@ type Guardrail struct {
 	RequireNetworkIsolation bool
 	// RequireVolumeKey denies CreateEndpointConfig without KmsKeyId.
 	RequireVolumeKey bool
-	// RequiredTags denies CreateModel, CreateEndpointConfig and
-	// CreateEndpoint whose request lacks any of these tag keys.
+	// RequiredTags denies CreateModel, CreateEndpointConfig,
+	// CreateEndpoint, CreateModelPackageGroup and CreateModelPackage whose
+	// request lacks any of these tag keys. A versioned model package takes
+	// no tags of its own: it "uses the tags associated with the model
+	// group" (CreateModelPackage, request parameter Tags), so its create is
+	// judged by its group's tags.
 	RequiredTags []string
 }
 
@@ -95,6 +99,31 @@ func (s *Service) guardEndpointConfig(st *state, c service.Caller, ec EndpointCo
 // guardEndpoint applies the guardrail's tag rule to CreateEndpoint.
 func (s *Service) guardEndpoint(st *state, c service.Caller, name string, tags []Tag) error {
 	return s.guardTags(c, s.guardrails[st.account], "CreateEndpoint", st.arn("endpoint", name), tags)
+}
+
+// guardGroup applies the guardrail's tag rule to CreateModelPackageGroup.
+func (s *Service) guardGroup(st *state, c service.Caller, name string, tags []Tag) error {
+	return s.guardTags(c, s.guardrails[st.account], "CreateModelPackageGroup", st.arn("model-package-group", name), tags)
+}
+
+// guardPackage applies the guardrail's tag rule to CreateModelPackage: an
+// unversioned package by the request's tags, a versioned one by the tags
+// of the group it joins, which are the tags it gets
+// (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModelPackage.html#sagemaker-CreateModelPackage-request-Tags).
+// A group that does not exist is left to CreateModelPackage's own error.
+func (s *Service) guardPackage(st *state, c service.Caller, in createModelPackageInput) error {
+	g := s.guardrails[st.account]
+	if len(g.RequiredTags) == 0 {
+		return nil
+	}
+	if name := in.ModelPackageGroupName; name != "" {
+		grp, ok := st.group(name)
+		if !ok {
+			return nil
+		}
+		return s.guardTags(c, g, "CreateModelPackage", st.arn("model-package", grp.ModelPackageGroupName), st.tags[grp.ModelPackageGroupArn])
+	}
+	return s.guardTags(c, g, "CreateModelPackage", st.arn("model-package", in.ModelPackageName), in.Tags)
 }
 
 func (s *Service) guardTags(c service.Caller, g Guardrail, action, arn string, tags []Tag) error {

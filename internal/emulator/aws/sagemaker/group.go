@@ -29,7 +29,7 @@ func init() {
 	handlers["PutModelPackageGroupPolicy"] = (*Service).putModelPackageGroupPolicy
 }
 
-func (s *Service) createModelPackageGroup(st *state, _ service.Caller, body []byte) (any, error) {
+func (s *Service) createModelPackageGroup(st *state, c service.Caller, body []byte) (any, error) {
 	var in struct {
 		ModelPackageGroupName        string
 		ModelPackageGroupDescription string
@@ -44,6 +44,9 @@ func (s *Service) createModelPackageGroup(st *state, _ service.Caller, body []by
 	key := strings.ToLower(in.ModelPackageGroupName)
 	if g, ok := st.groups[key]; ok {
 		return nil, validationError("Model Package Group already exists: %s", g.ModelPackageGroupArn)
+	}
+	if err := s.guardGroup(st, c, in.ModelPackageGroupName, in.Tags); err != nil {
+		return nil, err
 	}
 	g := &ModelPackageGroup{
 		ModelPackageGroupName:        in.ModelPackageGroupName,

@@ -61,12 +61,15 @@ func init() {
 	handlers["UpdateModelPackage"] = (*Service).updateModelPackage
 }
 
-func (s *Service) createModelPackage(st *state, _ service.Caller, body []byte) (any, error) {
+func (s *Service) createModelPackage(st *state, c service.Caller, body []byte) (any, error) {
 	var in createModelPackageInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
 	if err := validateNewPackage(&in); err != nil {
+		return nil, err
+	}
+	if err := s.guardPackage(st, c, in); err != nil {
 		return nil, err
 	}
 	p, err := st.addPackage(in, s)
