@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register("drift", "compare every manifest stage with what its endpoint serves; exit 1 on drift, 2 when nothing could be read", runDrift)
+	register("drift", "compare every manifest stage with what its endpoint serves and how it is configured; exit 1 on drift, 2 when nothing could be read", runDrift)
 }
 
 // driftOptions are the flags of `modelpromote drift`.
@@ -78,22 +78,7 @@ func (o *driftOptions) run(ctx context.Context, s Streams, set *manifest.Set, st
 			return ExitFail
 		}
 	} else {
-		switch r.Verdict {
-		case drift.VerdictClean:
-			fmt.Fprintf(s.Out, "No drift: all %d stages serve what the manifests say.\n", r.Checked)
-		case drift.VerdictDrift:
-			fmt.Fprintf(s.Out, "Drift in %d of the %d stages read (of %d):\n", len(r.Drift), r.Read, r.Checked)
-		case drift.VerdictIncomplete:
-			fmt.Fprintf(s.Out, "No drift in the %d stages read, but %d of %d stages could not be read.\n", r.Read, len(r.Unread), r.Checked)
-		case drift.VerdictUnread:
-			fmt.Fprintf(s.Out, "None of the %d stages could be read: drift is unknown.\n", r.Checked)
-		}
-		for _, d := range r.Drift {
-			fmt.Fprintf(s.Out, "  %s/%s: %s\n", d.Model, d.Stage, d.Detail)
-		}
-		for _, u := range r.Unread {
-			fmt.Fprintf(s.Err, "  %s/%s: could not read endpoint %s: %s\n", u.Model, u.Stage, u.Endpoint, u.Error)
-		}
+		r.WriteText(s.Out, s.Err)
 	}
 	switch r.Verdict {
 	case drift.VerdictClean:

@@ -141,7 +141,7 @@ func TestStatusShowsEveryStageWithItsLastPromotionAndOpenPullRequests(t *testing
 		t.Errorf("offline: exit %d\n%s", code, out)
 	}
 	code, out, _ = a.run(t, "status", "--root", a.root, "--output", "markdown")
-	if code != ExitOK || !strings.Contains(out, "| fraud-detector | prod | v11 | v11 | InService | 1 × ml.m5.large |") ||
+	if code != ExitOK || !strings.Contains(out, "| fraud-detector | prod | v11 | v11 | InService | 4 × ml.m5.xlarge |") ||
 		!strings.Contains(out, fmt.Sprintf("[#%d](", a.open)) {
 		t.Errorf("markdown: exit %d\n%s", code, out)
 	}

@@ -63,11 +63,23 @@ func (r *Report) verdict() string {
 	return VerdictClean
 }
 
+// SettingsReader reads, besides what a stage's endpoint serves, how it is
+// configured (endpoints.Stages implements it). Detect compares the
+// settings when its stages can read them.
+type SettingsReader interface {
+	// Configured traces the endpoint as plan.Stages.Serving does and reads
+	// its settings; both nil (and no error) when it does not exist.
+	Configured(ctx context.Context, env manifest.Environment, ep manifest.Endpoint) (*plan.Serving, *plan.Configured, error)
+}
+
 // concurrency bounds the endpoints traced at once.
 const concurrency = 8
 
 // Detect traces the endpoint of every stage of every model and compares it
-// with the manifest. Stages the configuration does not know are skipped
+// with the manifest: the version it serves and, when stages is a
+// SettingsReader, its settings with what apply would create
+// (CompareSettings). A stage whose endpoint or settings cannot be read is
+// unread, never clean. Stages the configuration does not know are skipped
 // (validate reports them).
 func Detect(ctx context.Context, cfg *manifest.Config, models map[string]*manifest.ModelDoc, stages plan.Stages) *Report {
 	jobs := cfg.StagesOf(models)
@@ -80,14 +92,25 @@ func Detect(ctx context.Context, cfg *manifest.Config, models map[string]*manife
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			st := j.Model.Stages[j.Stage]
-			s, err := serving(ctx, stages, cfg.Source, j.Model.ModelPackageGroup, st, j.Env)
+			var s *plan.Serving
+			var c *plan.Configured
+			var err error
+			if sr, ok := stages.(SettingsReader); ok && !j.Env.RegistryOnly {
+				s, c, err = sr.Configured(ctx, j.Env, st.Endpoint)
+			} else {
+				s, err = serving(ctx, stages, cfg.Source, j.Model.ModelPackageGroup, st, j.Env)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				r.Unread = append(r.Unread, Unread{Model: j.Model.Name, Stage: j.Stage, Endpoint: st.Endpoint.Name, Error: err.Error()})
 				return
 			}
-			if d := Compare(j.Model.Name, j.Model.ModelPackageGroup, j.Stage, st, s); d != nil {
+			d := Compare(j.Model.Name, j.Model.ModelPackageGroup, j.Stage, st, s)
+			if s != nil && c != nil {
+				d = withSettings(d, j.Model.Name, j.Stage, st, s, CompareSettings(plan.DeployFor(j.Env, j.Model.ModelPackageGroup, st.Endpoint), c))
+			}
+			if d != nil {
 				r.Drift = append(r.Drift, *d)
 			}
 		})
@@ -154,5 +177,20 @@ func Compare(model, group, stage string, st manifest.Stage, s *plan.Serving) *pl
 	default:
 		return nil
 	}
+	return d
+}
+
+// withSettings adds a stage's settings drift to its version drift d (nil
+// when the version is the manifest's).
+func withSettings(d *plan.Drift, model, stage string, st manifest.Stage, s *plan.Serving, settings []plan.SettingDrift) *plan.Drift {
+	if len(settings) == 0 {
+		return d
+	}
+	if d == nil {
+		return &plan.Drift{Model: model, Stage: stage, Endpoint: st.Endpoint.Name, Manifest: st.Version, Serving: s.SourceVersion,
+			Detail: settingsDetail(st.Endpoint.Name, settings), Settings: settings}
+	}
+	d.Detail += "; and " + settingsDetail(st.Endpoint.Name, settings)
+	d.Settings = settings
 	return d
 }

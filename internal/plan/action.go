@@ -208,14 +208,15 @@ func evidencePrefix(group string, version int) string {
 func PromotionActions(source manifest.Source, pr Promotion) []Action {
 	env := pr.Environment
 	head := func(kind ActionKind) ActionHead { return ActionHead{Kind: kind, Model: pr.Model, Stage: pr.Stage} }
+	deploy := DeployFor(env, pr.ModelPackageGroup, pr.To)
+	deploy.ActionHead, deploy.New, deploy.SourceVersion = head(ActionDeploy), pr.IsNew(), pr.ToVersion
 	actions := []Action{
 		&AssumeRole{ActionHead: head(ActionAssumeRole), Environment: env.Name, RoleARN: env.RoleARN, ExternalID: env.ExternalID, Account: env.Account, Region: env.Region},
 		&CopyArtifacts{ActionHead: head(ActionCopyArtifacts), Group: pr.ModelPackageGroup, Version: pr.ToVersion, SourceAccount: source.Account,
 			Account: env.Account, Bucket: env.ArtifactBucket, Prefix: ArtifactPrefix(pr.ModelPackageGroup, pr.ToVersion), KMSKeyARN: env.KMSKeyARN},
 		&RegisterPackage{ActionHead: head(ActionRegisterPackage), Group: pr.ModelPackageGroup, SourceVersion: pr.ToVersion, SourceAccount: source.Account,
 			Account: env.Account, KMSKeyARN: env.KMSKeyARN, Tags: manifest.StageTags(env, pr.To)},
-		&Deploy{ActionHead: head(ActionDeploy), Endpoint: pr.To, New: pr.IsNew(), ExecutionRoleARN: env.ExecutionRoleARN, Account: env.Account, Region: env.Region, SourceVersion: pr.ToVersion,
-			Settings: manifest.ResolveSettings(env, pr.ModelPackageGroup, pr.To)},
+		deploy,
 		&RecordEvidence{ActionHead: head(ActionRecordEvidence), Account: env.Account, Bucket: env.ArtifactBucket, Prefix: evidencePrefix(pr.ModelPackageGroup, pr.ToVersion), KMSKeyARN: env.KMSKeyARN},
 	}
 	if env.RegistryOnly {

@@ -186,6 +186,9 @@ type Drift struct {
 	Manifest int    `json:"manifest"`
 	Serving  int    `json:"serving"`
 	Detail   string `json:"detail"`
+	// Settings are the endpoint's settings that differ from what apply
+	// would create (drift only).
+	Settings []SettingDrift `json:"settings,omitempty"`
 }
 
 // Verdict is the plan's overall status: the worst gate of any promotion and

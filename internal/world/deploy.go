@@ -42,8 +42,9 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 	if !ok {
 		return fmt.Errorf("%s version %d was not seeded", group, version)
 	}
+	d := stageEndpoint(env, stage, group, endpoint)
 	sm := sagemaker.NewFromConfig(w.AdminAWS(env.Account))
-	if _, err := sm.CreateModelPackageGroup(ctx, &sagemaker.CreateModelPackageGroupInput{ModelPackageGroupName: aws.String(group), Tags: tagsOf(env)}); err != nil && !isAlreadyExists(err) {
+	if _, err := sm.CreateModelPackageGroup(ctx, &sagemaker.CreateModelPackageGroupInput{ModelPackageGroupName: aws.String(group), Tags: tagList(d.Settings.Tags)}); err != nil && !isAlreadyExists(err) {
 		return fmt.Errorf("create group: %w", err)
 	}
 	src := lin.Package
@@ -81,19 +82,16 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 	model := fmt.Sprintf("%s-%s", endpoint, suffix)
 	if _, err := sm.CreateModel(ctx, &sagemaker.CreateModelInput{ModelName: aws.String(model), ExecutionRoleArn: aws.String(env.ExecutionRoleARN),
 		PrimaryContainer: &types.ContainerDefinition{ModelPackageName: pkg.ModelPackageArn},
-		VpcConfig:        vpcOf(env), EnableNetworkIsolation: aws.Bool(env.NetworkIsolation), Tags: tagsOf(env)}); err != nil {
+		VpcConfig:        vpcOf(env), EnableNetworkIsolation: aws.Bool(env.NetworkIsolation), Tags: tagList(d.Settings.Tags)}); err != nil {
 		return fmt.Errorf("create model: %w", err)
 	}
-	if _, err := sm.CreateEndpointConfig(ctx, &sagemaker.CreateEndpointConfigInput{EndpointConfigName: aws.String(model),
-		ProductionVariants: []types.ProductionVariant{{VariantName: aws.String("AllTraffic"), ModelName: aws.String(model),
-			InstanceType: types.ProductionVariantInstanceTypeMlM5Large, InitialInstanceCount: aws.Int32(1)}},
-		KmsKeyId: aws.String(env.KMSKeyARN), Tags: tagsOf(env)}); err != nil {
+	if _, err := sm.CreateEndpointConfig(ctx, endpointConfigInput(d, model, model)); err != nil {
 		return fmt.Errorf("create endpoint config: %w", err)
 	}
 	_, err = sm.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(endpoint)})
 	switch {
 	case awserr.IsNotFound(err):
-		_, err = sm.CreateEndpoint(ctx, &sagemaker.CreateEndpointInput{EndpointName: aws.String(endpoint), EndpointConfigName: aws.String(model), Tags: tagsOf(env)})
+		_, err = sm.CreateEndpoint(ctx, &sagemaker.CreateEndpointInput{EndpointName: aws.String(endpoint), EndpointConfigName: aws.String(model), Tags: tagList(d.Settings.Tags)})
 	case err == nil:
 		_, err = sm.UpdateEndpoint(ctx, &sagemaker.UpdateEndpointInput{EndpointName: aws.String(endpoint), EndpointConfigName: aws.String(model)})
 	}
@@ -104,6 +102,9 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 		out, err := sm.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(endpoint)})
 		return err == nil && out.EndpointStatus == types.EndpointStatusInService && aws.ToString(out.EndpointConfigName) == model, err
 	}); err != nil {
+		return err
+	}
+	if err := w.registerScaling(ctx, env.Account, d); err != nil {
 		return err
 	}
 	copies, err := w.copyArtifacts(ctx, env, group, version)
@@ -117,7 +118,7 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 		Target:      plan.RecordPackage{Account: env.Account, Region: env.Region, Group: group, Version: versionOf(aws.ToString(pkg.ModelPackageArn)), PackageARN: aws.ToString(pkg.ModelPackageArn)},
 		Artifacts:   copies,
 		Endpoint: plan.RecordEndpoint{Name: endpoint, Account: env.Account, Region: env.Region, ConfigAfter: model, Model: model, Status: string(types.EndpointStatusInService),
-			InstanceType: string(types.ProductionVariantInstanceTypeMlM5Large), InstanceCount: 1, ProductionVariant: "AllTraffic"},
+			InstanceType: d.Endpoint.InstanceType, InstanceCount: d.Endpoint.InstanceCount, ProductionVariant: d.Endpoint.Variant()},
 		StartedAt: now, FinishedAt: now, Outcome: "success"}
 	_, err = w.WriteRecord(ctx, stage, rec)
 	return err

@@ -1,10 +1,6 @@
 package world
 
 import (
-	"maps"
-	"slices"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/sagemaker"
@@ -20,20 +16,11 @@ import (
 var ProdGuardrail = sagemaker.Guardrail{RequireVPC: true, RequireNetworkIsolation: true, RequireVolumeKey: true,
 	RequiredTags: []string{"CostCenter", "DataClassification"}}
 
-// vpcOf and tagsOf are an environment's network and tags for what the
-// world creates by hand: a platform team deploying outside the bot passes
-// the same guardrails.
+// vpcOf is an environment's network for what the world creates by hand: a
+// platform team deploying outside the bot passes the same guardrails.
 func vpcOf(env manifest.Environment) *types.VpcConfig {
 	if env.VPC == nil {
 		return nil
 	}
 	return &types.VpcConfig{Subnets: env.VPC.Subnets, SecurityGroupIds: env.VPC.SecurityGroups}
-}
-
-func tagsOf(env manifest.Environment) []types.Tag {
-	var out []types.Tag
-	for _, k := range slices.Sorted(maps.Keys(env.Tags)) {
-		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(env.Tags[k])})
-	}
-	return out
 }

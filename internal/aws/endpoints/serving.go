@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
@@ -34,11 +35,13 @@ type Stages struct {
 	Configs Configs
 	mu      sync.Mutex
 	clients map[string]*sagemaker.Client
+	// scaling are the Application Auto Scaling clients (Configured).
+	scaling map[string]*applicationautoscaling.Client
 }
 
 // NewStages returns Stages reading with the environments' credentials.
 func NewStages(c Configs) *Stages {
-	return &Stages{Configs: c, clients: map[string]*sagemaker.Client{}}
+	return &Stages{Configs: c, clients: map[string]*sagemaker.Client{}, scaling: map[string]*applicationautoscaling.Client{}}
 }
 
 // Client returns the SageMaker client of an environment.
@@ -85,12 +88,25 @@ func (s *Stages) Live(ctx context.Context, env manifest.Environment, endpoint st
 // serving config and the provenance of the target package. Four dependent
 // calls: endpoint → config → model → package.
 func Inspect(ctx context.Context, sm *sagemaker.Client, endpoint string) (*plan.Live, error) {
+	l, _, err := inspect(ctx, sm, endpoint)
+	return l, err
+}
+
+// described is what inspect read on the way: the endpoint, its serving
+// config and that config's first model (nil when it has none).
+type described struct {
+	endpoint *sagemaker.DescribeEndpointOutput
+	config   *sagemaker.DescribeEndpointConfigOutput
+	model    *sagemaker.DescribeModelOutput
+}
+
+func inspect(ctx context.Context, sm *sagemaker.Client, endpoint string) (*plan.Live, *described, error) {
 	ep, err := sm.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(endpoint)})
 	if awserr.IsNotFound(err) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("describe endpoint %s: %w", endpoint, err)
+		return nil, nil, fmt.Errorf("describe endpoint %s: %w", endpoint, err)
 	}
 	l := &plan.Live{Serving: plan.Serving{
 		Endpoint:       endpoint,
@@ -101,16 +117,18 @@ func Inspect(ctx context.Context, sm *sagemaker.Client, endpoint string) (*plan.
 	s := &l.Serving
 	cfg, err := sm.DescribeEndpointConfig(ctx, &sagemaker.DescribeEndpointConfigInput{EndpointConfigName: ep.EndpointConfigName})
 	if err != nil {
-		return nil, fmt.Errorf("describe endpoint config %s: %w", s.EndpointConfig, err)
+		return nil, nil, fmt.Errorf("describe endpoint config %s: %w", s.EndpointConfig, err)
 	}
+	d := &described{endpoint: ep, config: cfg}
 	l.Variants = variants(ep.ProductionVariants, cfg.ProductionVariants)
 	if len(cfg.ProductionVariants) == 0 {
-		return l, nil
+		return l, d, nil
 	}
 	model, err := sm.DescribeModel(ctx, &sagemaker.DescribeModelInput{ModelName: cfg.ProductionVariants[0].ModelName})
 	if err != nil {
-		return nil, fmt.Errorf("describe model %s: %w", aws.ToString(cfg.ProductionVariants[0].ModelName), err)
+		return nil, nil, fmt.Errorf("describe model %s: %w", aws.ToString(cfg.ProductionVariants[0].ModelName), err)
 	}
+	d.model = model
 	pkgARN := ""
 	if model.PrimaryContainer != nil {
 		pkgARN = aws.ToString(model.PrimaryContainer.ModelPackageName)
@@ -121,21 +139,21 @@ func Inspect(ctx context.Context, sm *sagemaker.Client, endpoint string) (*plan.
 		}
 	}
 	if pkgARN == "" {
-		return l, nil // not deployed from a model package: not ours
+		return l, d, nil // not deployed from a model package: not ours
 	}
 	pkg, err := sm.DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: aws.String(pkgARN)})
 	if err != nil {
-		return nil, fmt.Errorf("describe model package %s: %w", pkgARN, err)
+		return nil, nil, fmt.Errorf("describe model package %s: %w", pkgARN, err)
 	}
 	s.TargetPackageARN = aws.ToString(pkg.ModelPackageArn)
 	l.Provenance = plan.ProvenanceOf(pkg.CustomerMetadataProperties)
 	src := pkg.CustomerMetadataProperties[plan.ProvenanceSourceARN]
 	if src == "" {
-		return l, nil
+		return l, d, nil
 	}
 	s.SourcePackageARN = src
 	s.SourceVersion = VersionOf(src)
-	return l, nil
+	return l, d, nil
 }
 
 // VersionOf returns the version of a versioned model package ARN, or 0.
