@@ -62,12 +62,12 @@ func runDemo(ctx context.Context, args []string, f *Factory) int {
 		fmt.Fprintln(s.Out, "Run `modelpromote demo --keep` to explore the emulators afterwards with the AWS CLI and curl.")
 		return ExitOK
 	}
-	return serveWorld(ctx, s, d.World.Describe(""), keep.path)
+	return serveWorld(ctx, s, d.World.Describe(""), keep.path, demo.ReadBack()...)
 }
 
 // serveWorld writes a world's description, as JSON, to path (to standard
 // output when path is ""), says how to use it, and waits until interrupted.
-func serveWorld(ctx context.Context, s Streams, info any, path string) int {
+func serveWorld(ctx context.Context, s Streams, info any, path string, more ...string) int {
 	data, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		fmt.Fprintf(s.Err, "modelpromote: %v\n", err)
@@ -92,6 +92,9 @@ func serveWorld(ctx context.Context, s Streams, info any, path string) int {
 	fmt.Fprintln(s.Err, "Emulators running; press Ctrl-C to stop. For example, with F="+file+":")
 	fmt.Fprintln(s.Err, `  AWS_ACCESS_KEY_ID=$(jq -r '.aws.accounts[] | select(.name=="prod") | .accessKeyId' $F) AWS_SECRET_ACCESS_KEY=$(jq -r '.aws.accounts[] | select(.name=="prod") | .secretAccessKey' $F) aws --endpoint-url $(jq -r .aws.endpoint $F) --region $(jq -r .aws.region $F) sagemaker list-endpoints`)
 	fmt.Fprintln(s.Err, `  curl -H "Authorization: token $(jq -r .github.botToken $F)" "$(jq -r .github.apiUrl $F)repos/acme/ml-promotions/pulls?state=all"`)
+	for _, line := range more {
+		fmt.Fprintln(s.Err, line)
+	}
 	<-ctx.Done()
 	return ExitOK
 }

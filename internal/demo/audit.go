@@ -8,6 +8,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	"github.com/modelpromote/modelpromote/internal/dashboard"
+	"github.com/modelpromote/modelpromote/internal/drift"
 	"github.com/modelpromote/modelpromote/internal/history"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/status"
@@ -41,6 +42,29 @@ func (d *Demo) audit(ctx context.Context) error {
 		return err
 	}
 	d.say("$ modelpromote status   (the example's other models are not deployed in this world)\n%s", indent(b.String()))
+
+	// What the endpoints are configured with, read back through the read
+	// roles as drift reads it, and drift itself.
+	stages := endpoints.NewStages(readers)
+	for _, s := range []struct{ model, stage string }{{"fraud-detector", "prod"}, {"credit-risk", "staging"}} {
+		env, _ := set.Config.Config.Environment(s.stage)
+		var ep manifest.Endpoint
+		for _, doc := range set.Models {
+			if doc.Model.Name == s.model {
+				ep = doc.Model.Stages[s.stage].Endpoint
+			}
+		}
+		_, c, err := stages.Configured(ctx, env, ep)
+		if err != nil {
+			return err
+		}
+		d.say("\n%s/%s: endpoint %s in account %s, as its account says (what drift compares with the manifests):\n%s",
+			s.model, s.stage, ep.Name, env.Account, indent(strings.Join(drift.Describe(c), "\n")))
+	}
+	r := drift.Detect(ctx, set.Config.Config, set.Models, stages)
+	b.Reset()
+	r.WriteText(&b, &b)
+	d.say("\n$ modelpromote drift\n%s", indent(b.String()))
 
 	var model *manifest.Model
 	for _, doc := range set.Models {

@@ -168,6 +168,12 @@ func (d *Demo) play(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Prod traffic grows: the same pull request lets autoscaling size the
+	// fleet (a reconfiguration beside the promotion).
+	if err := d.pushEdit("promote-fraud-detector-14-prod", world.Alice, prodFleet, prodFleet+prodScaling); err != nil {
+		return err
+	}
+	d.say("Alice also turns on autoscaling for prod in #%d: %s", prodPR, strings.TrimSpace(prodScaling))
 	for _, reviewer := range []string{world.Gina, world.Bob} {
 		if err := d.review(prodPR, reviewer); err != nil {
 			return err
@@ -184,9 +190,16 @@ func (d *Demo) play(ctx context.Context) error {
 	if err := d.history(ctx); err != nil {
 		return err
 	}
-	d.section(7, "What runs where, and what served when: modelpromote status and history")
+	d.section(7, "What runs where, how it is configured, and what served when: modelpromote status, drift and history")
 	return d.audit(ctx)
 }
+
+// prodFleet is fraud-detector's prod fleet in promotions/fraud-detector.yaml;
+// prodScaling the autoscaling the story adds to it.
+const (
+	prodFleet   = "      instanceType: ml.m5.xlarge\n      instanceCount: 4\n"
+	prodScaling = "      autoscaling: {minInstances: 2, maxInstances: 8, targetInvocationsPerInstance: 700, scaleInCooldownSeconds: 300, scaleOutCooldownSeconds: 60}\n"
+)
 
 // stdDev is the standard deviation of every seeded metric: what Model
 // Monitor's bootstrap gives on a test set of some ten thousand rows, so
@@ -197,7 +210,9 @@ const stdDev = 0.005
 // serves it: fraud-detector versions 1–12 improving slowly, version 13
 // fresh from training (good enough for staging, but its AUC regresses from
 // what prod serves), every metric with a standard deviation; version 12
-// live in staging and version 11 in prod.
+// live in staging and version 11 in prod. credit-risk runs v3 on a
+// serverless endpoint in staging and v2 in prod, as
+// promotions/credit-risk.yaml says.
 func Seed(ctx context.Context, w *world.World) error {
 	if err := w.SeedVersionsWithStdDev("fraud-detector", 12, stdDev); err != nil {
 		return err
@@ -206,11 +221,15 @@ func Seed(ctx context.Context, w *world.World) error {
 		Metrics: map[string]float64{"auc": 0.84, "f1": 0.78, "precision": 0.80, "recall": 0.76, "accuracy": 0.82}}); err != nil {
 		return err
 	}
+	if err := w.SeedVersionsWithStdDev("credit-risk-xgboost", 3, stdDev); err != nil {
+		return err
+	}
 	for _, dep := range []struct {
-		stage, endpoint string
-		version         int
-	}{{"staging", "fraud-detector-staging", 12}, {"prod", "fraud-detector", 11}} {
-		if err := w.Deploy(ctx, dep.stage, "fraud-detector", dep.version, dep.endpoint); err != nil {
+		stage, group, endpoint string
+		version                int
+	}{{"staging", "fraud-detector", "fraud-detector-staging", 12}, {"prod", "fraud-detector", "fraud-detector", 11},
+		{"staging", "credit-risk-xgboost", "credit-risk-staging", 3}, {"prod", "credit-risk-xgboost", "credit-risk", 2}} {
+		if err := w.Deploy(ctx, dep.stage, dep.group, dep.version, dep.endpoint); err != nil {
 			return err
 		}
 	}

@@ -36,6 +36,12 @@ func TestDemoPlaysTheWholeStory(t *testing.T) {
 		"$ modelpromote status", "$ modelpromote history --model fraud-detector --stage prod --at ",
 		"fraud-detector in prod served v14", "Objects re-read: ", "not write-once",
 		"$ modelpromote dashboard", "Dashboard opened: ",
+		"Alice also turns on autoscaling for prod",
+		"fraud-detector/prod: endpoint fraud-detector in account 333333333333, as its account says",
+		"autoscaling: 2–8 instances tracking 700 invocations per instance per minute",
+		"dataCapture: 20% of input and output to s3://acme-ml-artifacts-prod/fraud-detector/data-capture/fraud-detector",
+		"networkIsolation: on", "serverless: 2048 MB, up to 10 concurrent",
+		"$ modelpromote drift",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the story lacks %q", want)
@@ -63,6 +69,28 @@ func TestDemoPlaysTheWholeStory(t *testing.T) {
 		s, err := endpoints.Trace(t.Context(), sagemaker.NewFromConfig(d.World.AdminAWS(env.Account)), name)
 		if err != nil || s == nil || s.SourceVersion != want {
 			t.Errorf("%s serves %+v (%v), want v%d", stage, s, err, want)
+		}
+	}
+
+	// Prod runs with every enterprise setting, autoscaling registered by
+	// the apply of #4; credit-risk runs serverless in staging.
+	if lo, hi, ok := d.World.Autoscaling.Registered(world.ProdAccount, world.Region, "fraud-detector", "AllTraffic"); !ok || lo != 2 || hi != 8 {
+		t.Errorf("prod autoscaling registered %v %d–%d, want 2–8", ok, lo, hi)
+	}
+	staging := d.World.SageMaker.Snapshot(world.StagingAccount, world.Region)
+	ep, _ := d.World.SageMaker.Endpoint(world.StagingAccount, world.Region, "credit-risk-staging")
+	for _, c := range staging.EndpointConfigs {
+		if c.EndpointConfigName == ep.EndpointConfigName && (len(c.ProductionVariants) != 1 || c.ProductionVariants[0].ServerlessConfig == nil || c.ProductionVariants[0].InstanceType != "") {
+			t.Errorf("credit-risk-staging serves %+v, want one serverless variant", c.ProductionVariants)
+		}
+	}
+	if ep.EndpointConfigName == "" {
+		t.Error("credit-risk-staging does not exist")
+	}
+	// The read-back commands name what is there.
+	for _, want := range []string{"describe-endpoint --endpoint-name fraud-detector", "application-autoscaling describe-scalable-targets", "credit-risk-staging", "list-tags"} {
+		if !strings.Contains(strings.Join(ReadBack(), "\n"), want) {
+			t.Errorf("ReadBack lacks %q", want)
 		}
 	}
 
