@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Promotion is one stage of one model moving to a version or endpoint
@@ -217,9 +220,36 @@ func display(v reflect.Value) any {
 		if v.IsNil() {
 			return "(unset)"
 		}
-		return fmt.Sprintf("%+v", v.Elem().Interface())
+		return flow(v.Elem().Interface())
+	}
+	if v.Kind() == reflect.Map || v.Kind() == reflect.Slice {
+		return flow(v.Interface())
 	}
 	return v.Interface()
+}
+
+// flow renders a value as the manifests write it, in YAML's flow style
+// ({minInstances: 2, maxInstances: 8}), never with Go's field names.
+func flow(v any) string {
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	var set func(*yaml.Node)
+	set = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+			n.Style = yaml.FlowStyle
+		}
+		for _, c := range n.Content {
+			set(c)
+		}
+	}
+	set(&n)
+	out, err := yaml.Marshal(&n)
+	if err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 func yamlName(f reflect.StructField) string {

@@ -96,12 +96,12 @@ func TestEnterpriseChangesAreNamed(t *testing.T) {
 	b.Autoscaling = &Autoscaling{MinInstances: 2, MaxInstances: 4, TargetInvocationsPerInstance: 100}
 	b.Tags = map[string]string{"Team": "fraud"}
 	got := strings.Join(fieldChanges("endpoint", reflect.ValueOf(a), reflect.ValueOf(b)), "\n")
-	for _, want := range []string{"endpoint.dataCapture.samplingPercent: 20 → 50", "endpoint.autoscaling: (unset) → {MinInstances:2", "endpoint.tags: (none) → map[Team:fraud]"} {
+	for _, want := range []string{"endpoint.dataCapture.samplingPercent: 20 → 50", "endpoint.autoscaling: (unset) → {minInstances: 2, maxInstances: 4, targetInvocationsPerInstance: 100}", "endpoint.tags: (none) → {Team: fraud}"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("changes:\n%s\nwant %q", got, want)
 		}
 	}
-	if strings.Contains(got, "0x") {
-		t.Errorf("changes show a pointer:\n%s", got)
+	if strings.Contains(got, "0x") || strings.Contains(got, "MinInstances") || strings.Contains(got, "map[") {
+		t.Errorf("changes show a pointer or Go's names:\n%s", got)
 	}
 }
