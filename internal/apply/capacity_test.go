@@ -81,6 +81,14 @@ func TestCanaryModelUpdateKeepsTheAutoscaledCapacity(t *testing.T) {
 	if cur, want := prodCounts(t, w); cur != 7 || want != 7 {
 		t.Errorf("after the canary update prod runs %d (desired %d), want the 7 autoscaling set, not instanceCount 4", cur, want)
 	}
+	// The evidence record and the pull request say so.
+	if rec := record(t, w, res.Outcomes[0].RecordURI); !strings.Contains(rec.Endpoint.Capacity, "kept the 7 instances running (instanceCount 4)") {
+		t.Errorf("record capacity %q", rec.Endpoint.Capacity)
+	}
+	comments := w.GitHub.Comments(world.Repo, n)
+	if last := comments[len(comments)-1].Body; !strings.Contains(last, "kept the 7 instances running") {
+		t.Errorf("the outcome comment does not say the capacity was kept:\n%s", last)
+	}
 	ep, _ := w.SageMaker.Endpoint(prod, world.Region, "fraud-detector")
 	if dc := ep.LastDeploymentConfig; dc == nil || dc.BlueGreenUpdatePolicy.TrafficRoutingConfiguration.Type != "CANARY" {
 		t.Errorf("deployment config %+v", dc)
@@ -195,6 +203,9 @@ func TestInstanceTypeChangeRestoresARegistrationMadeOutsideModelpromote(t *testi
 	want.instanceType = "ml.m5.2xlarge"
 	if got := prodScalingState(t, w); got != want {
 		t.Errorf("after the type change %+v, want %+v", got, want)
+	}
+	if rec := record(t, w, res.Outcomes[0].RecordURI); !strings.Contains(rec.Endpoint.Capacity, "made outside modelpromote was put back on the new fleet") {
+		t.Errorf("record capacity %q", rec.Endpoint.Capacity)
 	}
 }
 

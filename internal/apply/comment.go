@@ -57,6 +57,9 @@ func applyComment(res *Result) string {
 				outcome += fmt.Sprintf(" — rolled back: **%s** still serves the previous config", report.Escape(pr.To.Name))
 			}
 		}
+		if o.Record != nil && o.Record.Endpoint.Capacity != "" && (o.State == StateSuccess || o.State == StateFailure) {
+			outcome += " — " + report.Escape(o.Record.Endpoint.Capacity)
+		}
 		fmt.Fprintf(&b, "| %s | %s | v%d | %s | %s | `%s` |\n", report.Escape(o.Model), report.Escape(o.Stage), pr.ToVersion,
 			report.Escape(pr.Where()), outcome, report.Escape(o.RecordURI))
 	}

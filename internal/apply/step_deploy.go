@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	"github.com/modelpromote/modelpromote/internal/plan"
@@ -35,11 +36,14 @@ func (s deployStep) run(ctx context.Context, st *state) error {
 	ep := &st.record.Endpoint
 	ep.ConfigBefore, ep.ConfigAfter, ep.Model = out.PreviousConfig, out.NewConfig, out.Model
 	ep.Status, ep.FailureReason, ep.RolledBack, ep.CreatedNew = out.Status, out.FailureReason, out.RolledBack, out.Created
+	var notes []string
 	for _, n := range []string{out.Sizing.Note, out.Scaling} {
 		if n != "" {
 			s.r.progress("%s/%s: endpoint %s: %s", s.Model, s.Stage, s.Endpoint.Name, n)
+			notes = append(notes, n)
 		}
 	}
+	ep.Capacity = strings.Join(notes, "; ")
 	if err != nil {
 		return err
 	}

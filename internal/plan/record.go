@@ -111,21 +111,26 @@ type RecordArtifact struct {
 
 // RecordEndpoint is the endpoint before and after.
 type RecordEndpoint struct {
-	Name              string           `json:"name"`
-	Account           string           `json:"account"`
-	Region            string           `json:"region"`
-	Rollout           manifest.Rollout `json:"rollout"`
-	ConfigBefore      string           `json:"configBefore,omitempty"`
-	ConfigAfter       string           `json:"configAfter,omitempty"`
-	Model             string           `json:"model,omitempty"`
-	Status            string           `json:"status,omitempty"`
-	FailureReason     string           `json:"failureReason,omitempty"`
-	RolledBack        bool             `json:"rolledBack,omitempty"`
-	CreatedNew        bool             `json:"createdNew,omitempty"`
-	ConsoleURL        string           `json:"consoleUrl,omitempty"`
-	InstanceType      string           `json:"instanceType"`
-	InstanceCount     int              `json:"instanceCount"`
-	ProductionVariant string           `json:"variant"`
+	Name          string           `json:"name"`
+	Account       string           `json:"account"`
+	Region        string           `json:"region"`
+	Rollout       manifest.Rollout `json:"rollout"`
+	ConfigBefore  string           `json:"configBefore,omitempty"`
+	ConfigAfter   string           `json:"configAfter,omitempty"`
+	Model         string           `json:"model,omitempty"`
+	Status        string           `json:"status,omitempty"`
+	FailureReason string           `json:"failureReason,omitempty"`
+	RolledBack    bool             `json:"rolledBack,omitempty"`
+	CreatedNew    bool             `json:"createdNew,omitempty"`
+	// Capacity says how the new fleet was sized when that was not simply
+	// instanceCount (the running count kept on a model-only update, and
+	// why not when it could not be), and what became of a scaling
+	// registration taken down for the update.
+	Capacity          string `json:"capacity,omitempty"`
+	ConsoleURL        string `json:"consoleUrl,omitempty"`
+	InstanceType      string `json:"instanceType"`
+	InstanceCount     int    `json:"instanceCount"`
+	ProductionVariant string `json:"variant"`
 }
 
 // DecodeRecord decodes the evidence record read from uri, refusing a
