@@ -42,7 +42,14 @@ VGW=$(command -v versitygw || true)
 if [ -z "$VGW" ] && [ -x "$(go env GOPATH)/bin/versitygw" ]; then VGW=$(go env GOPATH)/bin/versitygw; fi
 if [ -z "$VGW" ]; then
 	log "installing versitygw $VERSITYGW_VERSION (go install; our go.mod is not touched)"
-	(cd "$WORK" && GOFLAGS= go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION")
+	# v1.8.0 is the version the Go module proxy serves here (go list -m
+	# -versions github.com/versity/versitygw lists only it).
+	if ! (cd "$WORK" && GOFLAGS= go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"); then
+		log "versitygw $VERSITYGW_VERSION could not be installed: no S3 server to measure against."
+		log "The in-process benchmarks (go test -run '^\$' -bench Copy ./internal/aws/artifacts) run against the"
+		log "emulator instead, and measure mostly the emulator (its MD5 ETags); see bench/README.md."
+		exit 1
+	fi
 	VGW=$(go env GOPATH)/bin/versitygw
 fi
 log "building copybench"
@@ -97,13 +104,15 @@ BYTES=$(find "$WORK/data/$SRC/$PREFIX" -type f -printf '%s\n' | awk '{s += $1} E
 # --- variants --------------------------------------------------------------
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 server_cpu() { awk '{print $14 + $15}' "/proc/$VGW_PID/stat"; }
-printf 'variant\tseconds\tpeak_rss_kib\tclient_cpu_s\tserver_cpu_s\tpath\n' >"$WORK/results.tsv"
+printf 'variant\tseconds\tpeak_rss_kib\tclient_cpu_s\tserver_cpu_s\tpath\tsha256_by\n' >"$WORK/results.tsv"
 
-# run NAME DIR PATH -- CMD...: times CMD, checks the copy in DIR against
-# SHA256SUMS, and records a row.
+# run NAME DIR PATH BY -- CMD...: times CMD, checks the copy in DIR against
+# SHA256SUMS, and records a row. BY says who computes the copy's SHA-256;
+# for copybench it is read from its output (copies it had to hash itself,
+# where the server returned no checksum of a copy, are counted there).
 run() {
-	local name=$1 dir=$2 path=$3
-	shift 4
+	local name=$1 dir=$2 path=$3 by=$4
+	shift 5
 	sync
 	log "$name"
 	local c0 t0 t1 c1
@@ -113,27 +122,40 @@ run() {
 	t1=$(date +%s.%N)
 	c1=$(server_cpu)
 	cat "$WORK/out.txt" >&2
+	if [ "$by" = copybench ]; then
+		local hashed
+		hashed=$(sed -n 's/.*"hashed":\([0-9]*\).*/\1/p' "$WORK/out.txt")
+		if [ "$path" = streamed ]; then by="process, 1 pass"
+		elif [ "${hashed:-0}" = 0 ]; then by="S3 (the server)"
+		else by="process: $hashed of $(wc -l <"$WORK/SHA256SUMS") read"; fi
+	fi
 	(cd "$dir" && sha256sum --quiet -c "$WORK/SHA256SUMS") || { log "$name: SHA-256 mismatch"; exit 1; }
 	local rss cpu
 	rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.txt")
 	cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$WORK/time.txt")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$(echo "$t1 - $t0" | bc)" "$rss" "$cpu" \
-		"$(echo "($c1 - $c0) / $(getconf CLK_TCK)" | bc -l)" "$path" >>"$WORK/results.tsv"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$(echo "$t1 - $t0" | bc)" "$rss" "$cpu" \
+		"$(echo "($c1 - $c0) / $(getconf CLK_TCK)" | bc -l)" "$path" "$by" >>"$WORK/results.tsv"
 }
 clear_dst() { as_dst s3 rm --quiet --recursive "s3://$DST/$PREFIX"; }
 KEYS=$(awk -v p="$PREFIX" '{print p $2}' "$WORK/SHA256SUMS")
 
-run "cp (same disk)" "$WORK/cp/$PREFIX" "-" -- cp -r "$WORK/data/$SRC/$PREFIX" "$WORK/cp/"
+run "cp (same disk)" "$WORK/cp/$PREFIX" "-" "-" -- cp -r "$WORK/data/$SRC/$PREFIX" "$WORK/cp/"
 rm -rf "${WORK:?}/cp"
 
 grant
-run "modelpromote server-side" "$WORK/data/$DST/$PREFIX" server-side -- \
+run "modelpromote server-side, digest unknown" "$WORK/data/$DST/$PREFIX" server-side copybench -- \
 	"${COPYBENCH[@]}" -label server-side -expect-path server-side
 clear_dst
-run "modelpromote server-side, digest known" "$WORK/data/$DST/$PREFIX" server-side -- \
+run "modelpromote server-side, digest known" "$WORK/data/$DST/$PREFIX" server-side copybench -- \
 	"${COPYBENCH[@]}" -label server-side-digest -expect-path server-side -digests "$WORK/SHA256SUMS"
 clear_dst
-run "aws s3 cp --recursive" "$WORK/data/$DST/$PREFIX" server-side -- \
+# The crossover: the large object as parallel UploadPartCopy (8 MiB parts, 4
+# in flight), the source read to check the parts' SHA-256 against the
+# digest (S3 keeps no full-object SHA-256 of a multipart copy).
+run "modelpromote server-side, known, in parts" "$WORK/data/$DST/$PREFIX" server-side copybench -- \
+	"${COPYBENCH[@]}" -label server-side-parts -digests "$WORK/SHA256SUMS" -copy-parts-above-mib 8
+clear_dst
+run "aws s3 cp --recursive" "$WORK/data/$DST/$PREFIX" server-side "none (no end-to-end SHA-256)" -- \
 	env AWS_ACCESS_KEY_ID=$DST_ACCESS AWS_SECRET_ACCESS_KEY=$DST_SECRET \
 	"$AWS" --endpoint-url "$ENDPOINT" s3 cp --quiet --recursive "s3://$SRC/$PREFIX" "s3://$DST/$PREFIX"
 clear_dst
@@ -143,16 +165,16 @@ if as_dst s3api head-object --bucket "$SRC" --key "$(head -1 <<<"$KEYS")" >/dev/
 	log "the target user can still read the source: streamed variants would not stream"
 	exit 1
 fi
-run "modelpromote streamed" "$WORK/data/$DST/$PREFIX" streamed -- \
+run "modelpromote streamed, 4 objects at once" "$WORK/data/$DST/$PREFIX" streamed copybench -- \
 	"${COPYBENCH[@]}" -label streamed -expect-path streamed
 clear_dst
 # The same, one object at a time: one Copy's memory bound.
-run "modelpromote streamed, 1 object at a time" "$WORK/data/$DST/$PREFIX" streamed -- \
+run "modelpromote streamed, 1 object at a time" "$WORK/data/$DST/$PREFIX" streamed copybench -- \
 	"${COPYBENCH[@]}" -label streamed-1 -expect-path streamed -objects 1
 clear_dst
 # One pipeline per object, 4 at a time like modelpromote's 4 objects.
 export AWS ENDPOINT SRC DST SRC_ACCESS SRC_SECRET DST_ACCESS DST_SECRET
-run "aws s3 cp - (piped, 4 objects at once)" "$WORK/data/$DST/$PREFIX" streamed -- \
+run "aws s3 cp - (piped, 4 objects at once)" "$WORK/data/$DST/$PREFIX" streamed "none (no end-to-end SHA-256)" -- \
 	bash -c 'xargs -P 4 -I{} bash -c '\''set -o pipefail
 		AWS_ACCESS_KEY_ID=$SRC_ACCESS AWS_SECRET_ACCESS_KEY=$SRC_SECRET "$AWS" --endpoint-url "$ENDPOINT" s3 cp "s3://$SRC/$1" - |
 		AWS_ACCESS_KEY_ID=$DST_ACCESS AWS_SECRET_ACCESS_KEY=$DST_SECRET "$AWS" --endpoint-url "$ENDPOINT" s3 cp --quiet - "s3://$DST/$1"'\'' _ {}' <<<"$KEYS"
@@ -164,16 +186,16 @@ clear_dst
 	echo "dataset: $(wc -l <"$WORK/SHA256SUMS") objects, $BYTES bytes ($(echo "scale=2; $BYTES / 2^30" | bc) GiB); every copy verified with sha256sum"
 	awk -F'\t' -v bytes="$BYTES" '
 		NR == 1 { next }
-		{ name[NR] = $1; secs[NR] = $2; rss[NR] = $3 / 1024; ccpu[NR] = $4; scpu[NR] = $5; path[NR] = $6
+		{ name[NR] = $1; secs[NR] = $2; rss[NR] = $3 / 1024; ccpu[NR] = $4; scpu[NR] = $5; path[NR] = $6; by[NR] = $7
 		  if ($1 ~ /^cp /) cp = $2
 		  if ($1 ~ /^aws/ && $6 == "server-side") awsss = $2
 		  if ($1 ~ /^aws/ && $6 == "streamed") awsst = $2 }
 		END {
-			printf "| %-42s | %8s | %8s | %13s | %12s | %12s | %8s | %18s |\n", "variant", "seconds", "MiB/s", "peak RSS MiB", "client CPU s", "server CPU s", "÷ cp", "÷ aws (same path)"
-			printf "|%s|%s:|%s:|%s:|%s:|%s:|%s:|%s:|\n", "--------------------------------------------", "---------", "---------", "--------------", "-------------", "-------------", "---------", "-------------------"
+			printf "| %-42s | %8s | %8s | %13s | %12s | %12s | %8s | %18s | %-28s |\n", "variant", "seconds", "MiB/s", "peak RSS MiB", "client CPU s", "server CPU s", "÷ cp", "÷ aws (same path)", "SHA-256 of the copy by"
+			printf "|%s|%s:|%s:|%s:|%s:|%s:|%s:|%s:|%s|\n", "--------------------------------------------", "---------", "---------", "--------------", "-------------", "-------------", "---------", "-------------------", "------------------------------"
 			for (i = 2; i <= NR; i++) {
 				a = path[i] == "server-side" ? awsss : path[i] == "streamed" ? awsst : ""
-				printf "| %-42s | %8.2f | %8.0f | %13.0f | %12.1f | %12.1f | %8.2f | %18s |\n", name[i], secs[i], bytes / 1048576 / secs[i], rss[i], ccpu[i], scpu[i], secs[i] / cp, a == "" ? "-" : sprintf("%.2f", secs[i] / a)
+				printf "| %-42s | %8.2f | %8.0f | %13.0f | %12.1f | %12.1f | %8.2f | %18s | %-28s |\n", name[i], secs[i], bytes / 1048576 / secs[i], rss[i], ccpu[i], scpu[i], secs[i] / cp, a == "" ? "-" : sprintf("%.2f", secs[i] / a), by[i]
 			}
 		}' "$WORK/results.tsv"
 	echo "(÷ columns: the variant's wall time divided by cp's, and by the AWS CLI's on the same path; peak RSS is the largest single process's)"

@@ -20,6 +20,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,6 +57,8 @@ type options struct {
 	expectPath                         string
 	objectConcurrency, partConcurrency int
 	label                              string
+	cpuProfile, memProfile             string
+	copyPartsAbove                     int64
 }
 
 func main() {
@@ -75,6 +79,9 @@ func main() {
 	flag.IntVar(&o.objectConcurrency, "objects", 4, "objects copied at once (apply copies 4)")
 	flag.IntVar(&o.partConcurrency, "parts", 0, "Copier.Concurrency (0: artifacts.DefaultConcurrency)")
 	flag.StringVar(&o.label, "label", "", "variant name echoed in the result")
+	flag.Int64Var(&o.copyPartsAbove, "copy-parts-above-mib", 0, "Copier.CopyPartsAbove in MiB: server-side copies of larger objects are parallel UploadPartCopy (0: the default, 5 GiB)")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the copies to this file")
+	flag.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile (alloc_space) of the copies to this file")
 	flag.Parse()
 	ctx := context.Background()
 	var err error
@@ -226,6 +233,9 @@ type result struct {
 	Paths       map[string]int `json:"paths"`
 	PeakRSSMiB  float64        `json:"peak_rss_mib"` // VmHWM at exit
 	DigestGiven bool           `json:"digest_given"`
+	// Hashed counts the copies whose SHA-256 was computed by reading
+	// bytes into the process, not by S3 (Result.Hashed).
+	Hashed int `json:"hashed"`
 }
 
 // copyAll copies every object under -prefix in the source bucket to the
@@ -249,8 +259,12 @@ func copyAll(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c := &artifacts.Copier{Source: src, Target: dst, KMSKeyARN: benchKMSKey, Concurrency: o.partConcurrency}
+	c := &artifacts.Copier{Source: src, Target: dst, KMSKeyARN: benchKMSKey, Concurrency: o.partConcurrency, CopyPartsAbove: o.copyPartsAbove << 20}
 
+	stop, err := profile(o)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	results := make([]artifacts.Result, len(keys))
 	errs := make([]error, len(keys))
@@ -269,6 +283,9 @@ func copyAll(ctx context.Context, o options, out io.Writer) error {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	if err := stop(); err != nil {
+		return err
+	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -279,10 +296,43 @@ func copyAll(ctx context.Context, o options, out io.Writer) error {
 		}
 		r.Bytes += res.Size
 		r.Paths[res.Path]++
+		if res.Hashed {
+			r.Hashed++
+		}
 	}
 	r.MiBPerSec = float64(r.Bytes) / (1 << 20) / r.Seconds
 	r.PeakRSSMiB = peakRSSMiB()
 	return json.NewEncoder(out).Encode(r)
+}
+
+// profile starts the profiles o asks for; stop writes them.
+func profile(o options) (stop func() error, err error) {
+	if o.memProfile != "" {
+		runtime.MemProfileRate = 64 << 10
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+	}
+	return func() error {
+		if o.cpuProfile != "" {
+			pprof.StopCPUProfile()
+		}
+		if o.memProfile == "" {
+			return nil
+		}
+		f, err := os.Create(o.memProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return pprof.Lookup("allocs").WriteTo(f, 0)
+	}, nil
 }
 
 func list(ctx context.Context, c *s3.Client, bucket, prefix string) ([]string, error) {

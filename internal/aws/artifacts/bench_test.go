@@ -31,10 +31,11 @@ func BenchmarkCopy(b *testing.B) {
 		digest bool // pass the expected digest, as for reports
 	}{
 		// The target may read the source: CopyObject (≤ 5 GiB) or
-		// UploadPartCopy. With the digest known, no payload bytes
-		// enter the process; without, the source is read to hash it.
+		// UploadPartCopy. Up to 5 GiB, S3 computes the copy's SHA-256
+		// (ChecksumAlgorithm), so no payload bytes enter the process,
+		// digest known or not; above, the source is read to hash it.
 		{name: "server-side/digest-known", bucket: shared, digest: true},
-		{name: "server-side/source-hashed", bucket: shared},
+		{name: "server-side/digest-unknown", bucket: shared},
 		// The target may not: read with dev's credentials, upload with
 		// prod's.
 		{name: "streamed", bucket: private},

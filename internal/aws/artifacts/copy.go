@@ -25,10 +25,9 @@ const (
 	PathSkipped             = "skipped"
 )
 
-// Defaults for Copier. Together they bound the part buffers to 32 MiB
-// whatever the object's size, so that with the garbage collector's default
-// headroom (GOGC=100) the heap stays under 64 MiB. 8 MiB is also the AWS
-// CLI's part size.
+// Defaults for Copier: 8 MiB parts (the AWS CLI's part size), 4 in flight
+// per copy. All copies of a process also share one budget of part buffers
+// (DefaultBudget).
 const (
 	DefaultPartSize    = 8 << 20
 	DefaultConcurrency = 4
@@ -75,11 +74,23 @@ type Copier struct {
 	// PartSize is the multipart part size; default DefaultPartSize, at
 	// least 5 MiB, grown so that an object has at most 10,000 parts.
 	PartSize int64
-	// Concurrency is how many parts are in flight; default
-	// DefaultConcurrency. The streamed path buffers at most
-	// Concurrency × PartSize bytes; when a large object grows the part
-	// size, concurrency shrinks to keep that bound.
+	// Concurrency is how many parts of one copy are in flight; default
+	// DefaultConcurrency. A copy buffers at most Concurrency × PartSize
+	// bytes; when a large object grows the part size, concurrency
+	// shrinks to keep that bound.
 	Concurrency int
+	// Buffers bounds the part buffers of all the copies that share it;
+	// default the process-wide budget of DefaultBudget bytes, shared by
+	// every Copier of the process that names none.
+	Buffers *Budget
+	// CopyPartsAbove is the size above which a server-side copy is
+	// parallel UploadPartCopy rather than one CopyObject; default and at
+	// most 5 GiB, CopyObject's limit. One CopyObject is one serial
+	// request, but S3 computes the whole copy's SHA-256 for it; parts run
+	// in parallel, but S3 keeps no full-object SHA-256 of a multipart
+	// object, so the source is read to check the parts against the
+	// digest. bench/README.md measures the crossover.
+	CopyPartsAbove int64
 	// Progress, if set, is called as parts complete, one call at a time
 	// for each copy.
 	Progress func(Progress)
@@ -111,6 +122,11 @@ type Result struct {
 	// SHA256 is the lowercase hex SHA-256 of the content.
 	SHA256 string
 	Size   int64
+	// Hashed is set when a server-side copy's SHA-256 was computed by
+	// reading bytes into the process rather than by S3: a multipart copy
+	// whose digest was not known, or a server that returned no checksum
+	// of the copy.
+	Hashed bool
 }
 
 // source is what HeadObject says about the source object.
@@ -206,7 +222,7 @@ func (c *Copier) CopyBound(ctx context.Context, src, dst URI, b Bound) (Result, 
 		return Result{}, fmt.Errorf("head %s as the target: %w", src, err)
 	}
 	var res Result
-	if s.size <= maxCopyObjectSize {
+	if s.size <= c.copyPartsAbove() {
 		c.log().Info("server-side copy", "src", src, "dst", dst, "size", s.size)
 		res, err = c.copyObject(ctx, s, dst, known, want)
 	} else {
@@ -335,7 +351,7 @@ func (c *Copier) Predict(ctx context.Context, src, dst URI) (Result, error) {
 		res.Path = PathStreamed
 	case err != nil:
 		return Result{}, fmt.Errorf("head %s as the target: %w", src, err)
-	case s.size > maxCopyObjectSize:
+	case s.size > c.copyPartsAbove():
 		res.Path = PathServerSideMultipart
 	default:
 		res.Path = PathServerSide
@@ -429,6 +445,20 @@ func (c *Copier) partSize(size int64) (partSize int64, concurrency int) {
 		ps = (need + 1<<20 - 1) &^ (1<<20 - 1) // whole MiB
 	}
 	return ps, int(max(1, min(int64(conc), budget/ps)))
+}
+
+func (c *Copier) copyPartsAbove() int64 {
+	if c.CopyPartsAbove <= 0 {
+		return maxCopyObjectSize
+	}
+	return min(c.CopyPartsAbove, maxCopyObjectSize)
+}
+
+func (c *Copier) budget() *Budget {
+	if c.Buffers == nil {
+		return processBudget
+	}
+	return c.Buffers
 }
 
 func (c *Copier) log() *slog.Logger {

@@ -1,9 +1,13 @@
 package artifacts_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,10 +23,11 @@ func TestCopySmallObjectServerSide(t *testing.T) {
 	tests := []struct {
 		name       string
 		withSHA256 bool
-		wantGets   bool // the source is read (bytes in) to learn its digest
 	}{
 		{name: "source has a full-object SHA-256", withSHA256: true},
-		{name: "source has only a CRC", wantGets: true},
+		// S3 computes the copy's SHA-256 (ChecksumAlgorithm SHA256 on
+		// CopyObject): the source is not read to learn it.
+		{name: "source has only a CRC"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,7 +45,11 @@ func TestCopySmallObjectServerSide(t *testing.T) {
 				t.Errorf("Copy = %+v, want %+v", res, want)
 			}
 			w.assertCopy(t, "m/m.tar.gz", sha256Hex(data))
-			if o, _ := w.srv.S3().Object(target, "m/m.tar.gz"); o.Metadata["modelpromote-sha256"] != sha256Hex(data) {
+			o, _ := w.srv.S3().Object(target, "m/m.tar.gz")
+			if got, _ := artifacts.FullObjectSHA256(o.Checksum); o.ChecksumType != "FULL_OBJECT" || got != sha256Hex(data) {
+				t.Errorf("target checksum %s %s %s, want S3's full-object SHA-256 %s", o.ChecksumAlgorithm, o.ChecksumType, o.Checksum, sha256Hex(data))
+			}
+			if tt.withSHA256 && o.Metadata["modelpromote-sha256"] != sha256Hex(data) {
 				t.Errorf("metadata = %v, want modelpromote-sha256 %s", o.Metadata, sha256Hex(data))
 			}
 			if n := w.srv.Count("s3", "CopyObject"); n != 1 {
@@ -49,9 +58,86 @@ func TestCopySmallObjectServerSide(t *testing.T) {
 			if n := w.srv.Count("s3", "PutObject") + w.srv.Count("s3", "UploadPart"); n != 0 {
 				t.Errorf("%d payload uploads, want none on the server-side path", n)
 			}
-			if gets := w.srv.Count("s3", "GetObject"); (gets > 0) != tt.wantGets {
-				t.Errorf("GetObject calls = %d, want any: %v", gets, tt.wantGets)
+			if gets := w.srv.Count("s3", "GetObject"); gets > 0 {
+				t.Errorf("GetObject calls = %d, want none: S3 hashes the copy", gets)
 			}
+			// A rerun finds the copy by S3's checksum: nothing is read.
+			w.srv.ResetRequests()
+			if res, err := w.copier().Copy(ctx(t), artifacts.URI{Bucket: shared, Key: "models/m.tar.gz"}, artifacts.URI{Bucket: target, Key: "m/m.tar.gz"}, ""); err != nil || res.Path != artifacts.PathSkipped || res.SHA256 != sha256Hex(data) {
+				t.Errorf("rerun = %+v, %v; want skipped with %s", res, err, sha256Hex(data))
+			}
+			if n := w.srv.Count("s3", "GetObject") + w.srv.Count("s3", "CopyObject"); n != 0 {
+				t.Errorf("rerun made %d GetObject or CopyObject calls, want none", n)
+			}
+		})
+	}
+}
+
+// noCopyChecksum strips the checksums from CopyObject's answer, as a
+// server that does not compute them would send it.
+type noCopyChecksum struct{ base http.RoundTripper }
+
+func (n noCopyChecksum) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := n.base.RoundTrip(r)
+	if err != nil || r.Method != http.MethodPut || r.Header.Get("X-Amz-Copy-Source") == "" || r.URL.Query().Has("partNumber") {
+		return res, err
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	body = regexp.MustCompile(`<Checksum[A-Za-z0-9]*>[^<]*</Checksum[A-Za-z0-9]*>`).ReplaceAll(body, nil)
+	res.Body, res.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	res.Header.Del("Content-Length")
+	return res, nil
+}
+
+// Where the server returns no SHA-256 of a server-side copy, the copy is
+// hashed (bytes in), compared with the digest wanted, and the result says
+// so; a mismatch leaves no target.
+func TestCopyServerSideWithoutS3ChecksumHashesTheCopy(t *testing.T) {
+	data := pattern(3 << 20)
+	for _, tt := range []struct {
+		name, want string
+		ok         bool
+	}{
+		{name: "digest unknown", ok: true},
+		{name: "digest known", want: sha256Hex(data), ok: true},
+		{name: "wrong digest", want: sha256Hex([]byte("other"))},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.put(t, shared, "m.bin", data, false)
+			c := w.copier()
+			c.Target = s3.NewFromConfig(w.srv.Config(w.prodCreds, fastRetries, func(c *aws.Config) {
+				c.HTTPClient = &http.Client{Transport: noCopyChecksum{http.DefaultTransport}}
+			}), awsemu.PathStyle)
+			w.srv.ResetRequests()
+			res, err := c.Copy(ctx(t), artifacts.URI{Bucket: shared, Key: "m.bin"}, artifacts.URI{Bucket: target, Key: "m.bin"}, tt.want)
+			if !tt.ok {
+				var mismatch *artifacts.DigestMismatchError
+				if !errors.As(err, &mismatch) || mismatch.Got != sha256Hex(data) {
+					t.Fatalf("Copy = %v, want a mismatch", err)
+				}
+				if _, ok := w.srv.S3().Object(target, "m.bin"); ok {
+					t.Error("the mismatched copy was left")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := (artifacts.Result{Path: artifacts.PathServerSide, SHA256: sha256Hex(data), Size: int64(len(data)), Hashed: true}); res != want {
+				t.Errorf("Copy = %+v, want %+v", res, want)
+			}
+			if n := w.srv.Count("s3", "GetObject"); n == 0 {
+				t.Error("the copy was not read")
+			}
+			if !strings.Contains(w.logs.String(), "S3 returned no SHA-256 of the copy") {
+				t.Errorf("log does not say why it hashed:\n%s", w.logs)
+			}
+			w.assertCopy(t, "m.bin", sha256Hex(data))
 		})
 	}
 }

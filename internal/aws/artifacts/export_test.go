@@ -7,3 +7,13 @@ func SetMaxCopyObjectSize(n int64) (restore func()) {
 	maxCopyObjectSize = n
 	return func() { maxCopyObjectSize = old }
 }
+
+// Peak is the most bytes of buffers the budget has held or kept at once.
+func (b *Budget) Peak() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.peak
+}
+
+// FullObjectSHA256 is fullObjectSHA256.
+var FullObjectSHA256 = fullObjectSHA256

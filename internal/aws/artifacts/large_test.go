@@ -49,7 +49,7 @@ func TestCopy6GiBServerSideMultipart(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := want()
-	if res != (artifacts.Result{Path: artifacts.PathServerSideMultipart, SHA256: sum, Size: sixGiB}) {
+	if res != (artifacts.Result{Path: artifacts.PathServerSideMultipart, SHA256: sum, Size: sixGiB, Hashed: true}) {
 		t.Errorf("Copy = %+v, want server-side multipart %s", res, sum)
 	}
 	w.assertCopy(t, "big/model.tar.gz", sum)

@@ -3,6 +3,7 @@ package artifacts_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -57,7 +58,7 @@ func TestCopyServerSideMultipart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res != (artifacts.Result{Path: artifacts.PathServerSideMultipart, SHA256: sha256Hex(data), Size: int64(len(data))}) {
+			if res != (artifacts.Result{Path: artifacts.PathServerSideMultipart, SHA256: sha256Hex(data), Size: int64(len(data)), Hashed: true}) {
 				t.Errorf("Copy = %+v", res)
 			}
 			w.assertCopy(t, "m.bin", sha256Hex(data))
@@ -216,4 +217,38 @@ func (f flipper) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Body = io.NopCloser(bytes.NewReader(b))
 	}
 	return f.base.RoundTrip(r)
+}
+
+// Copies at once share one budget of part buffers: six streamed copies of
+// four parts each, four parts in flight per copy, under a budget of two
+// parts, all complete (a part waiting its turn for the whole-object hash
+// never waits on a part without a buffer) and never hold more than it.
+func TestCopiesAtOnceShareOneBufferBudget(t *testing.T) {
+	w := newWorld(t)
+	const n = 6
+	data := make([][]byte, n)
+	for i := range n {
+		data[i] = pattern(17<<20 + i)
+		w.put(t, private, fmt.Sprintf("m%d.bin", i), data[i], false)
+	}
+	budget := artifacts.NewBudget(10 << 20)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			c := w.copier()
+			c.PartSize, c.Concurrency, c.Buffers = 5<<20, 4, budget
+			key := fmt.Sprintf("m%d.bin", i)
+			res, err := c.Copy(ctx(t), artifacts.URI{Bucket: private, Key: key}, artifacts.URI{Bucket: target, Key: key}, sha256Hex(data[i]))
+			if err != nil || res.Path != artifacts.PathStreamed {
+				t.Errorf("%s: Copy = %+v, %v", key, res, err)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		w.assertCopy(t, fmt.Sprintf("m%d.bin", i), sha256Hex(data[i]))
+	}
+	if p := budget.Peak(); p > 10<<20 {
+		t.Errorf("buffers peaked at %d bytes, over the budget of %d", p, 10<<20)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"hash"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -47,38 +48,29 @@ func (c *Copier) readParts(ctx context.Context, client *s3.Client, owner string,
 		turn[i] = make(chan struct{})
 	}
 	close(turn[0])
+	budget := c.budget()
+	bufSize := min(partSize, s.size)
 	var next atomic.Int64
 	g, ctx := newGroup(ctx)
 	for range min(conc, len(parts)) {
 		g.Go(func() error {
-			buf := getBuffer(partSize)
-			defer putBuffer(buf)
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(parts) {
-					return nil
-				}
-				p := parts[i]
-				data := (*buf)[:p.size]
-				if err := getRange(ctx, client, owner, s, p, data); err != nil {
+			for int(next.Load()) < len(parts) {
+				// The buffer is taken before the part's number, so
+				// that a part waiting its turn for the whole-object
+				// hash only ever waits for parts that already have
+				// their buffers: copies sharing a budget cannot
+				// deadlock.
+				buf, err := budget.acquire(ctx, bufSize)
+				if err != nil {
 					return err
 				}
-				sum := alg.sum(data)
-				sums.parts[i] = sum
-				if each != nil {
-					if err := each(ctx, p, data, sum); err != nil {
-						return err
-					}
+				err = c.readPart(ctx, client, owner, s, alg, parts, int(next.Add(1)-1), (*buf)[:0:bufSize], &sums, full, turn, prog, each)
+				budget.release(buf)
+				if err != nil {
+					return err
 				}
-				select {
-				case <-turn[i]:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				full.Write(data)
-				close(turn[i+1])
-				prog.add(p.size)
 			}
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -86,6 +78,36 @@ func (c *Copier) readParts(ctx context.Context, client *s3.Client, owner string,
 	}
 	sums.full = full.Sum(nil)
 	return sums, nil
+}
+
+// readPart reads part i of s into buf (when i is a part), sums it, passes
+// it to each and, in its turn, to the whole-object hash.
+func (c *Copier) readPart(ctx context.Context, client *s3.Client, owner string, s source, alg partAlg, parts []part, i int, buf []byte,
+	sums *partSums, full hash.Hash, turn []chan struct{}, prog *progress, each func(ctx context.Context, p part, data, sum []byte) error) error {
+	if i >= len(parts) {
+		return nil
+	}
+	p := parts[i]
+	data := buf[:p.size]
+	if err := getRange(ctx, client, owner, s, p, data); err != nil {
+		return err
+	}
+	sum := alg.sum(data)
+	sums.parts[i] = sum
+	if each != nil {
+		if err := each(ctx, p, data, sum); err != nil {
+			return err
+		}
+	}
+	select {
+	case <-turn[i]:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	full.Write(data)
+	close(turn[i+1])
+	prog.add(p.size)
+	return nil
 }
 
 // getRange reads part p of s into data, refusing a source that changed
@@ -113,22 +135,6 @@ func getRange(ctx context.Context, client *s3.Client, owner string, s source, p 
 	}
 	return nil
 }
-
-// buffers recycles part buffers across copies, so that a batch of copies
-// holds about Concurrency × PartSize, not that per object until the GC
-// catches up.
-var buffers sync.Pool
-
-func getBuffer(size int64) *[]byte {
-	if b, ok := buffers.Get().(*[]byte); ok && int64(cap(*b)) >= size {
-		*b = (*b)[:size]
-		return b
-	}
-	b := make([]byte, size)
-	return &b
-}
-
-func putBuffer(b *[]byte) { buffers.Put(b) }
 
 // group runs goroutines and returns the first error; that error cancels
 // the context the others run with.

@@ -14,21 +14,16 @@ import (
 
 // copyObject copies an object of at most 5 GiB with one CopyObject, made
 // by the target principal. S3 computes the copy's full-object SHA-256
-// (ChecksumAlgorithm SHA256) and returns it; it must equal known, the
-// source's digest (its own S3 checksum or the digest the caller expects),
-// or, when neither exists, the digest of the source read in parallel
-// ranges: bytes flow in to be hashed, never out.
+// (ChecksumAlgorithm SHA256) and returns it, so no byte passes through the
+// process: it must equal known, the source's digest (its own S3 checksum
+// or the digest the caller expects), when there is one, and is the copy's
+// digest otherwise. A server that returns no SHA-256 of the copy (S3
+// always does) is answered by hashing the copy, bytes in only, and saying
+// so in the log and Result.Hashed.
 func (c *Copier) copyObject(ctx context.Context, s source, dst URI, known, want string) (Result, error) {
-	sum, from := known, "the source's S3 checksum"
+	from := "the source's S3 checksum"
 	if want != "" && known == want {
 		from = "the expected digest"
-	}
-	if sum == "" {
-		sums, err := c.readParts(ctx, c.Source, c.SourceOwner, s, partNone, c.newProgress(s.uri, dst, PathServerSide, PhaseHashing, s.size), nil)
-		if err != nil {
-			return Result{}, fmt.Errorf("hash %s: %w", s.uri, err)
-		}
-		sum, from = sums.hex(), "the source's content"
 	}
 	out, err := c.Target.CopyObject(ctx, &s3.CopyObjectInput{
 		Bucket: &dst.Bucket, Key: &dst.Key,
@@ -37,7 +32,7 @@ func (c *Copier) copyObject(ctx context.Context, s source, dst URI, known, want 
 		ExpectedBucketOwner:       optional(c.TargetOwner),
 		ExpectedSourceBucketOwner: optional(c.SourceOwner),
 		MetadataDirective:         types.MetadataDirectiveReplace,
-		Metadata:                  metadata(s, sum),
+		Metadata:                  metadata(s, known),
 		ContentType:               optional(s.contentType),
 		ServerSideEncryption:      types.ServerSideEncryptionAwsKms,
 		SSEKMSKeyId:               &c.KMSKeyARN,
@@ -46,18 +41,35 @@ func (c *Copier) copyObject(ctx context.Context, s source, dst URI, known, want 
 	if err != nil {
 		return Result{}, fmt.Errorf("copy %s to %s: %w", s.uri, dst, err)
 	}
-	var got string
-	if r := out.CopyObjectResult; r != nil && r.ChecksumType != types.ChecksumTypeComposite {
-		got, _ = fullObjectSHA256(aws.ToString(r.ChecksumSHA256))
+	res := Result{Path: PathServerSide, Size: s.size}
+	var etag string
+	if r := out.CopyObjectResult; r != nil {
+		etag = aws.ToString(r.ETag)
+		if r.ChecksumType != types.ChecksumTypeComposite {
+			res.SHA256, _ = fullObjectSHA256(aws.ToString(r.ChecksumSHA256))
+		}
 	}
-	if got == "" {
-		return Result{}, c.discard(ctx, dst, fmt.Errorf("copy %s to %s: S3 returned no SHA-256 of the copy", s.uri, dst))
+	if res.SHA256 == "" {
+		c.log().Warn("S3 returned no SHA-256 of the copy; hashing the copy", "src", s.uri, "dst", dst, "size", s.size)
+		if etag == "" {
+			h, err := c.Target.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &dst.Bucket, Key: &dst.Key, ExpectedBucketOwner: optional(c.TargetOwner)})
+			if err != nil {
+				return Result{}, c.discard(ctx, dst, fmt.Errorf("head the copy %s: %w", dst, err))
+			}
+			etag = aws.ToString(h.ETag)
+		}
+		t := source{uri: dst, size: s.size, etag: etag}
+		sums, err := c.readParts(ctx, c.Target, c.TargetOwner, t, partNone, c.newProgress(s.uri, dst, PathServerSide, PhaseHashing, s.size), nil)
+		if err != nil {
+			return Result{}, c.discard(ctx, dst, fmt.Errorf("hash the copy %s: %w", dst, err))
+		}
+		res.SHA256, res.Hashed = sums.hex(), true
 	}
-	if got != sum {
-		return Result{}, c.discard(ctx, dst, &DigestMismatchError{Object: dst, Want: sum, Got: got, Source: from})
+	if known != "" && res.SHA256 != known {
+		return Result{}, c.discard(ctx, dst, &DigestMismatchError{Object: dst, Want: known, Got: res.SHA256, Source: from})
 	}
 	c.newProgress(s.uri, dst, PathServerSide, PhaseCopying, s.size).add(s.size)
-	return Result{Path: PathServerSide, SHA256: got, Size: s.size}, nil
+	return res, nil
 }
 
 // copyParts copies an object over 5 GiB server-side: UploadPartCopy of
@@ -119,7 +131,7 @@ func (c *Copier) copyParts(ctx context.Context, s source, dst URI, known string)
 	if err = c.complete(ctx, s, dst, &id, completed, sums); err != nil {
 		return Result{}, err
 	}
-	return Result{Path: PathServerSideMultipart, SHA256: known, Size: s.size}, nil
+	return Result{Path: PathServerSideMultipart, SHA256: known, Size: s.size, Hashed: true}, nil
 }
 
 // copyRanges copies parts of s into upload id, Concurrency at a time,

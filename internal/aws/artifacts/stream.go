@@ -80,8 +80,11 @@ func (c *Copier) stream(ctx context.Context, s source, dst URI, known, want stri
 // PutObject carrying its SHA-256, which S3 checks and keeps as the
 // object's full-object checksum.
 func (c *Copier) streamSmall(ctx context.Context, s source, dst URI, known, from string, prog *progress) (Result, error) {
-	buf := getBuffer(s.size)
-	defer putBuffer(buf)
+	buf, err := c.budget().acquire(ctx, s.size)
+	if err != nil {
+		return Result{}, err
+	}
+	defer c.budget().release(buf)
 	data := *buf
 	if err := getRange(ctx, c.Source, c.SourceOwner, s, part{number: 1, size: s.size}, data); err != nil {
 		return Result{}, err
