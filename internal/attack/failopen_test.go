@@ -7,6 +7,7 @@ import (
 
 	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
+	"github.com/modelpromote/modelpromote/internal/evidence"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/world"
 )
@@ -35,9 +36,13 @@ func regressingWorld(t *testing.T) *world.World {
 var prodTo14 = edit{"promotions/fraud-detector.yaml", "  prod:\n    version: 11\n", "  prod:\n    version: 14\n"}
 
 // Someone who can write in the dev bucket overwrites the live version's
-// statistics: its digest no longer matches, and the regression bound used
-// to be skipped for want of a baseline.
-func TestAttackTamperedLiveReportSkipsNoRegressionBound(t *testing.T) {
+// statistics. The regression bound used to be skipped for want of a
+// baseline, and once digests were required the overwrite failed it (a dev
+// writer could block a promotion). The baseline now comes from the copy
+// prod took of version 11, verified against its evidence record: the
+// overwrite moves nothing, and the regressing candidate is refused for its
+// regression.
+func TestAttackTamperedLiveReportInDevDoesNotMoveTheBaseline(t *testing.T) {
 	w := regressingWorld(t)
 	stats := w.Models["fraud-detector"][11].Package.ModelMetrics.ModelQuality.Statistics.S3Uri
 	if err := w.AWS.S3().PutObject(world.DevBucket, strings.TrimPrefix(stats, "s3://"+world.DevBucket+"/"), []byte(`{"binary_classification_metrics":{}}`)); err != nil {
@@ -46,7 +51,29 @@ func TestAttackTamperedLiveReportSkipsNoRegressionBound(t *testing.T) {
 	n := openPR(t, w, "promote-prod-14", prodTo14, ghemu.Change{})
 	approve(t, w, n, world.Gina, world.Gus)
 	res := runCheck(t, w, n)
-	stopped(t, w, n, res, prodKey, plan.GateEvaluation, "no baseline to judge the regression bound: report modelQuality (statistics) of the live version 11 content does not match its recorded digest")
+	stopped(t, w, n, res, prodKey, plan.GateEvaluation, "binary_classification_metrics.auc: regression 0.015 > allowed 0.01 (live 0.855 → 0.84)")
+	mergeAnyway(t, w, n, "regression 0.015 > allowed 0.01")
+}
+
+// Someone who can write in prod's bucket overwrites prod's copy of the
+// live version's statistics with a lower AUC, so that the regressing
+// candidate looks like an improvement. The copy no longer has the SHA-256
+// the evidence record of version 11's deployment lists: there is no
+// baseline, and the bound fails saying why.
+func TestAttackTamperedBaselineCopyInTheTargetFailsClosed(t *testing.T) {
+	w := regressingWorld(t)
+	env, _ := w.Config.Environment("prod")
+	stats := w.Models["fraud-detector"][11].Package.ModelMetrics.ModelQuality.Statistics.S3Uri
+	copied := plan.TargetKey(plan.ArtifactPrefix("fraud-detector", 11), stats)
+	lower := evidence.SampleModelQuality(evidence.BinaryClassification, map[string]float64{"auc": 0.80, "f1": 0.7, "precision": 0.7, "recall": 0.7, "accuracy": 0.8}, math.NaN())
+	if err := w.AWS.S3().PutObject(env.ArtifactBucket, copied, lower); err != nil {
+		t.Fatal(err)
+	}
+	n := openPR(t, w, "promote-prod-14", prodTo14, ghemu.Change{})
+	approve(t, w, n, world.Gina, world.Gus)
+	res := runCheck(t, w, n)
+	reason := "no baseline to judge the regression bound: report modelQuality (statistics) of the live version 11 has a copy s3://" + env.ArtifactBucket + "/" + copied + " whose SHA-256"
+	stopped(t, w, n, res, prodKey, plan.GateEvaluation, reason)
 	mergeAnyway(t, w, n, "no baseline to judge the regression bound")
 }
 

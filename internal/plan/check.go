@@ -219,22 +219,61 @@ func readLive(ctx context.Context, src Sources, pr *Promotion, sp manifest.Stage
 		}
 		return st
 	}
-	// The live version's reports are read without the stage's age and
-	// presence rules (they were judged when that version was promoted),
-	// but with its digest rule: a baseline must be the bytes recorded.
-	live := manifest.StagePolicy{RequireDigests: sp.RequireDigests}
-	checks, set := newReportReader(src).readReports(ctx, livePkg, kindsToRead(sp), live, now)
+	// The baseline is the live version's reports as this stage took them:
+	// the copies in its own bucket that the deployment's evidence record
+	// lists, each re-hashed against the record (baseline.go), not the dev
+	// account's, whose writers are a lower-trust group. They are read
+	// without the stage's age and presence rules (they were judged when
+	// that version was promoted).
+	strict := hasRegressionBounds(sp) || pr.Environment.After != ""
+	rec, planted, err := liveDeployment(ctx, src, pr.Environment, pr.Stage, endpoint, s, group, version)
+	for _, why := range planted {
+		add(GateEvaluation, SeverityWarning, fmt.Sprintf("evidence record %s; it is not read for the regression baseline", why))
+	}
+	if err != nil {
+		st.reports.unknown = fmt.Sprintf("the live version %d's reports cannot be verified: %v", version, err)
+		switch {
+		case !hasRegressionBounds(sp) && strict:
+			add(GateEvaluation, SeverityError, st.reports.unknown+"; this stage compares with the live version, so it cannot pass without them")
+		case !strict:
+			add(GateEvaluation, SeverityWarning, st.reports.unknown+"; the evaluation diff has no live version")
+		}
+		return st
+	}
+	checks, set := readCopies(ctx, src, pr.Environment, rec, livePkg, kindsToRead(sp), newReportReader(src).limit())
 	set.version, set.group = version, group
 	for _, c := range checks {
-		if c.Status != StatusPass {
-			if set.problems == nil {
-				set.problems = map[manifest.ReportKind]string{}
-			}
-			set.problems[c.Kind] = fmt.Sprintf("report %s (%s) of the live version %d %s", c.Kind, c.Part, version, c.Problem)
+		if c.Status == StatusPass {
+			continue
+		}
+		if set.problems == nil {
+			set.problems = map[manifest.ReportKind]string{}
+		}
+		problem := fmt.Sprintf("report %s (%s) of the live version %d %s", c.Kind, c.Part, version, c.Problem)
+		set.problems[c.Kind] = problem
+		// A regression bound on this kind fails saying so (evaluate);
+		// any other copy that cannot be verified is said here.
+		switch {
+		case boundsKind(sp, c.Kind):
+		case strict:
+			add(GateEvaluation, SeverityError, "the regression baseline cannot be verified: "+problem)
+		default:
+			add(GateEvaluation, SeverityWarning, problem+"; the evaluation diff leaves it out")
 		}
 	}
 	st.reports = set
 	return st
+}
+
+// boundsKind reports whether sp has a regression bound on a metric of
+// kind's report.
+func boundsKind(sp manifest.StagePolicy, kind manifest.ReportKind) bool {
+	for _, t := range sp.Thresholds {
+		if t.HasRegressionBound() && manifest.ReportFor(t.Metric) == kind {
+			return true
+		}
+	}
+	return false
 }
 
 // PackageGroupVersion splits a versioned model package ARN

@@ -128,32 +128,34 @@ func (r *reportReader) readReports(ctx context.Context, pkg *ModelPackage, kinds
 	wg.Wait()
 	var set reportSet
 	for i, ref := range refs {
-		if parsed[i] == nil {
-			continue
-		}
-		switch v := parsed[i].(type) {
-		case *evidence.Statistics:
-			if ref.Kind == manifest.ReportModelQuality {
-				set.stats = v
-			}
-		case *evidence.Constraints:
-			set.constraints = v
-		case *evidence.DataStatistics:
-			set.dataStats = v
-		case *evidence.DataConstraints:
-			set.dataConstraints = v
-		case *evidence.Analysis:
-			switch ref.Kind {
-			case manifest.ReportBiasPreTraining:
-				set.pre = v
-			case manifest.ReportBiasPostTraining:
-				set.post = v
-			case manifest.ReportExplainability:
-				set.explain = v
-			}
-		}
+		set.add(ref, parsed[i])
 	}
 	return checks, set
+}
+
+// add puts a parsed report of ref into the set (nothing when v is nil).
+func (set *reportSet) add(ref ReportRef, v any) {
+	switch v := v.(type) {
+	case *evidence.Statistics:
+		if ref.Kind == manifest.ReportModelQuality {
+			set.stats = v
+		}
+	case *evidence.Constraints:
+		set.constraints = v
+	case *evidence.DataStatistics:
+		set.dataStats = v
+	case *evidence.DataConstraints:
+		set.dataConstraints = v
+	case *evidence.Analysis:
+		switch ref.Kind {
+		case manifest.ReportBiasPreTraining:
+			set.pre = v
+		case manifest.ReportBiasPostTraining:
+			set.post = v
+		case manifest.ReportExplainability:
+			set.explain = v
+		}
+	}
 }
 
 // checkReport reads one report and judges it: exists, digest, age, parse.
@@ -194,26 +196,27 @@ func (r *reportReader) checkReport(ctx context.Context, ref ReportRef, sp manife
 			return fail("is %d days old; the policy allows %d", int(age.Hours()/24), sp.MaxReportAgeDays)
 		}
 	}
-	opts := &evidence.Options{Name: ref.S3URI, MaxBytes: r.limit()}
-	var v any
-	var err error
-	rd := bytes.NewReader(f.data)
-	switch {
-	case ref.Kind == manifest.ReportModelQuality && ref.Part == PartConstraints:
-		v, err = evidence.ParseConstraints(rd, opts)
-	case ref.Kind == manifest.ReportModelQuality:
-		v, err = evidence.ParseStatistics(rd, opts)
-	case ref.Kind == manifest.ReportDataQuality && ref.Part == PartConstraints:
-		v, err = evidence.ParseDataConstraints(rd, opts)
-	case ref.Kind == manifest.ReportDataQuality:
-		v, err = evidence.ParseDataStatistics(rd, opts)
-	default:
-		v, err = evidence.ParseClarify(rd, opts)
-	}
+	v, err := parseReport(ref, f.data, &evidence.Options{Name: ref.S3URI, MaxBytes: r.limit()})
 	if err != nil {
 		return fail("does not parse: %v", err)
 	}
 	return c, v
+}
+
+// parseReport parses a report's bytes with its kind's parser.
+func parseReport(ref ReportRef, data []byte, opts *evidence.Options) (any, error) {
+	rd := bytes.NewReader(data)
+	switch {
+	case ref.Kind == manifest.ReportModelQuality && ref.Part == PartConstraints:
+		return evidence.ParseConstraints(rd, opts)
+	case ref.Kind == manifest.ReportModelQuality:
+		return evidence.ParseStatistics(rd, opts)
+	case ref.Kind == manifest.ReportDataQuality && ref.Part == PartConstraints:
+		return evidence.ParseDataConstraints(rd, opts)
+	case ref.Kind == manifest.ReportDataQuality:
+		return evidence.ParseDataStatistics(rd, opts)
+	}
+	return evidence.ParseClarify(rd, opts)
 }
 
 // kindsToRead returns the report kinds a check reads: those the stage

@@ -3,8 +3,10 @@ package plan
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelpromote/modelpromote/internal/evidence"
 	"github.com/modelpromote/modelpromote/internal/manifest"
@@ -162,7 +164,10 @@ func TestEvaluationGate(t *testing.T) {
 		{
 			name: "regressed from the live version beyond maxRelativeRegression", stage: toProd,
 			change: func(w *world) {
+				// Prod took 11 with these statistics (the copy its
+				// evidence record lists is the baseline).
 				w.rewrite(11, manifest.ReportModelQuality, PartStatistics, qualityReport(0.90, 0.80, 0.004))
+				w.serve("prod", fraud, 11, worldNow.Add(-29*24*time.Hour))
 			},
 			want:  []want{{GateEvaluation, SeverityError, []string{"binary_classification_metrics.recall: relative regression 8.75% > allowed 5.00%"}}},
 			gates: fail,
@@ -219,16 +224,45 @@ func TestEvaluationGate(t *testing.T) {
 			gates:  fail,
 		},
 		{
-			name: "live report missing where the stage has regression bounds", stage: toProd,
-			change: func(w *world) { delete(w.objs.objects, artifact(11, "quality/statistics.json")) },
-			want:   []want{{GateEvaluation, SeverityError, []string{"live"}}},
-			gates:  fail,
+			name: "live report's copy in prod missing where the stage has regression bounds", stage: toProd,
+			change: func(w *world) { delete(w.objs.objects, copyOf("prod", 11, artifact(11, "quality/statistics.json"))) },
+			want: []want{{GateEvaluation, SeverityError, []string{"binary_classification_metrics.auc: no baseline to judge the regression bound: report modelQuality (statistics) of the live version 11 has no copy in prod: " +
+				copyOf("prod", 11, artifact(11, "quality/statistics.json")) + " does not exist"}},
+				{GateEvaluation, SeverityError, []string{"binary_classification_metrics.recall: no baseline"}}},
+			gates: fail,
 		},
 		{
-			name: "live report fails its digest where the stage has regression bounds", stage: toProd,
+			name: "live report's copy in prod changed where the stage has regression bounds", stage: toProd,
+			change: func(w *world) {
+				w.put(copyOf("prod", 11, artifact(11, "quality/statistics.json")), qualityReport(0.5, 0.5, 0.004))
+			},
+			want: []want{{GateEvaluation, SeverityError, []string{"binary_classification_metrics.auc: no baseline to judge the regression bound: report modelQuality (statistics) of the live version 11 has a copy", "whose SHA-256", "is not the", "its evidence record"}},
+				{GateEvaluation, SeverityError, []string{"binary_classification_metrics.recall: no baseline"}}},
+			gates: fail,
+		},
+		{
+			// A dev-account writer cannot move (nor deny) the baseline: it
+			// is the copy prod took.
+			name: "live report changed in the dev account: the baseline is prod's copy", stage: toProd,
 			change: func(w *world) { w.put(artifact(11, "quality/statistics.json"), qualityReport(0.5, 0.5, 0.004)) },
-			want:   []want{{GateEvaluation, SeverityError, []string{"live", "digest"}}},
-			gates:  fail,
+		},
+		{
+			name: "live report's copy in prod changed where the stage has no regression bound on it", stage: toProd,
+			change: func(w *world) {
+				w.put(copyOf("prod", 11, artifact(11, "clarify/analysis.json")), []byte(`{"x":1}`))
+			},
+			// One Clarify analysis backs both kinds.
+			want: []want{{GateEvaluation, SeverityError, []string{"the regression baseline cannot be verified: report biasPostTraining (report) of the live version 11 has a copy"}},
+				{GateEvaluation, SeverityError, []string{"the regression baseline cannot be verified: report explainability (report) of the live version 11 has a copy"}}},
+			gates: fail,
+		},
+		{
+			name: "the live version has no evidence record in prod", stage: toProd,
+			change: func(w *world) {
+				w.deployed = slices.DeleteFunc(w.deployed, func(d PastDeployment) bool { return d.Stage == "prod" })
+			},
+			want:  []want{{GateEvaluation, SeverityError, []string{"no baseline to judge the regression bound: the live version 11's reports cannot be verified: prod has no evidence record of the deployment of version 11 on fraud-detector"}}},
+			gates: fail,
 		},
 		{
 			name: "live endpoint unreadable where the stage has regression bounds and an after", stage: toProd,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,24 @@ type memHistory struct {
 	records []PastDeployment
 	planted []StoredRecord
 	err     error
+	// objs holds the copies the records list.
+	objs *memObjects
+}
+
+func (h memHistory) ReadAll(ctx context.Context, _ manifest.Environment, uri string, limit int64) ([]byte, error) {
+	if h.objs == nil {
+		return nil, fmt.Errorf("%s: %w", uri, ErrNotFound)
+	}
+	rc, _, err := h.objs.Open(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		err = fmt.Errorf("%s is larger than %d bytes", uri, limit)
+	}
+	return data, err
 }
 
 func (h memHistory) Records(_ context.Context, env manifest.Environment, group string, version int) ([]StoredRecord, error) {
@@ -160,7 +179,8 @@ func TestRollbackBreakGlassAndFreeze(t *testing.T) {
 			reviews: oneApproval,
 			want: []want{{GatePolicy, SeverityWarning, []string{"could not read prod's evidence records", "AccessDenied", "judged as new to prod"}},
 				{GatePolicy, SeverityError, []string{"version 10 is not live in staging"}},
-				{GateEvaluation, SeverityError, []string{"binary_classification_metrics.auc"}},
+				{GateEvaluation, SeverityError, []string{"binary_classification_metrics.auc: no baseline to judge the regression bound: the live version 11's reports cannot be verified: could not read prod's evidence records of version 11: AccessDenied"}},
+				{GateEvaluation, SeverityError, []string{"binary_classification_metrics.recall: no baseline"}},
 				{GateGovernance, SeverityPending, []string{"needs 2 approval(s)"}}},
 			gates: map[Gate]Status{GatePolicy: StatusFail, GateEvaluation: StatusFail, GateGovernance: StatusPending},
 		},
@@ -232,7 +252,7 @@ func TestRollbackBreakGlassAndFreeze(t *testing.T) {
 			}
 			src := w.sources()
 			h := c.history
-			h.records = append(append([]PastDeployment{}, w.deployed...), h.records...)
+			h.records, h.objs = append(append([]PastDeployment{}, w.deployed...), h.records...), w.objs
 			src.History = h
 			facts := prFacts(c.reviews...)
 			facts.BreakGlass = c.glass

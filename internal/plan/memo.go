@@ -249,6 +249,7 @@ type memoHistory struct {
 	in      History
 	slots   *accountSlots
 	records memo[[]StoredRecord]
+	reads   memo[[]byte]
 }
 
 // Records implements History. Each reader gets its own slice.
@@ -257,6 +258,13 @@ func (m *memoHistory) Records(ctx context.Context, env manifest.Environment, gro
 		return do(ctx, m.slots, env.Account, func() ([]StoredRecord, error) { return m.in.Records(ctx, env, group, version) })
 	})
 	return append([]StoredRecord(nil), d...), err
+}
+
+// ReadAll implements History. Readers share the bytes: they only read.
+func (m *memoHistory) ReadAll(ctx context.Context, env manifest.Environment, uri string, limit int64) ([]byte, error) {
+	return m.reads.do(envKey(env)+"\x00"+uri+"\x00"+strconv.FormatInt(limit, 10), func() ([]byte, error) {
+		return do(ctx, m.slots, env.Account, func() ([]byte, error) { return m.in.ReadAll(ctx, env, uri, limit) })
+	})
 }
 
 type memoObjects struct {

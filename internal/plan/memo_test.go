@@ -66,6 +66,10 @@ func (c *countingSources) Records(_ context.Context, env manifest.Environment, g
 	c.count("deployed " + env.Name + " " + group)
 	return []StoredRecord{{URI: "s3://b/evidence/1.json"}}, nil
 }
+func (c *countingSources) ReadAll(_ context.Context, env manifest.Environment, uri string, _ int64) ([]byte, error) {
+	c.count("read " + env.Name + " " + uri)
+	return nil, ErrNotFound
+}
 func (c *countingSources) Stat(_ context.Context, uri string) (ObjectInfo, error) {
 	c.count("stat " + uri)
 	d, ok := c.data[uri]

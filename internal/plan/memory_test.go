@@ -248,7 +248,7 @@ func newWorld() *world {
 
 func (w *world) sources() Sources {
 	return Sources{Source: manifest.Source{Account: srcAccount, Region: srcRegion}, Reg: w.reg, Objects: w.objs, Stages: w.stages, Images: w.images,
-		History: memHistory{records: w.deployed}, Now: func() time.Time { return worldNow }, MaxReportBytes: w.maxReportBytes}
+		History: memHistory{records: w.deployed, objs: w.objs}, Now: func() time.Time { return worldNow }, MaxReportBytes: w.maxReportBytes}
 }
 
 func sourceARN(resource string) string {
@@ -360,6 +360,11 @@ func (w *world) dropReports(v int, kind manifest.ReportKind, part string) {
 	pkg.Reports = kept
 }
 
+// copyOf is where apply copies uri of version v into stage's bucket.
+func copyOf(stage string, v int, uri string) string {
+	return fmt.Sprintf("s3://acme-ml-artifacts-%s/%s", stage, TargetKey(ArtifactPrefix(fraud, v), uri))
+}
+
 // serve makes stage's endpoint serve version v of fraud-detector since
 // since, as apply would have: the package's objects copied into the
 // stage's bucket, and its evidence record listing them with the digests
@@ -383,7 +388,7 @@ func (w *world) serve(stage, endpoint string, v int, since time.Time) {
 			continue
 		}
 		sum := sha256.Sum256(obj.data)
-		target := fmt.Sprintf("s3://acme-ml-artifacts-%s/%s", stage, TargetKey(ArtifactPrefix(fraud, v), uri))
+		target := copyOf(stage, v, uri)
 		w.objs.objects[target] = obj
 		d.Artifacts = append(d.Artifacts, PastArtifact{Binding: Binding{URI: uri, Size: int64(len(obj.data)), SHA256: hex.EncodeToString(sum[:])}, Target: target})
 	}

@@ -42,7 +42,7 @@ func centralPlan(t *testing.T, stage, soak string, w *world) *Plan {
 	// central's evidence record of 13, as its apply wrote it.
 	rec := ran("central", 13, "success", worldNow.Add(-2*time.Hour))
 	rec.Endpoint, rec.Artifacts = "", []PastArtifact{{Binding: Binding{URI: artifact(13, "model.tar.gz"), SHA256: strings.Repeat("ab", 32)}}}
-	src.History = memHistory{records: []PastDeployment{rec}}
+	src.History = memHistory{records: append(append([]PastDeployment{}, w.deployed...), rec), objs: w.objs}
 	p.CheckAWS(context.Background(), p.Config, src)
 	p.SetGates(awsGates...)
 	return p

@@ -32,6 +32,10 @@ type History interface {
 	// what S3 said of the object. None is not an error; a listing or a
 	// read that fails is. The core judges each record (Untrusted).
 	Records(ctx context.Context, env manifest.Environment, group string, version int) ([]StoredRecord, error)
+	// ReadAll reads an object of env's bucket of at most limit bytes (a
+	// copy a trusted record lists: the regression baseline), or
+	// ErrNotFound.
+	ReadAll(ctx context.Context, env manifest.Environment, uri string, limit int64) ([]byte, error)
 }
 
 // PastDeployment is one evidence record, as the rollback check reads it.

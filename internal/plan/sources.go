@@ -113,8 +113,11 @@ type Sources struct {
 	// Images reads container images and repository policies in Amazon
 	// ECR; nil shuts the lineage gate of every promotion with an image.
 	Images Images
-	// History reads what each stage ran before (its evidence records),
-	// to tell a rollback; nil: no promotion is judged a rollback.
+	// History reads what each stage ran before (its evidence records)
+	// and the copies they list: to tell a rollback, to keep the chain of
+	// custody and to read the regression baseline. Nil: no promotion is
+	// judged a rollback, and custody and the baseline cannot be verified
+	// (their gates shut).
 	History History
 	// Now is the clock (time.Now when nil), for report age and soak time.
 	Now func() time.Time
