@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/github"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
@@ -39,6 +40,8 @@ type state struct {
 	// packageARN is the target package, from the register step.
 	packageARN string
 	record     *Record
+	// card is what the model card step did.
+	card *registry.CardResult
 	// failed is the first step's failure.
 	failed error
 }
@@ -56,6 +59,8 @@ func (r *runner) stepFor(a plan.Action) (step, error) {
 		return deployStep{a, r}, nil
 	case *plan.RecordEvidence:
 		return recordStep{a, r}, nil
+	case *plan.UpdateModelCard:
+		return cardStep{a, r}, nil
 	}
 	return nil, fmt.Errorf("apply has no step for a %s action (%T)", a.Head().Kind, a)
 }

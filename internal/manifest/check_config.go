@@ -87,6 +87,18 @@ func checkConfig(doc *ConfigDoc) Problems {
 	checkOrder(c, cfg.Environments, names)
 	checkPolicy(c, cfg, names)
 	checkNotifications(c, cfg.Notifications, names)
+	if g := cfg.Governance; g != nil {
+		ok := c.account("governance.account", g.Account)
+		ok = c.region("governance.region", g.Region) && ok
+		if c.required("governance.roleArn", g.RoleARN) && ok {
+			if err := checkRoleARN(g.RoleARN, g.Account, g.Region); err != nil {
+				c.at("governance.roleArn", "governance.roleArn: %v", err)
+			}
+		}
+		if g.ExternalID != "" && !validExternalID(g.ExternalID) {
+			c.at("governance.externalId", "governance.externalId must be 2–1224 characters of letters, digits and +=,.@:/-")
+		}
+	}
 	return c.ps
 }
 

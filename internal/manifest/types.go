@@ -37,6 +37,20 @@ type Config struct {
 	// date with every stage's status, pending promotions, recent failures
 	// and drift (package dashboard).
 	Dashboard bool `yaml:"dashboard,omitempty" json:"dashboard,omitempty"`
+	// Governance, when set, is the account whose SageMaker model cards
+	// record where each model version runs: apply updates the model's card
+	// there after each promotion.
+	Governance *Governance `yaml:"governance,omitempty" json:"governance,omitempty"`
+}
+
+// Governance is the account that keeps the model cards (AWS's multi-account
+// framework puts them in a governance account a model dashboard reads).
+type Governance struct {
+	Account string `yaml:"account" json:"account"`
+	Region  string `yaml:"region" json:"region"`
+	// RoleARN is assumed to write the cards.
+	RoleARN    string `yaml:"roleArn" json:"roleArn"`
+	ExternalID string `yaml:"externalId,omitempty" json:"externalId,omitempty"`
 }
 
 // Source is the account that trains models and holds the source registry.

@@ -20,6 +20,7 @@ const (
 	ActionRegisterPackage ActionKind = "register-package"
 	ActionDeploy          ActionKind = "deploy"
 	ActionRecordEvidence  ActionKind = "record-evidence"
+	ActionUpdateModelCard ActionKind = "update-model-card"
 )
 
 // Action is one step apply takes for one promotion: a typed value carrying
@@ -192,6 +193,24 @@ func (a *RecordEvidence) Summary() string {
 // Key is the record's key for a merge commit.
 func (a *RecordEvidence) Key(mergeSHA string) string { return a.Prefix + mergeSHA + ".json" }
 
+// UpdateModelCard records the promotion on the model's card in the
+// governance account (configuration `governance`), after the evidence
+// record: one card per model package group, a new card version per update.
+type UpdateModelCard struct {
+	ActionHead
+	Account    string `json:"account"`
+	Region     string `json:"region"`
+	RoleARN    string `json:"roleArn"`
+	ExternalID string `json:"externalId,omitempty"`
+	// Card is the model card's name: the model package group's.
+	Card string `json:"card"`
+}
+
+// Summary implements Action.
+func (a *UpdateModelCard) Summary() string {
+	return fmt.Sprintf("record the deployment on model card %s in governance account %s", a.Card, a.Account)
+}
+
 // EvidenceKey is where the evidence record of a promotion of a package
 // version by a merge commit lives in the target bucket.
 func EvidenceKey(group string, version int, mergeSHA string) string {
@@ -231,6 +250,10 @@ func PromotionActions(source manifest.Source, pr Promotion) []Action {
 func (p *Plan) planActions(cfg *manifest.Config) {
 	for _, pr := range p.Promotions {
 		p.Actions = append(p.Actions, PromotionActions(cfg.Source, pr)...)
+		if g := cfg.Governance; g != nil {
+			p.Actions = append(p.Actions, &UpdateModelCard{ActionHead: ActionHead{Kind: ActionUpdateModelCard, Model: pr.Model, Stage: pr.Stage},
+				Account: g.Account, Region: g.Region, RoleARN: g.RoleARN, ExternalID: g.ExternalID, Card: pr.ModelPackageGroup})
+		}
 	}
 }
 
@@ -306,6 +329,12 @@ func (a *Deploy) MarshalJSON() ([]byte, error) {
 // MarshalJSON implements json.Marshaler.
 func (a *RecordEvidence) MarshalJSON() ([]byte, error) {
 	type inputs RecordEvidence
+	return withSummary((*inputs)(a), a.Summary())
+}
+
+// MarshalJSON implements json.Marshaler.
+func (a *UpdateModelCard) MarshalJSON() ([]byte, error) {
+	type inputs UpdateModelCard
 	return withSummary((*inputs)(a), a.Summary())
 }
 

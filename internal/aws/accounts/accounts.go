@@ -83,6 +83,12 @@ func (a *Accounts) Environment(env manifest.Environment) aws.Config {
 	return a.config("env:"+env.Name, env.RoleARN, env.ExternalID, env.Region)
 }
 
+// Governance returns the configuration for the governance account, where
+// the model cards are kept.
+func (a *Accounts) Governance(g manifest.Governance) aws.Config {
+	return a.config("governance", g.RoleARN, g.ExternalID, g.Region)
+}
+
 // Read returns the configuration for reading a target environment: its
 // read-only role when the configuration names one, else its deploy role.
 func (a *Accounts) Read(env manifest.Environment) aws.Config {

@@ -1,0 +1,124 @@
+package apply_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/modelpromote/modelpromote/internal/aws/registry"
+	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
+	smemu "github.com/modelpromote/modelpromote/internal/emulator/aws/sagemaker"
+	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
+	"github.com/modelpromote/modelpromote/internal/world"
+)
+
+const governanceAccount = "555555555555"
+
+// withGovernance adds a governance account with a model-card role, and
+// puts `governance` in the default branch's configuration.
+func withGovernance(t *testing.T, w *world.World) {
+	t.Helper()
+	creds, err := w.AWS.AddAccount("governance", governanceAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Admin[governanceAccount] = creds
+	if err := w.AWS.AddRole(awsemu.Role{Account: governanceAccount, Name: "modelpromote-model-cards", Trust: []string{world.ToolsAccount},
+		ExternalID: "modelpromote-governance", AllowSourceIdentity: true}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, ok := w.GitHub.File(world.Repo, "main", "promotions/modelpromote.yaml")
+	if !ok {
+		t.Fatal("no configuration")
+	}
+	cfg += "governance:\n  account: \"" + governanceAccount + "\"\n  region: " + world.Region +
+		"\n  roleArn: arn:aws:iam::" + governanceAccount + ":role/modelpromote-model-cards\n  externalId: modelpromote-governance\n"
+	if _, err := w.GitHub.Push(world.Repo, "main", ghemu.Change{Message: "model cards in the governance account", Author: world.Pat,
+		Files: map[string]string{"promotions/modelpromote.yaml": cfg}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func card(t *testing.T, w *world.World, name string) []smemu.ModelCard {
+	t.Helper()
+	return w.SageMaker.ModelCardVersions(governanceAccount, world.Region, name)
+}
+
+// After each applied promotion the model's card in the governance account
+// records where the version runs, in a new card version; an Approved card
+// whose content changes goes back to PendingReview; an Archived card is
+// refused with the reason, the endpoint left serving, and a rerun completes
+// the card once it is a Draft again.
+func TestModelCardInTheGovernanceAccount(t *testing.T) {
+	w := newWorld(t, world.Options{})
+	withGovernance(t, w)
+	e := applyEnv(w)
+
+	if res := runApply(t, e, mergedPR(t, w, stagingChange)); res.Failed() {
+		t.Fatalf("staging: refused %v outcomes %+v", res.Refused, res.Outcomes)
+	}
+	v := card(t, w, "fraud-detector")
+	if len(v) != 1 || v[0].ModelCardStatus != "Draft" || strings.Join(registry.CardStages(v[0].Content), ",") != "staging" ||
+		!strings.Contains(v[0].Content, "v13 on endpoint fraud-detector-staging") || !strings.Contains(v[0].Content, "approved by bob") {
+		t.Fatalf("after staging: %+v", v)
+	}
+
+	// The governance team approves the card; the next promotion changes its
+	// content, so it goes back for review.
+	if err := w.SageMaker.UpdateModelCardStatus(governanceAccount, world.Region, "fraud-detector", "Approved"); err != nil {
+		t.Fatal(err)
+	}
+	prodChange := change{file: "promotions/fraud-detector.yaml", from: "  prod:\n    version: 11\n", to: "  prod:\n    version: 13\n", approvers: []string{world.Gina, world.Bob}}
+	if res := runApply(t, e, mergedPR(t, w, prodChange)); res.Failed() {
+		t.Fatalf("prod: refused %v outcomes %+v", res.Refused, res.Outcomes)
+	}
+	v = card(t, w, "fraud-detector")
+	last := v[len(v)-1]
+	if len(v) != 4 || v[2].ModelCardStatus != "Approved" || last.ModelCardStatus != "PendingReview" ||
+		strings.Join(registry.CardStages(last.Content), ",") != "prod,staging" || !strings.Contains(last.Content, "v13 on endpoint fraud-detector (account 333333333333") {
+		t.Fatalf("after prod: %d versions, last %+v", len(v), last)
+	}
+	// The approved version stays as it was.
+	if strings.Contains(v[1].Content, "prod") {
+		t.Errorf("the approved version 2 changed: %s", v[1].Content)
+	}
+
+	// An Archived card takes no content: the promotion is applied and
+	// recorded, its outcome says why the card is not updated.
+	w.SageMaker.SeedModelCard(governanceAccount, world.Region, smemu.ModelCard{ModelCardName: "churn-predictor", ModelCardStatus: "Archived"})
+	churn := mergedPR(t, w, change{file: "promotions/churn-predictor.yaml", from: "  staging:\n    version: 7\n", to: "  staging:\n    version: 8\n", approvers: []string{world.Bob}})
+	res := runApply(t, e, churn)
+	if !res.Failed() || !strings.Contains(res.Outcomes[0].Error, "is Archived") || !strings.Contains(res.Outcomes[0].Error, "re-run apply") {
+		t.Fatalf("archived card: %+v", res.Outcomes)
+	}
+	if s := serving(t, w, "staging", "churn-predictor-staging"); s == nil || s.SourceVersion != 8 {
+		t.Fatalf("the endpoint does not serve v8 after the card failed: %+v", s)
+	}
+	if v := card(t, w, "churn-predictor"); len(v) != 1 {
+		t.Fatalf("the archived card was changed: %+v", v)
+	}
+	if err := w.SageMaker.UpdateModelCardStatus(governanceAccount, world.Region, "churn-predictor", "Draft"); err != nil {
+		t.Fatal(err)
+	}
+	if res := runApply(t, e, churn); res.Failed() {
+		t.Fatalf("rerun: %+v", res.Outcomes)
+	}
+	v = card(t, w, "churn-predictor")
+	if len(v) != 3 || !strings.Contains(v[2].Content, "v8 on endpoint churn-predictor-staging") {
+		t.Fatalf("after the rerun: %+v", v)
+	}
+	// A second rerun finds the deployment done and writes nothing.
+	runApply(t, e, churn)
+	if got := card(t, w, "churn-predictor"); len(got) != 3 {
+		t.Errorf("a rerun wrote the card again: %d versions", len(got))
+	}
+
+	// The AWS CLI's view: the card as the governance account reads it.
+	c := sagemaker.NewFromConfig(w.AdminAWS(governanceAccount))
+	out, err := c.DescribeModelCard(t.Context(), &sagemaker.DescribeModelCardInput{ModelCardName: aws.String("fraud-detector")})
+	if err != nil || aws.ToInt32(out.ModelCardVersion) != 4 {
+		t.Errorf("describe: %v %+v", err, out)
+	}
+}
