@@ -37,8 +37,13 @@ func (r *runner) plantedPackages(ctx context.Context) []string {
 				copied[o.Source] = o.Target
 			}
 			target := registry.New(r.accts.Environment(pr.Environment), reg.Account)
-			_, err := target.FindCopy(ctx, r.source, registry.Copy{SourceARN: reg.SourcePackageARN, TargetGroup: reg.Group,
-				TargetKMSKeyARN: reg.KMSKeyARN, Copied: copied, Provenance: map[string]string{plan.ProvenanceSourceARN: reg.SourcePackageARN},
+			source, _ := r.upstream(&pr)
+			identity := reg.SourcePackageARN
+			if reg.OriginARN != "" {
+				identity = reg.OriginARN
+			}
+			_, err := target.FindCopy(ctx, source, registry.Copy{SourceARN: reg.SourcePackageARN, TargetGroup: reg.Group,
+				TargetKMSKeyARN: reg.KMSKeyARN, Copied: copied, Provenance: map[string]string{plan.ProvenanceSourceARN: identity},
 				Images: imageMap(reg.Images)})
 			if err != nil {
 				mu.Lock()

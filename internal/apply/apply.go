@@ -380,6 +380,7 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 		History:  &artifacts.Evidence{Configs: accts.Readers(), PathStyle: env.S3PathStyle},
 		Now:      env.now,
 		Reviewed: reviewed,
+		Upstream: registry.Upstreams(accts, p.Config.Source, env.S3PathStyle, true),
 	}, plan.PullRequestFacts{Author: m.Author, HeadSHA: m.HeadSHA, Contributors: contributors, Reviews: reviews, BreakGlass: breakGlass}, github.Directory{Repo: env.Repo})
 	if v := p.Verdict(); v != plan.StatusPass {
 		for _, f := range p.Findings {

@@ -15,6 +15,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/sagemaker"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
+	"github.com/modelpromote/modelpromote/internal/propose"
 	"github.com/modelpromote/modelpromote/internal/status"
 	"github.com/modelpromote/modelpromote/internal/world"
 	"github.com/modelpromote/modelpromote/internal/world/worldtest"
@@ -32,7 +33,7 @@ func centralWorld(t *testing.T) *world.World {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.SeedVersions(riskScore, 3); err != nil {
+	if err := w.SeedVersions(riskScore, 5); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -185,6 +186,36 @@ func TestStageAfterTheCentralRegistryNeedsTheVersionThere(t *testing.T) {
 	if comment := w.GitHub.Comments(world.Repo, m); len(comment) == 0 || !strings.Contains(comment[len(comment)-1].Body, "not in central") {
 		t.Errorf("the pull request was not told: %+v", comment)
 	}
+
+	// The dev registry has versions up to 5, central copies of 3 and 4:
+	// staging's latest approved version is central's newest, 4, picked
+	// without reading the dev account.
+	runApply(t, applyEnv(w), mergedPR(t, w, change{file: riskFile, from: "  central:\n    version: 3\n", to: "  central:\n    version: 4\n", approvers: []string{world.Bob}}))
+	defer w.AWS.Unreachable(world.DevAccount)()
+	w.AWS.ResetRequests()
+	prop, err := propose.Open(t.Context(), propose.Env{Repo: w.BotRepo(), AWS: w.BotAWS()}, propose.Request{Model: riskScore, Stage: "staging", LatestApproved: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prop.Proposal.Version != 4 || prop.Action != propose.ActionOpened || prop.Proposal.PackageARN != world.PackageARN(riskScore, 4) {
+		t.Errorf("proposed %+v (%s)", prop.Proposal, prop.Action)
+	}
+	assertDevUntouched(t, w)
+}
+
+// assertDevUntouched fails the test for every request since the log was
+// last reset that reached, or tried to reach, the dev account.
+func assertDevUntouched(t *testing.T, w *world.World) {
+	t.Helper()
+	var touched []string
+	for _, r := range w.AWS.Requests() {
+		if r.Account == world.DevAccount || r.Fault == "unreachable" {
+			touched = append(touched, r.Service+":"+r.Operation+" by "+r.Caller)
+		}
+	}
+	if len(touched) > 0 {
+		t.Errorf("the dev account was called %d times: %v", len(touched), touched)
+	}
 }
 
 func hasFinding(p *plan.Plan, prefix string) bool {
@@ -194,4 +225,77 @@ func hasFinding(p *plan.Plan, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// The AWS framework's shape end to end: dev → central (registry only) →
+// staging → prod, staging and prod sourced from the central registry. After
+// the central promotion the dev account is unreachable, and nothing tries
+// to reach it.
+func TestCentralRegistryFeedsStagingAndProdWithoutTheDevAccount(t *testing.T) {
+	w := centralWorld(t)
+	first := runApply(t, applyEnv(w), mergedPR(t, w, change{file: riskFile, to: riskCentral, approvers: []string{world.Bob}}))
+	if first.Failed() {
+		t.Fatalf("central: refused %v outcomes %+v", first.Refused, first.Outcomes)
+	}
+	central := packagesFrom(w, world.CentralAccount, world.PackageARN(riskScore, 3))
+	if len(central) != 1 {
+		t.Fatalf("central holds %d copies", len(central))
+	}
+	devCalls := 0
+	for _, r := range w.AWS.Requests() {
+		if r.Account == world.DevAccount {
+			devCalls++
+		}
+	}
+	if devCalls == 0 {
+		t.Fatal("the central promotion did not read the dev account: the test proves nothing")
+	}
+
+	restore := w.AWS.Unreachable(world.DevAccount)
+	defer restore()
+	w.AWS.ResetRequests()
+
+	n := mergedPR(t, w, change{file: riskFile, from: "stages:\n", to: "stages:\n" + riskStaging, approvers: []string{world.Bob}})
+	res := runApply(t, applyEnv(w), n)
+	if res.Failed() {
+		t.Fatalf("staging: refused %v outcomes %+v", res.Refused, res.Outcomes)
+	}
+	if d := res.Plan.Promotions[0].Details.Source; d == nil || d.Stage != "central" || d.Account != world.CentralAccount || d.Mode != plan.UpstreamRole {
+		t.Errorf("staging's source %+v", d)
+	}
+	if s := serving(t, w, "staging", "risk-score-staging"); s == nil || s.SourceVersion != 3 || s.SourcePackageARN != world.PackageARN(riskScore, 3) {
+		t.Fatalf("staging serves %+v", s)
+	}
+	staged := packagesFrom(w, world.StagingAccount, world.PackageARN(riskScore, 3))
+	if len(staged) != 1 || staged[0].CustomerMetadataProperties[plan.ProvenanceVia] != central[0].ModelPackageArn ||
+		staged[0].CustomerMetadataProperties[plan.ProvenanceSourceAccount] != world.DevAccount ||
+		!strings.HasPrefix(staged[0].InferenceSpecification.Containers[0].ModelDataUrl, "s3://acme-ml-artifacts-staging/") {
+		t.Fatalf("staging's package %+v", staged)
+	}
+	rec := record(t, w, res.Outcomes[0].RecordURI)
+	if rec.Via == nil || rec.Via.PackageARN != central[0].ModelPackageArn || rec.Source.PackageARN != world.PackageARN(riskScore, 3) {
+		t.Errorf("staging's record: source %+v via %+v", rec.Source, rec.Via)
+	}
+	for _, a := range rec.Artifacts {
+		if !strings.HasPrefix(a.Source, "s3://"+world.CentralBucket+"/") {
+			t.Errorf("staging copied %s, not central's copy", a.Source)
+		}
+	}
+
+	prodModel := "  prod:\n    version: 3\n    endpoint: {name: risk-score, instanceType: ml.m5.large, instanceCount: 1}\n"
+	m := mergedPR(t, w, change{file: riskFile, from: "stages:\n", to: "stages:\n" + prodModel, approvers: []string{world.Bob, world.Gina}})
+	res = runApply(t, applyEnv(w), m)
+	if res.Failed() {
+		t.Fatalf("prod: refused %v outcomes %+v", res.Refused, res.Outcomes)
+	}
+	if s := serving(t, w, "prod", "risk-score"); s == nil || s.SourceVersion != 3 || s.EndpointStatus != "InService" {
+		t.Fatalf("prod serves %+v", s)
+	}
+	for _, f := range res.Plan.Findings {
+		if strings.Contains(f.Message, "custody") {
+			t.Errorf("prod's chain of custody: %s", f.Message)
+		}
+	}
+
+	assertDevUntouched(t, w)
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/github"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/policy"
@@ -76,7 +79,21 @@ func (r *runner) deploymentSpec(pr *plan.Promotion) github.DeploymentSpec {
 
 // newState starts one promotion's apply, with its evidence record.
 func (r *runner) newState(pr *plan.Promotion, recordURI string) *state {
-	return &state{merge: r.merge, approvers: r.approvers, recordURI: recordURI, record: r.newRecord(pr)}
+	st := &state{merge: r.merge, approvers: r.approvers, recordURI: recordURI, record: r.newRecord(pr)}
+	st.source, st.sourceCfg = r.upstream(pr)
+	return st
+}
+
+// upstream is the registry a promotion's package is read from, with its
+// configuration: the source account's, or the registry-only stage's its
+// stage is sourced from (read as registry.Upstream says).
+func (r *runner) upstream(pr *plan.Promotion) (*registry.Registry, aws.Config) {
+	cfg := r.plan.Config
+	if central, ok := cfg.Upstream(pr.Environment); ok {
+		c, _, _ := registry.Upstream(r.accts, central, pr.Environment, true)
+		return registry.New(c, central.Account), c
+	}
+	return r.source, r.accts.Source(cfg.Source)
 }
 
 func (r *runner) newRecord(pr *plan.Promotion) *Record {
@@ -99,7 +116,12 @@ func (r *runner) newRecord(pr *plan.Promotion) *Record {
 		rec.Endpoint = RecordEndpoint{Account: pr.Environment.Account, Region: pr.Environment.Region}
 	}
 	if pkg := pr.Details.Package; pkg != nil {
-		rec.Source.PackageARN = pkg.ARN
+		rec.Source.PackageARN = pkg.Identity()
+		if pkg.Origin != "" {
+			// Read from a registry-only stage's copy: the record names it.
+			via := pr.Details.Source
+			rec.Via = &RecordPackage{Account: via.Account, Region: via.Region, Group: pkg.Group, Version: pkg.Version, PackageARN: pkg.ARN}
+		}
 	}
 	rec.Rollback, rec.BreakGlass = pr.Details.Rollback, pr.Details.BreakGlass
 	if a := pr.Details.Approvals; a != nil {

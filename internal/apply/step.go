@@ -32,6 +32,11 @@ type state struct {
 	// recordURI is where the evidence record goes; the package's
 	// provenance names it.
 	recordURI string
+	// source is the registry the package is read from, and sourceCfg its
+	// configuration: the source account's, or for a stage sourced from a
+	// registry-only stage, that stage's (registry.Upstream).
+	source    *registry.Registry
+	sourceCfg aws.Config
 	// target is the environment's configuration, from the assume-role
 	// step.
 	target aws.Config

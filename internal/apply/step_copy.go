@@ -63,7 +63,7 @@ func (s copyStep) predict(ctx context.Context, st *state, pv *PromotionPreview) 
 // allow it, copies server-side) with the environment's deploy role.
 func (s copyStep) copier(st *state) *artifacts.Copier {
 	return &artifacts.Copier{
-		Source:      artifacts.Client(s.r.accts.Source(s.r.plan.Config.Source), s.r.env.S3PathStyle),
+		Source:      artifacts.Client(st.sourceCfg, s.r.env.S3PathStyle),
 		Target:      artifacts.Client(st.target, s.r.env.S3PathStyle),
 		SourceOwner: s.SourceAccount,
 		TargetOwner: s.Account,

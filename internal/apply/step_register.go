@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/plan"
@@ -25,7 +27,7 @@ func (s registerStep) run(ctx context.Context, st *state) error {
 	if len(s.Images) == 0 {
 		return fmt.Errorf("the images of %s version %d were not bound to digests by the check", s.Group, s.SourceVersion)
 	}
-	reg, err := registry.New(st.target, s.Account).RegisterCopy(ctx, s.r.source, registry.Copy{
+	reg, err := registry.New(st.target, s.Account).RegisterCopy(ctx, st.source, registry.Copy{
 		SourceARN:       s.SourcePackageARN,
 		TargetGroup:     s.Group,
 		TargetKMSKeyARN: s.KMSKeyARN,
@@ -46,7 +48,7 @@ func (s registerStep) run(ctx context.Context, st *state) error {
 }
 
 func (s registerStep) predict(ctx context.Context, st *state, pv *PromotionPreview) error {
-	found, err := registry.New(st.target, s.Account).FindBySource(ctx, s.Group, s.SourcePackageARN)
+	found, err := registry.New(st.target, s.Account).FindBySource(ctx, s.Group, s.identity())
 	switch {
 	case err != nil:
 		return err
@@ -61,7 +63,7 @@ func (s registerStep) predict(ctx context.Context, st *state, pv *PromotionPrevi
 // provenance names the source package and account, from the plan, and
 // the merge's pull request, commit, approvers and evidence record.
 func (s registerStep) provenance(st *state) map[string]string {
-	return map[string]string{
+	p := map[string]string{
 		plan.ProvenanceSourceARN:     s.SourcePackageARN,
 		plan.ProvenanceSourceAccount: s.SourceAccount,
 		plan.ProvenancePullRequest:   st.merge.URL,
@@ -69,6 +71,23 @@ func (s registerStep) provenance(st *state) map[string]string {
 		plan.ProvenanceApprovers:     truncate(strings.Join(st.approvers, " "), 256),
 		plan.ProvenanceEvidence:      st.recordURI,
 	}
+	if s.OriginARN != "" {
+		// Read from a registry-only stage's copy: the package stands for
+		// the source package, and names the copy it came through.
+		p[plan.ProvenanceSourceARN], p[plan.ProvenanceVia] = s.OriginARN, s.SourcePackageARN
+		if a, err := arn.Parse(s.OriginARN); err == nil {
+			p[plan.ProvenanceSourceAccount] = a.AccountID
+		}
+	}
+	return p
+}
+
+// identity is the source package the registered package stands for.
+func (s registerStep) identity() string {
+	if s.OriginARN != "" {
+		return s.OriginARN
+	}
+	return s.SourcePackageARN
 }
 
 func truncate(s string, n int) string {

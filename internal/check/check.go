@@ -105,6 +105,8 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 			Images:  images.New(srcCfg, accts.Readers()),
 			History: &artifacts.Evidence{Configs: accts.Readers(), PathStyle: env.S3PathStyle},
 			Now:     env.now,
+			// A stage sourced from a registry-only stage reads it instead.
+			Upstream: registry.Upstreams(accts, p.Config.Source, env.S3PathStyle, false),
 		}
 		p.Check(ctx, src, prFacts, github.Directory{Repo: env.Repo})
 	}

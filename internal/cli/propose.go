@@ -59,13 +59,14 @@ func runPropose(ctx context.Context, args []string, f *Factory) int {
 		return usageError(fs, s, "%s", p)
 	}
 	if o.Local {
-		latest := func(ctx context.Context, cfg *manifest.Config, group string) (int, error) {
+		latest := func(ctx context.Context, cfg *manifest.Config, stage, group string) (int, error) {
 			awsCfg, err := o.conn.awsConfig(ctx)
 			if err != nil {
 				return 0, err
 			}
-			src := accounts.New(accounts.Options{Base: awsCfg, SessionName: "modelpromote-propose"}).Source(cfg.Source)
-			return propose.LatestApproved(ctx, registry.New(src, cfg.Source.Account), group)
+			accts := accounts.New(accounts.Options{Base: awsCfg, SessionName: "modelpromote-propose"})
+			source := registry.New(accts.Source(cfg.Source), cfg.Source.Account)
+			return propose.LatestApproved(ctx, propose.PackagesFor(accts, cfg, stage, source), group)
 		}
 		return o.runLocal(ctx, s, latest)
 	}
@@ -192,7 +193,7 @@ func (o *proposeOptions) runDue(ctx context.Context, s Streams, env propose.Env)
 }
 
 // runLocal edits the model file in a checkout and prints the diff.
-func (o *proposeOptions) runLocal(ctx context.Context, s Streams, latest func(context.Context, *manifest.Config, string) (int, error)) int {
+func (o *proposeOptions) runLocal(ctx context.Context, s Streams, latest func(ctx context.Context, cfg *manifest.Config, stage, group string) (int, error)) int {
 	fail := func(err error) int {
 		fmt.Fprintf(s.Err, "modelpromote propose: %v\n", err)
 		return ExitFail
@@ -214,7 +215,7 @@ func (o *proposeOptions) runLocal(ctx context.Context, s Streams, latest func(co
 	}
 	version := o.Version
 	if o.LatestApproved {
-		if version, err = latest(ctx, set.Config.Config, doc.ModelPackageGroup); err != nil {
+		if version, err = latest(ctx, set.Config.Config, o.Stage, doc.ModelPackageGroup); err != nil {
 			return fail(err)
 		}
 	}

@@ -85,6 +85,7 @@ func checkConfig(doc *ConfigDoc) Problems {
 		checkEnvironment(c, i, env, names)
 	}
 	checkOrder(c, cfg.Environments, names)
+	checkSources(c, cfg.Environments, names)
 	checkPolicy(c, cfg, names)
 	checkNotifications(c, cfg.Notifications, names)
 	if g := cfg.Governance; g != nil {

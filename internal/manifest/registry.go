@@ -51,3 +51,28 @@ func checkStageEndpoint(c *checker, field string, env Environment, cfgFile strin
 		c.atKey(field, "%s.endpoint is required: stage %q deploys to an endpoint", field, env.Name)
 	}
 }
+
+// checkSources checks every `source`: it names a registry-only
+// environment, and the environment naming it deploys. One hop only: a
+// registry-only stage copies from the configuration's source, so that
+// every copy in the chain was verified against the packages the source
+// registry holds.
+func checkSources(c *checker, envs []Environment, names map[string]int) {
+	for i, env := range envs {
+		if env.Source == "" {
+			continue
+		}
+		field := fmt.Sprintf("environments[%d].source", i)
+		j, known := names[env.Source]
+		switch {
+		case env.RegistryOnly:
+			c.at(field, "%s: environment %q is registryOnly: a central registry copies from the configuration's source, not from another environment", field, env.Name)
+		case env.Source == env.Name:
+			c.at(field, "%s: environment %q cannot be its own source", field, env.Name)
+		case !known:
+			c.at(field, "source: unknown environment %q%s", env.Source, knownList(names))
+		case !envs[j].RegistryOnly:
+			c.at(field, "%s: environment %q is not registryOnly: only a central registry (registryOnly: true) can be a stage's source", field, env.Source)
+		}
+	}
+}

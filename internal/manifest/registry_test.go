@@ -70,6 +70,30 @@ func TestRegistryOnlyStages(t *testing.T) {
 			want:  []string{`p/modelpromote.yaml:25:20: policy.stages.central.thresholds[0]: stage "central" is registryOnly and serves nothing, so there is no live version to regress from: use min, max or between`},
 		},
 		{
+			name:   "a stage sourced from the central registry",
+			config: strings.Replace(centralConfig, "    after: central\n", "    after: central\n    source: central\n", 1),
+			model:  "  central:\n    version: 3\n",
+		},
+		{
+			name: "source names a deploying environment",
+			config: strings.Replace(strings.Replace(centralConfig, "    registryOnly: true\n", "    executionRoleArn: arn:aws:iam::444444444444:role/exec\n", 1),
+				"    after: central\n", "    after: central\n    source: central\n", 1),
+			model: "  central:\n    version: 3\n    endpoint: {name: a-central, instanceType: ml.m5.large, instanceCount: 1}\n",
+			want:  []string{`p/modelpromote.yaml:13:13: environments[1].source: environment "central" is not registryOnly: only a central registry (registryOnly: true) can be a stage's source`},
+		},
+		{
+			name:   "source names an unknown environment",
+			config: strings.Replace(centralConfig, "    after: central\n", "    after: central\n    source: centrl\n", 1),
+			model:  "  central:\n    version: 3\n",
+			want:   []string{`p/modelpromote.yaml:13:13: source: unknown environment "centrl" (known: central, staging)`},
+		},
+		{
+			name:   "a registry-only environment with a source",
+			config: strings.Replace(centralConfig, "    registryOnly: true\n", "    registryOnly: true\n    source: staging\n", 1),
+			model:  "  central:\n    version: 3\n",
+			want:   []string{`p/modelpromote.yaml:6:13: environments[0].source: environment "central" is registryOnly: a central registry copies from the configuration's source, not from another environment`},
+		},
+		{
 			name:   "a deploying environment still needs its execution role",
 			config: strings.Replace(centralConfig, "    executionRoleArn: arn:aws:iam::222222222222:role/exec\n", "", 1),
 			model:  "  central:\n    version: 3\n",

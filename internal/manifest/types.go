@@ -93,6 +93,10 @@ type Environment struct {
 	// provenance) into its account's registry and bucket and deploys
 	// nothing, so its stages in the model files take no endpoint.
 	RegistryOnly bool `yaml:"registryOnly,omitempty" json:"registryOnly,omitempty"`
+	// Source names the registry-only environment this stage takes its
+	// packages from (its copies, which apply wrote and verified), instead
+	// of the configuration's source: "" is the configuration's source.
+	Source string `yaml:"source,omitempty" json:"source,omitempty"`
 	// After names the stage a version must be live in before it may be
 	// promoted into this one.
 	After string `yaml:"after,omitempty" json:"after,omitempty"`
@@ -322,6 +326,26 @@ func (c *Config) StagesOf(models map[string]*ModelDoc) []ModelStage {
 		}
 	}
 	return out
+}
+
+// Upstream returns the registry-only environment env takes its packages
+// from (env.Source), if it names one the configuration has.
+func (c *Config) Upstream(env Environment) (Environment, bool) {
+	if env.Source == "" {
+		return Environment{}, false
+	}
+	return c.Environment(env.Source)
+}
+
+// AsSource is a registry-only environment as the source of the stages
+// sourced from it: its account and region, read through its read role
+// (its deploy role when it has none).
+func (e Environment) AsSource() Source {
+	role := e.ReadRoleARN
+	if role == "" {
+		role = e.RoleARN
+	}
+	return Source{Account: e.Account, Region: e.Region, RoleARN: role, ExternalID: e.ExternalID}
 }
 
 // Environment returns the environment named name.

@@ -101,8 +101,14 @@ type RegisterPackage struct {
 	// merge's pull request, commit, approvers and evidence record.
 	SourceAccount    string `json:"sourceAccount"`
 	SourcePackageARN string `json:"sourcePackageArn,omitempty"`
-	Account          string `json:"account"`
-	KMSKeyARN        string `json:"kmsKeyArn"`
+	// Upstream and OriginARN are set for a stage sourced from a
+	// registry-only stage: SourcePackageARN is that stage's copy, read
+	// there, and OriginARN the source package it stands for, which the
+	// provenance names.
+	Upstream  string `json:"upstream,omitempty"`
+	OriginARN string `json:"originArn,omitempty"`
+	Account   string `json:"account"`
+	KMSKeyARN string `json:"kmsKeyArn"`
 	// Images (bound by the check) are the package's images as the target
 	// package holds them: by digest, from the mirror with an imageMirror.
 	Images []DeployImage `json:"images,omitempty"`
@@ -121,6 +127,9 @@ func (a *RegisterPackage) Summary() string {
 			kv = append(kv, k+"="+a.Tags[k])
 		}
 		tags = "; group tags " + strings.Join(kv, ", ")
+	}
+	if a.Upstream != "" {
+		return fmt.Sprintf("register %s version %d, from %s's copy in account %s, in model package group %s of account %s (or adopt the package already registered from it)%s", a.Group, a.SourceVersion, a.Upstream, a.SourceAccount, a.Group, a.Account, tags)
 	}
 	return fmt.Sprintf("register %s version %d in model package group %s of account %s (or adopt the package already registered from it)%s", a.Group, a.SourceVersion, a.Group, a.Account, tags)
 }
@@ -246,10 +255,22 @@ func PromotionActions(source manifest.Source, pr Promotion) []Action {
 	return actions
 }
 
-// planActions lists apply's steps for each promotion, in order.
+// planActions lists apply's steps for each promotion, in order. A stage
+// sourced from a registry-only stage reads that stage's copies.
 func (p *Plan) planActions(cfg *manifest.Config) {
 	for _, pr := range p.Promotions {
-		p.Actions = append(p.Actions, PromotionActions(cfg.Source, pr)...)
+		src := cfg.Source
+		central, ok := cfg.Upstream(pr.Environment)
+		if ok {
+			src = central.AsSource()
+		}
+		actions := PromotionActions(src, pr)
+		for _, a := range actions {
+			if r, isReg := a.(*RegisterPackage); isReg && ok {
+				r.Upstream = central.Name
+			}
+		}
+		p.Actions = append(p.Actions, actions...)
 		if g := cfg.Governance; g != nil {
 			p.Actions = append(p.Actions, &UpdateModelCard{ActionHead: ActionHead{Kind: ActionUpdateModelCard, Model: pr.Model, Stage: pr.Stage},
 				Account: g.Account, Region: g.Region, RoleARN: g.RoleARN, ExternalID: g.ExternalID, Card: pr.ModelPackageGroup})
@@ -281,9 +302,9 @@ func (p *Plan) bind() {
 			a.SourcePackageARN, a.Objects = pkg.ARN, CopyObjects(pkg, a.Bucket, a.Prefix)
 			bindCopies(a.Objects, bound[h.Model+"/"+h.Stage])
 		case *RegisterPackage:
-			a.SourcePackageARN, a.Images = pkg.ARN, images[h.Model+"/"+h.Stage]
+			a.SourcePackageARN, a.OriginARN, a.Images = pkg.ARN, pkg.Origin, images[h.Model+"/"+h.Stage]
 		case *Deploy:
-			a.SourcePackageARN, a.Images = pkg.ARN, images[h.Model+"/"+h.Stage]
+			a.SourcePackageARN, a.Images = pkg.Identity(), images[h.Model+"/"+h.Stage]
 		}
 	}
 }

@@ -89,6 +89,14 @@ func checkPromotion(ctx context.Context, cfg *manifest.Config, src Sources, pr *
 	}
 	sp := pr.JudgedPolicy(cfg)
 	now := src.now()
+	src, detail, err := src.forStage(cfg, pr.Environment)
+	pr.Details.Source = detail
+	if err != nil {
+		add(GateLineage, SeverityError, err.Error())
+		add(GateCompliance, SeverityError, "not checked: the package could not be read")
+		add(GateEvaluation, SeverityError, "not checked: the package could not be read")
+		return res
+	}
 
 	var side sync.WaitGroup
 	if !pr.waivesTiming() {
@@ -99,8 +107,11 @@ func checkPromotion(ctx context.Context, cfg *manifest.Config, src Sources, pr *
 
 	pkg, err := src.Reg.ModelPackage(ctx, pr.ModelPackageGroup, pr.ToVersion)
 	if err != nil {
-		msg := fmt.Sprintf("could not read %s version %d from the source registry: %v", pr.ModelPackageGroup, pr.ToVersion, err)
-		if errors.Is(err, ErrNotFound) {
+		msg := fmt.Sprintf("could not read %s version %d from %s: %v", pr.ModelPackageGroup, pr.ToVersion, src.registryName(), err)
+		switch {
+		case errors.Is(err, ErrNotFound) && src.via != nil:
+			msg = fmt.Sprintf("%s (account %s) holds no copy of version %d of model package group %s: promote it to %s first", src.registryName(), src.Source.Account, pr.ToVersion, pr.ModelPackageGroup, src.via.Name)
+		case errors.Is(err, ErrNotFound):
 			msg = fmt.Sprintf("version %d of model package group %s does not exist in the source account %s", pr.ToVersion, pr.ModelPackageGroup, src.Source.Account)
 		}
 		add(GateLineage, SeverityError, msg)

@@ -34,6 +34,10 @@ type custody struct {
 	record *PastDeployment
 	// err says why the chain cannot be checked; it shuts the gate.
 	err string
+	// copies: the promotion is sourced from the `after` stage itself (a
+	// registry-only stage), so it binds that stage's copies: the record's
+	// artifacts are matched by where they were copied to.
+	copies bool
 }
 
 // afterStageRecord reads the `after` stage's newest successful evidence
@@ -47,7 +51,7 @@ func afterStageRecord(ctx context.Context, src Sources, cfg *manifest.Config, pr
 	if !ok {
 		return custody{}
 	}
-	c := custody{need: true}
+	c := custody{need: true, copies: pr.Environment.Source == after}
 	if src.History == nil {
 		c.err = fmt.Sprintf("%s's evidence records are not read here: the bytes to deploy cannot be shown to have run in %s", after, after)
 		return c
@@ -63,7 +67,7 @@ func afterStageRecord(ctx context.Context, src Sources, cfg *manifest.Config, pr
 	}
 	for i, r := range recs.trusted {
 		if r.Outcome != "success" || r.Stage != after || r.Model != pr.Model || r.Version != pr.ToVersion ||
-			!strings.EqualFold(r.SourcePackageARN, pkg.ARN) || !strings.EqualFold(r.Endpoint, pr.AfterEndpoint) {
+			!strings.EqualFold(r.SourcePackageARN, pkg.Identity()) || !strings.EqualFold(r.Endpoint, pr.AfterEndpoint) {
 			continue
 		}
 		if c.record == nil || r.FinishedAt.After(c.record.FinishedAt) {
@@ -84,8 +88,8 @@ func afterStageRecord(ctx context.Context, src Sources, cfg *manifest.Config, pr
 // the object still has the ETag and size it had then: the check then
 // takes it without reading the source again.
 func (c custody) known(info ObjectInfo) (Binding, bool) {
-	if c.record == nil || info.ETag == "" {
-		return Binding{}, false
+	if c.record == nil || info.ETag == "" || c.copies {
+		return Binding{}, false // (a copy's own ETag is not recorded)
 	}
 	for _, a := range c.record.Artifacts {
 		if a.URI == info.URI && a.ETag == info.ETag && a.Size == info.Size && a.SHA256 != "" {
@@ -110,7 +114,11 @@ func (c custody) judge(pr *Promotion, add func(Gate, Severity, string)) {
 	}
 	ran := map[string]string{}
 	for _, a := range c.record.Artifacts {
-		ran[a.URI] = a.SHA256
+		if c.copies {
+			ran[a.Target] = a.SHA256
+		} else {
+			ran[a.URI] = a.SHA256
+		}
 	}
 	after := pr.Environment.After
 	for _, b := range pr.Details.Objects {

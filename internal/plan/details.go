@@ -44,6 +44,9 @@ type Details struct {
 	// Images are the package's container images, checked: their digests,
 	// whether the target can pull them and what it runs.
 	Images []ImageCheck `json:"images,omitempty"`
+	// Source is set when the stage is sourced from a registry-only stage:
+	// where the package was read, and how.
+	Source *SourceDetail `json:"source,omitempty"`
 }
 
 // ModelPackage is the part of a SageMaker model package the checks and
@@ -73,6 +76,9 @@ type ModelPackage struct {
 	ModelCardName string `json:"modelCardName,omitempty"`
 	// CustomerMetadata is CustomerMetadataProperties.
 	CustomerMetadata map[string]string `json:"customerMetadata,omitempty"`
+	// Origin is set on a registry-only stage's copy: the source package
+	// it was copied from (see Identity).
+	Origin string `json:"origin,omitempty"`
 }
 
 // Container is one inference container of a model package.

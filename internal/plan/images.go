@@ -136,6 +136,20 @@ func checkImage(ctx context.Context, src Sources, env manifest.Environment, imag
 	if !ok {
 		return fail("image %s is not an Amazon ECR image (ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY[:TAG|@sha256:…]): the check cannot tell whether account %s can pull it", image, env.Account)
 	}
+	if src.via != nil {
+		// A registry-only stage's copy: it holds the image by the digest
+		// bound when that stage took the version, and the source account
+		// (whose registry holds the image) is not read for this stage.
+		// Whether this stage's account may pull it shows at deploy.
+		if ref.Digest == "" {
+			return fail("%s's copy names image %s by tag, not by digest: promote the version to %s again", src.via.Name, image, src.via.Name)
+		}
+		ic.Digest, ic.Deploy = ref.Digest, ref.ByDigest(ref.Digest)
+		if was, ok := src.Reviewed[image]; src.Reviewed != nil && (!ok || "sha256:"+was.SHA256 != ref.Digest) {
+			return fail("the pull request's check did not bind image %s to digest %s: nothing it did not see is applied (re-run the check)", image, ref.Digest)
+		}
+		return ic
+	}
 	if ref.Registry != src.Source.Account || ref.Region != src.Source.Region {
 		return fail("image %s is not in the source account's registry (%s in %s): the check reads only that registry, so it cannot tell whether account %s can pull it; push it there", image, src.Source.Account, src.Source.Region, env.Account)
 	}

@@ -67,7 +67,7 @@ func written(env manifest.Environment, d PastDeployment) StoredRecord {
 	rec := &Record{SchemaVersion: RecordSchemaVersion, Model: d.Model, Stage: d.Stage, ToVersion: d.Version,
 		PullRequest: RecordPR{Number: d.PullRequest, URL: d.PullRequestURL, MergeSHA: d.MergeSHA},
 		Source:      RecordPackage{Group: fraud, Version: d.Version, PackageARN: d.SourcePackageARN},
-		Target:      RecordPackage{Account: env.Account, Region: env.Region, Group: fraud},
+		Target:      RecordPackage{Account: env.Account, Region: env.Region, Group: fraud, PackageARN: d.TargetPackageARN},
 		Endpoint:    RecordEndpoint{Name: d.Endpoint, Account: env.Account, Region: env.Region},
 		FinishedAt:  d.FinishedAt, Outcome: d.Outcome}
 	for _, a := range d.Artifacts {

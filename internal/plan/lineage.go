@@ -22,11 +22,12 @@ var imageDigestRE = regexp.MustCompile(`@sha256:[0-9a-f]{64}$`)
 // artifacts, the job or pipeline that made it, and the metadata the policy
 // requires.
 func checkLineage(ctx context.Context, src Sources, pkg *ModelPackage, sp manifest.StagePolicy, add func(Gate, Severity, string)) *Lineage {
+	where := src.registryName()
 	if pkg.Status != "Completed" {
-		add(GateLineage, SeverityError, fmt.Sprintf("%s version %d is %s in the source registry, not Completed", pkg.Group, pkg.Version, pkg.Status))
+		add(GateLineage, SeverityError, fmt.Sprintf("%s version %d is %s in %s, not Completed", pkg.Group, pkg.Version, pkg.Status, where))
 	}
 	if pkg.ApprovalStatus != "Approved" {
-		add(GateLineage, SeverityError, fmt.Sprintf("%s version %d is %s in the source registry: only Approved versions can be promoted", pkg.Group, pkg.Version, pkg.ApprovalStatus))
+		add(GateLineage, SeverityError, fmt.Sprintf("%s version %d is %s in %s: only Approved versions can be promoted", pkg.Group, pkg.Version, pkg.ApprovalStatus, where))
 	}
 	if len(pkg.Containers) == 0 {
 		add(GateLineage, SeverityError, "the package has no inference container")
@@ -61,7 +62,12 @@ func checkLineage(ctx context.Context, src Sources, pkg *ModelPackage, sp manife
 			}
 		}()
 	}
-	lin := producer(ctx, src, pkg, safeAdd)
+	var lin *Lineage
+	if src.via != nil {
+		lin = copyLineage(ctx, src, pkg, safeAdd)
+	} else {
+		lin = producer(ctx, src, pkg, safeAdd)
+	}
 	wg.Wait()
 	return lin
 }

@@ -15,6 +15,10 @@ const (
 	// ProvenanceGeneratedBy keeps the source's MetadataProperties.GeneratedBy
 	// (a job in the source account) as provenance.
 	ProvenanceGeneratedBy = "modelpromote:source-generated-by"
+	// ProvenanceVia names, on a package of a stage sourced from a
+	// registry-only stage, the copy there it was registered from; the
+	// source ARN and account stay the source registry's.
+	ProvenanceVia = "modelpromote:via"
 )
 
 // ProvenanceOf returns the modelpromote:* entries of a package's

@@ -44,6 +44,10 @@ type Record struct {
 
 	Source RecordPackage `json:"source"`
 	Target RecordPackage `json:"target"`
+	// Via is set when the stage is sourced from a registry-only stage:
+	// the copy there the package was read from (Source stays the source
+	// registry's package it stands for).
+	Via *RecordPackage `json:"via,omitempty"`
 
 	// Artifacts are every copied object with its SHA-256.
 	Artifacts []RecordArtifact `json:"artifacts"`
@@ -240,7 +244,7 @@ func orNone(s string) string {
 
 // Past is the record as a past deployment, read from uri.
 func (r *Record) Past(uri string) PastDeployment {
-	d := PastDeployment{URI: uri, Model: r.Model, Stage: r.Stage, Version: r.ToVersion, SourcePackageARN: r.Source.PackageARN,
+	d := PastDeployment{URI: uri, Model: r.Model, Stage: r.Stage, Version: r.ToVersion, SourcePackageARN: r.Source.PackageARN, TargetPackageARN: r.Target.PackageARN,
 		Endpoint: r.Endpoint.Name, PullRequest: r.PullRequest.Number, PullRequestURL: r.PullRequest.URL, MergeSHA: r.PullRequest.MergeSHA,
 		FinishedAt: r.FinishedAt, Outcome: r.Outcome}
 	for _, a := range r.Artifacts {

@@ -2,6 +2,8 @@ package plan
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -133,4 +135,192 @@ func TestRegistryOnlyStageDeploysNothingAndServesNothing(t *testing.T) {
 	if pr.Details.Live != nil || len(p.Drift) != 0 || pr.Where() != RegistryOnlyLabel {
 		t.Errorf("live %+v, drift %+v, where %q", pr.Details.Live, p.Drift, pr.Where())
 	}
+}
+
+// The central registry as a source: staging (after: central, source:
+// central) reads central's copy of version 13 and never the source
+// account.
+const (
+	centralAccount = "444444444444"
+	centralBucket  = "s3://acme-ml-artifacts-central/"
+	copyARN        = "arn:aws:sagemaker:eu-west-1:444444444444:model-package/fraud-detector/7"
+)
+
+// sourced is a world whose staging is sourced from central: the source
+// account's registry and objects refuse every read, central holds a
+// faithful copy of version 13 (its objects under its bucket, its
+// provenance naming the source package and its evidence record), and the
+// record says central's apply registered it.
+type sourced struct {
+	*world
+	copy    *ModelPackage
+	objs    *memObjects
+	history *memHistory
+	record  PastDeployment
+}
+
+var errSourceRead = errors.New("the source account was read")
+
+func newSourced(t *testing.T) *sourced {
+	t.Helper()
+	w := newWorld()
+	s := &sourced{world: w, objs: &memObjects{objects: map[string]memObject{}, broken: map[string]error{}}}
+	c := *w.pkg(13)
+	c.ARN, c.Origin, c.GeneratedBy, c.Objects = copyARN, packageARN(13), "", nil
+	var artifacts []PastArtifact
+	move := func(uri string) string {
+		moved := centralBucket + "copies/" + strings.TrimPrefix(uri, "s3://")
+		if _, done := s.objs.objects[moved]; !done {
+			s.objs.objects[moved] = w.objs.objects[uri]
+			sum := sha256.Sum256(w.objs.objects[uri].data)
+			artifacts = append(artifacts, PastArtifact{Binding: Binding{URI: uri, SHA256: hex.EncodeToString(sum[:])}, Target: moved})
+			c.Objects = append(c.Objects, ObjectRef{Field: "copied", URI: moved})
+		}
+		return moved
+	}
+	c.Containers = append([]Container(nil), c.Containers...)
+	for i := range c.Containers {
+		c.Containers[i].ModelDataURL = move(c.Containers[i].ModelDataURL)
+	}
+	c.Reports = append([]ReportRef(nil), c.Reports...)
+	for i := range c.Reports {
+		c.Reports[i].S3URI = move(c.Reports[i].S3URI)
+	}
+	s.record = ran("central", 13, "success", worldNow.Add(-2*time.Hour))
+	s.record.Endpoint, s.record.TargetPackageARN, s.record.Artifacts = "", copyARN, artifacts
+	central, _ := centralPlan(t, "central", "", newWorld()).Config.Environment("central")
+	s.record.URI = written(central, s.record).URI
+	c.CustomerMetadata = map[string]string{ProvenanceSourceARN: packageARN(13), ProvenanceEvidence: s.record.URI,
+		ProvenanceGeneratedBy: pipelineARN(13)}
+	s.copy = &c
+	s.history = &memHistory{records: []PastDeployment{s.record}}
+	for key := range w.reg.packages {
+		w.reg.broken[key] = errSourceRead
+	}
+	for uri := range w.objs.objects {
+		w.objs.broken[uri] = errSourceRead
+	}
+	holds(w, 13, "Approved", worldNow.Add(-2*time.Hour))
+	return s
+}
+
+func (s *sourced) sources() Sources {
+	src := s.world.sources()
+	src.History = s.history
+	src.Upstream = func(central, stage manifest.Environment) (Upstream, error) {
+		reg := &memRegistry{packages: map[string]*ModelPackage{}, broken: map[string]error{}}
+		if s.copy != nil {
+			reg.packages[fraud+"/13"] = s.copy
+		}
+		return Upstream{Reg: reg, Objects: s.objs, Mode: UpstreamRole, ReadWith: central.ReadRoleARN}, nil
+	}
+	return src
+}
+
+func TestStageSourcedFromTheCentralRegistry(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(s *sourced)
+		want   []want
+		gates  map[Gate]Status
+	}{
+		{name: "central's verified copy"},
+		{
+			name:   "central holds no copy",
+			change: func(s *sourced) { s.copy = nil },
+			want: []want{
+				{GateLineage, SeverityError, []string{"central's registry (account 444444444444) holds no copy of version 13 of model package group fraud-detector: promote it to central first"}},
+				{GateCompliance, SeverityError, []string{"not checked"}}, {GateEvaluation, SeverityError, []string{"not checked"}},
+			},
+			gates: map[Gate]Status{GateLineage: StatusFail, GateCompliance: StatusFail, GateEvaluation: StatusFail},
+		},
+		{
+			name:   "the copy names no evidence record",
+			change: func(s *sourced) { delete(s.copy.CustomerMetadata, ProvenanceEvidence) },
+			want:   []want{{GateLineage, SeverityError, []string{"central's copy " + copyARN, "names no evidence record"}}},
+			gates:  map[Gate]Status{GateLineage: StatusFail},
+		},
+		{
+			name:   "the record says central's apply failed",
+			change: func(s *sourced) { s.history.records[0].Outcome = "failure" },
+			want: []want{{GateLineage, SeverityError, []string{"which is not a trusted record of apply registering it"}},
+				{GatePolicy, SeverityError, []string{"central has no evidence record of a successful deployment of version 13 into its registry"}}},
+			gates: map[Gate]Status{GateLineage: StatusFail, GatePolicy: StatusFail},
+		},
+		{
+			name:   "the record registered another package",
+			change: func(s *sourced) { s.history.records[0].TargetPackageARN = strings.Replace(copyARN, "/7", "/8", 1) },
+			want:   []want{{GateLineage, SeverityError, []string{"which is not a trusted record of apply registering it"}}},
+			gates:  map[Gate]Status{GateLineage: StatusFail},
+		},
+		{
+			name: "central's copy of the model data was swapped after central ran it",
+			change: func(s *sourced) {
+				uri := s.copy.Containers[0].ModelDataURL
+				s.objs.objects[uri] = memObject{data: []byte("other bytes"), modified: worldNow}
+			},
+			want:  []want{{GatePolicy, SeverityError, []string{"but central ran", "those bytes never ran in central"}}},
+			gates: map[Gate]Status{GatePolicy: StatusFail},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSourced(t)
+			if c.change != nil {
+				c.change(s)
+			}
+			base := edit(t, centralTree(t, ""), "promotions/modelpromote.yaml", "    after: central\n", "    after: central\n    source: central\n")
+			head := edit(t, base, "promotions/fraud-detector.yaml", "  staging:\n    version: 12\n", "  staging:\n    version: 13\n")
+			p := Build(Input{Base: "main", Head: "head", BaseTree: base, HeadTree: head})
+			p.CheckAWS(context.Background(), p.Config, s.sources())
+			p.SetGates(awsGates...)
+			pr := promotionInto(t, p, "staging")
+			assertFindings(t, p, pr, c.want)
+			assertGates(t, pr, awsGates, c.gates)
+			if d := pr.Details.Source; d == nil || d.Stage != "central" || d.Account != centralAccount || d.Mode != UpstreamRole {
+				t.Errorf("source detail %+v", d)
+			}
+			for _, f := range p.FindingsFor(fraud, "staging") {
+				if strings.Contains(f.Message, errSourceRead.Error()) {
+					t.Errorf("read the source account: %s", f.Message)
+				}
+			}
+			if c.name != "central's verified copy" {
+				return
+			}
+			for _, f := range p.FindingsFor(fraud, "staging") {
+				if strings.Contains(f.Message, "custody") {
+					t.Errorf("chain of custody: %s", f.Message)
+				}
+			}
+			var reg *RegisterPackage
+			for _, a := range p.ActionsFor(fraud, "staging") {
+				if r, ok := a.(*RegisterPackage); ok {
+					reg = r
+				}
+			}
+			if reg == nil || reg.SourcePackageARN != copyARN || reg.OriginARN != packageARN(13) || reg.Upstream != "central" || reg.SourceAccount != centralAccount {
+				t.Errorf("register action %+v", reg)
+			}
+			if steps := pr.Details.Lineage.Steps; len(steps) != 3 || steps[2].ARN != copyARN || !strings.Contains(steps[2].Name, s.record.URI) {
+				t.Errorf("lineage %+v", steps)
+			}
+		})
+	}
+}
+
+func TestStageSourcedFromTheCentralRegistryWithoutAReaderFailsClosed(t *testing.T) {
+	s := newSourced(t)
+	src := s.sources()
+	src.Upstream = nil
+	base := edit(t, centralTree(t, ""), "promotions/modelpromote.yaml", "    after: central\n", "    after: central\n    source: central\n")
+	head := edit(t, base, "promotions/fraud-detector.yaml", "  staging:\n    version: 12\n", "  staging:\n    version: 13\n")
+	p := Build(Input{Base: "main", Head: "head", BaseTree: base, HeadTree: head})
+	p.CheckAWS(context.Background(), p.Config, src)
+	p.SetGates(awsGates...)
+	pr := promotionInto(t, p, "staging")
+	assertFindings(t, p, pr, []want{
+		{GateLineage, SeverityError, []string{"staging is sourced from central, but nothing here reads central's registry"}},
+		{GateCompliance, SeverityError, []string{"not checked"}}, {GateEvaluation, SeverityError, []string{"not checked"}},
+	})
 }

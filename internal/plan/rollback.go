@@ -47,6 +47,8 @@ type PastDeployment struct {
 	// Version is the source version deployed; SourcePackageARN its ARN.
 	Version          int    `json:"version"`
 	SourcePackageARN string `json:"sourcePackageArn"`
+	// TargetPackageARN is the package apply registered in the stage.
+	TargetPackageARN string `json:"targetPackageArn,omitempty"`
 	Endpoint         string `json:"endpoint"`
 	// PullRequest, PullRequestURL and MergeSHA name the merge applied.
 	PullRequest    int       `json:"pullRequest"`

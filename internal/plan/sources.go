@@ -128,6 +128,12 @@ type Sources struct {
 	// differs, or that the check did not bind, shuts the lineage gate.
 	// Nil on the pull request, where the check binds what it reads.
 	Reviewed map[string]Binding
+	// Upstream reads a registry-only stage (central) as the source of a
+	// stage sourced from it; nil: such stages fail closed.
+	Upstream func(central, stage manifest.Environment) (Upstream, error)
+	// via is the registry-only stage these sources read packages from
+	// (forStage); nil for the configuration's source.
+	via *manifest.Environment
 }
 
 func (s Sources) now() time.Time {

@@ -49,11 +49,30 @@ func (e Env) dir() string {
 type sources struct {
 	registry *registry.Registry
 	stages   *endpoints.Stages
+	accts    *accounts.Accounts
+	cfg      *manifest.Config
 }
 
 func (e Env) sources(cfg *manifest.Config) sources {
 	accts := accounts.New(accounts.Options{Base: e.AWS, SessionName: "modelpromote-propose"})
-	return sources{registry: registry.New(accts.Source(cfg.Source), cfg.Source.Account), stages: endpoints.NewStages(accts.Readers())}
+	return sources{registry: registry.New(accts.Source(cfg.Source), cfg.Source.Account), stages: endpoints.NewStages(accts.Readers()), accts: accts, cfg: cfg}
+}
+
+// packages is the registry stage takes its packages from.
+func (s sources) packages(stage string) Packages {
+	return PackagesFor(s.accts, s.cfg, stage, s.registry)
+}
+
+// PackagesFor is the registry stage takes its packages from: source (the
+// source registry), or the copies of the registry-only stage it is
+// sourced from, read with its read credentials.
+func PackagesFor(accts *accounts.Accounts, cfg *manifest.Config, stage string, source *registry.Registry) Packages {
+	env, _ := cfg.Environment(stage)
+	if central, ok := cfg.Upstream(env); ok {
+		c, _, _ := registry.Upstream(accts, central, env, false)
+		return registry.Copies{Registry: registry.New(c, central.Account), Origin: cfg.Source}
+	}
+	return source
 }
 
 // Request asks for one promotion.
@@ -163,7 +182,7 @@ func open(ctx context.Context, env Env, snap *snapshot, src sources, req Request
 		Version: req.Version, FromVersion: doc.Stages[req.Stage].Version, File: doc.File,
 		After: req.After, FailedVersion: req.FailedVersion, FailedPR: req.FailedPR}
 	if req.LatestApproved {
-		if p.Version, err = LatestApproved(ctx, src.registry, doc.ModelPackageGroup); err != nil {
+		if p.Version, err = LatestApproved(ctx, src.packages(req.Stage), doc.ModelPackageGroup); err != nil {
 			return nil, err
 		}
 		p.Resolved = "latest-approved"
@@ -171,8 +190,9 @@ func open(ctx context.Context, env Env, snap *snapshot, src sources, req Request
 	if p.Version < 1 {
 		return nil, errors.New("no version: give a version or ask for the latest approved one")
 	}
-	p.PackageARN = src.registry.PackageARN(p.ModelPackageGroup, p.Version)
-	pkg, err := src.registry.ModelPackage(ctx, p.ModelPackageGroup, p.Version)
+	pkgs := src.packages(req.Stage)
+	p.PackageARN = pkgs.PackageARN(p.ModelPackageGroup, p.Version)
+	pkg, err := pkgs.ModelPackage(ctx, p.ModelPackageGroup, p.Version)
 	switch {
 	case err != nil && p.Kind == KindRevert:
 		pkg = nil // what serves is what the revert names; the check reads the registry

@@ -38,12 +38,17 @@ const centralPolicy = `    central:
 `
 
 // withCentral rewrites the example configuration for Options.Central: the
-// central stage first, staging after it. It fails loudly when the example
-// no longer has the lines it edits.
+// central stage first, staging after it, staging and prod sourced from it.
+// It fails loudly when the example no longer has the lines it edits.
 func withCentral(config string) (string, error) {
 	edits := []struct{ old, new string }{
-		{"environments:\n  - name: staging\n", "environments:\n" + centralEnvironment + "  - name: staging\n    after: central\n"},
+		{"environments:\n  - name: staging\n", "environments:\n" + centralEnvironment + "  - name: staging\n    after: central\n    source: central    # the central registry's copies, not the dev account\n"},
+		{"  - name: prod\n    after: staging\n", "  - name: prod\n    after: staging\n    source: central\n"},
 		{"  stages:\n    staging:\n", "  stages:\n" + centralPolicy + "    staging:\n"},
+		// Model cards are read from the registry a stage is sourced from,
+		// and the central registry holds none (they belong in the
+		// governance account: issue 18's second half).
+		{"      reports: [modelQuality, dataQuality, biasPostTraining, explainability, modelCard]\n", "      reports: [modelQuality, dataQuality, biasPostTraining, explainability]\n"},
 	}
 	for _, e := range edits {
 		if !strings.Contains(config, e.old) {
@@ -52,4 +57,12 @@ func withCentral(config string) (string, error) {
 		config = strings.Replace(config, e.old, e.new, 1)
 	}
 	return config, nil
+}
+
+// centralBucketPolicy lets the accounts of the stages sourced from the
+// central registry read its bucket, as the dev bucket's policy does for
+// every stage: their deploy roles then copy server-side.
+func centralBucketPolicy() string {
+	return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"StagesRead","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::%s:root","arn:aws:iam::%s:root"]},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::%s","arn:aws:s3:::%s/*"]}]}`,
+		StagingAccount, ProdAccount, CentralBucket, CentralBucket)
 }

@@ -209,6 +209,11 @@ func (w *World) startAWS(opts Options) error {
 		}
 		readers = append(readers, fmt.Sprintf("%q", "arn:aws:iam::"+env.Account+":root"))
 	}
+	if opts.Central && !opts.NoCrossAccountRead {
+		if err := srv.S3().SetBucketPolicy(CentralBucket, centralBucketPolicy()); err != nil {
+			return err
+		}
+	}
 	if !opts.NoCrossAccountRead {
 		policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"TargetsRead","Effect":"Allow","Principal":{"AWS":[%s]},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::%s","arn:aws:s3:::%s/*"]}]}`,
 			strings.Join(readers, ","), DevBucket, DevBucket)

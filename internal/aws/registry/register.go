@@ -418,3 +418,22 @@ func (r *Registry) waitCompleted(ctx context.Context, arn string, poll time.Dura
 		delay = min(delay*2, 30*time.Second)
 	}
 }
+
+// LatestApproved returns the newest Approved, Completed version of group.
+func (r *Registry) LatestApproved(ctx context.Context, group string) (int, error) {
+	latest := 0
+	err := r.Versions(ctx, group, true, func(s Summary) (bool, error) {
+		if s.Status == "Completed" && s.Version > 0 {
+			latest = s.Version
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("list approved versions of %s: %w", group, err)
+	}
+	if latest == 0 {
+		return 0, fmt.Errorf("model package group %s has no Approved, Completed version", group)
+	}
+	return latest, nil
+}

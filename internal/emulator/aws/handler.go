@@ -56,6 +56,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		svc.WriteError(rec, r, apiErr.Status, apiErr.Code, apiErr.Message)
 		return
 	}
+	if s.reachesUnreachable(entry.Service, r, caller) {
+		entry.Fault = "unreachable"
+		drain(r)
+		e := errAccessDenied(entry.Service, caller.ARN, entry.Operation)
+		svc.WriteError(rec, r, e.Status, e.Code, e.Message)
+		return
+	}
 	latency, fault, name := s.faults.apply(entry.Service, entry.Operation, caller.Account, caller.ARN)
 	if latency > 0 {
 		select {

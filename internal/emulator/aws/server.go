@@ -48,7 +48,9 @@ type Server struct {
 	sts    *stssvc.Service
 	s3     *s3svc.Service
 	faults faultSet
-	log    requestLog
+	// unreachable are the accounts no request may reach (unreachable.go).
+	unreachable unreachableSet
+	log         requestLog
 
 	mu       sync.RWMutex
 	services map[string]service.Service

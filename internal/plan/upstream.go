@@ -1,0 +1,149 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/modelpromote/modelpromote/internal/manifest"
+)
+
+// A stage sourced from a registry-only stage (`source: central`) takes its
+// packages from that stage's registry: the copies apply wrote there and
+// verified. Its lineage, reports, bindings and chain of custody are read
+// from the central account, and the configuration's source account is not
+// read for it at all. Versions in the model files still mean the source
+// registry's versions: central's copy of source version N is the package
+// whose provenance names source version N's ARN, whatever number central
+// gave it.
+
+// Upstream is how a stage reads the registry-only stage it is sourced
+// from.
+type Upstream struct {
+	Reg     Registry
+	Objects Objects
+	// Mode is how the registry is read (UpstreamRole or UpstreamShared);
+	// ReadWith names the role or identity the reads use.
+	Mode     string
+	ReadWith string
+}
+
+// The ways of reading a central registry.
+const (
+	// UpstreamRole: the central account's read role is assumed and the
+	// central registry's copies are read with it.
+	UpstreamRole = "read role"
+	// UpstreamShared: the central account shares its model package groups
+	// by a resource policy (PutModelPackageGroupPolicy); the stage reads
+	// them with its own credentials, and no role in the central account is
+	// assumed.
+	UpstreamShared = "shared registry"
+)
+
+// SourceDetail says, in the plan, where a promotion's package is read
+// from when its stage is sourced from a registry-only stage.
+type SourceDetail struct {
+	// Stage is the registry-only stage; Account and Region its account.
+	Stage   string `json:"stage"`
+	Account string `json:"account"`
+	Region  string `json:"region"`
+	// Mode and ReadWith are Upstream's.
+	Mode     string `json:"mode"`
+	ReadWith string `json:"readWith,omitempty"`
+}
+
+// Summary says in one line where the package is read from.
+func (d *SourceDetail) Summary() string {
+	s := fmt.Sprintf("source: %s's registry (account %s), %s", d.Stage, d.Account, d.Mode)
+	if d.ReadWith != "" {
+		s += ", read with " + d.ReadWith
+	}
+	return s
+}
+
+// forStage returns the sources a promotion into env reads: s itself, or
+// for a stage sourced from a registry-only stage, that stage's registry
+// and objects in place of the source account's. An Upstream that cannot
+// be made is an error: such a stage never falls back to the source
+// account.
+func (s Sources) forStage(cfg *manifest.Config, env manifest.Environment) (Sources, *SourceDetail, error) {
+	central, ok := cfg.Upstream(env)
+	if !ok {
+		return s, nil, nil
+	}
+	d := &SourceDetail{Stage: central.Name, Account: central.Account, Region: central.Region}
+	if s.Upstream == nil {
+		return s, d, fmt.Errorf("%s is sourced from %s, but nothing here reads %s's registry", env.Name, central.Name, central.Name)
+	}
+	up, err := s.Upstream(central, env)
+	if err != nil {
+		return s, d, fmt.Errorf("cannot read %s's registry: %w", central.Name, err)
+	}
+	d.Mode, d.ReadWith = up.Mode, up.ReadWith
+	s.Source, s.Reg, s.Objects, s.via = central.AsSource(), up.Reg, up.Objects, &central
+	return s, d, nil
+}
+
+// registryName names the registry the sources read packages from, for
+// findings.
+func (s Sources) registryName() string {
+	if s.via != nil {
+		return s.via.Name + "'s registry"
+	}
+	return "the source registry"
+}
+
+// Identity is the source package p stands for: p itself, or for a
+// registry-only stage's copy, the source package it was copied from.
+func (p *ModelPackage) Identity() string {
+	if p.Origin != "" {
+		return p.Origin
+	}
+	return p.ARN
+}
+
+// copyLineage is the lineage of a registry-only stage's copy: what its
+// provenance says produced the source package, the source package, and
+// the copy, which the registry-only stage's evidence record (the one its
+// provenance names) must say apply wrote and verified. The source
+// account's jobs are not read: the copy's stage checked them when it took
+// the version.
+func copyLineage(ctx context.Context, src Sources, pkg *ModelPackage, add func(Gate, Severity, string)) *Lineage {
+	central := *src.via
+	lin := &Lineage{}
+	if job := pkg.CustomerMetadata[ProvenanceGeneratedBy]; job != "" {
+		lin.Steps = append(lin.Steps, LineageStep{Kind: "producer", Name: "as recorded at " + central.Name, ARN: job})
+	}
+	group, version, _ := PackageGroupVersion(pkg.Origin)
+	lin.Steps = append(lin.Steps, LineageStep{Kind: "source-package", Name: fmt.Sprintf("%s/%d", group, version), ARN: pkg.Origin})
+	copyStep := LineageStep{Kind: "model-package", Name: central.Name + "'s copy", ARN: pkg.ARN, Status: pkg.ApprovalStatus}
+	defer func() { lin.Steps = append(lin.Steps, copyStep) }()
+
+	named := pkg.CustomerMetadata[ProvenanceEvidence]
+	unverified := fmt.Sprintf("%s's copy %s of %s", central.Name, pkg.ARN, pkg.Origin)
+	switch {
+	case pkg.CustomerMetadata[ProvenanceSourceARN] != pkg.Origin:
+		add(GateLineage, SeverityError, fmt.Sprintf("%s does not name it as its source in its provenance", unverified))
+		return lin
+	case named == "":
+		add(GateLineage, SeverityError, fmt.Sprintf("%s names no evidence record: it cannot be shown that apply wrote and verified it", unverified))
+		return lin
+	case src.History == nil:
+		add(GateLineage, SeverityError, fmt.Sprintf("%s: its evidence record %s could not be read here", unverified, named))
+		return lin
+	}
+	recs, err := readStageRecords(ctx, src.History, central, pkg.Group, version)
+	if err != nil {
+		add(GateLineage, SeverityError, fmt.Sprintf("could not read %s's evidence records of version %d: %v; %s cannot be shown to be what apply wrote and verified", central.Name, version, err, unverified))
+		return lin
+	}
+	for _, r := range recs.trusted {
+		if r.URI == named && r.Outcome == "success" && r.Stage == central.Name && r.Version == version &&
+			strings.EqualFold(r.SourcePackageARN, pkg.Origin) && strings.EqualFold(r.TargetPackageARN, pkg.ARN) {
+			copyStep.Name += " (evidence " + r.URI + ")"
+			return lin
+		}
+	}
+	add(GateLineage, SeverityError, fmt.Sprintf("%s names evidence record %s, which is not a trusted record of apply registering it: it cannot be shown to be what apply wrote and verified", unverified, named))
+	return lin
+}
