@@ -2,7 +2,9 @@ package history
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/modelpromote/modelpromote/internal/apply"
+	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
@@ -194,5 +197,57 @@ func TestJSONMatchesSchema(t *testing.T) {
 	}
 	if err := schema.Validate(v); err != nil {
 		t.Errorf("%#v", err)
+	}
+}
+
+// lockStore answers Verify: every object matches its record; the lock
+// reads answer lock or fail with err.
+type lockStore struct {
+	lock plan.ObjectLock
+	err  error
+}
+
+func (lockStore) List(context.Context, manifest.Environment, string) ([]plan.ObjectInfo, error) {
+	return nil, nil
+}
+func (lockStore) Record(context.Context, manifest.Environment, string) (plan.StoredRecord, error) {
+	return plan.StoredRecord{}, nil
+}
+func (lockStore) SHA256(context.Context, manifest.Environment, string) (string, int64, error) {
+	return "941f6882f38da04bba01be47097584808c3010d23d74dd5cf7f5edf6a440b21c", 57, nil
+}
+func (s lockStore) Lock(context.Context, manifest.Environment, string) (plan.ObjectLock, error) {
+	return s.lock, s.err
+}
+
+// What verify says of the bucket's write-once state names the reason it
+// has: when no retention could be read at all it says so, rather than that
+// the bucket has no Object Lock.
+func TestVerifyNamesWhyTheRecordsAreNotWriteOnce(t *testing.T) {
+	locked := plan.ObjectLock{BucketEnabled: true, DefaultMode: "COMPLIANCE", DefaultYears: 7, Mode: "COMPLIANCE", RetainUntil: at("2033-01-01T00:00:00Z")}
+	for _, tc := range []struct {
+		name      string
+		store     lockStore
+		writeOnce bool
+		detail    string
+	}{
+		{"locked", lockStore{lock: locked}, true, "has Object Lock with a COMPLIANCE default retention"},
+		{"no lock", lockStore{}, false, "does not have Object Lock"},
+		{"governance default", lockStore{lock: plan.ObjectLock{BucketEnabled: true, DefaultMode: "GOVERNANCE", Mode: "GOVERNANCE", RetainUntil: at("2033-01-01T00:00:00Z")}},
+			false, `no COMPLIANCE default retention ("GOVERNANCE")`},
+		{"every read fails", lockStore{err: errors.New("AccessDenied: s3:GetObjectRetention")}, false,
+			"could not be read, so write-once is not confirmed: AccessDenied"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tl := fixture()
+			Verify(t.Context(), tc.store, manifest.Environment{Name: "prod"}, tl, at("2026-12-01T00:00:00Z"))
+			w := tl.WriteOnce
+			if w.WriteOnce != tc.writeOnce || !strings.Contains(w.Detail, tc.detail) {
+				t.Errorf("write-once %v %q, want %v and %q", w.WriteOnce, w.Detail, tc.writeOnce, tc.detail)
+			}
+			if tc.name == "every read fails" && strings.Contains(w.Detail, "does not have Object Lock") {
+				t.Errorf("claims no Object Lock when nothing was read: %q", w.Detail)
+			}
+		})
 	}
 }

@@ -91,6 +91,8 @@ func Verify(ctx context.Context, s Store, env manifest.Environment, t *Timeline,
 
 	ok := true
 	w := &WriteOnce{}
+	var lockErr error // the first retention read that failed
+	readLocks := 0
 	for i := range t.Entries {
 		v := t.Entries[i].Verification
 		for _, c := range v.Objects {
@@ -99,7 +101,11 @@ func Verify(ctx context.Context, s Store, env manifest.Environment, t *Timeline,
 			}
 		}
 		l := locks[i]
+		if lockErrs[i] != nil && lockErr == nil {
+			lockErr = lockErrs[i]
+		}
 		if lockErrs[i] == nil {
+			readLocks++
 			if l.BucketEnabled {
 				w.BucketLock, w.DefaultMode, w.DefaultDays, w.DefaultYears = true, l.DefaultMode, l.DefaultDays, l.DefaultYears
 			}
@@ -117,6 +123,9 @@ func Verify(ctx context.Context, s Store, env manifest.Environment, t *Timeline,
 	case len(t.Entries) == 0:
 		w.WriteOnce = false
 		w.Detail = "no records to judge"
+	case readLocks == 0:
+		// Nothing was learnt of the bucket's lock: not "no Object Lock".
+		w.Detail = fmt.Sprintf("the Object Lock retention of s3://%s could not be read, so write-once is not confirmed: %v", t.Bucket, lockErr)
 	case w.WriteOnce:
 		w.Detail = fmt.Sprintf("s3://%s has Object Lock with a COMPLIANCE default retention, and all %d records are under COMPLIANCE retention", t.Bucket, len(t.Entries))
 	case !w.BucketLock:
@@ -127,11 +136,8 @@ func Verify(ctx context.Context, s Store, env manifest.Environment, t *Timeline,
 		w.Detail = fmt.Sprintf("%d of %d records are not under a COMPLIANCE retention that has not passed", w.Unprotected, len(t.Entries))
 	}
 	t.WriteOnce = w
-	for _, e := range lockErrs {
-		if e != nil {
-			w.Detail += "; retention unreadable: " + e.Error()
-			break
-		}
+	if lockErr != nil && readLocks > 0 {
+		w.Detail += "; retention unreadable: " + lockErr.Error()
 	}
 	return ok && len(t.Unread) == 0
 }
