@@ -45,8 +45,6 @@ type state struct {
 	// packageARN is the target package, from the register step.
 	packageARN string
 	record     *Record
-	// card is what the model card step did.
-	card *registry.CardResult
 	// failed is the first step's failure.
 	failed error
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-
 	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
@@ -30,11 +28,9 @@ func (s cardStep) run(ctx context.Context, st *state) error {
 	for _, a := range rec.Approvals {
 		d.Approvers = append(d.Approvers, a.Login)
 	}
-	res, err := registry.RecordDeployment(ctx, sagemaker.NewFromConfig(cfg), s.Card, d)
-	if err != nil {
+	if err := registry.New(cfg, s.Account).RecordDeployment(ctx, s.Card, d); err != nil {
 		return fmt.Errorf("deployed and recorded, but the model card in governance account %s was not updated (re-run apply to complete it): %w", s.Account, err)
 	}
-	st.card = &res
 	return nil
 }
 

@@ -60,69 +60,56 @@ const (
 	cardHistoryKey  = "modelpromote: deployments"
 )
 
-// CardResult says what RecordDeployment did.
-type CardResult struct {
-	ARN     string
-	Version int32
-	// Created is a new card; Unchanged means the card already recorded
-	// this deployment (a rerun), and nothing was written.
-	Created, Unchanged bool
-	// Resubmitted is an Approved card whose content changed: it is set back
-	// to PendingReview, so that no content carries an approval it did not get.
-	Resubmitted bool
-}
-
-// RecordDeployment records d on the card named name, creating it (Draft)
-// when there is none. An Archived card is refused: SageMaker allows no
-// content change to it.
-func RecordDeployment(ctx context.Context, sm *sagemaker.Client, name string, d CardDeployment) (CardResult, error) {
+// RecordDeployment records d on the card named name in r's account,
+// creating it (Draft) when there is none. An Archived card is refused:
+// SageMaker allows no content change to it. A card that already records d
+// (a rerun) is left as it is. An Approved card whose content changes is set
+// back to PendingReview, so that no content carries an approval it did not
+// get.
+func (r *Registry) RecordDeployment(ctx context.Context, name string, d CardDeployment) error {
+	sm := r.SM
 	cur, err := sm.DescribeModelCard(ctx, &sagemaker.DescribeModelCardInput{ModelCardName: aws.String(name)})
 	if awserr.IsNotFound(err) {
 		content, err := cardContent(nil, d)
 		if err != nil {
-			return CardResult{}, err
+			return err
 		}
-		out, err := sm.CreateModelCard(ctx, &sagemaker.CreateModelCardInput{ModelCardName: aws.String(name), Content: aws.String(content),
+		_, err = sm.CreateModelCard(ctx, &sagemaker.CreateModelCardInput{ModelCardName: aws.String(name), Content: aws.String(content),
 			ModelCardStatus: types.ModelCardStatusDraft, Tags: []types.Tag{{Key: aws.String("modelpromote:model"), Value: aws.String(d.Model)}}})
 		if err != nil {
-			return CardResult{}, fmt.Errorf("create model card %s: %w", name, err)
+			return fmt.Errorf("create model card %s: %w", name, err)
 		}
-		return CardResult{ARN: aws.ToString(out.ModelCardArn), Version: 1, Created: true}, nil
+		return nil
 	}
 	if err != nil {
-		return CardResult{}, fmt.Errorf("read model card %s: %w", name, err)
+		return fmt.Errorf("read model card %s: %w", name, err)
 	}
-	res := CardResult{ARN: aws.ToString(cur.ModelCardArn), Version: aws.ToInt32(cur.ModelCardVersion)}
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(aws.ToString(cur.Content)), &doc); err != nil {
-		return res, fmt.Errorf("model card %s holds content that is not JSON: %w", name, err)
+		return fmt.Errorf("model card %s holds content that is not JSON: %w", name, err)
 	}
 	if stageLine(doc, d.Stage) == d.line() {
-		res.Unchanged = true
-		return res, nil
+		return nil
 	}
 	if cur.ModelCardStatus == types.ModelCardStatusArchived {
-		return res, fmt.Errorf("model card %s is Archived, and SageMaker refuses any content change to an archived card (\"Model Card is in Archived state\"): "+
+		return fmt.Errorf("model card %s is Archived, and SageMaker refuses any content change to an archived card (\"Model Card is in Archived state\"): "+
 			"the deployment of %s v%d to %s is not recorded on it; set the card back to Draft in the governance account, or remove `governance`, and re-run apply",
 			name, d.Model, d.Version, d.Stage)
 	}
 	content, err := cardContent(doc, d)
 	if err != nil {
-		return res, err
+		return err
 	}
 	if _, err := sm.UpdateModelCard(ctx, &sagemaker.UpdateModelCardInput{ModelCardName: aws.String(name), Content: aws.String(content)}); err != nil {
-		return res, fmt.Errorf("update model card %s: %w", name, err)
+		return fmt.Errorf("update model card %s: %w", name, err)
 	}
-	res.Version++
 	if cur.ModelCardStatus == types.ModelCardStatusApproved {
 		// Content and status cannot change in one call.
 		if _, err := sm.UpdateModelCard(ctx, &sagemaker.UpdateModelCardInput{ModelCardName: aws.String(name), ModelCardStatus: types.ModelCardStatusPendingreview}); err != nil {
-			return res, fmt.Errorf("set model card %s back to PendingReview after its content changed: %w", name, err)
+			return fmt.Errorf("set model card %s back to PendingReview after its content changed: %w", name, err)
 		}
-		res.Version++
-		res.Resubmitted = true
 	}
-	return res, nil
+	return nil
 }
 
 // stageLine is what the card says runs in stage, "" when nothing.
