@@ -47,6 +47,21 @@ func (s *Service) SeedModelCard(account, region string, c ModelCard) ModelCard {
 	return c
 }
 
+// cardVersions finds a card's versions by name or ARN: ResourceNotFound,
+// as DescribeModelCard, UpdateModelCard and ListModelCardVersions answer,
+// when there is none.
+func (st *state) cardVersions(nameOrARN string) ([]*ModelCard, string, error) {
+	if err := required(nameOrARN, "modelCardName"); err != nil {
+		return nil, "", err
+	}
+	name := nameFromARN(nameOrARN, "model-card")
+	versions := st.modelCards[name]
+	if len(versions) == 0 {
+		return nil, name, resourceNotFound("Model card %s does not exist.", name)
+	}
+	return versions, name, nil
+}
+
 func (s *Service) describeModelCard(st *state, _ service.Caller, body []byte) (any, error) {
 	var in struct {
 		ModelCardName    string
@@ -55,13 +70,9 @@ func (s *Service) describeModelCard(st *state, _ service.Caller, body []byte) (a
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if err := required(in.ModelCardName, "modelCardName"); err != nil {
+	versions, name, err := st.cardVersions(in.ModelCardName)
+	if err != nil {
 		return nil, err
-	}
-	name := nameFromARN(in.ModelCardName, "model-card")
-	versions := st.modelCards[name]
-	if len(versions) == 0 {
-		return nil, resourceNotFound("Model card %s does not exist.", name)
 	}
 	if in.ModelCardVersion == 0 {
 		return versions[len(versions)-1], nil

@@ -96,13 +96,9 @@ func (s *Service) updateModelCard(st *state, _ service.Caller, body []byte) (any
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if err := required(in.ModelCardName, "modelCardName"); err != nil {
+	versions, name, err := st.cardVersions(in.ModelCardName)
+	if err != nil {
 		return nil, err
-	}
-	name := nameFromARN(in.ModelCardName, "model-card")
-	versions := st.modelCards[name]
-	if len(versions) == 0 {
-		return nil, resourceNotFound("Model card %s does not exist.", name)
 	}
 	if in.Content != nil && in.ModelCardStatus != "" {
 		return nil, validationError("You cannot update both model card content and model card status in a single call.")
@@ -162,13 +158,9 @@ func (s *Service) listModelCardVersions(st *state, _ service.Caller, body []byte
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if err := required(in.ModelCardName, "modelCardName"); err != nil {
+	versions, _, err := st.cardVersions(in.ModelCardName)
+	if err != nil {
 		return nil, err
-	}
-	name := nameFromARN(in.ModelCardName, "model-card")
-	versions := st.modelCards[name]
-	if len(versions) == 0 {
-		return nil, resourceNotFound("Model card %s does not exist.", name)
 	}
 	type summary struct {
 		ModelCardName, ModelCardArn, ModelCardStatus string
