@@ -59,7 +59,33 @@ func (s Sources) memoized() Sources {
 			s.History = &memoHistory{in: s.History, slots: slots}
 		}
 	}
+	if s.Upstream != nil && !s.upstreamMemoized {
+		s.Upstream, s.upstreamMemoized = memoUpstream(s.Upstream, slots), true
+	}
 	return s
+}
+
+// memoUpstream shares a registry-only stage's readers among the promotions
+// sourced from it: each (central, stage) pair is made once, and its
+// registry and objects are memoized like the source account's, within the
+// central account's slots.
+func memoUpstream(up func(central, stage manifest.Environment) (Upstream, error), slots *accountSlots) func(central, stage manifest.Environment) (Upstream, error) {
+	made := &memo[Upstream]{}
+	return func(central, stage manifest.Environment) (Upstream, error) {
+		return made.do(envKey(central)+"\x00"+envKey(stage), func() (Upstream, error) {
+			u, err := up(central, stage)
+			if err != nil {
+				return u, err
+			}
+			if u.Reg != nil {
+				u.Reg = &memoRegistry{in: u.Reg, slots: slots, account: central.Account}
+			}
+			if u.Objects != nil {
+				u.Objects = &memoObjects{in: u.Objects, slots: slots, account: central.Account}
+			}
+			return u, nil
+		})
+	}
 }
 
 // accountSlots bounds the reads in flight per account.

@@ -266,3 +266,31 @@ func TestMemoizedImagesResolveEachImageOnce(t *testing.T) {
 		}
 	}
 }
+
+// The promotions sourced from a registry-only stage share its readers: one
+// Upstream per (central, stage), whose registry answers each package once.
+func TestMemoizedUpstreamIsMadeOnceAndShared(t *testing.T) {
+	c := &countingSources{}
+	made := 0
+	src := Sources{Upstream: func(central, stage manifest.Environment) (Upstream, error) {
+		made++
+		return Upstream{Reg: c, Objects: c, Mode: UpstreamRole}, nil
+	}}.memoized()
+	if again := src.memoized(); again.upstreamMemoized != true {
+		t.Error("memoized twice lost the mark")
+	}
+	central := manifest.Environment{Name: "central", Account: "444444444444", Region: "eu-west-1"}
+	staging := manifest.Environment{Name: "staging", Account: "222222222222", Region: "eu-west-1"}
+	for range 3 {
+		up, err := src.Upstream(central, staging)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := up.Reg.ModelPackage(t.Context(), "fraud", 13); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if made != 1 || c.calls["package fraud"] != 1 {
+		t.Errorf("Upstream made %d times, package read %d times; want 1 and 1", made, c.calls["package fraud"])
+	}
+}

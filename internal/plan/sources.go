@@ -131,6 +131,8 @@ type Sources struct {
 	// Upstream reads a registry-only stage (central) as the source of a
 	// stage sourced from it; nil: such stages fail closed.
 	Upstream func(central, stage manifest.Environment) (Upstream, error)
+	// upstreamMemoized is set once memoized has wrapped Upstream.
+	upstreamMemoized bool
 	// via is the registry-only stage these sources read packages from
 	// (forStage); nil for the configuration's source.
 	via *manifest.Environment
