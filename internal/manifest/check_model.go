@@ -187,6 +187,7 @@ func CheckModels(cfg *ConfigDoc, models map[string]*ModelDoc) Problems {
 				continue
 			}
 			checkStageEndpoint(c, field, env, cfg.File)
+			checkServerlessEnvironment(c, field, m.Stages[stage].Endpoint, env, cfg)
 			ep := m.Stages[stage].Endpoint.Name
 			if ep == "" {
 				continue

@@ -290,6 +290,36 @@ func checkServerless(c *checker, ef func(string) string, s Serverless, e Endpoin
 	}
 }
 
+// checkServerlessEnvironment refuses a serverless endpoint in an
+// environment whose network settings SageMaker cannot apply to it. AWS's
+// Serverless Inference feature exclusions list "VPC configuration" and
+// "network isolation"
+// (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html#serverless-endpoints-how-it-works-exclusions).
+// Leaving them off instead would deploy outside the network the platform
+// team demands of the account, so the stage is refused, at the model file's
+// serverless key, naming the configuration's setting. The environment's
+// key stays: a serverless endpoint config takes a KmsKeyId, which encrypts
+// SageMaker's copy of the image rather than a volume
+// (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-create-config.html).
+func checkServerlessEnvironment(c *checker, field string, ep Endpoint, env Environment, cfg *ConfigDoc) {
+	if ep.Serverless == nil {
+		return
+	}
+	idx := slices.IndexFunc(cfg.Environments, func(e Environment) bool { return e.Name == env.Name })
+	setting := func(name string) string {
+		f := fmt.Sprintf("environments[%d].%s", idx, name)
+		pos := cfg.positions.KeyOf(f)
+		return fmt.Sprintf("%s at %s:%d:%d", f, cfg.File, pos.Line, pos.Col)
+	}
+	sf := field + ".endpoint.serverless"
+	if env.VPC != nil {
+		c.atKey(sf, "%s: stage %q runs its models in a VPC (%s), and SageMaker Serverless Inference does not support VPC configuration: make the endpoint instance-based (instanceType, instanceCount), or deploy it to an environment without a vpc", sf, env.Name, setting("vpc"))
+	}
+	if env.NetworkIsolation {
+		c.atKey(sf, "%s: stage %q isolates its models from the network (%s), and SageMaker Serverless Inference does not support network isolation: make the endpoint instance-based (instanceType, instanceCount), or deploy it to an environment without networkIsolation", sf, env.Name, setting("networkIsolation"))
+	}
+}
+
 // DeploySettings are what apply sets on what it creates for one stage's
 // endpoint, resolved from the environment's policy and the endpoint: the
 // exact inputs of the deploy step beside the endpoint itself.
@@ -303,7 +333,8 @@ type DeploySettings struct {
 	// VolumeKMSKeyARN encrypts the instances' storage volumes (the endpoint
 	// config's KmsKeyId). It is empty when LocalStorage is set: SageMaker
 	// refuses a volume key for instance types with local NVMe storage,
-	// which it encrypts itself.
+	// which it encrypts itself. A serverless endpoint has no volume: there
+	// the key encrypts SageMaker's copy of the image.
 	VolumeKMSKeyARN string `json:"volumeKmsKeyArn,omitempty"`
 	LocalStorage    bool   `json:"localStorage,omitempty"`
 	// DataCaptureURI receives captured requests and responses and

@@ -105,3 +105,40 @@ func TestEnterpriseChangesAreNamed(t *testing.T) {
 		t.Errorf("changes show a pointer or Go's names:\n%s", got)
 	}
 }
+
+// A serverless endpoint in an environment whose network settings SageMaker
+// cannot apply to it is refused at the model file's serverless key, naming
+// the configuration's setting; the environment's key is kept.
+func TestServerlessEndpointInALockedDownEnvironment(t *testing.T) {
+	staging := "    executionRoleArn: arn:aws:iam::222222222222:role/exec\n"
+	vpc := staging + "    vpc: {subnets: [subnet-0a1b2c3d4e5f60718], securityGroups: [sg-0123456789abcdef0]}\n"
+	isolation := staging + "    networkIsolation: true\n"
+	serverless := "  staging:\n    version: 1\n    endpoint:\n      name: a-staging\n      serverless: {memorySizeMB: 2048, maxConcurrency: 5}\n"
+	instances := "  staging:\n    version: 1\n    endpoint: {name: a-staging, instanceType: ml.m5.large, instanceCount: 1}\n"
+	for _, c := range []struct {
+		name, config, model string
+		want                []string
+	}{
+		{name: "serverless without network settings", config: staging, model: serverless},
+		{name: "instance-based in a VPC", config: vpc, model: instances},
+		{name: "instance-based with network isolation", config: isolation, model: instances},
+		{name: "serverless in a VPC", config: vpc, model: serverless, want: []string{
+			`p/a.yaml:9:7: stages.staging.endpoint.serverless: stage "staging" runs its models in a VPC (environments[0].vpc at p/modelpromote.yaml:11:5), and SageMaker Serverless Inference does not support VPC configuration: make the endpoint instance-based (instanceType, instanceCount), or deploy it to an environment without a vpc`}},
+		{name: "serverless with network isolation", config: isolation, model: serverless, want: []string{
+			`p/a.yaml:9:7: stages.staging.endpoint.serverless: stage "staging" isolates its models from the network (environments[0].networkIsolation at p/modelpromote.yaml:11:5), and SageMaker Serverless Inference does not support network isolation: make the endpoint instance-based (instanceType, instanceCount), or deploy it to an environment without networkIsolation`}},
+		{name: "serverless with both", config: vpc + "    networkIsolation: true\n", model: serverless, want: []string{
+			`p/a.yaml:9:7: stages.staging.endpoint.serverless: stage "staging" runs its models in a VPC (environments[0].vpc at p/modelpromote.yaml:11:5), and SageMaker Serverless Inference does not support VPC configuration: make the endpoint instance-based (instanceType, instanceCount), or deploy it to an environment without a vpc`,
+			`p/a.yaml:9:7: stages.staging.endpoint.serverless: stage "staging" isolates its models from the network (environments[0].networkIsolation at p/modelpromote.yaml:12:5), and SageMaker Serverless Inference does not support network isolation: make the endpoint instance-based (instanceType, instanceCount), or deploy it to an environment without networkIsolation`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := strings.Replace(goodConfig, staging, c.config, 1)
+			tree := Tree{"p/modelpromote.yaml": []byte(cfg), "p/a.yaml": []byte(modelYAML("a", c.model))}
+			assertProblems(t, tree, c.want)
+		})
+	}
+	// The key stays on a serverless endpoint config.
+	env := Environment{KMSKeyARN: "arn:aws:kms:eu-west-1:222222222222:key/k"}
+	if s := ResolveSettings(env, "g", Endpoint{Serverless: &Serverless{MemorySizeMB: 2048, MaxConcurrency: 5}}); s.VolumeKMSKeyARN != env.KMSKeyARN {
+		t.Errorf("serverless settings = %+v, want the environment's key", s)
+	}
+}

@@ -3,6 +3,7 @@ package awsemu_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -159,8 +160,9 @@ func TestAnAutoscaledVariantCannotChangeInstanceTypeUntilDeregistered(t *testing
 
 func TestServerlessEndpointsRefuseCanaryTrafficShifting(t *testing.T) {
 	_, svc, c, _ := guarded(t)
-	svc.SetGuardrail(prodAccount, sagemaker.Guardrail{}) // serverless takes no volume key; test the shifting rule alone
+	svc.SetGuardrail(prodAccount, sagemaker.Guardrail{}) // serverless runs outside VPCs; test the shifting rule alone
 	model := compliantModel("churn")
+	model.VpcConfig, model.EnableNetworkIsolation = nil, nil
 	if _, err := c.CreateModel(ctx(t), model); err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +183,65 @@ func TestServerlessEndpointsRefuseCanaryTrafficShifting(t *testing.T) {
 	_, err := c.UpdateEndpoint(ctx(t), &sm.UpdateEndpointInput{EndpointName: aws.String("churn"), EndpointConfigName: aws.String("churn-2"), DeploymentConfig: canary})
 	if d := denial(t, err); !strings.HasPrefix(d, "ValidationException: ") || !strings.Contains(d, "serverless") {
 		t.Errorf("a canary onto a serverless variant: %s", d)
+	}
+}
+
+// Serverless Inference does not support VPC configuration, network
+// isolation, data capture or multiple production variants: a serverless
+// endpoint config that asks for one is refused. A volume key is accepted.
+func TestServerlessEndpointConfigsRefuseWhatServerlessDoesNotSupport(t *testing.T) {
+	_, svc, c, _ := guarded(t)
+	svc.SetGuardrail(prodAccount, sagemaker.Guardrail{})
+	plain := compliantModel("plain")
+	plain.VpcConfig, plain.EnableNetworkIsolation = nil, nil
+	inVPC := compliantModel("in-vpc")
+	inVPC.EnableNetworkIsolation = nil
+	isolated := compliantModel("isolated")
+	isolated.VpcConfig = nil
+	for _, m := range []*sm.CreateModelInput{plain, inVPC, isolated} {
+		if _, err := c.CreateModel(ctx(t), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	serverless := func(model string) smtypes.ProductionVariant {
+		return smtypes.ProductionVariant{VariantName: aws.String("AllTraffic"), ModelName: aws.String(model),
+			ServerlessConfig: &smtypes.ProductionVariantServerlessConfig{MemorySizeInMB: aws.Int32(2048), MaxConcurrency: aws.Int32(5)}}
+	}
+	instances := smtypes.ProductionVariant{VariantName: aws.String("Instances"), ModelName: aws.String("plain"),
+		InstanceType: smtypes.ProductionVariantInstanceTypeMlM5Large, InitialInstanceCount: aws.Int32(1)}
+	capture := &smtypes.DataCaptureConfig{InitialSamplingPercentage: aws.Int32(10), DestinationS3Uri: aws.String("s3://b/capture"),
+		CaptureOptions: []smtypes.CaptureOption{{CaptureMode: smtypes.CaptureModeInput}}}
+	for i, tc := range []struct {
+		name     string
+		variants []smtypes.ProductionVariant
+		capture  *smtypes.DataCaptureConfig
+		want     string // "" when accepted
+	}{
+		{name: "serverless with a volume key", variants: []smtypes.ProductionVariant{serverless("plain")}},
+		{name: "instances whose model runs in a VPC", variants: []smtypes.ProductionVariant{{VariantName: aws.String("A"), ModelName: aws.String("in-vpc"),
+			InstanceType: smtypes.ProductionVariantInstanceTypeMlM5Large, InitialInstanceCount: aws.Int32(1)}}},
+		{name: "serverless model in a VPC", variants: []smtypes.ProductionVariant{serverless("in-vpc")},
+			want: `ValidationException: Serverless Inference does not support VPC configuration: model "in-vpc" of serverless variant "AllTraffic" has a VpcConfig.`},
+		{name: "serverless model isolated", variants: []smtypes.ProductionVariant{serverless("isolated")},
+			want: `ValidationException: Serverless Inference does not support network isolation: model "isolated" of serverless variant "AllTraffic" has EnableNetworkIsolation.`},
+		{name: "serverless with data capture", variants: []smtypes.ProductionVariant{serverless("plain")}, capture: capture,
+			want: `ValidationException: Serverless Inference does not support data capture: remove DataCaptureConfig for serverless variant "AllTraffic".`},
+		{name: "serverless beside another variant", variants: []smtypes.ProductionVariant{serverless("plain"), instances},
+			want: `ValidationException: Serverless Inference does not support multiple production variants: variant "AllTraffic" is serverless and the endpoint config has 2.`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := fmt.Sprintf("config-%d", i)
+			_, err := c.CreateEndpointConfig(ctx(t), &sm.CreateEndpointConfigInput{EndpointConfigName: aws.String(name),
+				ProductionVariants: tc.variants, DataCaptureConfig: tc.capture,
+				KmsKeyId: aws.String("arn:aws:kms:us-east-1:" + prodAccount + ":key/1a2b3c4d-1111-2222-3333-444455556666")})
+			if got := denial(t, err); got != tc.want {
+				t.Errorf("CreateEndpointConfig: %q, want %q", got, tc.want)
+			}
+			_, err = c.DescribeEndpointConfig(ctx(t), &sm.DescribeEndpointConfigInput{EndpointConfigName: aws.String(name)})
+			if exists := err == nil; exists != (tc.want == "") {
+				t.Errorf("endpoint config %s exists: %v, want %v", name, exists, tc.want == "")
+			}
+		})
 	}
 }
 

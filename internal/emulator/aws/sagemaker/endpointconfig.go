@@ -90,6 +90,9 @@ func (s *Service) createEndpointConfig(st *state, c service.Caller, body []byte)
 			return nil, validationError("Either ServerlessConfig or both InstanceType and InitialInstanceCount must be specified for variant %q.", v.VariantName)
 		}
 	}
+	if err := checkServerless(st, ec); err != nil {
+		return nil, err
+	}
 	if err := s.guardEndpointConfig(st, c, ec, in.Tags); err != nil {
 		return nil, err
 	}

@@ -77,6 +77,46 @@ func (s *Service) guardModel(st *state, c service.Caller, m Model, tags []Tag) e
 	return s.guardTags(c, g, "CreateModel", arn, tags)
 }
 
+// checkServerless refuses the endpoint configs Serverless Inference does
+// not support. Its feature exclusions list, among others, VPC
+// configuration, network isolation, data capture and multiple production
+// variants
+// (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html#serverless-endpoints-how-it-works-exclusions).
+// VPC and isolation are the model's (CreateModel), so the refusal comes
+// when a serverless variant names such a model. AWS documents neither the
+// call that refuses nor the wording; these are ValidationExceptions like
+// CreateEndpointConfig's other checks. KmsKeyId is accepted: a serverless
+// endpoint config takes one, to encrypt SageMaker's copy of the image
+// (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-create-config.html).
+func checkServerless(st *state, ec EndpointConfig) error {
+	for _, v := range ec.ProductionVariants {
+		if v.ServerlessConfig == nil {
+			continue
+		}
+		if len(ec.ProductionVariants) > 1 {
+			return validationError("Serverless Inference does not support multiple production variants: variant %q is serverless and the endpoint config has %d.", v.VariantName, len(ec.ProductionVariants))
+		}
+		if len(ec.DataCaptureConfig) > 0 {
+			return validationError("Serverless Inference does not support data capture: remove DataCaptureConfig for serverless variant %q.", v.VariantName)
+		}
+		m, err := st.model(v.ModelName)
+		if err != nil {
+			return err
+		}
+		var vpc struct{ Subnets, SecurityGroupIds []string }
+		if len(m.VpcConfig) > 0 {
+			_ = decode(m.VpcConfig, &vpc)
+		}
+		if len(vpc.Subnets) > 0 || len(vpc.SecurityGroupIds) > 0 {
+			return validationError("Serverless Inference does not support VPC configuration: model %q of serverless variant %q has a VpcConfig.", m.ModelName, v.VariantName)
+		}
+		if m.EnableNetworkIsolation != nil && *m.EnableNetworkIsolation {
+			return validationError("Serverless Inference does not support network isolation: model %q of serverless variant %q has EnableNetworkIsolation.", m.ModelName, v.VariantName)
+		}
+	}
+	return nil
+}
+
 // guardEndpointConfig applies the guardrail and SageMaker's own rule on
 // volume keys to CreateEndpointConfig.
 func (s *Service) guardEndpointConfig(st *state, c service.Caller, ec EndpointConfig, tags []Tag) error {
