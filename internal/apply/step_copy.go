@@ -50,7 +50,7 @@ func (s copyStep) predict(ctx context.Context, st *state, pv *PromotionPreview) 
 	for _, o := range s.Objects {
 		src, _ := artifacts.ParseURI(o.Source)
 		dst, _ := artifacts.ParseURI(o.Target)
-		p, err := c.Predict(ctx, src, dst)
+		p, err := c.PredictBound(ctx, src, dst, artifacts.Bound{Parts: o.Parts})
 		if err != nil {
 			return err
 		}
@@ -123,8 +123,13 @@ func (s copyStep) copyAll(ctx context.Context, c *artifacts.Copier) ([]RecordArt
 			defer func() { <-sem }()
 			src, _ := artifacts.ParseURI(obj.Source)
 			dst, _ := artifacts.ParseURI(obj.Target)
-			res, err := c.CopyBound(ctx, src, dst, artifacts.Bound{SHA256: obj.SHA256, ETag: obj.ETag, VersionID: obj.VersionID, Size: obj.Size})
+			res, err := c.CopyBound(ctx, src, dst, artifacts.Bound{SHA256: obj.SHA256, ETag: obj.ETag, VersionID: obj.VersionID, Size: obj.Size, Parts: obj.Parts})
 			out[i] = RecordArtifact{Source: obj.Source, SourceETag: obj.ETag, Target: obj.Target, SHA256: res.SHA256, Size: res.Size, Path: res.Path}
+			if err == nil && res.SHA256 == obj.SHA256 {
+				// The copy has the bound bytes, so the parts digest
+				// the check computed of them is the copy's too.
+				out[i].Parts = obj.Parts
+			}
 			if err != nil {
 				errs[i] = fmt.Errorf("copy %s: %w", obj.Source, err)
 				return

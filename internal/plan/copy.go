@@ -25,6 +25,12 @@ type CopyObject struct {
 	VersionID string `json:"versionId,omitempty"`
 	ETag      string `json:"etag,omitempty"`
 	Size      int64  `json:"size,omitempty"`
+	// Parts is the composite SHA-256 of the source's canonical parts
+	// the check computed in the same read as SHA256 (see PartsDigest):
+	// apply may copy the object in those parts server-side and verify
+	// the copy by it. Nil for small objects and objects the check did
+	// not read (S3 or an earlier stage's record gave their SHA-256).
+	Parts *PartsDigest `json:"parts,omitempty"`
 	// Problem says why the object cannot be copied safely (a recorded
 	// digest that is not SHA-256); the copy refuses to start while any
 	// object has one.

@@ -93,7 +93,11 @@ func (c custody) known(info ObjectInfo) (Binding, bool) {
 	}
 	for _, a := range c.record.Artifacts {
 		if a.URI == info.URI && a.ETag == info.ETag && a.Size == info.Size && a.SHA256 != "" {
-			return binding(info.URI, info, a.SHA256), true
+			b := binding(info.URI, info, a.SHA256)
+			if a.Parts != nil && a.Parts.Valid(info.Size) == nil {
+				b.Parts = a.Parts
+			}
+			return b, true
 		}
 	}
 	return Binding{}, false

@@ -108,6 +108,11 @@ type RecordArtifact struct {
 	Target     string `json:"target"`
 	SHA256     string `json:"sha256"`
 	Size       int64  `json:"size"`
+	// Parts is the composite SHA-256 of the object's canonical parts
+	// the check bound beside SHA256 (the identity), when it bound one;
+	// a later stage's check takes it with SHA256, so that its copy too
+	// is made in parallel parts verified without reading the bytes.
+	Parts *PartsDigest `json:"parts,omitempty"`
 	// Path is how it was copied: server-side, server-side-multipart,
 	// streamed, or skipped (already present with the right digest).
 	Path string `json:"path"`
@@ -248,7 +253,7 @@ func (r *Record) Past(uri string) PastDeployment {
 		Endpoint: r.Endpoint.Name, PullRequest: r.PullRequest.Number, PullRequestURL: r.PullRequest.URL, MergeSHA: r.PullRequest.MergeSHA,
 		FinishedAt: r.FinishedAt, Outcome: r.Outcome}
 	for _, a := range r.Artifacts {
-		d.Artifacts = append(d.Artifacts, PastArtifact{Binding: Binding{URI: a.Source, ETag: a.SourceETag, Size: a.Size, SHA256: a.SHA256}, Target: a.Target})
+		d.Artifacts = append(d.Artifacts, PastArtifact{Binding: Binding{URI: a.Source, ETag: a.SourceETag, Size: a.Size, SHA256: a.SHA256, Parts: a.Parts}, Target: a.Target})
 	}
 	return d
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/modelpromote/modelpromote/internal/aws/awserr"
+	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
 // Copy paths, as reported in Result.Path and logged.
@@ -89,8 +90,14 @@ type Copier struct {
 	// request, but S3 computes the whole copy's SHA-256 for it; parts run
 	// in parallel, but S3 keeps no full-object SHA-256 of a multipart
 	// object, so the source is read to check the parts against the
-	// digest. bench/README.md measures the crossover.
+	// digest. bench/README.md measures the crossover. A source whose
+	// binding carries a parts digest (Bound.Parts) is copied in those
+	// parts whatever its size, verified without reading it.
 	CopyPartsAbove int64
+	// PartCopyConcurrency is how many parts of one copy are copied at
+	// once when the copy is verified by the parts digest (no byte is
+	// buffered); default DefaultPartCopyConcurrency.
+	PartCopyConcurrency int
 	// Progress, if set, is called as parts complete, one call at a time
 	// for each copy.
 	Progress func(Progress)
@@ -127,6 +134,9 @@ type Result struct {
 	// whose digest was not known, or a server that returned no checksum
 	// of the copy.
 	Hashed bool
+	// Parts is the number of parts of a server-side copy verified by the
+	// bound parts digest (Bound.Parts), 0 otherwise.
+	Parts int
 }
 
 // source is what HeadObject says about the source object.
@@ -164,6 +174,11 @@ type Bound struct {
 	// with S3's 412 rather than being copied.
 	ETag, VersionID string
 	Size            int64
+	// Parts, when set, is the composite SHA-256 of the source's parts
+	// the check computed in the read that gave SHA256: the copy is then
+	// made server-side in exactly those parts, in parallel, and verified
+	// by S3's part checksums against it, without reading any byte.
+	Parts *plan.PartsDigest
 }
 
 // SourceChangedError is a source that is no longer the object the check
@@ -202,7 +217,14 @@ func (c *Copier) CopyBound(ctx context.Context, src, dst URI, b Bound) (Result, 
 		err := &DigestMismatchError{Object: src, Want: want, Got: s.sha256, Source: "the source's S3 checksum"}
 		return Result{}, c.discardStale(ctx, s, dst, err)
 	}
-	if res, ok, err := c.existing(ctx, s, dst, want); err != nil || ok {
+	parts := b.Parts
+	if parts != nil {
+		if err := parts.Valid(s.size); err != nil || want == "" {
+			c.log().Warn("ignoring the bound parts digest", "src", src, "err", err)
+			parts = nil
+		}
+	}
+	if res, ok, err := c.existing(ctx, s, dst, want, parts); err != nil || ok {
 		return res, err
 	}
 	if err := c.abortStaleUploads(ctx, dst); err != nil {
@@ -222,10 +244,14 @@ func (c *Copier) CopyBound(ctx context.Context, src, dst URI, b Bound) (Result, 
 		return Result{}, fmt.Errorf("head %s as the target: %w", src, err)
 	}
 	var res Result
-	if s.size <= c.copyPartsAbove() {
+	switch {
+	case parts != nil:
+		c.log().Info("server-side copy in parallel parts, verified by the check's parts digest", "src", src, "dst", dst, "size", s.size, "parts", parts.Parts(s.size))
+		res, err = c.copyBoundParts(ctx, s, dst, want, *parts)
+	case s.size <= c.copyPartsAbove():
 		c.log().Info("server-side copy", "src", src, "dst", dst, "size", s.size)
 		res, err = c.copyObject(ctx, s, dst, known, want)
-	} else {
+	default:
 		c.log().Info("server-side multipart copy: the source is over 5 GiB", "src", src, "dst", dst, "size", s.size)
 		res, err = c.copyParts(ctx, s, dst, known)
 	}
@@ -258,8 +284,10 @@ func (c *Copier) headSource(ctx context.Context, src URI, versionID string) (sou
 // existing reports whether dst already holds a verified copy of s, as
 // our metadata records. A target whose metadata names the current source
 // but whose digest differs from want holds the wrong content: it is
-// deleted and the mismatch returned.
-func (c *Copier) existing(ctx context.Context, s source, dst URI, want string) (Result, bool, error) {
+// deleted and the mismatch returned. With a parts digest, a target whose
+// S3 composite SHA-256 equals it is the bound bytes (it is a copy made in
+// those parts); one with another composite SHA-256 is copied again.
+func (c *Copier) existing(ctx context.Context, s source, dst URI, want string, parts *plan.PartsDigest) (Result, bool, error) {
 	out, err := c.Target.HeadObject(ctx, &s3.HeadObjectInput{
 		Bucket: &dst.Bucket, Key: &dst.Key, ExpectedBucketOwner: optional(c.TargetOwner),
 		ChecksumMode: types.ChecksumModeEnabled,
@@ -279,6 +307,18 @@ func (c *Copier) existing(ctx context.Context, s source, dst URI, want string) (
 		return stale(reason)
 	}
 	sum := meta[metaSHA256]
+	composite := ""
+	if out.ChecksumType == types.ChecksumTypeComposite {
+		composite = aws.ToString(out.ChecksumSHA256)
+	}
+	switch {
+	case parts != nil && composite == parts.SHA256:
+		c.log().Info("skipping copy: the target's composite SHA-256 is the check's parts digest", "src", s.uri, "dst", dst, "sha256", want)
+		c.newProgress(s.uri, dst, PathSkipped, PhaseCopying, s.size).add(s.size)
+		return Result{Path: PathSkipped, SHA256: want, Size: s.size}, true, nil
+	case parts != nil && composite != "":
+		return stale("its composite SHA-256 is not the check's parts digest")
+	}
 	if out.ChecksumType != types.ChecksumTypeComposite {
 		if got, ok := fullObjectSHA256(aws.ToString(out.ChecksumSHA256)); ok {
 			if sum != "" && got != sum {
@@ -332,6 +372,12 @@ func (c *Copier) staleReason(s source, out *s3.HeadObjectOutput) string {
 // principal may not read the source, else the server-side path for the
 // source's size. Result.SHA256 is empty.
 func (c *Copier) Predict(ctx context.Context, src, dst URI) (Result, error) {
+	return c.PredictBound(ctx, src, dst, Bound{})
+}
+
+// PredictBound is Predict of a copy of b (CopyBound): a valid parts
+// digest makes a server-side copy multipart whatever the size.
+func (c *Copier) PredictBound(ctx context.Context, src, dst URI, b Bound) (Result, error) {
 	s, err := c.headSource(ctx, src, "")
 	if err != nil {
 		return Result{}, err
@@ -351,7 +397,7 @@ func (c *Copier) Predict(ctx context.Context, src, dst URI) (Result, error) {
 		res.Path = PathStreamed
 	case err != nil:
 		return Result{}, fmt.Errorf("head %s as the target: %w", src, err)
-	case s.size > c.copyPartsAbove():
+	case s.size > c.copyPartsAbove() || b.Parts != nil && b.Parts.Valid(s.size) == nil:
 		res.Path = PathServerSideMultipart
 	default:
 		res.Path = PathServerSide

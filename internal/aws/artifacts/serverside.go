@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -138,36 +137,7 @@ func (c *Copier) copyParts(ctx context.Context, s source, dst URI, known string)
 // recording what S3 says of each in completed and reporting to prog.
 func (c *Copier) copyRanges(ctx context.Context, s source, dst URI, id string, parts []part, completed []types.CompletedPart, prog *progress) error {
 	_, conc := c.partSize(s.size)
-	var next atomic.Int64
-	g, ctx := newGroup(ctx)
-	for range min(conc, len(parts)) {
-		g.Go(func() error {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(parts) {
-					return nil
-				}
-				p := parts[i]
-				out, err := c.Target.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
-					Bucket: &dst.Bucket, Key: &dst.Key, UploadId: &id, PartNumber: &p.number,
-					CopySource:                aws.String(s.copySource()),
-					CopySourceRange:           aws.String(p.bytes()),
-					CopySourceIfMatch:         &s.etag,
-					ExpectedBucketOwner:       optional(c.TargetOwner),
-					ExpectedSourceBucketOwner: optional(c.SourceOwner),
-				})
-				if err != nil {
-					return fmt.Errorf("copy %s %s to %s part %d: %w", s.uri, p.bytes(), dst, p.number, err)
-				}
-				completed[i] = types.CompletedPart{PartNumber: &p.number}
-				if r := out.CopyPartResult; r != nil {
-					completed[i].ETag, completed[i].ChecksumSHA256 = r.ETag, r.ChecksumSHA256
-				}
-				prog.add(p.size)
-			}
-		})
-	}
-	return g.Wait()
+	return c.copyRangesConc(ctx, s, dst, id, parts, completed, prog, conc)
 }
 
 // createUpload starts a multipart upload to dst with part checksums of

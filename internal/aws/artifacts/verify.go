@@ -28,6 +28,9 @@ type DigestMismatchError struct {
 	// Want is the expected hex digest, from Source; Got is the object's.
 	Want, Got string
 	Source    string
+	// Composite is set when Want and Got are S3 composite SHA-256s of
+	// the object's parts (base64, -N), not hex digests of the content.
+	Composite bool
 }
 
 func (e *DigestMismatchError) Error() string {
@@ -35,7 +38,11 @@ func (e *DigestMismatchError) Error() string {
 	if e.Part > 0 {
 		what += " part " + strconv.Itoa(int(e.Part))
 	}
-	return fmt.Sprintf("%s: SHA-256 %s does not match %s from %s", what, e.Got, e.Want, e.Source)
+	kind := "SHA-256"
+	if e.Composite {
+		kind = "composite SHA-256 of the parts"
+	}
+	return fmt.Sprintf("%s: %s %s does not match %s from %s", what, kind, e.Got, e.Want, e.Source)
 }
 
 // partAlg is the checksum a copy computes of each part, for S3 to check:

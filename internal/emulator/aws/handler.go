@@ -33,7 +33,7 @@ type UnsignedOperations interface {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusWriter{ResponseWriter: w}
-	entry := Request{Time: s.Now()}
+	entry := Request{Time: s.Now(), Path: r.URL.Path}
 	defer func() {
 		entry.Status = rec.status()
 		entry.Duration = time.Since(start)

@@ -15,6 +15,9 @@ type Request struct {
 	Account string
 	// Caller is the principal ARN.
 	Caller string
+	// Path is the request's URL path, decoded: /bucket/key for an S3
+	// object in path style.
+	Path string
 	// Status is the HTTP status the emulator answered with.
 	Status int
 	// Fault names the injected fault that answered, if any.

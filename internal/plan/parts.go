@@ -1,0 +1,154 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"hash"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Parts: what lets apply copy a large object server-side in parallel parts
+// and still verify it without reading a byte of it.
+//
+// A server-side copy made of parallel UploadPartCopy requests leaves the
+// target no full-object SHA-256, only S3's composite one: SHA-256 over the
+// concatenated binary SHA-256 of each part, base64, suffixed "-N" (the
+// S3 User Guide, "Checking object integrity in Amazon S3", section "Using
+// part-level checksums for multipart uploads"). S3 computes each copied
+// part's SHA-256 from the bytes it copied when the upload was created with
+// ChecksumAlgorithm SHA256. So the check, which reads every byte of an
+// object S3 keeps no full SHA-256 for, also computes that composite for
+// the byte ranges apply will copy, in the same read; apply copies exactly
+// those ranges and compares the composite of S3's part checksums with the
+// bound one. Two byte strings cut at the same offsets have the same
+// composite only if every part has the same SHA-256, that is (short of a
+// SHA-256 collision) only if they are the same bytes: the copy is the
+// object whose whole SHA-256 the check bound, which stays its identity in
+// the plan and in evidence records.
+
+// PartsDigest is S3's composite SHA-256 of an object cut into parts of
+// PartSize bytes (the last may be shorter).
+type PartsDigest struct {
+	PartSize int64 `json:"partSize"`
+	// SHA256 is base64(SHA-256(SHA-256(part 1) ‖ … ‖ SHA-256(part N)))
+	// followed by "-N", as S3 writes x-amz-checksum-sha256 of a
+	// multipart object with COMPOSITE checksums.
+	SHA256 string `json:"sha256"`
+}
+
+// S3's multipart limits.
+const (
+	minPartSize = 5 << 20
+	maxPartSize = 5 << 30
+	maxParts    = 10000
+	maxObject   = 5 << 40
+)
+
+// PartsDigestAbove is the size above which the check binds an object's
+// composite SHA-256 too (PartsLayout): below it one CopyObject is as fast
+// as parts (bench/README.md, "crossover"), and hashing the parts costs the
+// check a second SHA-256 pass over the bytes.
+const PartsDigestAbove = 64 << 20
+
+// partsDigestMinPartSize is the smallest canonical part.
+const partsDigestMinPartSize = 16 << 20
+
+// PartsLayout is the canonical part size for an object of size bytes:
+// 16 MiB, grown in whole MiB so that there are at most 10,000 parts; 0 for
+// an object of at most PartsDigestAbove bytes (or over S3's 5 TiB limit),
+// which gets no parts digest. It depends on the size alone, so the check
+// and apply agree; the binding records it anyway, so that apply copies the
+// ranges the check hashed whatever version runs it.
+func PartsLayout(size int64) int64 {
+	if size <= PartsDigestAbove || size > maxObject {
+		return 0
+	}
+	ps := int64(partsDigestMinPartSize)
+	if need := (size + maxParts - 1) / maxParts; need > ps {
+		ps = (need + 1<<20 - 1) &^ (1<<20 - 1)
+	}
+	return ps
+}
+
+// Valid says whether d is a composite SHA-256 of an object of size bytes
+// whose parts S3 can copy: parts of 5 MiB to 5 GiB, at most 10,000, and
+// the value's part count agrees with the size.
+func (d PartsDigest) Valid(size int64) error {
+	if d.PartSize < minPartSize || d.PartSize > maxPartSize {
+		return fmt.Errorf("part size %d is not between 5 MiB and 5 GiB", d.PartSize)
+	}
+	n := (size + d.PartSize - 1) / d.PartSize
+	if n < 1 || n > maxParts {
+		return fmt.Errorf("%d parts of %d bytes is not between 1 and 10,000", n, d.PartSize)
+	}
+	sum, count, ok := strings.Cut(d.SHA256, "-")
+	raw, err := base64.StdEncoding.DecodeString(sum)
+	if !ok || err != nil || len(raw) != sha256.Size || count != strconv.FormatInt(n, 10) {
+		return fmt.Errorf("%q is not a composite SHA-256 of %d parts", d.SHA256, n)
+	}
+	return nil
+}
+
+// Parts is the number of parts.
+func (d PartsDigest) Parts(size int64) int { return int((size + d.PartSize - 1) / d.PartSize) }
+
+// CompositeSHA256 is S3's composite checksum of binary part SHA-256s.
+func CompositeSHA256(parts [][]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+	}
+	return base64.StdEncoding.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(parts))
+}
+
+// digestWriter hashes what is written to it twice: the whole (SHA-256)
+// and, when partSize > 0, each part of partSize bytes: one read of the
+// object gives both digests.
+type digestWriter struct {
+	full     hash.Hash
+	partSize int64
+	part     hash.Hash
+	inPart   int64
+	parts    [][]byte
+}
+
+func newDigestWriter(partSize int64) *digestWriter {
+	w := &digestWriter{full: sha256.New(), partSize: partSize}
+	if partSize > 0 {
+		w.part = sha256.New()
+	}
+	return w
+}
+
+func (w *digestWriter) Write(p []byte) (int, error) {
+	w.full.Write(p)
+	for rest := p; w.part != nil && len(rest) > 0; {
+		n := min(int64(len(rest)), w.partSize-w.inPart)
+		w.part.Write(rest[:n])
+		rest, w.inPart = rest[n:], w.inPart+n
+		if w.inPart == w.partSize {
+			w.parts, w.inPart = append(w.parts, w.part.Sum(nil)), 0
+			w.part.Reset()
+		}
+	}
+	return len(p), nil
+}
+
+// sums returns the whole SHA-256 (binary) and the parts digest (nil when
+// not asked for).
+func (w *digestWriter) sums() ([]byte, *PartsDigest) {
+	full := w.full.Sum(nil)
+	if w.part == nil {
+		return full, nil
+	}
+	parts := w.parts
+	if w.inPart > 0 {
+		parts = append(parts, w.part.Sum(nil))
+	}
+	return full, &PartsDigest{PartSize: w.partSize, SHA256: CompositeSHA256(parts)}
+}
+
+var _ io.Writer = (*digestWriter)(nil)
