@@ -79,7 +79,7 @@ func (r *runner) deploymentSpec(pr *plan.Promotion) github.DeploymentSpec {
 
 // newState starts one promotion's apply, with its evidence record.
 func (r *runner) newState(pr *plan.Promotion, recordURI string) *state {
-	st := &state{merge: r.merge, approvers: r.approvers, recordURI: recordURI, record: r.newRecord(pr)}
+	st := &state{promotion: pr, merge: r.merge, approvers: r.approvers, recordURI: recordURI, record: r.newRecord(pr)}
 	st.source, st.sourceCfg = r.upstream(pr)
 	return st
 }

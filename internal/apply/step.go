@@ -27,6 +27,8 @@ type step interface {
 // configuration, the copies, the registered package), and the evidence
 // record the steps fill in.
 type state struct {
+	// promotion is the promotion applied, as apply's check found it.
+	promotion *plan.Promotion
 	merge     *github.Merge
 	approvers []string
 	// recordURI is where the evidence record goes; the package's

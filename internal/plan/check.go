@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
+	"github.com/modelpromote/modelpromote/internal/evidence"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 )
 
@@ -138,7 +139,11 @@ func checkPromotion(ctx context.Context, cfg *manifest.Config, src Sources, pr *
 	work.Go(func() { pr.Details.Images = checkImages(ctx, src, pr.Environment, pkg, add) })
 	var card *ReportCheck
 	if slices.Contains(sp.Reports, manifest.ReportModelCard) {
-		work.Go(func() { card, _ = checkModelCard(ctx, src, pkg, add) })
+		work.Go(func() {
+			var parsed *evidence.ModelCard
+			card, parsed = checkModelCard(ctx, src, pkg, add)
+			pr.Details.IntendedUses = intendedUses(parsed)
+		})
 	}
 	work.Wait()
 	side.Wait()

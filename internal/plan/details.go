@@ -47,6 +47,32 @@ type Details struct {
 	// Source is set when the stage is sourced from a registry-only stage:
 	// where the package was read, and how.
 	Source *SourceDetail `json:"source,omitempty"`
+	// IntendedUses are what the package's own model card says it is for,
+	// when the stage requires the modelCard report and the card passed:
+	// apply carries them to the card in the governance account.
+	IntendedUses *IntendedUses `json:"intendedUses,omitempty"`
+}
+
+// IntendedUses are a model card's intended_uses.
+type IntendedUses struct {
+	Purpose         string `json:"purpose,omitempty"`
+	Uses            string `json:"uses,omitempty"`
+	Factors         string `json:"factors,omitempty"`
+	RiskRating      string `json:"riskRating,omitempty"`
+	RiskExplanation string `json:"riskExplanation,omitempty"`
+}
+
+// intendedUses are c's intended uses, nil when it states none.
+func intendedUses(c *evidence.ModelCard) *IntendedUses {
+	if c == nil {
+		return nil
+	}
+	u := c.IntendedUses
+	out := IntendedUses{Purpose: u.Purpose, Uses: u.Uses, Factors: u.FactorsAffectingEfficiency, RiskRating: u.RiskRating, RiskExplanation: u.RiskRatingExplanation}
+	if out == (IntendedUses{}) {
+		return nil
+	}
+	return &out
 }
 
 // ModelPackage is the part of a SageMaker model package the checks and

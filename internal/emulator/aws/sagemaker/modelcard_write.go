@@ -12,7 +12,8 @@ import (
 // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModelCard.html,
 // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateModelCard.html and
 // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListModelCardVersions.html.
-// Content is a JSON document of at most 100,000 characters. Every update
+// Content is a JSON document of at most 100,000 characters, in the model
+// card JSON schema (modelcard_schema.go checks it). Every update
 // makes a new version. One call may change the content or the status, not
 // both. An Archived card's content cannot change: "Model Card is in
 // Archived state" (API_ModelPackageModelCard.html).
@@ -39,10 +40,10 @@ func checkCardContent(content string) error {
 	if len(content) > maxModelCardContent {
 		return constraintError("…", "content", "Member must have length less than or equal to 100000")
 	}
-	if content != "" && !json.Valid([]byte(content)) {
-		return validationError("Model card content is not valid JSON.")
+	if content == "" {
+		return nil
 	}
-	return nil
+	return checkCardSchema(content)
 }
 
 func checkCardStatus(status string, required bool) error {
