@@ -34,6 +34,21 @@ func awsCLI(t *testing.T, e *env, creds aws.Credentials) func(args ...string) st
 // output and standard error.
 func awsCLIEnv(t *testing.T, e *env, creds aws.Credentials, extraEnv ...string) func(args ...string) (string, string) {
 	t.Helper()
+	run := awsCLIRun(t, e, creds, extraEnv...)
+	return func(args ...string) (string, string) {
+		t.Helper()
+		stdout, stderr, err := run(args...)
+		if err != nil {
+			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr)
+		}
+		return stdout, stderr
+	}
+}
+
+// awsCLIRun is awsCLIEnv returning the command's error too, for commands
+// that are meant to fail.
+func awsCLIRun(t *testing.T, e *env, creds aws.Credentials, extraEnv ...string) func(args ...string) (string, string, error) {
+	t.Helper()
 	bin, err := exec.LookPath("aws")
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -46,7 +61,7 @@ func awsCLIEnv(t *testing.T, e *env, creds aws.Credentials, extraEnv ...string) 
 	if err := os.WriteFile(cfg, []byte("[default]\ns3 =\n    addressing_style = path\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return func(args ...string) (string, string) {
+	return func(args ...string) (string, string, error) {
 		t.Helper()
 		cmd := exec.Command(bin, append([]string{"--endpoint-url", e.srv.URL(), "--region", "us-east-1", "--output", "json"}, args...)...)
 		cmd.Env = []string{
@@ -63,10 +78,8 @@ func awsCLIEnv(t *testing.T, e *env, creds aws.Credentials, extraEnv ...string) 
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		start := time.Now()
 		defer func() { t.Logf("aws %s: %s", strings.Join(args, " "), time.Since(start)) }()
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-		}
-		return stdout.String(), stderr.String()
+		err := cmd.Run()
+		return stdout.String(), stderr.String(), err
 	}
 }
 
@@ -241,4 +254,61 @@ json.dump(m, sys.stdout)`
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// The policy that shares a model package group is what the AWS CLI puts,
+// reads back and deletes, and the other account's CLI lists and describes
+// the group's versions by ARN only while it is in force.
+func TestAWSCLISharesAModelPackageGroup(t *testing.T) {
+	e := newEnv(t)
+	sm := sagemaker.New(sagemaker.Options{})
+	t.Cleanup(sm.Close)
+	e.srv.Mount(sm)
+	const region = "us-east-1" // awsCLI's
+	lin, err := sm.SeedDevPackage(devAccount, region, sagemaker.DevPackage{Group: "churn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, prod := awsCLI(t, e, e.dev), awsCLIEnv(t, e, e.prod)
+	policy := `{"Version":"2012-10-17","Statement":[{"Sid":"Prod","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + prodAccount + `:root"},` +
+		`"Action":["sagemaker:DescribeModelPackage","sagemaker:ListModelPackages","sagemaker:DescribeModelPackageGroup"],` +
+		`"Resource":["` + lin.Group.ModelPackageGroupArn + `","arn:aws:sagemaker:` + region + `:` + devAccount + `:model-package/churn/*"]}]}`
+	var put struct{ ModelPackageGroupArn string }
+	if err := json.Unmarshal([]byte(dev("sagemaker", "put-model-package-group-policy", "--model-package-group-name", "churn", "--resource-policy", policy)), &put); err != nil {
+		t.Fatal(err)
+	}
+	if put.ModelPackageGroupArn != lin.Group.ModelPackageGroupArn {
+		t.Errorf("put-model-package-group-policy answered %q", put.ModelPackageGroupArn)
+	}
+	var got struct{ ResourcePolicy string }
+	if err := json.Unmarshal([]byte(dev("sagemaker", "get-model-package-group-policy", "--model-package-group-name", "churn")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.ResourcePolicy != policy {
+		t.Errorf("get-model-package-group-policy = %q, want %q", got.ResourcePolicy, policy)
+	}
+	var list struct {
+		ModelPackageSummaryList []struct{ ModelPackageArn string }
+	}
+	out, _ := prod("sagemaker", "list-model-packages", "--model-package-group-name", lin.Group.ModelPackageGroupArn)
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.ModelPackageSummaryList) != 1 || list.ModelPackageSummaryList[0].ModelPackageArn != lin.Package.ModelPackageArn {
+		t.Errorf("the prod account's list-model-packages by ARN = %s", out)
+	}
+	var d struct{ ModelPackageArn, ModelApprovalStatus string }
+	out, _ = prod("sagemaker", "describe-model-package", "--model-package-name", lin.Package.ModelPackageArn)
+	if err := json.Unmarshal([]byte(out), &d); err != nil || d.ModelPackageArn != lin.Package.ModelPackageArn {
+		t.Errorf("the prod account's describe-model-package by ARN = %s (%v)", out, err)
+	}
+
+	dev("sagemaker", "delete-model-package-group-policy", "--model-package-group-name", "churn")
+	if p := sm.Snapshot(devAccount, region).ModelPackageGroups[0].ResourcePolicy; p != "" {
+		t.Errorf("policy after delete-model-package-group-policy = %q", p)
+	}
+	_, stderr, err := awsCLIRun(t, e, e.prod)("sagemaker", "list-model-packages", "--model-package-group-name", lin.Group.ModelPackageGroupArn)
+	if err == nil || !strings.Contains(stderr, "AccessDeniedException") {
+		t.Errorf("the prod account's list after the policy was deleted: %s", stderr)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/modelpromote/modelpromote/internal/emulator/aws/identity"
 	"github.com/modelpromote/modelpromote/internal/emulator/aws/service"
 )
 
@@ -18,6 +19,7 @@ type ModelPackageGroup struct {
 	// any. It is not part of DescribeModelPackageGroup's output.
 	ResourcePolicy string `json:",omitempty"`
 
+	policy      *identity.Policy // ResourcePolicy, parsed
 	seq         uint64
 	lastVersion int32
 }
@@ -27,6 +29,8 @@ func init() {
 	handlers["DescribeModelPackageGroup"] = (*Service).describeModelPackageGroup
 	handlers["ListModelPackageGroups"] = (*Service).listModelPackageGroups
 	handlers["PutModelPackageGroupPolicy"] = (*Service).putModelPackageGroupPolicy
+	handlers["GetModelPackageGroupPolicy"] = (*Service).getModelPackageGroupPolicy
+	handlers["DeleteModelPackageGroupPolicy"] = (*Service).deleteModelPackageGroupPolicy
 }
 
 func (s *Service) createModelPackageGroup(st *state, c service.Caller, body []byte) (any, error) {
@@ -73,7 +77,7 @@ func (st *state) groupNotFound(nameOrARN string) error {
 	return validationError("ModelPackageGroup %s does not exist.", st.arn("model-package-group", nameFromARN(nameOrARN, "model-package-group")))
 }
 
-func (s *Service) describeModelPackageGroup(st *state, _ service.Caller, body []byte) (any, error) {
+func (s *Service) describeModelPackageGroup(st *state, c service.Caller, body []byte) (any, error) {
 	var in struct{ ModelPackageGroupName string }
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -81,12 +85,12 @@ func (s *Service) describeModelPackageGroup(st *state, _ service.Caller, body []
 	if err := required(in.ModelPackageGroupName, "modelPackageGroupName"); err != nil {
 		return nil, err
 	}
-	g, ok := st.group(in.ModelPackageGroupName)
-	if !ok {
-		return nil, st.groupNotFound(in.ModelPackageGroupName)
+	_, g, err := s.resolveGroup(st, c, in.ModelPackageGroupName, "DescribeModelPackageGroup")
+	if err != nil {
+		return nil, err
 	}
 	out := *g
-	out.ResourcePolicy = ""
+	out.ResourcePolicy, out.policy = "", nil
 	return out, nil
 }
 
@@ -132,22 +136,6 @@ func (s *Service) listModelPackageGroups(st *state, _ service.Caller, body []byt
 		ModelPackageGroupSummaryList []summary
 		NextToken                    string `json:",omitempty"`
 	}{nonNil(items), next}, nil
-}
-
-func (s *Service) putModelPackageGroupPolicy(st *state, _ service.Caller, body []byte) (any, error) {
-	var in struct{ ModelPackageGroupName, ResourcePolicy string }
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := required(in.ResourcePolicy, "resourcePolicy"); err != nil {
-		return nil, err
-	}
-	g, ok := st.group(in.ModelPackageGroupName)
-	if !ok {
-		return nil, st.groupNotFound(in.ModelPackageGroupName)
-	}
-	g.ResourcePolicy = in.ResourcePolicy
-	return map[string]string{"ModelPackageGroupArn": g.ModelPackageGroupArn}, nil
 }
 
 // inTimeRange applies the CreationTimeAfter/Before filters of List calls.

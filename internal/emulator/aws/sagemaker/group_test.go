@@ -38,7 +38,7 @@ func TestModelPackageGroupLifecycle(t *testing.T) {
 	if len(l.ModelPackageGroupSummaryList) != 1 {
 		t.Errorf("list = %+v", l.ModelPackageGroupSummaryList)
 	}
-	if _, err := e.prod.PutModelPackageGroupPolicy(c, &sm.PutModelPackageGroupPolicyInput{ModelPackageGroupName: aws.String("Churn-Model"), ResourcePolicy: aws.String(`{"Version":"2012-10-17"}`)}); err != nil {
+	if _, err := e.prod.PutModelPackageGroupPolicy(c, &sm.PutModelPackageGroupPolicyInput{ModelPackageGroupName: aws.String("Churn-Model"), ResourcePolicy: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sagemaker:ListModelPackages","Resource":"*"}}`)}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -181,7 +181,9 @@ func TestCreateModelChecksImageAccess(t *testing.T) {
 }
 
 // Sharing instead of copying: the target account may create a model from
-// the dev account's package only once the group's policy allows it.
+// the dev account's package only once the group's policy allows it
+// sagemaker:CreateModel on the version, as "Deploy a Model Version from a
+// Different Account" in the SageMaker developer guide has it.
 func TestCreateModelFromSharedPackage(t *testing.T) {
 	e := newEnv(t)
 	c := ctx(t)
@@ -203,7 +205,7 @@ func TestCreateModelFromSharedPackage(t *testing.T) {
 	put(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::333333333333:root"]},"Action":"sagemaker:*","Resource":"*"}]}`)
 	_, err = e.prod.CreateModel(c, in)
 	apiError(t, err, "AccessDeniedException")
-	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":["sagemaker:DescribeModelPackage","sagemaker:ListModelPackages"],"Resource":"*"}]}`
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":["sagemaker:DescribeModelPackage","sagemaker:ListModelPackages","sagemaker:CreateModel"],"Resource":"arn:aws:sagemaker:eu-west-1:111111111111:model-package/*"}]}`
 	if _, err := e.dev.PutModelPackageGroupPolicy(c, &sm.PutModelPackageGroupPolicyInput{ModelPackageGroupName: aws.String(lin.Group.ModelPackageGroupName), ResourcePolicy: aws.String(policy)}); err != nil {
 		t.Fatal(err)
 	}

@@ -188,7 +188,7 @@ func (s *Service) describeModelPackage(st *state, c service.Caller, body []byte)
 	return out, nil
 }
 
-func (s *Service) listModelPackages(st *state, _ service.Caller, body []byte) (any, error) {
+func (s *Service) listModelPackages(st *state, c service.Caller, body []byte) (any, error) {
 	var in struct {
 		ModelPackageGroupName, ModelApprovalStatus, ModelPackageType string
 		NameContains, SortBy, SortOrder, NextToken                   string
@@ -214,6 +214,14 @@ func (s *Service) listModelPackages(st *state, _ service.Caller, body []byte) (a
 		}
 	}
 	group := strings.ToLower(nameFromARN(in.ModelPackageGroupName, "model-package-group"))
+	if owner := s.owner(st, in.ModelPackageGroupName); owner.account != st.account {
+		// Another account's group, named by its ARN: listed as its
+		// resource policy allows (share.go).
+		if _, _, err := s.resolveGroup(st, c, in.ModelPackageGroupName, "ListModelPackages"); err != nil {
+			return nil, err
+		}
+		st = owner
+	}
 	var all []modelPackageSummary
 	for _, p := range st.packages {
 		versioned := p.ModelPackageGroupName != ""

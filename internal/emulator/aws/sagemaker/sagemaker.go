@@ -10,8 +10,10 @@
 // as {"__type", "Message"}) so that the unmodified aws-sdk-go-v2 client can
 // be pointed at it. State is kept per (account, region); names are unique
 // per account and region, case-insensitively, and lower-cased in ARNs.
-// Another account's model package can be described, or deployed with
-// CreateModel, only if its group's resource policy allows the caller.
+// Another account's model package group is shared by its resource policy
+// (Put/Get/DeleteModelPackageGroupPolicy, share.go): its versions can be
+// listed, described or deployed with CreateModel by ARN only as that
+// policy allows the caller the action on the resource.
 //
 // Time is real and short: a model package goes Pending → InProgress →
 // Completed over [Options.PackageDelay]; an endpoint spends

@@ -98,21 +98,6 @@ func (r *role) trusts(account, arn string) bool {
 	return false
 }
 
-// stringLike matches s against an IAM StringLike pattern.
-func stringLike(pattern, s string) bool {
-	if pattern == "" {
-		return s == ""
-	}
-	switch pattern[0] {
-	case '*':
-		for i := 0; i <= len(s); i++ {
-			if stringLike(pattern[1:], s[i:]) {
-				return true
-			}
-		}
-		return false
-	case '?':
-		return s != "" && stringLike(pattern[1:], s[1:])
-	}
-	return s != "" && s[0] == pattern[0] && stringLike(pattern[1:], s[1:])
-}
+// stringLike matches s against an IAM StringLike pattern (* any run, ?
+// one character).
+func stringLike(pattern, s string) bool { return identity.Wildcard(pattern, s) }
