@@ -122,7 +122,7 @@ func TestUpdateThatChangesInstanceCountStartsAtTheNewCount(t *testing.T) {
 }
 
 // scalingState is what an instance-type change leaves of prod's
-// fraud-detector: the type serving, the registration, the journal tags.
+// fraud-detector: the type serving, the registration, the journal objects.
 type scalingState struct {
 	instanceType string
 	registered   bool
@@ -146,9 +146,14 @@ func prodScalingState(t *testing.T, w *world.World) scalingState {
 		ps = append(ps, p.PolicyName+" "+p.PolicyType+" "+string(p.TargetTrackingScalingPolicyConfiguration))
 	}
 	st.policies = strings.Join(ps, "; ")
-	for _, tag := range w.SageMaker.Tags(prod, world.Region, ep.EndpointArn) {
-		if strings.HasPrefix(tag.Key, endpoints.JournalTag) {
+	env, _ := w.Config.Environment("prod")
+	objs, _ := w.AWS.S3().Objects(env.ArtifactBucket)
+	for _, o := range objs {
+		if strings.HasPrefix(o.Key, plan.ScalingJournalPrefix) {
 			st.journal++
+			if o.Key != plan.ScalingJournalKey("fraud-detector", "AllTraffic") || o.ServerSideEncryption != "aws:kms" || o.KMSKeyID != env.KMSKeyARN {
+				t.Errorf("journal %s encrypted %s %s, want fraud-detector's journal under prod's key %s", o.Key, o.ServerSideEncryption, o.KMSKeyID, env.KMSKeyARN)
+			}
 		}
 	}
 	return st

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
@@ -32,12 +33,14 @@ func (s deployStep) run(ctx context.Context, st *state) error {
 			plan.ProvenanceMergeSHA:  st.merge.MergeSHA,
 		},
 		Settings: s.Settings,
+		Journal: scalingJournal{store: artifacts.New(st.target, s.Account, s.r.env.S3PathStyle), env: st.promotion.Environment,
+			endpoint: s.Endpoint.Name, variant: s.Endpoint.Variant(), now: s.r.env.now},
 	})
 	ep := &st.record.Endpoint
 	ep.ConfigBefore, ep.ConfigAfter, ep.Model = out.PreviousConfig, out.NewConfig, out.Model
 	ep.Status, ep.FailureReason, ep.RolledBack, ep.CreatedNew = out.Status, out.FailureReason, out.RolledBack, out.Created
 	var notes []string
-	for _, n := range []string{out.Sizing.Note, out.Scaling} {
+	for _, n := range []string{out.Sizing.Note, out.Scaling, out.Warning} {
 		if n != "" {
 			s.r.progress("%s/%s: endpoint %s: %s", s.Model, s.Stage, s.Endpoint.Name, n)
 			notes = append(notes, n)

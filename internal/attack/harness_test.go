@@ -199,7 +199,12 @@ func snapshot(t *testing.T, w *world.World) state {
 // unchanged asserts no account differs from before.
 func unchanged(t *testing.T, w *world.World, before state) {
 	t.Helper()
-	after := snapshot(t, w)
+	unchangedFrom(t, before, snapshot(t, w))
+}
+
+// unchangedFrom asserts after does not differ from before.
+func unchangedFrom(t *testing.T, before, after state) {
+	t.Helper()
 	if reflect.DeepEqual(before, after) {
 		return
 	}

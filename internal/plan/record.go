@@ -197,16 +197,10 @@ const (
 // Object Lock is not part of the rule: it says the object cannot change
 // now, not who wrote it (`history --verify` reports it separately).
 func (s StoredRecord) Untrusted(env manifest.Environment) string {
-	o := s.Object
+	if why := s.Object.notWrittenByDeployRole(env); why != "" {
+		return why
+	}
 	switch {
-	case o.SSE != SSEKMS && o.SSE != SSEKMSDSSE:
-		enc := o.SSE
-		if enc == "" {
-			enc = "no encryption"
-		}
-		return fmt.Sprintf("it is not encrypted with %s's KMS key %s (it has %s), which only modelpromote's deploy role may use: apply did not write it", env.Name, env.KMSKeyARN, enc)
-	case !strings.EqualFold(o.KMSKeyID, env.KMSKeyARN):
-		return fmt.Sprintf("it is encrypted with KMS key %s, not %s's key %s, which only modelpromote's deploy role may use: apply did not write it", orNone(o.KMSKeyID), env.Name, env.KMSKeyARN)
 	case s.Err != nil:
 		return s.Err.Error()
 	case s.Record == nil:
@@ -234,10 +228,29 @@ func (s StoredRecord) Untrusted(env manifest.Environment) string {
 	return ""
 }
 
+// notWrittenByDeployRole is the first half of the trust rule, for every
+// object apply writes into env's bucket and reads back to decide (evidence
+// records, the scaling journal): why the object is not encrypted with
+// SSE-KMS under env's key, which only the deploy role may use to encrypt
+// (see Untrusted); "" when it is.
+func (o ObjectInfo) notWrittenByDeployRole(env manifest.Environment) string {
+	switch {
+	case o.SSE != SSEKMS && o.SSE != SSEKMSDSSE:
+		enc := o.SSE
+		if enc == "" {
+			enc = "no encryption"
+		}
+		return fmt.Sprintf("it is not encrypted with %s's KMS key %s (it has %s), which only modelpromote's deploy role may use: apply did not write it", env.Name, env.KMSKeyARN, enc)
+	case !strings.EqualFold(o.KMSKeyID, env.KMSKeyARN):
+		return fmt.Sprintf("it is encrypted with KMS key %s, not %s's key %s, which only modelpromote's deploy role may use: apply did not write it", orNone(o.KMSKeyID), env.Name, env.KMSKeyARN)
+	}
+	return ""
+}
+
 // writtenByDeployRole reports whether the object is under env's key, that
 // is whether apply wrote it, whatever it holds.
 func (s StoredRecord) writtenByDeployRole(env manifest.Environment) bool {
-	return (s.Object.SSE == SSEKMS || s.Object.SSE == SSEKMSDSSE) && strings.EqualFold(s.Object.KMSKeyID, env.KMSKeyARN)
+	return s.Object.notWrittenByDeployRole(env) == ""
 }
 
 func orNone(s string) string {

@@ -163,3 +163,14 @@ func (s source) copySource() string {
 	}
 	return copySource(s.uri)
 }
+
+// Delete deletes the object at uri; an object already gone is not an
+// error (DeleteObject answers 204 either way:
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html).
+func (s *Store) Delete(ctx context.Context, uri URI) error {
+	_, err := s.S3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(uri.Bucket), Key: aws.String(uri.Key), ExpectedBucketOwner: s.owner()})
+	if err != nil && !awserr.IsNotFound(err) {
+		return fmt.Errorf("delete %s: %w", uri, err)
+	}
+	return nil
+}

@@ -62,8 +62,8 @@ type Boundary string
 
 const (
 	// BoundaryScalingSuspended: an update's scaling step is done (a
-	// registration taken down for an instance-type change, kept on the
-	// endpoint's tags), and UpdateEndpoint not yet called.
+	// registration taken down for an instance-type change, kept in the
+	// journal), and UpdateEndpoint not yet called.
 	BoundaryScalingSuspended Boundary = "scaling-suspended"
 	// BoundaryRolledOut: the rollout has ended, either way, and the
 	// scaling is not yet settled (registered, or put back).
@@ -108,6 +108,10 @@ type Request struct {
 	// on the model, volume key, data capture and async output on the
 	// endpoint config, its tags on all three (settings.go).
 	Settings manifest.DeploySettings
+	// Journal keeps the variant's autoscaling registration while an
+	// instance-type change has it taken down (scaling.go). Without one,
+	// such a change on a registered variant is refused.
+	Journal Journal
 }
 
 // Outcome is what a deployment did and how it ended.
@@ -129,6 +133,9 @@ type Outcome struct {
 	// Scaling says what became of a scaling registration taken down for
 	// the update, when one was ("" otherwise).
 	Scaling string
+	// Warning is what the deployment found and left alone, for the
+	// operator (an older modelpromote's journal tags); "" when nothing.
+	Warning string
 }
 
 // Deploy deploys r.PackageARN to r.Endpoint and waits for the verdict.
@@ -190,11 +197,16 @@ type deployment struct {
 	// serving caches the variant of the config the endpoint served, by
 	// config name, across the retries of an update.
 	serving map[string]*types.ProductionVariant
-	// arn is the endpoint's, once seen; journal the keys of its journal
-	// tags, once read or written (scaling.go).
-	arn         string
-	journal     []string
-	journalRead bool
+	// arn is the endpoint's, once seen; journalRead: the journal was
+	// looked for; journalKept: it keeps a registration, read or written
+	// (scaling.go).
+	arn                      string
+	journalRead, journalKept bool
+	// current is the config the endpoint served when last looked at.
+	current string
+	// kept and journalErr are what reading the journal gave, once read.
+	kept       *registration
+	journalErr error
 	// crashed: Interrupt stopped the deployment.
 	crashed bool
 }
@@ -224,7 +236,7 @@ func (x *deployment) run(ctx context.Context) error {
 		status, config := x.out.Status, ""
 		if ep != nil {
 			config = aws.ToString(ep.EndpointConfigName)
-			x.arn = aws.ToString(ep.EndpointArn)
+			x.arn, x.current = aws.ToString(ep.EndpointArn), config
 		}
 		started := false
 		switch {
@@ -284,6 +296,13 @@ func (x *deployment) update(ctx context.Context, ep *sagemaker.DescribeEndpointO
 			return false, fmt.Errorf("update endpoint %s: %w", x.r.Endpoint.Name, err)
 		}
 		x.alarmsChecked = true
+	}
+	if x.AAS != nil && !x.r.Endpoint.IsServerless() {
+		// A journal that cannot be read or trusted stops the update
+		// before anything is created.
+		if _, err := x.readJournal(ctx); err != nil {
+			return false, fmt.Errorf("update endpoint %s: %w", x.r.Endpoint.Name, err)
+		}
 	}
 	if err := x.prepare(ctx); err != nil {
 		return false, err

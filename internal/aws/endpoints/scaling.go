@@ -2,12 +2,10 @@ package endpoints
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
-	"github.com/modelpromote/modelpromote/internal/aws/awserr"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 )
 
@@ -40,8 +37,8 @@ func ScalingPolicyName(endpoint, variant string) string {
 }
 
 // registration is a variant's scalable target and its policies, as read,
-// to take down and put back. Its JSON form is what the endpoint's journal
-// tags keep (journal below).
+// to take down and put back. Its JSON form is what the journal keeps
+// (journal below).
 type registration struct {
 	target   aastypes.ScalableTarget
 	policies []aastypes.ScalingPolicy
@@ -50,10 +47,15 @@ type registration struct {
 // savedRegistration is a registration as the journal keeps it: what
 // restore needs, nothing more.
 type savedRegistration struct {
-	Resource string               `json:"resource"`
-	Min      int32                `json:"min"`
-	Max      int32                `json:"max"`
-	Policies []savedScalingPolicy `json:"policies,omitempty"`
+	// FromConfig and ToConfig are the update it was taken down for: the
+	// config serving then and the deployment's. A journal counts only
+	// while the endpoint serves one of them (that update not yet settled).
+	FromConfig string               `json:"fromConfig"`
+	ToConfig   string               `json:"toConfig"`
+	Resource   string               `json:"resource"`
+	Min        int32                `json:"min"`
+	Max        int32                `json:"max"`
+	Policies   []savedScalingPolicy `json:"policies,omitempty"`
 }
 
 type savedScalingPolicy struct {
@@ -166,123 +168,148 @@ func objectNotFound(err error) bool {
 	return errors.As(err, &nf)
 }
 
-// The journal: a registration taken down for an instance-type change lives
-// only in the deployment's memory until it is put back or replaced, and a
-// crash there would lose it, with nothing left to restore after a failed
-// rollout, and nothing at all of a registration made outside modelpromote.
-// So before deregistering, the registration is written to the endpoint's
-// tags (JournalTag:0, :1, …, base64 JSON in tag values of at most 256
-// characters: https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_Tag.html),
-// and the tags are deleted only once the scaling is settled. A later run
-// (of this deployment or the next) finds them and settles it.
+// The journal: a registration taken down for an instance-type change would
+// live only in the deployment's memory until it is put back or replaced,
+// and a crash there would lose it, with nothing left to restore after a
+// failed rollout, and nothing at all of a registration made outside
+// modelpromote. So before deregistering, the registration is kept in the
+// request's Journal (apply's: an object in the stage's artifact bucket
+// under the stage's KMS key, trusted by the evidence records' rule:
+// plan.ScalingJournal), and the journal is cleared only once the scaling
+// is settled. A later run (of this deployment or the next) finds it and
+// settles it.
 
-// JournalTag prefixes the endpoint tags that keep a registration taken
-// down for an instance-type change until it is settled.
-const JournalTag = "modelpromote:suspended-scaling"
+// Journal keeps one endpoint variant's registration taken down for an
+// instance-type change until its scaling is settled.
+type Journal interface {
+	// Load returns the registration Save kept, nil when none is kept. It
+	// fails when something is kept that cannot be read or trusted: then
+	// nothing is registered from it and the deployment stops.
+	Load(ctx context.Context) ([]byte, error)
+	// Save keeps a registration (replacing what is kept).
+	Save(ctx context.Context, registration []byte) error
+	// Clear deletes what is kept; nothing kept is not an error.
+	Clear(ctx context.Context) error
+}
 
-// journalChunks bounds the journal: at most this many tags of 256
-// characters. A larger registration is not taken down (fail closed).
-const journalChunks = 8
+// LegacyJournalTag prefixes the endpoint tags in which modelpromote
+// before the journal moved to the artifact bucket kept a registration
+// taken down (LegacyJournalTag:0, :1, …, base64 JSON). Anyone who may tag
+// the endpoint can write them, so they are never read: a deployment that
+// finds them says so (Outcome.Warning) and leaves them.
+const LegacyJournalTag = "modelpromote:suspended-scaling"
 
-func journalKey(i int) string { return JournalTag + ":" + strconv.Itoa(i) }
-
-// writeJournal keeps reg on the endpoint's tags before it is deregistered.
+// writeJournal keeps reg in the request's Journal before it is
+// deregistered.
 func (x *deployment) writeJournal(ctx context.Context, reg *registration) error {
-	data, err := json.Marshal(reg.saved())
+	if x.r.Journal == nil {
+		return fmt.Errorf("the instance type of endpoint %s changes and its variant is registered for autoscaling, which must be taken down for the update, "+
+			"but this deployment has no journal to keep the registration in meanwhile; deregister it by hand, deploy, and register it again", x.r.Endpoint.Name)
+	}
+	saved := reg.saved()
+	saved.FromConfig, saved.ToConfig = x.out.PreviousConfig, x.out.NewConfig
+	data, err := json.Marshal(saved)
+	if err == nil {
+		err = x.r.Journal.Save(ctx, data)
+	}
 	if err != nil {
-		return fmt.Errorf("keep the scaling registration of %s: %w", x.r.Endpoint.Name, err)
+		return fmt.Errorf("keep the scaling registration of %s before deregistering it: %w", x.r.Endpoint.Name, err)
 	}
-	enc := base64.StdEncoding.EncodeToString(data)
-	var tags []types.Tag
-	for i := 0; len(enc) > 0; i++ {
-		n := min(len(enc), 256)
-		tags = append(tags, types.Tag{Key: aws.String(journalKey(i)), Value: aws.String(enc[:n])})
-		enc = enc[n:]
-	}
-	if len(tags) > journalChunks {
-		return fmt.Errorf("the scaling registration of endpoint %s (%d bytes) is too large to keep safely while its instance type changes; "+
-			"deregister it by hand, deploy, and register it again", x.r.Endpoint.Name, len(data))
-	}
-	if _, err := x.SM.AddTags(ctx, &sagemaker.AddTagsInput{ResourceArn: aws.String(x.arn), Tags: tags}); err != nil {
-		return fmt.Errorf("keep the scaling registration of %s on its tags before deregistering it: %w", x.r.Endpoint.Name, err)
-	}
-	for _, t := range tags {
-		if k := aws.ToString(t.Key); !slices.Contains(x.journal, k) {
-			x.journal = append(x.journal, k)
-		}
-	}
+	x.journalKept = true
 	return nil
 }
 
-// readJournal reads a registration an earlier run kept on the endpoint's
-// tags; nil when there is none. A journal that cannot be read stops the
-// deployment: what it keeps is the only copy.
+// readJournal reads a registration an earlier run kept in the journal;
+// nil when there is none. A journal that cannot be read or trusted stops
+// the deployment before anything changes: nothing is registered from it.
 func (x *deployment) readJournal(ctx context.Context) (*registration, error) {
-	if x.journalRead {
+	if !x.journalRead {
+		x.journalRead = true
+		x.kept, x.journalErr = x.loadJournal(ctx)
+	}
+	return x.kept, x.journalErr
+}
+
+func (x *deployment) loadJournal(ctx context.Context) (*registration, error) {
+	if err := x.legacyJournal(ctx); err != nil {
+		return nil, err
+	}
+	if x.r.Journal == nil {
 		return nil, nil
 	}
-	x.journalRead = true
-	chunks := map[int]string{}
+	data, err := x.r.Journal.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if data == nil {
+		return nil, nil
+	}
+	var saved savedRegistration
+	err = json.Unmarshal(data, &saved)
+	if err == nil && saved.Resource != scalingResource(x.r.Endpoint.Name, x.r.Endpoint.Variant()) {
+		err = fmt.Errorf("it is for %q", saved.Resource)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %s has a scaling journal of a registration taken down by an earlier deployment, but it cannot be read (%v): "+
+			"nothing is registered from it; put the scaling back by hand and delete the journal", x.r.Endpoint.Name, err)
+	}
+	if x.current != saved.FromConfig && x.current != saved.ToConfig {
+		// A journal left by an update that has settled since, brought
+		// back (an older object version restored): not this update's.
+		return nil, fmt.Errorf("endpoint %s has a scaling journal kept for the update from config %s to %s, but it serves config %s: "+
+			"the journal is not of its update under way, and nothing is registered from it; check the variant's scaling and delete the journal",
+			x.r.Endpoint.Name, or(saved.FromConfig, "(none)"), or(saved.ToConfig, "(none)"), or(x.current, "(none)"))
+	}
+	x.journalKept = true // only a journal that counts is ever cleared
+	return saved.registration(), nil
+}
+
+// legacyJournal names the LegacyJournalTag tags of the endpoint, if any,
+// in a warning: they are not read.
+func (x *deployment) legacyJournal(ctx context.Context) error {
+	if x.arn == "" {
+		return nil
+	}
 	var keys []string
 	p := sagemaker.NewListTagsPaginator(x.SM, &sagemaker.ListTagsInput{ResourceArn: aws.String(x.arn)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list tags of endpoint %s: %w", x.r.Endpoint.Name, err)
+			return fmt.Errorf("list tags of endpoint %s: %w", x.r.Endpoint.Name, err)
 		}
 		for _, t := range page.Tags {
-			k := aws.ToString(t.Key)
-			rest, ok := strings.CutPrefix(k, JournalTag+":")
-			if !ok {
-				continue
-			}
-			keys = append(keys, k)
-			if i, err := strconv.Atoi(rest); err == nil && i >= 0 && i < journalChunks {
-				chunks[i] = aws.ToString(t.Value)
+			if k := aws.ToString(t.Key); strings.HasPrefix(k, LegacyJournalTag+":") {
+				keys = append(keys, k)
 			}
 		}
 	}
-	x.journal = keys
-	if len(keys) == 0 {
-		return nil, nil
+	if len(keys) > 0 {
+		slices.Sort(keys)
+		x.out.Warning = fmt.Sprintf("endpoint %s has tags %s, a scaling journal as modelpromote kept it in endpoint tags before 2026-12: "+
+			"ignored, since anyone who may tag the endpoint can write them (nothing is registered from them); if an older modelpromote's deployment "+
+			"stopped while changing the instance type, put the variant's scaling back by hand from them; then delete them", x.r.Endpoint.Name, strings.Join(keys, ", "))
 	}
-	var enc strings.Builder
-	for i := range len(chunks) {
-		enc.WriteString(chunks[i])
-	}
-	var saved savedRegistration
-	data, err := base64.StdEncoding.DecodeString(enc.String())
-	if err == nil {
-		err = json.Unmarshal(data, &saved)
-	}
-	if err == nil && (len(chunks) != len(keys) || saved.Resource != scalingResource(x.r.Endpoint.Name, x.r.Endpoint.Variant())) {
-		err = fmt.Errorf("it is for %q in %d of %d tags", saved.Resource, len(chunks), len(keys))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("endpoint %s keeps a scaling registration taken down by an earlier deployment in its %s tags, but it cannot be read (%v): "+
-			"put the scaling back by hand and delete those tags", x.r.Endpoint.Name, JournalTag, err)
-	}
-	return saved.registration(), nil
+	return nil
 }
 
-// clearJournal deletes the journal tags once the scaling is settled.
+// clearJournal clears the journal once the scaling is settled.
 func (x *deployment) clearJournal(ctx context.Context) error {
-	if len(x.journal) == 0 {
+	if !x.journalKept {
 		return nil
 	}
-	if _, err := x.SM.DeleteTags(ctx, &sagemaker.DeleteTagsInput{ResourceArn: aws.String(x.arn), TagKeys: x.journal}); err != nil && !awserr.IsNotFound(err) {
-		return fmt.Errorf("delete the %s tags of endpoint %s (the scaling is settled): %w", JournalTag, x.r.Endpoint.Name, err)
+	if err := x.r.Journal.Clear(ctx); err != nil {
+		return fmt.Errorf("clear the scaling journal of endpoint %s (the scaling is settled): %w", x.r.Endpoint.Name, err)
 	}
-	x.journal = nil
+	x.journalKept = false
 	return nil
 }
 
 // suspendForTypeChange takes down the variant's registration when the
 // update changes its instance type from serving's (the variant of the
 // config the endpoint serves), which SageMaker refuses on a registered
-// variant. What it takes down is kept on the endpoint's tags first, and in
+// variant. What it takes down is kept in the journal first, and in
 // x.suspended, to be put back if the rollout fails. A registration an
-// earlier, crashed run took down is read back from the tags.
+// earlier, crashed run took down is read back from the journal.
 func (x *deployment) suspendForTypeChange(ctx context.Context, serving *types.ProductionVariant) error {
 	if x.AAS == nil || x.suspended != nil || x.r.Endpoint.IsServerless() {
 		return nil
@@ -358,7 +385,7 @@ func (x *deployment) settleScaling(ctx context.Context, rollout error) error {
 		x.out.Scaling = "the scaling registration made outside modelpromote was put back on the new fleet"
 		err = x.restore(ctx, x.suspended)
 	}
-	if err == nil && (rollout == nil || x.suspended != nil || len(x.journal) > 0) {
+	if err == nil && (rollout == nil || x.suspended != nil || x.journalKept) {
 		err = x.clearJournal(ctx)
 	}
 	return errors.Join(rollout, err)
