@@ -25,6 +25,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/check"
 	"github.com/modelpromote/modelpromote/internal/github"
 	"github.com/modelpromote/modelpromote/internal/notify"
+	"github.com/modelpromote/modelpromote/internal/route"
 )
 
 // Env is what the action runs with: the runner's environment and streams,
@@ -118,7 +119,7 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if job, err = resolve(ctx, repo, job); err != nil {
+	if job, err = route.Resolve(ctx, github.Resolver{Repo: repo}, job); err != nil {
 		return nil, err
 	}
 	if job.Command == "" {
@@ -161,42 +162,6 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 		refreshDashboard(ctx, a, repo, env, in, awsCfg, ref)
 	}
 	return res, nil
-}
-
-// resolve completes a job with what only GitHub knows: whether the
-// commenter who asked may (without write access, the job becomes nothing),
-// and the pull request of a commit: the open one whose head it is for a
-// check, the one merged as it otherwise (a direct push, with none, is
-// never applied).
-func resolve(ctx context.Context, repo *github.Repo, job Job) (Job, error) {
-	if job.Commenter != "" {
-		ok, err := github.Directory{Repo: repo}.CanWrite(ctx, job.Commenter)
-		if err != nil {
-			return job, fmt.Errorf("check %s's permission on %s: %w", job.Commenter, repo.FullName(), err)
-		}
-		if !ok {
-			return Job{Reason: fmt.Sprintf("%s asked for a re-check but has no write access to %s", job.Commenter, repo.FullName())}, nil
-		}
-	}
-	if job.PR == 0 && job.SHA != "" && job.Command == CommandCheck {
-		// A rerequested check run of a fork's head names no pull request.
-		n, err := repo.OpenPullRequestWithHead(ctx, job.SHA)
-		if err != nil || n == 0 {
-			return Job{Reason: fmt.Sprintf("no open pull request has head %s", shortSHA(job.SHA))}, err
-		}
-		job.PR = n
-	}
-	if job.PR == 0 && job.SHA != "" {
-		n, err := repo.PullRequestForCommit(ctx, job.SHA)
-		switch {
-		case errors.Is(err, github.ErrNotAMerge):
-			return Job{Reason: err.Error() + ": nothing to apply"}, nil
-		case err != nil:
-			return job, err
-		}
-		job.PR = n
-	}
-	return job, nil
 }
 
 // runCheck runs the check; when the token turns out unable to report (a

@@ -165,3 +165,29 @@ func (r *Repo) EnsureDeployment(ctx context.Context, spec DeploymentSpec) (*Depl
 func (r *Repo) SetDeploymentStatus(ctx context.Context, id int64, state, environmentURL, description string) error {
 	return r.AddDeploymentStatus(ctx, id, DeploymentStatus{State: state, Description: description, EnvironmentURL: environmentURL})
 }
+
+// Resolver answers route.Resolve's questions about a repository.
+type Resolver struct{ Repo *Repo }
+
+// FullName is the repository's owner/name.
+func (r Resolver) FullName() string { return r.Repo.FullName() }
+
+// CanWrite reports whether login may write to the repository.
+func (r Resolver) CanWrite(ctx context.Context, login string) (bool, error) {
+	return Directory(r).CanWrite(ctx, login)
+}
+
+// OpenPullRequestWithHead returns the open pull request whose head is sha,
+// 0 when there is none.
+func (r Resolver) OpenPullRequestWithHead(ctx context.Context, sha string) (int, error) {
+	return r.Repo.OpenPullRequestWithHead(ctx, sha)
+}
+
+// MergedAs returns the pull request merged as commit sha, 0 when none was.
+func (r Resolver) MergedAs(ctx context.Context, sha string) (int, error) {
+	n, err := r.Repo.PullRequestForCommit(ctx, sha)
+	if errors.Is(err, ErrNotAMerge) {
+		return 0, nil
+	}
+	return n, err
+}

@@ -1,9 +1,10 @@
 // Package route turns a GitHub event into the job modelpromote runs for
 // it. It is the one router of the GitHub App server and the Action: a pure
 // function of the event's name, its payload and the entry point's inputs,
-// with one slash-command parser and one rule for bots. It calls nothing;
-// whatever needs the API (the commenter's permission, the pull request of
-// a commit, the configuration) is left to the entry point's worker.
+// with one slash-command parser and one rule for bots. Route calls
+// nothing; Resolve (resolve.go) then asks GitHub, through an interface,
+// whether the commenter may and which pull request a commit is, for every
+// entry point alike. The configuration is left to the entry point.
 //
 //	pull_request opened/synchronize/reopened/ready_for_review   → check (read-only for a fork in Actions)
 //	pull_request closed and merged into the default branch      → apply (refused for a fork or another base)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"path"
@@ -90,7 +89,18 @@ func (s *Server) do(ctx context.Context, j route.Job, log *slog.Logger) error {
 		log.Info("skipped: no " + path.Join(s.opts.Dir, "modelpromote.yaml") + " on the default branch")
 		return nil
 	}
-	if j.Command == route.Apply {
+	resolved, err := route.Resolve(ctx, github.Resolver{Repo: repo}, j)
+	if err != nil {
+		return err
+	}
+	if resolved.Command == route.None {
+		log.Info("skipped: " + resolved.Reason)
+		return nil
+	}
+	if resolved.PR != j.PR {
+		log = log.With("pr", resolved.PR)
+	}
+	if j = resolved; j.Command == route.Apply {
 		return s.apply(ctx, repo, j, log)
 	}
 	return s.check(ctx, repo, j, log)
@@ -98,25 +108,6 @@ func (s *Server) do(ctx context.Context, j route.Job, log *slog.Logger) error {
 
 // check runs the pull-request check with a report.
 func (s *Server) check(ctx context.Context, repo *github.Repo, j route.Job, log *slog.Logger) error {
-	if j.Commenter != "" {
-		can, err := github.Directory{Repo: repo}.CanWrite(ctx, j.Commenter)
-		if err != nil {
-			return fmt.Errorf("permission of %s: %w", j.Commenter, err)
-		}
-		if !can {
-			log.Info("skipped: the commenter cannot write to the repository", "user", j.Commenter)
-			return nil
-		}
-	}
-	if j.PR == 0 {
-		n, err := repo.OpenPullRequestWithHead(ctx, j.SHA)
-		if err != nil || n == 0 {
-			log.Info("skipped: no open pull request has this head", "sha", j.SHA, "err", err)
-			return err
-		}
-		j.PR = n
-		log = log.With("pr", n)
-	}
 	start := time.Now()
 	res, err := check.Run(ctx, check.Env{Repo: repo, AWS: s.opts.AWS, S3PathStyle: s.opts.S3PathStyle, Dir: s.opts.Dir,
 		Report: true, Now: s.opts.Now, Version: s.opts.Version, Queue: check.QueueOf(j.Queue)}, j.PR)
@@ -130,18 +121,6 @@ func (s *Server) check(ctx context.Context, repo *github.Repo, j route.Job, log 
 
 // apply applies a merge under the lease (see the package doc).
 func (s *Server) apply(ctx context.Context, repo *github.Repo, j route.Job, log *slog.Logger) error {
-	if j.PR == 0 {
-		n, err := repo.PullRequestForCommit(ctx, j.SHA)
-		if errors.Is(err, github.ErrNotAMerge) {
-			log.Info("skipped: the commit is not a pull request's merge", "sha", j.SHA)
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		j.PR = n
-		log = log.With("pr", n)
-	}
 	if j.SHA == "" {
 		m, err := repo.MergedPullRequest(ctx, j.PR)
 		if err != nil {
