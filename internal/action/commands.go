@@ -10,6 +10,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/modelpromote/modelpromote/internal/github"
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/propose"
 	"github.com/modelpromote/modelpromote/internal/report"
@@ -67,7 +68,7 @@ func runRepoCommand(ctx context.Context, env Env, a *githubactions.Action, in In
 		}
 		tree, err := repo.Tree(ctx, ref, in.Dir)
 		if err != nil {
-			return nil, fmt.Errorf("validate: read %s at %s: %w", in.Dir, shortSHA(ref), err)
+			return nil, fmt.Errorf("validate: read %s at %s: %w", in.Dir, gitsha.Short(ref), err)
 		}
 		set, problems := manifest.Validate(tree, in.Dir)
 		return &Result{Job: job, Failed: rep.validated(job, in.Dir, ref, set, problems)}, nil
@@ -136,7 +137,7 @@ func validateRef(ctx context.Context, repo *github.Repo, in Inputs, gctx *github
 		if err != nil {
 			return Job{}, "", err
 		}
-		return Job{Command: CommandValidate, PR: n, Reason: fmt.Sprintf("the manifests of #%d at %s", n, shortSHA(pr.HeadSHA))}, pr.HeadSHA, nil
+		return Job{Command: CommandValidate, PR: n, Reason: fmt.Sprintf("the manifests of #%d at %s", n, gitsha.Short(pr.HeadSHA))}, pr.HeadSHA, nil
 	}
 	ref := gctx.SHA
 	if ref == "" {
@@ -145,7 +146,7 @@ func validateRef(ctx context.Context, repo *github.Repo, in Inputs, gctx *github
 			return Job{}, "", err
 		}
 	}
-	return Job{Command: CommandValidate, Reason: "the manifests at " + shortSHA(ref)}, ref, nil
+	return Job{Command: CommandValidate, Reason: "the manifests at " + gitsha.Short(ref)}, ref, nil
 }
 
 func openedProposal(res *propose.Result) Proposed {
@@ -242,9 +243,9 @@ func (r reporter) validated(job Job, dir, ref string, set *manifest.Set, problem
 
 	var s strings.Builder
 	if len(problems) == 0 {
-		fmt.Fprintf(&s, "## modelpromote validate: %s at %s is valid\n\n%d model(s) and the configuration.\n", dir, shortSHA(ref), len(set.Models))
+		fmt.Fprintf(&s, "## modelpromote validate: %s at %s is valid\n\n%d model(s) and the configuration.\n", dir, gitsha.Short(ref), len(set.Models))
 	} else {
-		fmt.Fprintf(&s, "## modelpromote validate: %d problem(s) in %s at %s\n\n", len(problems), dir, shortSHA(ref))
+		fmt.Fprintf(&s, "## modelpromote validate: %d problem(s) in %s at %s\n\n", len(problems), dir, gitsha.Short(ref))
 	}
 	for _, p := range problems {
 		fields := map[string]string{"file": p.File, "title": "modelpromote"}

@@ -12,6 +12,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	"github.com/modelpromote/modelpromote/internal/drift"
 	"github.com/modelpromote/modelpromote/internal/github"
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/notify"
 	"github.com/modelpromote/modelpromote/internal/report"
@@ -28,7 +29,7 @@ func runDrift(ctx context.Context, repo *github.Repo, cfg aws.Config, dir, ref s
 	}
 	set := manifest.Load(tree, dir)
 	if len(set.Problems) > 0 || set.Config == nil {
-		return nil, fmt.Errorf("the manifests at %s have problems (run modelpromote validate):\n%w", shortSHA(ref), set.Problems)
+		return nil, fmt.Errorf("the manifests at %s have problems (run modelpromote validate):\n%w", gitsha.Short(ref), set.Problems)
 	}
 	stages := endpoints.NewStages(accounts.New(accounts.Options{Base: cfg, SessionName: "modelpromote-drift"}).Readers())
 	r := drift.Detect(ctx, set.Config.Config, set.Models, stages)
@@ -52,7 +53,7 @@ func (r reporter) drifted(job Job, ref string, d *drift.Report) bool {
 	r.planless(job, verdict, OutputDrift, d)
 
 	var s strings.Builder
-	fmt.Fprintf(&s, "## modelpromote drift at %s: %d of %d stages drifted\n\n", shortSHA(ref), len(d.Drift), d.Checked)
+	fmt.Fprintf(&s, "## modelpromote drift at %s: %d of %d stages drifted\n\n", gitsha.Short(ref), len(d.Drift), d.Checked)
 	if len(d.Drift) > 0 {
 		s.WriteString("| model | stage | endpoint | manifest | serving | detail |\n|---|---|---|---|---|---|\n")
 		for _, x := range d.Drift {

@@ -21,10 +21,3 @@ func routeEvent(name string, event map[string]any, in Inputs) (Job, error) {
 	}
 	return route.Route(name, body, route.Inputs{Command: in.Command, PullRequest: in.PullRequest, DryRun: in.DryRun, Actions: true})
 }
-
-func shortSHA(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
-}

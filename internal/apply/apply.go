@@ -40,6 +40,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/aws/images"
 	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/github"
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/notify"
 	"github.com/modelpromote/modelpromote/internal/plan"
@@ -214,7 +215,7 @@ func admit(ctx context.Context, env Env, m *github.Merge) (def string, refused [
 		return "", nil, err
 	}
 	if !in {
-		return def, []string{fmt.Sprintf("merge commit %s of pull request #%d is not in the history of %s (was it force-pushed away?): nothing outside the default branch's history is applied", short(m.MergeSHA), m.Number, def)}, nil
+		return def, []string{fmt.Sprintf("merge commit %s of pull request #%d is not in the history of %s (was it force-pushed away?): nothing outside the default branch's history is applied", gitsha.Short(m.MergeSHA), m.Number, def)}, nil
 	}
 	return def, nil, nil
 }
@@ -229,7 +230,7 @@ func admit(ctx context.Context, env Env, m *github.Merge) (def string, refused [
 // (a check run from before scopes were recorded: run /modelpromote recheck
 // before merging).
 func judgedHere(runs *github.CheckRuns, appID int64, m *github.Merge) []string {
-	head := short(m.HeadSHA)
+	head := gitsha.Short(m.HeadSHA)
 	if appID <= 0 {
 		return []string{"apply cannot tell the modelpromote check from a planted one: the modelpromote GitHub App's ID is not configured " +
 			"(the Action's app-id input, `modelpromote apply --app-id`, or $MODELPROMOTE_APP_ID): only a check run that App created counts"}
@@ -465,13 +466,6 @@ func (r *runner) interruptAt(model, stage string, kind plan.ActionKind) error {
 		return fmt.Errorf("%w at %s: %v", errInterrupted, kind, err)
 	}
 	return nil
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }
 
 func orDefault(s, d string) string {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/report"
 )
 
@@ -17,7 +18,7 @@ func applyComment(res *Result) string {
 	var b strings.Builder
 	b.WriteString(ApplyMarker(res.Merge.MergeSHA) + "\n")
 	if len(res.Refused) > 0 {
-		fmt.Fprintf(&b, "## ⛔ Apply refused: nothing was deployed\n\nmodelpromote re-verified merge `%s` and refused to apply it:\n\n", short(res.Merge.MergeSHA))
+		fmt.Fprintf(&b, "## ⛔ Apply refused: nothing was deployed\n\nmodelpromote re-verified merge `%s` and refused to apply it:\n\n", gitsha.Short(res.Merge.MergeSHA))
 		for _, r := range res.Refused {
 			fmt.Fprintf(&b, "- %s\n", report.Escape(r))
 		}
@@ -39,7 +40,7 @@ func applyComment(res *Result) string {
 	default:
 		fmt.Fprintf(&b, "## 🚀 Applied %d promotion(s)\n\n", len(res.Outcomes))
 	}
-	fmt.Fprintf(&b, "Merge `%s`.\n\n| Model | Stage | Version | Endpoint | Outcome | Evidence |\n|---|---|---|---|---|---|\n", short(res.Merge.MergeSHA))
+	fmt.Fprintf(&b, "Merge `%s`.\n\n| Model | Stage | Version | Endpoint | Outcome | Evidence |\n|---|---|---|---|---|---|\n", gitsha.Short(res.Merge.MergeSHA))
 	for i, o := range res.Outcomes {
 		pr := res.Plan.Promotions[i]
 		outcome := "✅ serving"

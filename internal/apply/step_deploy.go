@@ -7,6 +7,7 @@ import (
 
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
@@ -27,7 +28,7 @@ func (s deployStep) run(ctx context.Context, st *state) error {
 		Endpoint:         s.Endpoint,
 		PackageARN:       st.packageARN,
 		ExecutionRoleARN: s.ExecutionRoleARN,
-		DeployID:         fmt.Sprintf("v%d-%s", s.SourceVersion, short(st.merge.MergeSHA)),
+		DeployID:         fmt.Sprintf("v%d-%s", s.SourceVersion, gitsha.Short(st.merge.MergeSHA)),
 		Tags: map[string]string{
 			plan.ProvenanceSourceARN: s.SourcePackageARN,
 			plan.ProvenanceMergeSHA:  st.merge.MergeSHA,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
@@ -63,10 +64,10 @@ func superseded(ctx context.Context, env Env, def, mergeSHA string, p *plan.Plan
 		switch {
 		case !has:
 			out[pr.Key()] = fmt.Sprintf("superseded: %s at %s no longer promotes %s to %s (a later merge removed it); this merge's v%d is not applied",
-				def, short(tip), pr.Model, pr.Stage, pr.ToVersion)
+				def, gitsha.Short(tip), pr.Model, pr.Stage, pr.ToVersion)
 		case st.Version != pr.ToVersion || !strings.EqualFold(doc.ModelPackageGroup, pr.ModelPackageGroup):
 			out[pr.Key()] = fmt.Sprintf("superseded by a later merge: %s at %s says %s v%d for %s, this merge says %s v%d; applying it would put %s back on what main no longer says",
-				def, short(tip), doc.ModelPackageGroup, st.Version, pr.Stage, pr.ModelPackageGroup, pr.ToVersion, pr.To.Name)
+				def, gitsha.Short(tip), doc.ModelPackageGroup, st.Version, pr.Stage, pr.ModelPackageGroup, pr.ToVersion, pr.To.Name)
 		}
 	}
 	return out, nil

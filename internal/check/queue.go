@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/route"
@@ -56,7 +57,7 @@ func gatherQueue(ctx context.Context, env Env, q *Queue, in *plan.Input, fail fu
 			branch := strings.TrimPrefix(q.BaseRef, "refs/heads/")
 			mb, err := env.Repo.MergeBase(ctx, branch, q.BaseSHA)
 			if err != nil {
-				fail(fmt.Errorf("merge queue: the base branch %s's commit under %s: %w", branch, short(q.BaseSHA), err))
+				fail(fmt.Errorf("merge queue: the base branch %s's commit under %s: %w", branch, gitsha.Short(q.BaseSHA), err))
 				return
 			}
 			qt.policySHA = mb
@@ -71,7 +72,7 @@ func gatherQueue(ctx context.Context, env Env, q *Queue, in *plan.Input, fail fu
 func judgeQueue(p *plan.Plan, q *Queue, qt *queueTrees, in plan.Input) {
 	p.Findings = append(p.Findings, plan.Finding{Gate: plan.GateManifest, Severity: plan.SeverityNotice,
 		Message: fmt.Sprintf("merge queue: checked at the queue commit %s (%s, built on %s); policy from %s on the base branch; approvals on the pull request's head %s",
-			short(q.HeadSHA), strings.TrimPrefix(q.Ref, "refs/heads/"), short(q.BaseSHA), short(qt.policySHA), short(in.Head))})
+			gitsha.Short(q.HeadSHA), strings.TrimPrefix(q.Ref, "refs/heads/"), gitsha.Short(q.BaseSHA), gitsha.Short(qt.policySHA), gitsha.Short(in.Head))})
 	reviewed := changes(in.BaseTree, in.HeadTree)
 	queued := changes(qt.base, qt.head)
 	paths := map[string]bool{}
@@ -104,7 +105,7 @@ func judgeQueue(p *plan.Plan, q *Queue, qt *queueTrees, in plan.Input) {
 		}
 		p.Findings = append(p.Findings, plan.Finding{Gate: plan.GateManifest, Severity: plan.SeverityError, File: path,
 			Message: fmt.Sprintf("merge queue: %s in the queue commit %s is not what was reviewed at %s: %s; update the pull request's branch so that its head is what merges, and have it reviewed again",
-				path, short(q.HeadSHA), short(in.Head), why)})
+				path, gitsha.Short(q.HeadSHA), gitsha.Short(in.Head), why)})
 	}
 }
 
@@ -135,11 +136,4 @@ func changes(from, to manifest.Tree) map[string]change {
 		}
 	}
 	return out
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/modelpromote/modelpromote/internal/check"
 	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/report"
 	"github.com/modelpromote/modelpromote/internal/world"
@@ -308,7 +309,7 @@ func (d *Demo) mergeAndApply(ctx context.Context, pr int) error {
 	if err != nil {
 		return err
 	}
-	d.say("Pat merges #%d (merge commit %s). Apply:", pr, sha[:7])
+	d.say("Pat merges #%d (merge commit %s). Apply:", pr, gitsha.Short(sha))
 	res, err := apply.Run(ctx, apply.Env{Repo: w.BotRepo(), AppID: w.GitHub.App().ID, AWS: w.BotAWS(), S3PathStyle: true, Now: d.now, Poll: 50 * time.Millisecond,
 		Version: d.opts.Version, Progress: func(line string) { d.say("  %s", line) }}, pr)
 	if err != nil {
@@ -373,7 +374,7 @@ func (d *Demo) history(ctx context.Context) error {
 			who = append(who, a.Login)
 		}
 		d.say("  %-20s %-16s %-8s v%-7d %-14s %-10s %s", e.rec.FinishedAt.Format("2006-01-02 15:04:05"), e.rec.Model, e.rec.Stage,
-			e.rec.ToVersion, strings.Join(who, ","), e.rec.Outcome, e.rec.PullRequest.MergeSHA[:7])
+			e.rec.ToVersion, strings.Join(who, ","), e.rec.Outcome, gitsha.Short(e.rec.PullRequest.MergeSHA))
 	}
 	return nil
 }

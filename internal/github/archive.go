@@ -15,6 +15,7 @@ import (
 
 	gogh "github.com/google/go-github/v60/github"
 
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 )
 
@@ -37,7 +38,7 @@ const (
 func (r *Repo) archiveInto(ctx context.Context, sha string, paths map[string]string, claimed map[string]*blobFetch) (map[string]bool, error) {
 	link, _, err := r.client.Repositories.GetArchiveLink(ctx, r.Owner, r.Name, gogh.Tarball, &gogh.RepositoryContentGetOptions{Ref: sha}, 1)
 	if err != nil {
-		return nil, fmt.Errorf("archive link of %s: %w", short(sha), err)
+		return nil, fmt.Errorf("archive link of %s: %w", gitsha.Short(sha), err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link.String(), nil)
 	if err != nil {
@@ -45,15 +46,15 @@ func (r *Repo) archiveInto(ctx context.Context, sha string, paths map[string]str
 	}
 	resp, err := r.client.Client().Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("download archive of %s: %w", short(sha), err)
+		return nil, fmt.Errorf("download archive of %s: %w", gitsha.Short(sha), err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("download archive of %s: %s", short(sha), resp.Status)
+		return nil, fmt.Errorf("download archive of %s: %s", gitsha.Short(sha), resp.Status)
 	}
 	gz, err := gzip.NewReader(io.LimitReader(resp.Body, archiveMaxBytes+archiveMaxBytes/2))
 	if err != nil {
-		return nil, fmt.Errorf("archive of %s: %w", short(sha), err)
+		return nil, fmt.Errorf("archive of %s: %w", gitsha.Short(sha), err)
 	}
 	done := map[string]bool{}
 	tr := tar.NewReader(gz)
@@ -63,12 +64,12 @@ func (r *Repo) archiveInto(ctx context.Context, sha string, paths map[string]str
 			return done, nil
 		}
 		if err != nil {
-			return done, fmt.Errorf("archive of %s: %w", short(sha), err)
+			return done, fmt.Errorf("archive of %s: %w", gitsha.Short(sha), err)
 		}
 		if h.Typeflag == tar.TypeXGlobalHeader {
 			// git archive names the commit it archived.
 			if c, ok := h.PAXRecords["comment"]; ok && c != sha {
-				return done, fmt.Errorf("archive of %s holds commit %s", short(sha), short(c))
+				return done, fmt.Errorf("archive of %s holds commit %s", gitsha.Short(sha), gitsha.Short(c))
 			}
 			continue
 		}
@@ -83,7 +84,7 @@ func (r *Repo) archiveInto(ctx context.Context, sha string, paths map[string]str
 		}
 		data, err := io.ReadAll(io.LimitReader(tr, h.Size))
 		if err != nil {
-			return done, fmt.Errorf("archive of %s: %s: %w", short(sha), p, err)
+			return done, fmt.Errorf("archive of %s: %s: %w", gitsha.Short(sha), p, err)
 		}
 		if blobSHA(data) != want {
 			continue // left to the blob API, which answers by SHA

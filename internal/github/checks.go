@@ -8,6 +8,7 @@ import (
 
 	gogh "github.com/google/go-github/v60/github"
 
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/report"
 )
 
@@ -75,7 +76,7 @@ func (r *Repo) LatestCheckRunState(ctx context.Context, sha string, appID int64)
 // the App's run behind a newer one of another App.
 func (r *Repo) AppCheckRuns(ctx context.Context, sha string, appID int64) (*CheckRuns, error) {
 	if appID <= 0 {
-		return nil, fmt.Errorf("list check runs of %s: the modelpromote GitHub App's ID is not known, so no check run can be told apart from a planted one", short(sha))
+		return nil, fmt.Errorf("list check runs of %s: the modelpromote GitHub App's ID is not known, so no check run can be told apart from a planted one", gitsha.Short(sha))
 	}
 	out := &CheckRuns{}
 	runs, err := r.namedCheckRuns(ctx, sha, appID, "latest")
@@ -128,7 +129,7 @@ func (r *Repo) namedCheckRuns(ctx context.Context, sha string, appID int64, filt
 	}
 	res, _, err := r.client.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Name, sha, opts)
 	if err != nil {
-		return nil, fmt.Errorf("list check runs of %s: %w", short(sha), err)
+		return nil, fmt.Errorf("list check runs of %s: %w", gitsha.Short(sha), err)
 	}
 	var out []*gogh.CheckRun
 	for _, cr := range res.CheckRuns {

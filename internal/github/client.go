@@ -14,6 +14,7 @@ import (
 
 	gogh "github.com/google/go-github/v60/github"
 
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
@@ -76,7 +77,7 @@ func (r *Repo) PullRequest(ctx context.Context, number int) (*plan.PullRequest, 
 func (r *Repo) MergeBase(ctx context.Context, base, head string) (string, error) {
 	cmp, _, err := r.client.Repositories.CompareCommits(ctx, r.Owner, r.Name, base, head, &gogh.ListOptions{PerPage: 1})
 	if err != nil {
-		return "", fmt.Errorf("compare %s...%s: %w", short(base), short(head), err)
+		return "", fmt.Errorf("compare %s...%s: %w", gitsha.Short(base), gitsha.Short(head), err)
 	}
 	return cmp.GetMergeBaseCommit().GetSHA(), nil
 }
@@ -87,10 +88,10 @@ func (r *Repo) MergeBase(ctx context.Context, base, head string) (string, error)
 func (r *Repo) Tree(ctx context.Context, sha, dir string) (manifest.Tree, error) {
 	tree, _, err := r.client.Git.GetTree(ctx, r.Owner, r.Name, sha, true)
 	if err != nil {
-		return nil, fmt.Errorf("read tree of %s: %w", short(sha), err)
+		return nil, fmt.Errorf("read tree of %s: %w", gitsha.Short(sha), err)
 	}
 	if tree.GetTruncated() {
-		return nil, fmt.Errorf("the tree of %s is too large for one request; keep the promotions repository small", short(sha))
+		return nil, fmt.Errorf("the tree of %s is too large for one request; keep the promotions repository small", gitsha.Short(sha))
 	}
 	out := manifest.Tree{}
 	paths := map[string]string{} // path → blob SHA, of the files to read
@@ -258,11 +259,4 @@ func (d Directory) CanWrite(ctx context.Context, login string) (bool, error) {
 func isForbidden(err error) bool {
 	var er *gogh.ErrorResponse
 	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusForbidden
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	gogh "github.com/google/go-github/v60/github"
+
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 )
 
 // DeploymentRun is a deployment with its latest status, as listed for a
@@ -28,7 +30,7 @@ func (r *Repo) Deployments(ctx context.Context, sha, task string) ([]DeploymentR
 	for {
 		page, resp, err := r.client.Repositories.ListDeployments(ctx, r.Owner, r.Name, opts)
 		if err != nil {
-			return nil, fmt.Errorf("list %s deployments of %s: %w", task, short(sha), err)
+			return nil, fmt.Errorf("list %s deployments of %s: %w", task, gitsha.Short(sha), err)
 		}
 		list = append(list, page...)
 		if resp.NextPage == 0 {

@@ -3,6 +3,8 @@ package github
 import (
 	"context"
 	"fmt"
+
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 )
 
 // InHistory reports whether commit sha is in branch's history: the branch's
@@ -15,7 +17,7 @@ func (r *Repo) InHistory(ctx context.Context, branch, sha string) (bool, error) 
 	// https://docs.github.com/en/rest/commits/commits#compare-two-commits
 	cmp, _, err := r.client.Repositories.CompareCommits(ctx, r.Owner, r.Name, sha, branch, nil)
 	if err != nil {
-		return false, fmt.Errorf("compare %s...%s: %w", short(sha), branch, err)
+		return false, fmt.Errorf("compare %s...%s: %w", gitsha.Short(sha), branch, err)
 	}
 	switch cmp.GetStatus() {
 	case "ahead", "identical":

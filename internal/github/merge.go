@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	gogh "github.com/google/go-github/v60/github"
+
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 )
 
 // Merge is a merged pull request, as apply needs it.
@@ -55,14 +57,14 @@ var ErrNotAMerge = errors.New("not the merge of a pull request")
 func (r *Repo) PullRequestForCommit(ctx context.Context, sha string) (int, error) {
 	prs, _, err := r.client.PullRequests.ListPullRequestsWithCommit(ctx, r.Owner, r.Name, sha, &gogh.ListOptions{PerPage: 100})
 	if err != nil {
-		return 0, fmt.Errorf("list pull requests of %s: %w", short(sha), err)
+		return 0, fmt.Errorf("list pull requests of %s: %w", gitsha.Short(sha), err)
 	}
 	for _, pr := range prs {
 		if pr.GetMergeCommitSHA() == sha {
 			return pr.GetNumber(), nil
 		}
 	}
-	return 0, fmt.Errorf("commit %s is %w", short(sha), ErrNotAMerge)
+	return 0, fmt.Errorf("commit %s is %w", gitsha.Short(sha), ErrNotAMerge)
 }
 
 // FirstParent returns the first parent of a commit: for a merge commit on
@@ -70,10 +72,10 @@ func (r *Repo) PullRequestForCommit(ctx context.Context, sha string) (int, error
 func (r *Repo) FirstParent(ctx context.Context, sha string) (string, error) {
 	c, _, err := r.client.Repositories.GetCommit(ctx, r.Owner, r.Name, sha, &gogh.ListOptions{PerPage: 1})
 	if err != nil {
-		return "", fmt.Errorf("get commit %s: %w", short(sha), err)
+		return "", fmt.Errorf("get commit %s: %w", gitsha.Short(sha), err)
 	}
 	if len(c.Parents) == 0 {
-		return "", fmt.Errorf("commit %s has no parent", short(sha))
+		return "", fmt.Errorf("commit %s has no parent", gitsha.Short(sha))
 	}
 	return c.Parents[0].GetSHA(), nil
 }

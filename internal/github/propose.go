@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	gogh "github.com/google/go-github/v60/github"
+
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 )
 
 // What proposing a promotion needs: branches (git refs), one file read and
@@ -101,7 +103,7 @@ func (r *Repo) CommitFile(ctx context.Context, branch, path, blobSHA string, con
 	res, _, err := r.client.Repositories.UpdateFile(ctx, r.Owner, r.Name, path, &gogh.RepositoryContentFileOptions{
 		Message: gogh.String(message), Content: content, SHA: gogh.String(blobSHA), Branch: gogh.String(branch)})
 	if isStatus(err, http.StatusConflict) {
-		return "", fmt.Errorf("commit %s on %s: %w (GitHub answered 409: its blob is no longer %s)", path, branch, ErrConflict, short(blobSHA))
+		return "", fmt.Errorf("commit %s on %s: %w (GitHub answered 409: its blob is no longer %s)", path, branch, ErrConflict, gitsha.Short(blobSHA))
 	}
 	if err != nil {
 		return "", fmt.Errorf("commit %s on %s: %w", path, branch, err)

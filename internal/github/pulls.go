@@ -6,6 +6,8 @@ import (
 	"time"
 
 	gogh "github.com/google/go-github/v60/github"
+
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 )
 
 // OpenPullRequestWithHead finds the open pull request whose head is sha,
@@ -13,7 +15,7 @@ import (
 func (r *Repo) OpenPullRequestWithHead(ctx context.Context, sha string) (int, error) {
 	prs, _, err := r.client.PullRequests.ListPullRequestsWithCommit(ctx, r.Owner, r.Name, sha, &gogh.ListOptions{PerPage: 100})
 	if err != nil {
-		return 0, fmt.Errorf("list pull requests of %s: %w", short(sha), err)
+		return 0, fmt.Errorf("list pull requests of %s: %w", gitsha.Short(sha), err)
 	}
 	for _, pr := range prs {
 		if pr.GetState() == "open" && pr.GetHead().GetSHA() == sha {

@@ -8,6 +8,7 @@ import (
 
 	gogh "github.com/google/go-github/v60/github"
 
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/report"
 )
 
@@ -58,7 +59,7 @@ func (r *Repo) StartCheckRun(ctx context.Context, sha string, scope CheckScope) 
 		Output:     &gogh.CheckRunOutput{Title: gogh.String("Checking promotions…"), Summary: gogh.String("modelpromote is checking this pull request.")},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create check run on %s: %w", short(sha), err)
+		return nil, fmt.Errorf("create check run on %s: %w", gitsha.Short(sha), err)
 	}
 	return &CheckRun{ID: cr.GetID(), URL: cr.GetHTMLURL()}, nil
 }

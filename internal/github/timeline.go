@@ -9,6 +9,7 @@ import (
 
 	gogh "github.com/google/go-github/v60/github"
 
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
@@ -34,7 +35,7 @@ func (r *Repo) Contributors(ctx context.Context, number int) (*plan.Contributors
 	var trailers []plan.CoAuthor
 	var incomplete []string
 	addCommit := func(cm *gogh.RepositoryCommit, what string) {
-		sha := short(cm.GetSHA())
+		sha := gitsha.Short(cm.GetSHA())
 		for _, side := range []struct {
 			user *gogh.User
 			sig  *gogh.CommitAuthor
@@ -105,7 +106,7 @@ func (r *Repo) Contributors(ctx context.Context, number int) (*plan.Contributors
 			removed, total, err := r.commitsUpTo(ctx, pr.GetBase().GetSHA(), p.Before)
 			switch {
 			case err != nil:
-				incomplete = append(incomplete, fmt.Sprintf("could not read the commits a force push removed (up to %s): %v", short(p.Before), err))
+				incomplete = append(incomplete, fmt.Sprintf("could not read the commits a force push removed (up to %s): %v", gitsha.Short(p.Before), err))
 			case total > len(removed):
 				incomplete = append(incomplete, fmt.Sprintf("a force push removed %d commits and GitHub lists only %d, so their authors cannot all be known", total, len(removed)))
 			}
@@ -134,7 +135,7 @@ func (r *Repo) Contributors(ctx context.Context, number int) (*plan.Contributors
 
 	for _, t := range trailers {
 		if login := coAuthorLogin(t.Email, emails); login != "" {
-			c.Add(login, "co-authored "+short(t.Commit))
+			c.Add(login, "co-authored "+gitsha.Short(t.Commit))
 			continue
 		}
 		c.Unresolved = append(c.Unresolved, t)

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 )
 
 // WriteText writes the timeline, oldest first, and with Verify's results
@@ -22,7 +24,7 @@ func (t *Timeline) WriteText(w io.Writer) error {
 		for _, e := range t.Entries {
 			r := e.Record
 			row := []string{r.FinishedAt.UTC().Format("2006-01-02 15:04:05"), e.Kind, versions(r.FromVersion, r.ToVersion), outcome(e),
-				fmt.Sprintf("#%d", r.PullRequest.Number), short(r.PullRequest.MergeSHA), approvers(e), e.URI}
+				fmt.Sprintf("#%d", r.PullRequest.Number), gitsha.Short(r.PullRequest.MergeSHA), approvers(e), e.URI}
 			if v := e.Verification; v != nil {
 				row = append(row, verified(v))
 			}
@@ -129,7 +131,7 @@ func outcome(e Entry) string {
 func approvers(e Entry) string {
 	var s []string
 	for _, a := range e.Record.Approvals {
-		s = append(s, fmt.Sprintf("%s (%s)", a.Login, short(a.CommitID)))
+		s = append(s, fmt.Sprintf("%s (%s)", a.Login, gitsha.Short(a.CommitID)))
 	}
 	if len(s) == 0 {
 		return "—"
@@ -148,11 +150,4 @@ func verified(v *Verification) string {
 		return fmt.Sprintf("%d/%d ok", len(v.Objects), len(v.Objects))
 	}
 	return fmt.Sprintf("%d of %d FAILED", bad, len(v.Objects))
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

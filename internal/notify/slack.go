@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 )
 
 // Slack incoming webhooks take a message with a fallback `text` and Block
@@ -47,7 +49,7 @@ func slackMessage(e Event) ([]byte, error) {
 		ctx = append(ctx, fmt.Sprintf("<%s|%s#%d>", e.URL, slackEscape(e.Repo), e.PullRequest))
 	}
 	if e.MergeSHA != "" {
-		ctx = append(ctx, "merge `"+short(e.MergeSHA)+"`")
+		ctx = append(ctx, "merge `"+gitsha.Short(e.MergeSHA)+"`")
 	}
 	if e.Evidence != "" {
 		ctx = append(ctx, "evidence `"+slackEscape(e.Evidence)+"`")
@@ -99,11 +101,4 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 )
 
@@ -117,7 +118,7 @@ func (p *Plan) mergeBreakGlass(approvals []*Approvals) {
 		}
 		add(GatePolicy, SeverityNotice, fmt.Sprintf("break-glass (label set by %s): not applied: %s; approvals, lineage and integrity still apply", bg.By, strings.Join(bg.Waived, "; ")))
 		if a != nil && a.Counted < a.Required {
-			add(GateGovernance, SeverityPending, fmt.Sprintf("break-glass needs %d approval(s) on %s from %s; %d counted", a.Required, short(a.HeadSHA), strings.Join(a.Approvers, ", "), a.Counted))
+			add(GateGovernance, SeverityPending, fmt.Sprintf("break-glass needs %d approval(s) on %s from %s; %d counted", a.Required, gitsha.Short(a.HeadSHA), strings.Join(a.Approvers, ", "), a.Counted))
 		}
 	}
 }

@@ -3,6 +3,8 @@ package plan
 import (
 	"slices"
 	"strings"
+
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 )
 
 // Contributors is everyone GitHub's own records show put work into a pull
@@ -70,7 +72,7 @@ func (c *Contributors) Of(login string) string {
 	if len(roles) == 0 {
 		for _, u := range c.Unresolved {
 			if sameName(u.Name, login) {
-				return "is named as co-author " + u.Name + " <" + u.Email + "> of " + short(u.Commit)
+				return "is named as co-author " + u.Name + " <" + u.Email + "> of " + gitsha.Short(u.Commit)
 			}
 		}
 		return ""

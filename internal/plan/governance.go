@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 )
 
@@ -197,7 +198,7 @@ func judgeApprovals(ctx context.Context, facts PullRequestFacts, required int, a
 		case a.Problem != "":
 			v.Reason = "cannot be told apart from the pull request's contributors: " + a.Problem
 		case r.CommitID != facts.HeadSHA:
-			v.Reason = fmt.Sprintf("approved %s, not the head commit %s (stale)", short(r.CommitID), short(facts.HeadSHA))
+			v.Reason = fmt.Sprintf("approved %s, not the head commit %s (stale)", gitsha.Short(r.CommitID), gitsha.Short(facts.HeadSHA))
 		default:
 			ok, via, reason := approvers.Eligible(ctx, r.Login)
 			v.Counted, v.Via, v.Reason = ok, via, reason
@@ -235,13 +236,6 @@ func judgeDismissal(ctx context.Context, facts PullRequestFacts, r Review, owner
 		return fmt.Sprintf("requested changes; the dismissal by %s does not count: only an owner (%s) may lift it, and %s %s", d.By, strings.Join(owners.Entries, ", "), d.By, why), d.By, true
 	}
 	return fmt.Sprintf("requested changes, dismissed by owner %s", d.By), d.By, false
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }
 
 // CheckGovernance judges the approvals of every promotion against its
@@ -331,13 +325,13 @@ func governanceFindings(addFinding func(Finding), model, stage, file string, pos
 		add(SeverityWarning, w)
 	}
 	for _, u := range a.Unresolved {
-		add(SeverityWarning, fmt.Sprintf("commit %s names co-author %s <%s>, whom no GitHub account could be tied to: a reviewer who is that person must not approve", short(u.Commit), u.Name, u.Email))
+		add(SeverityWarning, fmt.Sprintf("commit %s names co-author %s <%s>, whom no GitHub account could be tied to: a reviewer who is that person must not approve", gitsha.Short(u.Commit), u.Name, u.Email))
 	}
 	if a.Counted < a.Required {
 		who := "any reviewer with write access"
 		if len(a.Approvers) > 0 {
 			who = strings.Join(a.Approvers, ", ")
 		}
-		add(SeverityPending, fmt.Sprintf("%s needs %d approval(s) on %s from %s; %d counted", subject, a.Required, short(a.HeadSHA), who, a.Counted))
+		add(SeverityPending, fmt.Sprintf("%s needs %d approval(s) on %s from %s; %d counted", subject, a.Required, gitsha.Short(a.HeadSHA), who, a.Counted))
 	}
 }

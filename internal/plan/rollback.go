@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 )
 
@@ -227,9 +228,9 @@ func (p *Plan) promotion(model, stage string) *Promotion {
 // describePast names an earlier deployment: its pull request, merge and
 // when it finished.
 func describePast(d PastDeployment) string {
-	s := fmt.Sprintf("deployed by pull request #%d, merge %s", d.PullRequest, short(d.MergeSHA))
+	s := fmt.Sprintf("deployed by pull request #%d, merge %s", d.PullRequest, gitsha.Short(d.MergeSHA))
 	if d.PullRequest == 0 {
-		s = "deployed by merge " + short(d.MergeSHA)
+		s = "deployed by merge " + gitsha.Short(d.MergeSHA)
 	}
 	if !d.FinishedAt.IsZero() {
 		s += ", on " + d.FinishedAt.UTC().Format("2006-01-02 15:04 MST")

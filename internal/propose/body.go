@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/report"
 )
@@ -107,11 +108,7 @@ func commitLink(repo, commit string) string {
 	u, err := url.Parse(repo)
 	if err == nil && u.Scheme == "https" && u.Host != "" && commit != "" && isHexString(commit) {
 		base := strings.TrimSuffix(strings.TrimSuffix(repo, "/"), ".git")
-		short := commit
-		if len(short) > 7 {
-			short = short[:7]
-		}
-		return fmt.Sprintf("[%s@%s](%s/commit/%s)", report.Escape(strings.TrimPrefix(base, "https://")), short, base, commit)
+		return fmt.Sprintf("[%s@%s](%s/commit/%s)", report.Escape(strings.TrimPrefix(base, "https://")), gitsha.Short(commit), base, commit)
 	}
 	return report.Escape(strings.TrimSpace(repo + " " + commit))
 }

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 )
 
 // zwj is the zero-width joiner put after "@" in untrusted text so that
@@ -161,10 +163,7 @@ func shortSHA(sha string) string {
 	if !isHex(sha) {
 		return esc(sha)
 	}
-	if len(sha) > 7 {
-		sha = sha[:7]
-	}
-	return "`" + sha + "`"
+	return "`" + gitsha.Short(sha) + "`"
 }
 
 func isHex(s string) bool {

@@ -3,6 +3,8 @@ package route
 import (
 	"context"
 	"fmt"
+
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 )
 
 // GitHub is what Resolve asks GitHub about the job's repository. The
@@ -45,7 +47,7 @@ func Resolve(ctx context.Context, gh GitHub, job Job) (Job, error) {
 		// A rerequested check run of a fork's head names no pull request.
 		n, err := gh.OpenPullRequestWithHead(ctx, job.SHA)
 		if err != nil || n == 0 {
-			return Job{Reason: fmt.Sprintf("no open pull request has head %s", shortSHA(job.SHA))}, err
+			return Job{Reason: fmt.Sprintf("no open pull request has head %s", gitsha.Short(job.SHA))}, err
 		}
 		job.PR = n
 		return job, nil
@@ -55,7 +57,7 @@ func Resolve(ctx context.Context, gh GitHub, job Job) (Job, error) {
 	case err != nil:
 		return job, err
 	case n == 0:
-		return Job{Reason: fmt.Sprintf("commit %s is not the merge of a pull request: nothing to apply", shortSHA(job.SHA))}, nil
+		return Job{Reason: fmt.Sprintf("commit %s is not the merge of a pull request: nothing to apply", gitsha.Short(job.SHA))}, nil
 	}
 	job.PR = n
 	return job, nil

@@ -37,6 +37,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 	"github.com/modelpromote/modelpromote/internal/report"
 )
 
@@ -390,7 +391,7 @@ func routePush(p *payload, in Inputs) (Job, error) {
 		cmd = Plan // a merged pull request's check run is history
 	}
 	return Job{Command: cmd, PR: in.PullRequest, SHA: p.After,
-		Reason: fmt.Sprintf("push of %s to %s", shortSHA(p.After), branch)}, nil
+		Reason: fmt.Sprintf("push of %s to %s", gitsha.Short(p.After), branch)}, nil
 }
 
 // routeCheckRun routes a rerequest of the modelpromote check run; ok is
@@ -400,7 +401,7 @@ func routeCheckRun(p *payload, in Inputs) (Job, bool) {
 	if in.Command != Auto || p.Action != "rerequested" || cr == nil || cr.Name != report.CheckRunName {
 		return Job{}, false
 	}
-	j := Job{Command: Check, SHA: cr.HeadSHA, Reason: fmt.Sprintf("check run rerequested on %s", shortSHA(cr.HeadSHA))}
+	j := Job{Command: Check, SHA: cr.HeadSHA, Reason: fmt.Sprintf("check run rerequested on %s", gitsha.Short(cr.HeadSHA))}
 	if len(cr.PullRequests) > 0 {
 		// A fork's head lists no pull request: it is found from the SHA.
 		j.PR = cr.PullRequests[0].Number
@@ -449,7 +450,7 @@ func routeMergeGroup(p *payload, in Inputs) (Job, error) {
 	}
 	return Job{Command: orAuto(in.Command, Check), PR: n, SHA: g.HeadSHA,
 		Queue:  Queue{Ref: g.HeadRef, BaseRef: g.BaseRef, BaseSHA: g.BaseSHA, HeadSHA: g.HeadSHA},
-		Reason: fmt.Sprintf("merge queue checks #%d at %s (built on %s)", n, shortSHA(g.HeadSHA), shortSHA(g.BaseSHA))}, nil
+		Reason: fmt.Sprintf("merge queue checks #%d at %s (built on %s)", n, gitsha.Short(g.HeadSHA), gitsha.Short(g.BaseSHA))}, nil
 }
 
 func checkRunIgnored(p *payload) string {
@@ -528,11 +529,4 @@ func inputString(m map[string]any, k string) string {
 		return ""
 	}
 	return strings.TrimSpace(fmt.Sprint(v))
-}
-
-func shortSHA(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

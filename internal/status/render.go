@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/modelpromote/modelpromote/internal/gitsha"
 )
 
 // cells are one row's columns as both renderings show them.
@@ -61,7 +63,7 @@ func (r Row) lastPromotion() string {
 		s = append(s, fmt.Sprintf("#%d", p.PullRequest))
 	}
 	if p.MergeSHA != "" {
-		s = append(s, short(p.MergeSHA))
+		s = append(s, gitsha.Short(p.MergeSHA))
 	}
 	if len(p.Approvers) > 0 {
 		s = append(s, "by "+strings.Join(p.Approvers, ","))
@@ -81,13 +83,6 @@ func (r Row) openPRs() string {
 		return "—"
 	}
 	return strings.Join(s, " ")
-}
-
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }
 
 // WriteText writes the table for a terminal, then the details (drift,
