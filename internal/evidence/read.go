@@ -67,10 +67,17 @@ func readReport(report string, r io.Reader, opts *Options) ([]byte, error) {
 	if opts != nil && opts.Size > limit {
 		return nil, tooLarge(report, opts.name(), opts.Size, limit)
 	}
-	if size, ok := sizeOf(r); ok && size > limit {
-		return nil, tooLarge(report, opts.name(), size, limit)
+	size := int64(-1)
+	if opts != nil && opts.Size > 0 {
+		size = opts.Size
 	}
-	data, err := readAtMost(r, limit+1)
+	if n, ok := sizeOf(r); ok {
+		if n > limit {
+			return nil, tooLarge(report, opts.name(), n, limit)
+		}
+		size = n
+	}
+	data, err := readAtMost(r, limit+1, size)
 	if err != nil {
 		return nil, &Error{Report: report, Name: opts.name(), Offset: -1, Err: fmt.Errorf("read: %w", err)}
 	}
@@ -84,12 +91,18 @@ func readReport(report string, r io.Reader, opts *Options) ([]byte, error) {
 // report costs about twice its size in allocations, however it arrives.
 // Chunks start small and double up to 1 MiB: most reports are a few KiB,
 // and a fixed 1 MiB first chunk was 65 % of every byte a 200-promotion
-// check allocated.
-func readAtMost(r io.Reader, n int64) ([]byte, error) {
+// check allocated. When the size is known (size ≥ 0), the first chunk is
+// one byte larger than it, so that a report that is as long as it says is
+// read into one buffer of its size.
+func readAtMost(r io.Reader, n, size int64) ([]byte, error) {
 	const firstChunk, maxChunk = 16 << 10, 1 << 20
 	var chunks [][]byte
 	total := int64(0)
-	for chunk := int64(firstChunk); total < n; chunk = min(2*chunk, maxChunk) {
+	first := int64(firstChunk)
+	if size >= 0 && size < maxChunk {
+		first = size + 1
+	}
+	for chunk := first; total < n; chunk = min(2*chunk, maxChunk) {
 		buf := make([]byte, min(chunk, n-total))
 		k, err := io.ReadFull(r, buf)
 		chunks = append(chunks, buf[:k])

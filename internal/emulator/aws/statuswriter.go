@@ -3,6 +3,7 @@ package awsemu
 import (
 	"io"
 	"net/http"
+	"sync"
 )
 
 // statusWriter records the status a handler answered with.
@@ -25,17 +26,25 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// ReadFrom keeps the underlying writer's fast path (sendfile) for large
-// object bodies.
+// ReadFrom copies r through a pooled buffer. (The response writer's own
+// ReadFrom saves a copy only for files, which object bodies never are, and
+// otherwise allocates 32 KiB per response in package net.)
 func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	if w.code == 0 {
 		w.code = http.StatusOK
 	}
-	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
-	}
-	return io.Copy(w.ResponseWriter, r)
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	return io.CopyBuffer(writerOnly{w.ResponseWriter}, r, *buf)
 }
+
+// writerOnly hides a writer's ReadFrom from io.CopyBuffer.
+type writerOnly struct{ io.Writer }
+
+// copyBuffers are the response copy buffers: a new one for each of
+// thousands of small objects was much of what a check against the
+// emulator allocated.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // Flush forwards to the underlying writer when it can flush.
 func (w *statusWriter) Flush() {

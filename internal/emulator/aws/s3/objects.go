@@ -200,7 +200,8 @@ func (s *Service) getObject(w http.ResponseWriter, r *http.Request, c service.Ca
 	}
 	defer rc.Close()
 	w.WriteHeader(status)
-	_, _ = io.CopyBuffer(w, rc, make([]byte, 256<<10))
+	// The response writer copies with its own (pooled) buffer.
+	_, _ = io.Copy(w, rc)
 	return nil
 }
 
