@@ -25,9 +25,12 @@ func newWorld(t *testing.T) *world.World {
 }
 
 // GitHub takes at most 50 annotations per check-run request: more are sent
-// in follow-up updates, which append. The emulator refuses a 51st.
+// in follow-up updates, which append. The emulator refuses a 51st. The
+// batches before the last go at once; the last, which completes the run,
+// after them.
 func TestCheckRunWithMoreThanFiftyAnnotations(t *testing.T) {
 	w := newWorld(t)
+	w.GitHub.SetLatency("checks/update", 200*time.Millisecond)
 	repo := w.BotRepo()
 	sha, _ := w.GitHub.Branch(world.Repo, "main")
 	run, err := repo.StartCheckRun(t.Context(), sha, github.CheckScope{PR: 1, BaseRef: "main"})
@@ -49,6 +52,19 @@ func TestCheckRunWithMoreThanFiftyAnnotations(t *testing.T) {
 	}
 	if got.Annotations[119].Message != "problem 120" {
 		t.Errorf("last annotation %+v", got.Annotations[119])
+	}
+	seen := map[string]bool{}
+	for _, a := range got.Annotations {
+		seen[a.Message] = true
+	}
+	if len(seen) != 120 {
+		t.Errorf("%d distinct annotations, want 120", len(seen))
+	}
+	if n := w.GitHub.Calls("checks/update"); n != 3 {
+		t.Errorf("%d check-run updates, want 3 (50 + 50 + 20)", n)
+	}
+	if p := w.GitHub.PeakInFlight("checks/update"); p != 2 {
+		t.Errorf("at most %d check-run updates in flight, want the first two batches at once (2)", p)
 	}
 }
 

@@ -2,8 +2,10 @@ package github
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	gogh "github.com/google/go-github/v60/github"
@@ -65,13 +67,14 @@ func (r *Repo) StartCheckRun(ctx context.Context, sha string, scope CheckScope) 
 }
 
 // FinishCheckRun completes a check run with out, sending annotations in
-// batches of report.MaxAnnotationsPerRequest (each update appends).
+// batches of report.MaxAnnotationsPerRequest (each update appends): all
+// but the last at once, then the last, which completes the run.
 func (r *Repo) FinishCheckRun(ctx context.Context, run *CheckRun, out report.CheckRunOutput) error {
 	batches := report.Batches(out.Annotations, report.MaxAnnotationsPerRequest)
 	if len(batches) == 0 {
 		batches = [][]report.Annotation{nil}
 	}
-	for i, batch := range batches {
+	update := func(batch []report.Annotation, last bool) error {
 		opts := gogh.UpdateCheckRunOptions{
 			Name: report.CheckRunName,
 			Output: &gogh.CheckRunOutput{
@@ -81,7 +84,7 @@ func (r *Repo) FinishCheckRun(ctx context.Context, run *CheckRun, out report.Che
 				Annotations: annotations(batch),
 			},
 		}
-		if i == len(batches)-1 {
+		if last {
 			opts.Status = gogh.String("completed")
 			opts.Conclusion = gogh.String(string(out.Conclusion))
 			opts.CompletedAt = &gogh.Timestamp{Time: time.Now()}
@@ -89,8 +92,26 @@ func (r *Repo) FinishCheckRun(ctx context.Context, run *CheckRun, out report.Che
 		if _, _, err := r.client.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, run.ID, opts); err != nil {
 			return fmt.Errorf("update check run %d: %w", run.ID, err)
 		}
+		return nil
 	}
-	return nil
+	// Every update appends its annotations, so all batches but the last go
+	// at once (at most pageSlots in flight: a 500-promotion check has about
+	// 20), and the last, which completes the run, only once they are in.
+	slots := make(chan struct{}, pageSlots)
+	errs := make([]error, len(batches)-1)
+	var wg sync.WaitGroup
+	for i, batch := range batches[:len(batches)-1] {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			errs[i] = update(batch, false)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return update(batches[len(batches)-1], true)
 }
 
 func annotations(as []report.Annotation) []*gogh.CheckRunAnnotation {

@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 
 	gogh "github.com/google/go-github/v60/github"
 
@@ -56,34 +57,68 @@ func (r *Repo) Contributors(ctx context.Context, number int) (*plan.Contributors
 		}
 	}
 
-	// The commits in the pull request now.
-	listed := 0
-	opts := &gogh.ListOptions{PerPage: 100}
-	for {
-		page, resp, err := r.client.PullRequests.ListCommits(ctx, r.Owner, r.Name, number, opts)
-		if err != nil {
-			return nil, fmt.Errorf("list commits of #%d: %w", number, err)
+	// GitHub's three records are read at once: the commits, who pushed
+	// (with the commits each force push removed), and the timeline. They
+	// are then taken in that order, as if read one after another.
+	headOwner, headName := pr.GetHead().GetRepo().GetOwner().GetLogin(), pr.GetHead().GetRepo().GetName()
+	var (
+		commits   []*gogh.RepositoryCommit
+		commitErr error
+		pushes    []*activity
+		removed   = map[*activity]removedCommits{}
+		pushErr   error
+		events    []timelineEvent
+		eventsErr error
+		wg        sync.WaitGroup
+	)
+	wg.Go(func() {
+		opts := &gogh.ListOptions{PerPage: 100}
+		for {
+			page, resp, err := r.client.PullRequests.ListCommits(ctx, r.Owner, r.Name, number, opts)
+			if err != nil {
+				commitErr = fmt.Errorf("list commits of #%d: %w", number, err)
+				return
+			}
+			commits = append(commits, page...)
+			if resp.NextPage == 0 {
+				return
+			}
+			opts.Page = resp.NextPage
 		}
-		for _, cm := range page {
-			addCommit(cm, "")
-		}
-		listed += len(page)
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
+	})
+	if headOwner != "" {
+		wg.Go(func() {
+			if pushes, pushErr = r.pushes(ctx, headOwner, headName, pr.GetHead().GetRef()); pushErr != nil {
+				return
+			}
+			for _, p := range pushes {
+				if p.ActivityType == "force_push" && strings.Trim(p.Before, "0") != "" {
+					var rc removedCommits
+					rc.commits, rc.total, rc.err = r.commitsUpTo(ctx, pr.GetBase().GetSHA(), p.Before)
+					removed[p] = rc
+				}
+			}
+		})
 	}
-	if n := pr.GetCommits(); n > maxListedCommits || listed < n {
+	wg.Go(func() { events, eventsErr = r.timeline(ctx, number) })
+	wg.Wait()
+
+	// The commits in the pull request now.
+	if commitErr != nil {
+		return nil, commitErr
+	}
+	for _, cm := range commits {
+		addCommit(cm, "")
+	}
+	if n, listed := pr.GetCommits(), len(commits); n > maxListedCommits || listed < n {
 		incomplete = append(incomplete, fmt.Sprintf("the pull request has %d commits and GitHub lists only %d, so their authors cannot all be known; split it", n, listed))
 	}
 
 	// Who pushed: the head repository's activity on the head branch.
-	headOwner, headName := pr.GetHead().GetRepo().GetOwner().GetLogin(), pr.GetHead().GetRepo().GetName()
 	if headOwner == "" {
 		incomplete = append(incomplete, "the pull request's head repository is gone, so who pushed to it cannot be read")
 	} else {
-		pushes, err := r.pushes(ctx, headOwner, headName, pr.GetHead().GetRef())
-		switch {
+		switch err := pushErr; {
 		case err != nil && headOwner+"/"+headName != r.FullName():
 			// A fork the token cannot read. Its pull requests are never
 			// applied (apply refuses forks), so the gate says what it
@@ -98,28 +133,27 @@ func (r *Repo) Contributors(ctx context.Context, number int) (*plan.Contributors
 				what = "force-pushed " + pr.GetHead().GetRef()
 			}
 			c.Add(p.Actor.GetLogin(), what)
-			if p.ActivityType != "force_push" || strings.Trim(p.Before, "0") == "" {
+			rc, ok := removed[p]
+			if !ok {
 				continue
 			}
 			// The commits the force push removed still count as work in
-			// the pull request: read them from the commit it replaced.
-			removed, total, err := r.commitsUpTo(ctx, pr.GetBase().GetSHA(), p.Before)
+			// the pull request: read from the commit it replaced.
 			switch {
-			case err != nil:
-				incomplete = append(incomplete, fmt.Sprintf("could not read the commits a force push removed (up to %s): %v", gitsha.Short(p.Before), err))
-			case total > len(removed):
-				incomplete = append(incomplete, fmt.Sprintf("a force push removed %d commits and GitHub lists only %d, so their authors cannot all be known", total, len(removed)))
+			case rc.err != nil:
+				incomplete = append(incomplete, fmt.Sprintf("could not read the commits a force push removed (up to %s): %v", gitsha.Short(p.Before), rc.err))
+			case rc.total > len(rc.commits):
+				incomplete = append(incomplete, fmt.Sprintf("a force push removed %d commits and GitHub lists only %d, so their authors cannot all be known", rc.total, len(rc.commits)))
 			}
-			for _, cm := range removed {
+			for _, cm := range rc.commits {
 				addCommit(cm, ", later force-pushed away")
 			}
 		}
 	}
 
 	// The issue timeline: force pushes (with their actor) and dismissals.
-	events, err := r.timeline(ctx, number)
-	if err != nil {
-		incomplete = append(incomplete, fmt.Sprintf("could not read the pull request's timeline: %v", err))
+	if eventsErr != nil {
+		incomplete = append(incomplete, fmt.Sprintf("could not read the pull request's timeline: %v", eventsErr))
 	}
 	for _, ev := range events {
 		switch ev.Event {
@@ -172,6 +206,14 @@ func (r *Repo) pushes(ctx context.Context, owner, name, branch string) ([]*activ
 		}
 		after = resp.After
 	}
+}
+
+// removedCommits are the commits a force push removed, as far as GitHub
+// lists them (total is how many there were).
+type removedCommits struct {
+	commits []*gogh.RepositoryCommit
+	total   int
+	err     error
 }
 
 // activity is one repository activity.
