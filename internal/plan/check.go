@@ -33,6 +33,12 @@ func (p *Plan) Check(ctx context.Context, src Sources, facts PullRequestFacts, d
 		return
 	}
 	src = src.memoized()
+	// What each target endpoint serves is the head of the longest chain of
+	// reads (endpoint → config → model → package → the live version's
+	// records and reports): its reads start now, beside the rollback
+	// lookup, and the promotions' checks find them in the memo.
+	prefetched := p.prefetchServing(ctx, src)
+	defer prefetched.Wait()
 	// Rollbacks and break-glass change which gates apply: known first.
 	p.findRollbacks(ctx, src)
 	p.grantBreakGlass(facts.BreakGlass)
@@ -51,6 +57,25 @@ func (p *Plan) Check(ctx context.Context, src Sources, facts PullRequestFacts, d
 	p.mergeBreakGlass(glass)
 	p.checkFreezes(src.now())
 	p.SetGates(Gates...)
+}
+
+// prefetchServing reads, in the background, what every promotion's target
+// endpoint serves, as readLive will (into src's memo). Wait on the result
+// before src's readers go.
+func (p *Plan) prefetchServing(ctx context.Context, src Sources) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	if src.Stages == nil {
+		return &wg
+	}
+	for i := range p.Promotions {
+		pr := &p.Promotions[i]
+		if pr.Environment.RegistryOnly {
+			continue
+		}
+		env, endpoint := pr.Environment, pr.To.Name
+		wg.Go(func() { _, _ = src.Stages.Serving(ctx, env, endpoint) })
+	}
+	return &wg
 }
 
 // checkAWS checks every promotion in parallel. Each goroutine writes only
