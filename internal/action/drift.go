@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/modelpromote/modelpromote/internal/aws/accounts"
+	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	"github.com/modelpromote/modelpromote/internal/drift"
 	"github.com/modelpromote/modelpromote/internal/github"
@@ -22,7 +23,7 @@ import (
 // API) with what its endpoint serves, as `modelpromote drift` does with a
 // checkout, and announces the drift to the configuration's notification
 // targets.
-func runDrift(ctx context.Context, repo *github.Repo, cfg aws.Config, dir, ref string, n *notify.Notifier) (*drift.Report, error) {
+func runDrift(ctx context.Context, repo *github.Repo, cfg aws.Config, pathStyle bool, dir, ref string, n *notify.Notifier) (*drift.Report, error) {
 	tree, err := repo.Tree(ctx, ref, dir)
 	if err != nil {
 		return nil, err
@@ -31,7 +32,8 @@ func runDrift(ctx context.Context, repo *github.Repo, cfg aws.Config, dir, ref s
 	if len(set.Problems) > 0 || set.Config == nil {
 		return nil, fmt.Errorf("the manifests at %s have problems (run modelpromote validate):\n%w", gitsha.Short(ref), set.Problems)
 	}
-	stages := endpoints.NewStages(accounts.New(accounts.Options{Base: cfg, SessionName: "modelpromote-drift"}).Readers())
+	readers := accounts.New(accounts.Options{Base: cfg, SessionName: "modelpromote-drift"}).Readers()
+	stages := drift.WithJournals(endpoints.NewStages(readers), &artifacts.Evidence{Configs: readers, PathStyle: pathStyle})
 	r := drift.Detect(ctx, set.Config.Config, set.Models, stages)
 	n.Send(ctx, set.Config.Config.Notifications, drift.Events(r, repo.FullName(), time.Now())...)
 	return r, nil

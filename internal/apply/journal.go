@@ -3,9 +3,7 @@ package apply
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
@@ -32,24 +30,16 @@ func (j scalingJournal) uri() artifacts.URI {
 
 // Load implements endpoints.Journal.
 func (j scalingJournal) Load(ctx context.Context) ([]byte, error) {
-	uri := j.uri().String()
-	body, info, err := j.store.Open(ctx, uri)
-	if errors.Is(err, plan.ErrNotFound) {
-		return nil, nil
-	}
+	s, err := j.store.ScalingJournal(ctx, j.env, j.endpoint, j.variant)
 	if err != nil {
 		return nil, fmt.Errorf("the scaling journal of variant %s cannot be read (%w): nothing is registered and the endpoint is left as it is until it can", j.variant, err)
 	}
-	defer body.Close()
-	data, err := io.ReadAll(io.LimitReader(body, plan.MaxScalingJournalBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("the scaling journal of variant %s cannot be read (read %s: %w): nothing is registered and the endpoint is left as it is until it can", j.variant, uri, err)
+	if s == nil {
+		return nil, nil
 	}
-	s := plan.StoredScalingJournal{URI: uri, Object: info}
-	s.Journal, s.Err = plan.DecodeScalingJournal(uri, data)
 	if why := s.Untrusted(j.env, j.endpoint, j.variant); why != "" {
 		return nil, fmt.Errorf("the scaling journal %s is not trusted: %s. Nothing is registered from it and the endpoint is left as it is: "+
-			"find out who wrote it, put the variant's scaling back by hand if an earlier deployment took it down, then delete the object", uri, why)
+			"find out who wrote it, put the variant's scaling back by hand if an earlier deployment took it down, then delete the object", s.URI, why)
 	}
 	return s.Journal.Registration, nil
 }

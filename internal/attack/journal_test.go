@@ -13,9 +13,12 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/modelpromote/modelpromote/internal/apply"
+	awsaccounts "github.com/modelpromote/modelpromote/internal/aws/accounts"
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
+	"github.com/modelpromote/modelpromote/internal/drift"
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
+	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/world"
 )
@@ -157,6 +160,37 @@ func TestAttackPlantedScalingJournalObjectRegistersNothing(t *testing.T) {
 			after := snapshot(t, w)
 			delete(after, "s3 "+strings.TrimPrefix(rec, "s3://"))
 			unchangedFrom(t, before, after)
+			// Drift says so too, until the object is deleted.
+			if d := driftOf(t, w, "prod"); !strings.Contains(d, uri+" "+c.reason) {
+				t.Errorf("drift of prod's fraud-detector %q, want it to say %s %s", d, uri, c.reason)
+			}
 		})
 	}
+}
+
+// driftOf is what drift, reading the scaling journals too, says of
+// fraud-detector's stage (its detail, then each setting as the account has
+// it), as the manifests on main have it.
+func driftOf(t *testing.T, w *world.World, stage string) string {
+	t.Helper()
+	tree, err := w.BotRepo().Tree(t.Context(), "main", manifest.DefaultDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := manifest.Load(tree, manifest.DefaultDir)
+	if set.Config == nil || len(set.Problems) > 0 {
+		t.Fatalf("manifests on main: %v", set.Problems)
+	}
+	readers := awsaccounts.New(awsaccounts.Options{Base: w.BotAWS()}).Readers()
+	r := drift.Detect(t.Context(), set.Config.Config, set.Models, drift.WithJournals(endpoints.NewStages(readers), &artifacts.Evidence{Configs: readers, PathStyle: true}))
+	for _, d := range r.Drift {
+		if d.Model == "fraud-detector" && d.Stage == stage {
+			out := d.Detail
+			for _, s := range d.Settings {
+				out += "\n" + s.Setting + ": " + s.Account
+			}
+			return out
+		}
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/modelpromote/modelpromote/internal/aws/accounts"
+	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	"github.com/modelpromote/modelpromote/internal/drift"
 	"github.com/modelpromote/modelpromote/internal/manifest"
@@ -51,7 +52,8 @@ func runDrift(ctx context.Context, args []string, f *Factory) int {
 		fmt.Fprintf(f.Err, "modelpromote drift: %v\n", err)
 		return ExitFail
 	}
-	stages := endpoints.NewStages(accounts.New(accounts.Options{Base: awsCfg, SessionName: "modelpromote-drift"}).Readers())
+	readers := accounts.New(accounts.Options{Base: awsCfg, SessionName: "modelpromote-drift"}).Readers()
+	stages := drift.WithJournals(endpoints.NewStages(readers), &artifacts.Evidence{Configs: readers, PathStyle: o.conn.s3PathStyle()})
 	return o.run(ctx, f.Streams, set, stages)
 }
 

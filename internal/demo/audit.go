@@ -61,7 +61,7 @@ func (d *Demo) audit(ctx context.Context) error {
 		d.say("\n%s/%s: endpoint %s in account %s, as its account says (what drift compares with the manifests):\n%s",
 			s.model, s.stage, ep.Name, env.Account, indent(strings.Join(drift.Describe(c), "\n")))
 	}
-	r := drift.Detect(ctx, set.Config.Config, set.Models, stages)
+	r := drift.Detect(ctx, set.Config.Config, set.Models, drift.WithJournals(stages, evidence))
 	b.Reset()
 	r.WriteText(&b, &b)
 	d.say("\n$ modelpromote drift\n%s", indent(b.String()))

@@ -78,7 +78,8 @@ const concurrency = 8
 // Detect traces the endpoint of every stage of every model and compares it
 // with the manifest: the version it serves and, when stages is a
 // SettingsReader, its settings with what apply would create
-// (CompareSettings). A stage whose endpoint or settings cannot be read is
+// (CompareSettings), and with WithJournals, a scaling journal left in the
+// stage's bucket. A stage whose endpoint or settings cannot be read is
 // unread, never clean. Stages the configuration does not know are skipped
 // (validate reports them).
 func Detect(ctx context.Context, cfg *manifest.Config, models map[string]*manifest.ModelDoc, stages plan.Stages) *Report {
@@ -97,6 +98,13 @@ func Detect(ctx context.Context, cfg *manifest.Config, models map[string]*manife
 			var err error
 			if sr, ok := stages.(SettingsReader); ok && !j.Env.RegistryOnly {
 				s, c, err = sr.Configured(ctx, j.Env, st.Endpoint)
+				if jr, ok := stages.(JournalReader); ok && err == nil && c != nil && !st.Endpoint.IsServerless() {
+					var sj *plan.StoredScalingJournal
+					if sj, err = jr.ScalingJournal(ctx, j.Env, st.Endpoint.Name, st.Endpoint.Variant()); err != nil {
+						err = fmt.Errorf("read the scaling journal of %s: %w", st.Endpoint.Name, err)
+					}
+					c.ScalingJournal = journalText(sj, j.Env, st.Endpoint.Name, st.Endpoint.Variant())
+				}
 			} else {
 				s, err = serving(ctx, stages, cfg.Source, j.Model.ModelPackageGroup, st, j.Env)
 			}

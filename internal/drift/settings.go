@@ -1,6 +1,7 @@
 package drift
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -31,6 +32,11 @@ const (
 	SettingAsync            = "async"
 	SettingAutoscaling      = "autoscaling"
 	SettingTags             = "tags"
+	// SettingScalingJournal is not a manifest setting: a scaling journal
+	// apply keeps in the stage's bucket while an instance-type change has
+	// the variant's autoscaling taken down, left by a deployment that
+	// stopped, or one apply does not trust (planted).
+	SettingScalingJournal = "scalingJournal"
 )
 
 // CompareSettings lists the settings of want that the account's endpoint
@@ -70,6 +76,7 @@ func CompareSettings(want *plan.Deploy, have *plan.Configured) []plan.SettingDri
 			out = append(out, d)
 		}
 	}
+	add(SettingScalingJournal, "none", orNone(have.ScalingJournal))
 	return out
 }
 
@@ -210,6 +217,9 @@ func tagDrift(want, have map[string]string) (plan.SettingDrift, bool) {
 func settingsDetail(endpoint string, ds []plan.SettingDrift) string {
 	if len(ds) == 1 {
 		d := ds[0]
+		if d.Setting == SettingScalingJournal {
+			return fmt.Sprintf("endpoint %s has a scaling journal: %s", endpoint, d.Account)
+		}
 		what := d.Setting
 		if d.Resource != "" {
 			what += " of " + d.Resource
@@ -257,5 +267,49 @@ func Describe(c *plan.Configured) []string {
 		}
 		out = append(out, SettingTags+" of "+res+": "+orNone(strings.Join(kv, ", ")))
 	}
+	if c.ScalingJournal != "" {
+		out = append(out, SettingScalingJournal+": "+c.ScalingJournal)
+	}
 	return out
+}
+
+// JournalReader reads the scaling journal apply keeps for a stage's
+// endpoint variant (artifacts.Evidence does, with the stage's read role):
+// nil when there is none.
+type JournalReader interface {
+	ScalingJournal(ctx context.Context, env manifest.Environment, endpoint, variant string) (*plan.StoredScalingJournal, error)
+}
+
+// SettingsStages reads what a stage's endpoint serves and how it is
+// configured (endpoints.Stages).
+type SettingsStages interface {
+	plan.Stages
+	SettingsReader
+}
+
+// WithJournals has Detect also read each stage's scaling journal and
+// report one that is there: a deployment stopped with the variant's
+// autoscaling taken down, or a journal apply will not trust, which stops
+// the next deployment to the endpoint.
+func WithJournals(s SettingsStages, j JournalReader) plan.Stages {
+	return withJournals{s, j}
+}
+
+type withJournals struct {
+	SettingsStages
+	JournalReader
+}
+
+// journalText is what drift says of a stage's scaling journal, judged by
+// the core's rule; "" when there is none.
+func journalText(j *plan.StoredScalingJournal, env manifest.Environment, endpoint, variant string) string {
+	switch {
+	case j == nil:
+		return ""
+	case j.Untrusted(env, endpoint, variant) != "":
+		return fmt.Sprintf("%s is not trusted: %s; the next deployment to %s stops, registering nothing, until it is deleted",
+			j.URI, j.Untrusted(env, endpoint, variant), endpoint)
+	}
+	return fmt.Sprintf("%s keeps the autoscaling registration an instance-type change took down (%s): a deployment stopped before settling it; the next deployment to %s does",
+		j.URI, j.Journal.WrittenAt.UTC().Format("2006-01-02 15:04 UTC"), endpoint)
 }

@@ -25,6 +25,10 @@ type Configured struct {
 	// Tags are the tags of the endpoint, its serving config and its model,
 	// by resource ("endpoint NAME", "endpoint config NAME", "model NAME").
 	Tags map[string]map[string]string
+	// ScalingJournal says what the scaling journal apply keeps for the
+	// variant in the stage's bucket holds (journal.go), judged: "" when
+	// there is none (or it was not read).
+	ScalingJournal string
 }
 
 // ConfiguredVariant is the variant's capacity: instances or serverless.
@@ -68,8 +72,8 @@ type ConfiguredScaling struct {
 // what apply would create.
 type SettingDrift struct {
 	// Setting is the manifest's name for it: dataCapture, autoscaling, vpc,
-	// networkIsolation, volumeKmsKey, tags, instanceType, serverless or
-	// async.
+	// networkIsolation, volumeKmsKey, tags, instanceType, serverless,
+	// async, or scalingJournal (a journal left in the stage's bucket).
 	Setting string `json:"setting"`
 	// Resource names what carries it, where that is not plain from the
 	// setting (the tags of the endpoint, its config or its model).
