@@ -90,8 +90,8 @@ func (r *runner) newState(pr *plan.Promotion, recordURI string) *state {
 func (r *runner) upstream(pr *plan.Promotion) (*registry.Registry, aws.Config) {
 	cfg := r.plan.Config
 	if central, ok := cfg.Upstream(pr.Environment); ok {
-		c, _, _ := registry.Upstream(r.accts, central, pr.Environment, true)
-		return registry.New(c, central.Account), c
+		u := registry.Upstream(r.accts, central, pr.Environment, true)
+		return u.Registry, u.Config
 	}
 	return r.source, r.accts.Source(cfg.Source)
 }

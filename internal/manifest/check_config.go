@@ -122,6 +122,7 @@ func checkEnvironment(c *checker, i int, env Environment, names map[string]int) 
 		roles = roles[:1] // nothing runs there
 		checkRegistryOnly(c, f, env)
 	}
+	checkShared(c, f, env)
 	for _, r := range roles {
 		if c.required(f(r.field), r.value) && ok {
 			if err := checkRoleARN(r.value, env.Account, env.Region); err != nil {

@@ -24,6 +24,14 @@ func checkRegistryOnly(c *checker, f func(string) string, env Environment) {
 	}
 }
 
+// checkShared refuses sharedRegistry on an environment that is not a
+// central registry: only a registry-only environment is read by others.
+func checkShared(c *checker, f func(string) string, env Environment) {
+	if env.SharedRegistry && !env.RegistryOnly {
+		c.atKey(f("sharedRegistry"), "%s: environment %q is not registryOnly: only a central registry (registryOnly: true) shares its model package groups with the stages sourced from it", f("sharedRegistry"), env.Name)
+	}
+}
+
 // checkRegistryOnlyPolicy refuses the rules of a registry-only stage that
 // compare with what a stage serves: it serves nothing.
 func checkRegistryOnlyPolicy(c *checker, field string, sp StagePolicy, env Environment) {

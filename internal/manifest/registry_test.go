@@ -94,6 +94,17 @@ func TestRegistryOnlyStages(t *testing.T) {
 			want:   []string{`p/modelpromote.yaml:6:13: environments[0].source: environment "central" is registryOnly: a central registry copies from the configuration's source, not from another environment`},
 		},
 		{
+			name:   "a shared central registry",
+			config: strings.Replace(centralConfig, "    registryOnly: true\n", "    registryOnly: true\n    sharedRegistry: true\n", 1),
+			model:  "  central:\n    version: 3\n",
+		},
+		{
+			name:   "only a registry-only environment shares its registry",
+			config: strings.Replace(centralConfig, "    after: central\n", "    after: central\n    sharedRegistry: true\n", 1),
+			model:  "  central:\n    version: 3\n",
+			want:   []string{`p/modelpromote.yaml:13:5: environments[1].sharedRegistry: environment "staging" is not registryOnly: only a central registry (registryOnly: true) shares its model package groups with the stages sourced from it`},
+		},
+		{
 			name:   "a deploying environment still needs its execution role",
 			config: strings.Replace(centralConfig, "    executionRoleArn: arn:aws:iam::222222222222:role/exec\n", "", 1),
 			model:  "  central:\n    version: 3\n",

@@ -93,6 +93,12 @@ type Environment struct {
 	// provenance) into its account's registry and bucket and deploys
 	// nothing, so its stages in the model files take no endpoint.
 	RegistryOnly bool `yaml:"registryOnly,omitempty" json:"registryOnly,omitempty"`
+	// SharedRegistry, on a registry-only environment, says its account
+	// shares its model package groups (and its bucket) with the accounts
+	// of the stages sourced from it by resource policies: those stages
+	// read its copies by ARN with their own roles, and no role in its
+	// account is assumed for them. Without it they assume its read role.
+	SharedRegistry bool `yaml:"sharedRegistry,omitempty" json:"sharedRegistry,omitempty"`
 	// Source names the registry-only environment this stage takes its
 	// packages from (its copies, which apply wrote and verified), instead
 	// of the configuration's source: "" is the configuration's source.

@@ -135,6 +135,8 @@ func checkPromotion(ctx context.Context, cfg *manifest.Config, src Sources, pr *
 	if err != nil {
 		msg := fmt.Sprintf("could not read %s version %d from %s: %v", pr.ModelPackageGroup, pr.ToVersion, src.registryName(), err)
 		switch {
+		case errors.Is(err, ErrNotShared) && detail != nil:
+			msg = detail.NotShared(pr.ModelPackageGroup, err)
 		case errors.Is(err, ErrNotFound) && src.via != nil:
 			msg = fmt.Sprintf("%s (account %s) holds no copy of version %d of model package group %s: promote it to %s first", src.registryName(), src.Source.Account, pr.ToVersion, pr.ModelPackageGroup, src.via.Name)
 		case errors.Is(err, ErrNotFound):

@@ -202,6 +202,9 @@ func checkRegistered(ctx context.Context, src Sources, cfg *manifest.Config, env
 	want := SourceARN(cfg.Source, pr.ModelPackageGroup, pr.ToVersion)
 	l, err := src.Stages.Registered(ctx, env, pr.ModelPackageGroup, want)
 	switch {
+	case errors.Is(err, ErrNotShared) && pr.Details.Source != nil:
+		add(GatePolicy, SeverityError, pr.Details.Source.NotShared(pr.ModelPackageGroup, err))
+		return
 	case err != nil:
 		add(GatePolicy, SeverityError, fmt.Sprintf("could not read %s's registry (account %s): %v", after, env.Account, err))
 		return

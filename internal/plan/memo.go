@@ -83,6 +83,9 @@ func memoUpstream(up func(central, stage manifest.Environment) (Upstream, error)
 			if u.Objects != nil {
 				u.Objects = &memoObjects{in: u.Objects, slots: slots, account: central.Account}
 			}
+			if u.History != nil {
+				u.History = &memoHistory{in: u.History, slots: slots}
+			}
 			return u, nil
 		})
 	}

@@ -12,6 +12,11 @@ import (
 // ErrNotFound is returned (wrapped) by sources when a thing does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrNotShared is returned (wrapped) by a shared registry-only stage's
+// readers when its account refuses a read: the resource policy of its
+// group (or its bucket's policy) does not grant the reading stage.
+var ErrNotShared = errors.New("not shared with this stage")
+
 // Registry reads the source account's model registry and the jobs that
 // produced its packages.
 type Registry interface {

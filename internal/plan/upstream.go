@@ -22,10 +22,22 @@ import (
 type Upstream struct {
 	Reg     Registry
 	Objects Objects
+	// History and Held, when set, read the registry-only stage's evidence
+	// records and the copies its registry holds (Stages.Registered, for
+	// `after:` it) the way this mode reads it, in place of the sources'
+	// own readers of that stage. Nil: the sources' own.
+	History History
+	Held    Holder
 	// Mode is how the registry is read (UpstreamRole or UpstreamShared);
 	// ReadWith names the role or identity the reads use.
 	Mode     string
 	ReadWith string
+}
+
+// Holder finds the copy a registry holds of a source package, as
+// Stages.Registered does for a registry-only stage.
+type Holder interface {
+	Held(ctx context.Context, group, sourceARN string) (*Live, error)
 }
 
 // The ways of reading a central registry.
@@ -61,6 +73,17 @@ func (d *SourceDetail) Summary() string {
 	return s
 }
 
+// NotShared words a read a shared registry-only stage refused (an error
+// wrapping ErrNotShared): what it must grant, and to whom.
+func (d *SourceDetail) NotShared(group string, err error) string {
+	who := "this stage's roles"
+	if d.ReadWith != "" {
+		who = d.ReadWith
+	}
+	return fmt.Sprintf("%s's registry (account %s) does not share model package group %s with %s: the group's resource policy (PutModelPackageGroupPolicy, as in docs/iam/model-package-group-policy-central.json) must allow it sagemaker:ListModelPackages and sagemaker:DescribeModelPackage: %v",
+		d.Stage, d.Account, group, who, err)
+}
+
 // forStage returns the sources a promotion into env reads: s itself, or
 // for a stage sourced from a registry-only stage, that stage's registry
 // and objects in place of the source account's. An Upstream that cannot
@@ -81,7 +104,71 @@ func (s Sources) forStage(cfg *manifest.Config, env manifest.Environment) (Sourc
 	}
 	d.Mode, d.ReadWith = up.Mode, up.ReadWith
 	s.Source, s.Reg, s.Objects, s.via = central.AsSource(), up.Reg, up.Objects, &central
+	if up.History != nil {
+		s.History = upstreamHistory{History: s.History, central: central.Name, up: up.History}
+	}
+	if up.Held != nil {
+		s.Stages = upstreamStages{Stages: s.Stages, central: central.Name, up: up.Held}
+	}
 	return s, d, nil
+}
+
+// upstreamHistory reads the registry-only stage's evidence records with
+// Upstream's reader and every other stage's with the sources' own.
+type upstreamHistory struct {
+	History
+	central string
+	up      History
+}
+
+func (h upstreamHistory) pick(env manifest.Environment) History {
+	if env.Name == h.central {
+		return h.up
+	}
+	return h.History
+}
+
+// Records implements History.
+func (h upstreamHistory) Records(ctx context.Context, env manifest.Environment, group string, version int) ([]StoredRecord, error) {
+	if r := h.pick(env); r != nil {
+		return r.Records(ctx, env, group, version)
+	}
+	return nil, fmt.Errorf("nothing here reads %s's evidence records", env.Name)
+}
+
+// ReadAll implements History.
+func (h upstreamHistory) ReadAll(ctx context.Context, env manifest.Environment, uri string, limit int64) ([]byte, error) {
+	if r := h.pick(env); r != nil {
+		return r.ReadAll(ctx, env, uri, limit)
+	}
+	return nil, fmt.Errorf("nothing here reads %s's bucket", env.Name)
+}
+
+// upstreamStages finds the registry-only stage's copies with Upstream's
+// reader; everything else the sources' own Stages read.
+type upstreamStages struct {
+	Stages
+	central string
+	up      Holder
+}
+
+// Serving implements Stages.
+func (s upstreamStages) Serving(ctx context.Context, env manifest.Environment, endpoint string) (*Serving, error) {
+	if s.Stages == nil {
+		return nil, fmt.Errorf("nothing here reads what %s serves", env.Name)
+	}
+	return s.Stages.Serving(ctx, env, endpoint)
+}
+
+// Registered implements Stages.
+func (s upstreamStages) Registered(ctx context.Context, env manifest.Environment, group, sourceARN string) (*Live, error) {
+	if env.Name == s.central {
+		return s.up.Held(ctx, group, sourceARN)
+	}
+	if s.Stages == nil {
+		return nil, fmt.Errorf("nothing here reads %s's registry", env.Name)
+	}
+	return s.Stages.Registered(ctx, env, group, sourceARN)
 }
 
 // registryName names the registry the sources read packages from, for

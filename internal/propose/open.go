@@ -69,8 +69,7 @@ func (s sources) packages(stage string) Packages {
 func PackagesFor(accts *accounts.Accounts, cfg *manifest.Config, stage string, source *registry.Registry) Packages {
 	env, _ := cfg.Environment(stage)
 	if central, ok := cfg.Upstream(env); ok {
-		c, _, _ := registry.Upstream(accts, central, env, false)
-		return registry.Copies{Registry: registry.New(c, central.Account), Origin: cfg.Source}
+		return registry.Copies{Registry: registry.Upstream(accts, central, env, false).Registry, Origin: cfg.Source}
 	}
 	return source
 }

@@ -35,6 +35,9 @@ func (r *renderer) promotionHead(pr *plan.Promotion) piece {
 	if sum := manifest.ResolveSettings(env, pr.ModelPackageGroup, pr.To).Summary(); sum != "" && !env.RegistryOnly {
 		notes = append(notes, "Deploys with "+esc(sum)+".")
 	}
+	if d := pr.Details.Source; d != nil && d.Mode != "" {
+		notes = append(notes, "Reads its package from "+esc(strings.TrimPrefix(d.Summary(), "source: "))+".")
+	}
 	if len(pr.Changes) > 0 {
 		var cs []string
 		for _, c := range pr.Changes {

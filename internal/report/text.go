@@ -45,6 +45,9 @@ func Text(w io.Writer, p *plan.Plan) error {
 			for _, c := range pr.Changes {
 				fmt.Fprintf(b, "      %s\n", c)
 			}
+			if d := pr.Details.Source; d != nil && d.Mode != "" {
+				fmt.Fprintf(b, "      %s\n", d.Summary())
+			}
 			var gates []string
 			for _, g := range pr.Gates {
 				gates = append(gates, fmt.Sprintf("%s %s", g.Gate, textStatus[g.Status]))

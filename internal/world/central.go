@@ -40,9 +40,13 @@ const centralPolicy = `    central:
 // withCentral rewrites the example configuration for Options.Central: the
 // central stage first, staging after it, staging and prod sourced from it.
 // It fails loudly when the example no longer has the lines it edits.
-func withCentral(config string) (string, error) {
+func withCentral(config string, shared bool) (string, error) {
+	central := centralEnvironment
+	if shared {
+		central = strings.Replace(central, "    registryOnly: true\n", "    registryOnly: true\n    sharedRegistry: true  # its groups' policies share them with staging and prod\n", 1)
+	}
 	edits := []struct{ old, new string }{
-		{"environments:\n  - name: staging\n", "environments:\n" + centralEnvironment + "  - name: staging\n    after: central\n    source: central    # the central registry's copies, not the dev account\n"},
+		{"environments:\n  - name: staging\n", "environments:\n" + central + "  - name: staging\n    after: central\n    source: central    # the central registry's copies, not the dev account\n"},
 		{"  - name: prod\n    after: staging\n", "  - name: prod\n    after: staging\n    source: central\n"},
 		{"  stages:\n    staging:\n", "  stages:\n" + centralPolicy + "    staging:\n"},
 		// Model cards are read from the registry a stage is sourced from,

@@ -67,6 +67,11 @@ type Options struct {
 	// account (CentralAccount) whose registry-only stage "central" comes
 	// before staging (world/central.go).
 	Central bool
+	// SharedRegistry (with Central) makes the central registry shared: the
+	// central stage is `sharedRegistry: true`, and the stages sourced from
+	// it read its groups by ARN with their own roles. The groups' policies
+	// are the test's to put (as central's platform team would).
+	SharedRegistry bool
 	// ClockOffset sets the world's clock this far from the wall clock; a
 	// negative one starts a story in the past (see Now and Advance).
 	ClockOffset time.Duration
@@ -448,7 +453,7 @@ func exampleConfig(opts Options) (*manifest.Config, string, error) {
 	}
 	text := string(data)
 	if opts.Central {
-		if text, err = withCentral(text); err != nil {
+		if text, err = withCentral(text, opts.SharedRegistry); err != nil {
 			return nil, "", err
 		}
 	}

@@ -370,7 +370,7 @@ type Summary struct {
 // or fails. The error of the listing itself is SageMaker's, unwrapped.
 func (r *Registry) Versions(ctx context.Context, group string, approvedOnly bool, visit func(Summary) (more bool, err error)) error {
 	in := &sagemaker.ListModelPackagesInput{
-		ModelPackageGroupName: aws.String(group), ModelPackageType: types.ModelPackageTypeVersioned,
+		ModelPackageGroupName: aws.String(r.groupRef(group)), ModelPackageType: types.ModelPackageTypeVersioned,
 		SortBy: types.ModelPackageSortByCreationTime, SortOrder: types.SortOrderDescending, MaxResults: aws.Int32(50)}
 	if approvedOnly {
 		in.ModelApprovalStatus = types.ModelApprovalStatusApproved
@@ -379,7 +379,7 @@ func (r *Registry) Versions(ctx context.Context, group string, approvedOnly bool
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return err
+			return r.shareErr(err)
 		}
 		for _, s := range page.ModelPackageSummaryList {
 			more, err := visit(Summary{ARN: aws.ToString(s.ModelPackageArn), Version: int(aws.ToInt32(s.ModelPackageVersion)), Status: string(s.ModelPackageStatus)})

@@ -21,6 +21,10 @@ type Registry struct {
 	SM      *sagemaker.Client
 	Account string
 	Region  string
+	// Shared is set when SM's credentials belong to another account, which
+	// shares this registry's groups by their resource policies: groups are
+	// then named by ARN, as SageMaker requires across accounts.
+	Shared bool
 }
 
 // New returns the registry of the account cfg's credentials belong to.
@@ -32,6 +36,29 @@ func New(cfg aws.Config, account string) *Registry {
 // writes resource names in ARNs in lower case.
 func (r *Registry) PackageARN(group string, version int) string {
 	return fmt.Sprintf("arn:%s:sagemaker:%s:%s:model-package/%s/%d", manifest.PartitionOf(r.Region), r.Region, r.Account, strings.ToLower(group), version)
+}
+
+// GroupARN returns the ARN of a model package group.
+func (r *Registry) GroupARN(group string) string {
+	return fmt.Sprintf("arn:%s:sagemaker:%s:%s:model-package-group/%s", manifest.PartitionOf(r.Region), r.Region, r.Account, strings.ToLower(group))
+}
+
+// groupRef names group in a request: by name, or by ARN in a shared
+// registry.
+func (r *Registry) groupRef(group string) string {
+	if r.Shared {
+		return r.GroupARN(group)
+	}
+	return group
+}
+
+// shareErr marks a refusal by a shared registry as plan.ErrNotShared:
+// the group's resource policy does not grant the caller.
+func (r *Registry) shareErr(err error) error {
+	if r.Shared && awserr.IsAccessDenied(err) {
+		return fmt.Errorf("%w: %w", plan.ErrNotShared, err)
+	}
+	return err
 }
 
 // Describe returns the full description of version of group, or an error
@@ -47,7 +74,7 @@ func (r *Registry) DescribeARN(ctx context.Context, arn string) (*sagemaker.Desc
 		return nil, fmt.Errorf("model package %s: %w", arn, plan.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("describe model package %s: %w", arn, err)
+		return nil, fmt.Errorf("describe model package %s: %w", arn, r.shareErr(err))
 	}
 	return out, nil
 }

@@ -39,24 +39,64 @@ func (c Copies) ModelPackage(ctx context.Context, group string, version int) (*p
 	return p, nil
 }
 
-// Upstream is how a stage sourced from the registry-only stage central
-// reads it: its read configuration, the mode for the plan, and who reads.
-//
-// The central account's read role (its deploy role when it has none) is
-// assumed, at check and apply alike.
-func Upstream(accts *accounts.Accounts, central, stage manifest.Environment, deploy bool) (aws.Config, string, string) {
-	return accts.Read(central), plan.UpstreamRole, central.AsSource().RoleARN
+// Reader is how a stage sourced from a registry-only stage (central)
+// reads it: with what credentials, in which mode, and who reads.
+type Reader struct {
+	// Config is the configuration the reads use, in central's region.
+	Config aws.Config
+	// Mode is plan.UpstreamRole or plan.UpstreamShared; ReadWith names
+	// the role the reads use.
+	Mode, ReadWith string
+	// Registry is central's registry read with Config.
+	Registry *Registry
+}
+
+// Upstream is how the stage reads central. This is the one place that
+// decides, for the check, propose and apply alike:
+//   - by default central's read role (its deploy role when it has none)
+//     is assumed;
+//   - with central's sharedRegistry, no role in central's account is
+//     assumed: the stage's own read role (its deploy role at apply, which
+//     registers and copies with it) reads central's groups by ARN, as
+//     their resource policies allow, and central's bucket, as its policy
+//     allows.
+func Upstream(accts *accounts.Accounts, central, stage manifest.Environment, deploy bool) Reader {
+	if !central.SharedRegistry {
+		cfg := accts.Read(central)
+		return Reader{Config: cfg, Mode: plan.UpstreamRole, ReadWith: central.AsSource().RoleARN, Registry: New(cfg, central.Account)}
+	}
+	cfg, who := accts.Read(stage), stage.ReadRoleARN
+	if deploy || who == "" {
+		cfg, who = accts.Environment(stage), stage.RoleARN
+	}
+	cfg = cfg.Copy()
+	cfg.Region = central.Region // SageMaker and S3 are read in central's region
+	reg := New(cfg, central.Account)
+	reg.Shared = true
+	return Reader{Config: cfg, Mode: plan.UpstreamShared, ReadWith: who, Registry: reg}
 }
 
 // Upstreams is plan.Sources.Upstream over accts: the copies and objects of
-// a registry-only stage, read as Upstream says.
+// a registry-only stage, read as Upstream says. A shared registry's
+// evidence records and held copies are read that way too; with central's
+// read role the sources' own readers of central already use it.
 func Upstreams(accts *accounts.Accounts, origin manifest.Source, pathStyle, deploy bool) func(central, stage manifest.Environment) (plan.Upstream, error) {
 	return func(central, stage manifest.Environment) (plan.Upstream, error) {
-		cfg, mode, who := Upstream(accts, central, stage, deploy)
-		reg := New(cfg, central.Account)
-		return plan.Upstream{Reg: Copies{Registry: reg, Origin: origin}, Objects: artifacts.New(cfg, central.Account, pathStyle), Mode: mode, ReadWith: who}, nil
+		r := Upstream(accts, central, stage, deploy)
+		up := plan.Upstream{Reg: Copies{Registry: r.Registry, Origin: origin}, Objects: artifacts.New(r.Config, central.Account, pathStyle), Mode: r.Mode, ReadWith: r.ReadWith}
+		if central.SharedRegistry {
+			up.History = &artifacts.Evidence{Configs: oneConfig{r.Config}, PathStyle: pathStyle}
+			up.Held = r.Registry
+		}
+		return up, nil
 	}
 }
+
+// oneConfig hands out one configuration for every environment.
+type oneConfig struct{ cfg aws.Config }
+
+// Environment implements artifacts.Configs.
+func (o oneConfig) Environment(manifest.Environment) aws.Config { return o.cfg }
 
 // LatestApproved is the newest source version of group whose copy here is
 // Approved and Completed: the copies are listed newest first and each
