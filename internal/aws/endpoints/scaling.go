@@ -315,8 +315,17 @@ func (x *deployment) suspendForTypeChange(ctx context.Context, serving *types.Pr
 		return nil
 	}
 	reg, err := x.keptOrRegistered(ctx, serving != nil && string(serving.InstanceType) != x.r.Endpoint.InstanceType)
-	if err != nil || reg == nil {
+	if err != nil {
 		return err
+	}
+	if x.suspended != nil {
+		// Taken down by an earlier deployment that stopped: this one
+		// carries it now, so the journal names this update, which a
+		// rerun after this one stops must recognise.
+		return x.writeJournal(ctx, x.suspended)
+	}
+	if reg == nil {
+		return nil
 	}
 	if serving == nil || string(serving.InstanceType) == x.r.Endpoint.InstanceType {
 		return nil

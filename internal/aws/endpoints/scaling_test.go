@@ -203,3 +203,43 @@ func TestOlderJournalTagsAreIgnoredWithAWarning(t *testing.T) {
 		t.Errorf("the tag was deleted; it is left for the operator")
 	}
 }
+
+// A registration one deployment took down (and crashed) is carried by the
+// next deployment: the journal then names that deployment's update, so
+// that when it too stops after its rollout, its rerun still finds the
+// journal to be of the update under way and puts the registration back.
+func TestJournalFollowsTheDeploymentThatCarriesIt(t *testing.T) {
+	e, as, _ := scaled(t, 2, 4)
+	j := &memJournal{}
+	crashAt := func(at endpoints.Boundary) {
+		e.d.Interrupt = func(b endpoints.Boundary) error {
+			if b == at {
+				return errors.New("simulated crash")
+			}
+			return nil
+		}
+	}
+	a := e.request(2, "aaaaaaa", manifest.Rollout{})
+	a.Endpoint.InstanceType, a.Journal = "ml.m5.xlarge", j
+	crashAt(endpoints.BoundaryScalingSuspended)
+	if _, err := e.d.Deploy(ctx(t), a); err == nil {
+		t.Fatal("deployment A did not stop")
+	}
+	b := e.request(2, "bbbbbbb", manifest.Rollout{})
+	b.Endpoint.InstanceType, b.Journal = "ml.m5.xlarge", j
+	crashAt(endpoints.BoundaryRolledOut)
+	if _, err := e.d.Deploy(ctx(t), b); err == nil {
+		t.Fatal("deployment B did not stop")
+	}
+	if _, _, ok := as.Registered(account, region, endpoint, "AllTraffic"); ok || j.data == nil {
+		t.Fatalf("after B stopped: registered %v, journal %s; want taken down and kept", ok, j.data)
+	}
+	e.d.Interrupt = nil
+	e.deploy(t, b)
+	if lo, hi, ok := as.Registered(account, region, endpoint, "AllTraffic"); !ok || lo != 2 || hi != 4 {
+		t.Errorf("after B's rerun: registration %v %d–%d, want 2–4 back", ok, lo, hi)
+	}
+	if j.data != nil {
+		t.Errorf("journal left: %s", j.data)
+	}
+}
