@@ -66,7 +66,10 @@ func readCopies(ctx context.Context, src Sources, env manifest.Environment, rec 
 			refs = append(refs, ref)
 		}
 	}
-	prefix := ArtifactPrefix(pkg.Group, pkg.Version)
+	// Apply writes under the promoted version's number (the source
+	// registry's), which is the record's: a registry-only stage's copy of
+	// the live version has a number of its own.
+	prefix := ArtifactPrefix(pkg.Group, rec.Version)
 	type read struct {
 		once sync.Once
 		data []byte
