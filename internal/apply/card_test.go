@@ -4,43 +4,18 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/modelpromote/modelpromote/internal/aws/registry"
-	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
 	smemu "github.com/modelpromote/modelpromote/internal/emulator/aws/sagemaker"
-	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
 	"github.com/modelpromote/modelpromote/internal/world"
+	"github.com/modelpromote/modelpromote/internal/world/worldtest"
 )
 
-const governanceAccount = "555555555555"
-
-// withGovernance adds a governance account with a model-card role, and
-// puts `governance` in the default branch's configuration.
-func withGovernance(t *testing.T, w *world.World) {
-	t.Helper()
-	creds, err := w.AWS.AddAccount("governance", governanceAccount)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Admin[governanceAccount] = creds
-	if err := w.AWS.AddRole(awsemu.Role{Account: governanceAccount, Name: "modelpromote-model-cards", Trust: []string{world.ToolsAccount},
-		ExternalID: "modelpromote-governance", AllowSourceIdentity: true}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, ok := w.GitHub.File(world.Repo, "main", "promotions/modelpromote.yaml")
-	if !ok {
-		t.Fatal("no configuration")
-	}
-	cfg += "governance:\n  account: \"" + governanceAccount + "\"\n  region: " + world.Region +
-		"\n  roleArn: arn:aws:iam::" + governanceAccount + ":role/modelpromote-model-cards\n  externalId: modelpromote-governance\n"
-	if _, err := w.GitHub.Push(world.Repo, "main", ghemu.Change{Message: "model cards in the governance account", Author: world.Pat,
-		Files: map[string]string{"promotions/modelpromote.yaml": cfg}}); err != nil {
-		t.Fatal(err)
-	}
-}
+const governanceAccount = world.GovernanceAccount
 
 func card(t *testing.T, w *world.World, name string) []smemu.ModelCard {
 	t.Helper()
@@ -53,8 +28,7 @@ func card(t *testing.T, w *world.World, name string) []smemu.ModelCard {
 // refused with the reason, the endpoint left serving, and a rerun completes
 // the card once it is a Draft again.
 func TestModelCardInTheGovernanceAccount(t *testing.T) {
-	w := newWorld(t, world.Options{})
-	withGovernance(t, w)
+	w := newWorld(t, world.Options{Governance: true})
 	e := applyEnv(w)
 
 	if res := runApply(t, e, mergedPR(t, w, stagingChange)); res.Failed() {
@@ -179,8 +153,13 @@ func evaluations(t *testing.T, content string) string {
 // of the reports. The dev account is not called after the first step: the
 // card is written from what the plan read.
 func TestModelCardFollowsTheCentralRegistry(t *testing.T) {
-	w := centralWorld(t)
-	withGovernance(t, w)
+	w, err := worldtest.New(t, world.Options{Central: true, Governance: true, EndpointDelay: 5 * time.Millisecond, PackageDelay: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SeedVersions(riskScore, 5); err != nil {
+		t.Fatal(err)
+	}
 	if res := runApply(t, applyEnv(w), mergedPR(t, w, change{file: riskFile, to: riskCentral, approvers: []string{world.Bob}})); res.Failed() {
 		t.Fatalf("central: refused %v outcomes %+v", res.Refused, res.Outcomes)
 	}

@@ -26,7 +26,7 @@ func runEmulator(ctx context.Context, args []string, f *Factory) int {
 	}
 	// Seeded as the demo's story begins, a day ago, so that what is live
 	// in staging has soaked by now, on the one clock the emulators share.
-	w, err := world.New(world.Options{ClockOffset: -demo.Day})
+	w, err := demo.NewWorld(world.Options{ClockOffset: -demo.Day})
 	if err != nil {
 		fmt.Fprintf(s.Err, "modelpromote emulator: %v\n", err)
 		return ExitFail

@@ -60,7 +60,8 @@ func account(t *testing.T, info world.Info, name string) aws.Config {
 
 // `modelpromote emulator` serves the world the demo starts from: the same
 // versions and metrics, v12 live in staging (for over a day, so it has
-// soaked) and v11 in prod.
+// soaked) and v11 in prod, both through the central registry, and the
+// governance account.
 func TestEmulatorIsSeededLikeTheDemo(t *testing.T) {
 	stdout, stop := serving(t, "emulator")
 	var info world.Info
@@ -82,6 +83,16 @@ func TestEmulatorIsSeededLikeTheDemo(t *testing.T) {
 		ModelPackageGroupName: aws.String("fraud-detector"), MaxResults: aws.Int32(100)})
 	if err != nil || len(pkgs.ModelPackageSummaryList) != 13 {
 		t.Errorf("dev registry: %+v (%v), want versions 1–13", pkgs, err)
+	}
+	// What staging and prod run came through the central registry, which
+	// holds those copies; the governance account is there for the cards.
+	copies, err := sagemaker.NewFromConfig(account(t, info, "ml-shared")).ListModelPackages(t.Context(), &sagemaker.ListModelPackagesInput{
+		ModelPackageGroupName: aws.String("fraud-detector")})
+	if err != nil || len(copies.ModelPackageSummaryList) != 2 {
+		t.Errorf("central registry: %+v (%v), want the copies of v11 and v12", copies, err)
+	}
+	if _, err := sagemaker.NewFromConfig(account(t, info, "governance")).ListModelCards(t.Context(), &sagemaker.ListModelCardsInput{}); err != nil {
+		t.Errorf("governance account: %v", err)
 	}
 	if code := stop(); code != ExitOK {
 		t.Errorf("exit %d after interrupt", code)

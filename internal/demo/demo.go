@@ -1,10 +1,13 @@
 // Package demo plays modelpromote's whole flow against the embedded AWS
 // and GitHub emulators, through the same code paths a real installation
-// runs: a data scientist opens a promotion pull request, the check reports
-// on it, reviewers approve, the merge is applied (artifacts copied,
-// package registered, endpoint deployed), and the next stage's promotion
-// is blocked by a missing approval and a metric regression until a better
-// model comes along. It needs no cloud account.
+// runs, in the shape of AWS's multi-account framework: a data scientist
+// promotes a version into the central model registry (registry only), then
+// opens a promotion pull request for staging, which takes the package from
+// the central registry; the check reports on it, reviewers approve, the
+// merge is applied (artifacts copied, package registered, endpoint
+// deployed), and the model's card in the governance account records each
+// apply. The prod promotion is blocked by a missing approval and a metric
+// regression until a better model comes along. It needs no cloud account.
 package demo
 
 import (
@@ -63,7 +66,7 @@ func Run(ctx context.Context, opts Options) (*Demo, error) {
 	if opts.EndpointDelay == 0 {
 		opts.EndpointDelay = 150 * time.Millisecond
 	}
-	w, err := world.New(world.Options{EndpointDelay: opts.EndpointDelay, PackageDelay: 50 * time.Millisecond, ClockOffset: -2 * Day})
+	w, err := NewWorld(world.Options{EndpointDelay: opts.EndpointDelay, PackageDelay: 50 * time.Millisecond, ClockOffset: -2 * Day})
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +76,14 @@ func Run(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// NewWorld is the demo's world, tuned by opts: the example configuration
+// with the central model registry before staging (staging and prod sourced
+// from it) and the governance account's model cards.
+func NewWorld(opts world.Options) (*world.World, error) {
+	opts.Central, opts.Governance = true, true
+	return world.New(opts)
 }
 
 // Close stops the emulators.
@@ -88,10 +99,14 @@ func (d *Demo) section(n int, title string) {
 
 func (d *Demo) play(ctx context.Context) error {
 	w := d.World
-	d.say("modelpromote demo: a promotion from dev to staging to prod, against emulated AWS and GitHub.")
-	d.say("\nSetting up: AWS accounts dev (%s), staging (%s), prod (%s) and tools (%s, where the bot runs);",
-		world.DevAccount, world.StagingAccount, world.ProdAccount, world.ToolsAccount)
-	d.say("GitHub repository %s with the example promotions/ of this repository.", world.Repo)
+	d.say("modelpromote demo: a promotion from dev through the central model registry to staging and prod, against emulated AWS and GitHub.")
+	d.say("\nSetting up: AWS accounts dev (%s), ml-shared (%s, the central model registry), staging (%s), prod (%s),",
+		world.DevAccount, world.CentralAccount, world.StagingAccount, world.ProdAccount)
+	d.say("governance (%s, the model cards) and tools (%s, where the bot runs);", world.GovernanceAccount, world.ToolsAccount)
+	d.say("GitHub repository %s with the example promotions/ of this repository, in the shape of AWS's framework for ML", world.Repo)
+	d.say("across accounts: the stage central is registry only (a promotion copies the package there and deploys nothing),")
+	d.say("staging and prod take the package from the central registry, never from dev, and `governance` has apply record")
+	d.say("every promotion on the model's card in the governance account.")
 	d.say("The story starts two days ago (%s) and ends now, on one clock the emulators share.", d.now().UTC().Format("2006-01-02 15:04 UTC"))
 	if err := Seed(ctx, w); err != nil {
 		return err
@@ -99,18 +114,37 @@ func (d *Demo) play(ctx context.Context) error {
 	d.say("The dev registry holds fraud-detector versions 1–13 (each with its pipeline lineage, reports and model card);")
 	d.say("version 12 serves in staging and version 11 in prod, as promotions/fraud-detector.yaml says.")
 
-	d.section(1, "Alice opens a pull request promoting fraud-detector v13 to staging")
+	d.section(1, "Alice promotes fraud-detector v13 into the central model registry")
+	centralPR, err := d.openPR(world.Alice, "promote-fraud-detector-13-central", "Promote fraud-detector v13 to the central registry", "stages:\n", "stages:\n  central:\n    version: 13\n")
+	if err != nil {
+		return err
+	}
+	if err := d.review(centralPR, world.Bob); err != nil {
+		return err
+	}
+	if _, err := d.check(ctx, centralPR, true); err != nil {
+		return err
+	}
+	if err := d.mergeAndApply(ctx, centralPR); err != nil {
+		return err
+	}
+
+	d.section(2, "Alice opens a pull request promoting fraud-detector v13 to staging, from the central registry")
 	pr, err := d.openPR(world.Alice, "promote-fraud-detector-13-staging", "Promote fraud-detector v13 to staging", "  staging:\n    version: 12\n", "  staging:\n    version: 13\n")
 	if err != nil {
 		return err
 	}
 
-	d.section(2, "The check runs and reports on the pull request")
-	if _, err := d.check(ctx, pr, true); err != nil {
+	d.section(3, "The check reads the central registry's copy and reports on the pull request")
+	res, err := d.check(ctx, pr, true)
+	if err != nil {
 		return err
 	}
+	if src := res.Plan.Promotions[0].Details.Source; src != nil {
+		d.say("\nWhere the check read the package, its reports and its lineage (not the dev account): %s.", src.Summary())
+	}
 
-	d.section(3, "Bob (team:ml-leads) approves; the check passes; the pull request merges and is applied")
+	d.section(4, "Bob (team:ml-leads) approves; the check passes; the pull request merges and is applied")
 	if err := d.review(pr, world.Bob); err != nil {
 		return err
 	}
@@ -121,14 +155,14 @@ func (d *Demo) play(ctx context.Context) error {
 		return err
 	}
 
-	d.section(4, "Alice opens the prod promotion of v13: two problems block it")
+	d.section(5, "Alice opens the prod promotion of v13: two problems block it")
 	w.Advance(Day)
 	d.say("(25 hours pass: prod requires a version to have soaked 24 hours in staging.)")
 	prodPR, err := d.openPR(world.Alice, "promote-fraud-detector-13-prod", "Promote fraud-detector v13 to prod", "  prod:\n    version: 11\n", "  prod:\n    version: 13\n")
 	if err != nil {
 		return err
 	}
-	res, err := d.check(ctx, prodPR, true)
+	res, err = d.check(ctx, prodPR, true)
 	if err != nil {
 		return err
 	}
@@ -139,26 +173,37 @@ func (d *Demo) play(ctx context.Context) error {
 		}
 	}
 
-	d.section(5, "A retrained v14 fixes the regression; it goes through staging, then prod is approved and deployed")
+	d.section(6, "A retrained v14 fixes the regression; it goes through the central registry and staging, then prod is approved and deployed")
 	v, err := w.SeedVersion(world.Version{Group: "fraud-detector", StdDev: stdDev,
 		Metrics: map[string]float64{"auc": 0.88, "f1": 0.81, "precision": 0.84, "recall": 0.80, "accuracy": 0.86}})
 	if err != nil {
 		return err
 	}
 	d.say("The training pipeline registered v%d (AUC 0.88).", v)
-	stagingPR, err := d.openPR(world.Alice, "promote-fraud-detector-14-staging", "Promote fraud-detector v14 to staging", "  staging:\n    version: 13\n", "  staging:\n    version: 14\n")
-	if err != nil {
+	for _, step := range []struct{ stage, from, to string }{
+		{"central", "  central:\n    version: 13\n", "  central:\n    version: 14\n"},
+		{"staging", "  staging:\n    version: 13\n", "  staging:\n    version: 14\n"},
+	} {
+		n, err := d.openPR(world.Alice, "promote-fraud-detector-14-"+step.stage, "Promote fraud-detector v14 to "+step.stage, step.from, step.to)
+		if err != nil {
+			return err
+		}
+		if err := d.review(n, world.Bob); err != nil {
+			return err
+		}
+		if _, err := d.check(ctx, n, false); err != nil {
+			return err
+		}
+		if err := d.mergeAndApply(ctx, n); err != nil {
+			return err
+		}
+	}
+	// The governance team reviews the card: approved, it stays as it was
+	// approved, and the next change to it asks for the review again.
+	if err := w.SageMaker.UpdateModelCardStatus(world.GovernanceAccount, world.Region, "fraud-detector", "Approved"); err != nil {
 		return err
 	}
-	if err := d.review(stagingPR, world.Bob); err != nil {
-		return err
-	}
-	if _, err := d.check(ctx, stagingPR, false); err != nil {
-		return err
-	}
-	if err := d.mergeAndApply(ctx, stagingPR); err != nil {
-		return err
-	}
+	d.say("\nGus (team:ml-governance) reviews the model card in the governance account and approves it.")
 	w.Advance(Day)
 	d.say("\n(25 hours later, v14 has soaked in staging.) Alice closes #%d and proposes v14 for prod instead:", prodPR)
 	closed := "closed"
@@ -187,11 +232,15 @@ func (d *Demo) play(ctx context.Context) error {
 		return err
 	}
 
-	d.section(6, "The evidence record and the promotion history")
+	d.section(7, "The evidence record and the promotion history")
 	if err := d.history(ctx); err != nil {
 		return err
 	}
-	d.section(7, "What runs where, how it is configured, and what served when: modelpromote status, drift and history")
+	d.section(8, "The model card in the governance account")
+	if err := d.cardStory(ctx); err != nil {
+		return err
+	}
+	d.section(9, "What runs where, how it is configured, and what served when: modelpromote status, drift and history")
 	return d.audit(ctx)
 }
 
@@ -211,9 +260,9 @@ const stdDev = 0.005
 // serves it: fraud-detector versions 1–12 improving slowly, version 13
 // fresh from training (good enough for staging, but its AUC regresses from
 // what prod serves), every metric with a standard deviation; version 12
-// live in staging and version 11 in prod. credit-risk runs v3 on a
-// serverless endpoint in staging and v2 in prod, as
-// promotions/credit-risk.yaml says.
+// live in staging and version 11 in prod, both registered in the central
+// registry before. credit-risk runs v3 on a serverless endpoint in staging
+// and v2 in prod, as promotions/credit-risk.yaml says.
 func Seed(ctx context.Context, w *world.World) error {
 	if err := w.SeedVersionsWithStdDev("fraud-detector", 12, stdDev); err != nil {
 		return err
@@ -225,11 +274,22 @@ func Seed(ctx context.Context, w *world.World) error {
 	if err := w.SeedVersionsWithStdDev("credit-risk-xgboost", 3, stdDev); err != nil {
 		return err
 	}
-	for _, dep := range []struct {
+	deployments := []struct {
 		stage, group, endpoint string
 		version                int
 	}{{"staging", "fraud-detector", "fraud-detector-staging", 12}, {"prod", "fraud-detector", "fraud-detector", 11},
-		{"staging", "credit-risk-xgboost", "credit-risk-staging", 3}, {"prod", "credit-risk-xgboost", "credit-risk", 2}} {
+		{"staging", "credit-risk-xgboost", "credit-risk-staging", 3}, {"prod", "credit-risk-xgboost", "credit-risk", 2}}
+	if _, ok := w.Config.Environment("central"); ok {
+		// What staging and prod run came through the central registry,
+		// which still holds those copies: a stage sourced from it reads
+		// the version it runs there (its regression baseline).
+		deployments = append([]struct {
+			stage, group, endpoint string
+			version                int
+		}{{"central", "fraud-detector", "", 11}, {"central", "fraud-detector", "", 12},
+			{"central", "credit-risk-xgboost", "", 2}, {"central", "credit-risk-xgboost", "", 3}}, deployments...)
+	}
+	for _, dep := range deployments {
 		if err := w.Deploy(ctx, dep.stage, dep.group, dep.version, dep.endpoint); err != nil {
 			return err
 		}
@@ -324,7 +384,7 @@ func (d *Demo) mergeAndApply(ctx context.Context, pr int) error {
 	if res.Failed() {
 		return fmt.Errorf("apply of #%d failed", pr)
 	}
-	return nil
+	return d.cardLine(ctx)
 }
 
 // history prints the last evidence record and every record, oldest first.

@@ -11,9 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
+	"github.com/modelpromote/modelpromote/internal/aws/registry"
 	"github.com/modelpromote/modelpromote/internal/check"
 	"github.com/modelpromote/modelpromote/internal/dashboard"
+	smemu "github.com/modelpromote/modelpromote/internal/emulator/aws/sagemaker"
 	ghemu "github.com/modelpromote/modelpromote/internal/emulator/github"
+	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/internal/world"
 )
 
@@ -28,11 +31,22 @@ func TestDemoPlaysTheWholeStory(t *testing.T) {
 	defer d.Close()
 	text := out.String()
 	for _, want := range []string{
-		"1. Alice opens", "Check on #1: pending", "Check on #1: pass",
+		"1. Alice promotes fraud-detector v13 into the central model registry", "Check on #1: pass", "**Registry only**",
+		"fraud-detector/central: success",
+		"Model card fraud-detector in the governance account: version 1, Draft",
+		"where it runs: central v13 registered, deploying nothing (account 444444444444, eu-west-1)",
+		"2. Alice opens", "Check on #2: pending", "Check on #2: pass", "source: central's registry (account 444444444444)",
 		"fraud-detector/staging: success",
+		"evaluation_details: v13 model quality, v13 post-training bias, v13 explainability",
 		"regression", "needs 2 approval(s)",
 		"fraud-detector/prod: success",
+		"Model card fraud-detector in the governance account: version 7, PendingReview",
+		"evaluation_details: v14 model quality, v14 data quality, v14 post-training bias, v14 explainability",
 		"Promotion history",
+		"8. The model card in the governance account", "Gus approved version 5.",
+		"purpose_of_model: Flag card transactions for manual fraud review.",
+		"binary_classification_metrics: accuracy 0.86, auc 0.88, f1 0.81, precision 0.84, recall 0.8",
+		"from the copy in central's registry (account",
 		"$ modelpromote status", "$ modelpromote history --model fraud-detector --stage prod --at ",
 		"fraud-detector in prod served v14", "Objects re-read: ", "not write-once",
 		"$ modelpromote dashboard", "Dashboard opened: ",
@@ -87,8 +101,48 @@ func TestDemoPlaysTheWholeStory(t *testing.T) {
 	if ep.EndpointConfigName == "" {
 		t.Error("credit-risk-staging does not exist")
 	}
+	// The central registry holds the copies staging and prod took: the
+	// packages they registered name them as what they came through.
+	centralCopies := map[string]int{}
+	for _, p := range d.World.SageMaker.Snapshot(world.CentralAccount, world.Region).ModelPackages {
+		centralCopies[p.ModelPackageArn] = 1
+	}
+	for _, account := range []string{world.StagingAccount, world.ProdAccount} {
+		via := ""
+		for _, p := range d.World.SageMaker.Snapshot(account, world.Region).ModelPackages {
+			if p.CustomerMetadataProperties[plan.ProvenanceSourceARN] == world.PackageARN("fraud-detector", 14) {
+				via = p.CustomerMetadataProperties[plan.ProvenanceVia]
+			}
+		}
+		if centralCopies[via] == 0 {
+			t.Errorf("account %s's v14 came through %q, not a copy in the central registry %v", account, via, centralCopies)
+		}
+	}
+	// The governance account's card, as apply left it: a version per
+	// apply, every stage, the evaluation of v14 from the reports read.
+	cards := d.World.SageMaker.ModelCardVersions(world.GovernanceAccount, world.Region, "fraud-detector")
+	if len(cards) != 7 || cards[4].ModelCardStatus != "Approved" || cards[6].ModelCardStatus != "PendingReview" {
+		t.Fatalf("card versions %+v", cards)
+	}
+	last := cards[6].Content
+	if got := strings.Join(registry.CardStages(last), ","); got != "central,prod,staging" {
+		t.Errorf("the card records stages %s", got)
+	}
+	if err := smemu.CheckModelCardContent(last); err != nil {
+		t.Errorf("the card's content is not in the schema: %v", err)
+	}
+	for _, want := range []string{`"name":"v14 model quality"`, `"name":"v14 data quality"`, `"name":"auc","type":"number","value":0.88`, `"risk_rating":"Medium"`} {
+		if !strings.Contains(last, want) {
+			t.Errorf("the card lacks %s: %s", want, last)
+		}
+	}
+	if strings.Contains(last, `"name":"v13 `) {
+		t.Errorf("the card keeps the evaluation of v13, which no stage runs: %s", last)
+	}
+
 	// The read-back commands name what is there.
-	for _, want := range []string{"describe-endpoint --endpoint-name fraud-detector", "application-autoscaling describe-scalable-targets", "credit-risk-staging", "list-tags"} {
+	for _, want := range []string{"describe-endpoint --endpoint-name fraud-detector", "application-autoscaling describe-scalable-targets", "credit-risk-staging", "list-tags",
+		"aws_as ml-shared sagemaker list-model-packages", "aws_as governance sagemaker describe-model-card --model-card-name fraud-detector", "list-model-card-versions"} {
 		if !strings.Contains(strings.Join(ReadBack(), "\n"), want) {
 			t.Errorf("ReadBack lacks %q", want)
 		}
@@ -119,7 +173,7 @@ func TestDemoPlaysTheWholeStory(t *testing.T) {
 	if skew := time.Since(d.World.Now()); skew < -time.Minute || skew > time.Minute {
 		t.Errorf("the world's clock is %s off the real one after the story", skew)
 	}
-	res, err := check.Run(t.Context(), check.Env{Repo: d.World.BotRepo(), AWS: d.World.BotAWS(), S3PathStyle: true}, 4)
+	res, err := check.Run(t.Context(), check.Env{Repo: d.World.BotRepo(), AWS: d.World.BotAWS(), S3PathStyle: true}, 6)
 	if err != nil {
 		t.Fatal(err)
 	}

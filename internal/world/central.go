@@ -29,11 +29,13 @@ const centralEnvironment = `  # The central model registry (ML shared-services a
 `
 
 // centralPolicy is the central stage's policy: what the dev registry's
-// package must carry to enter the central registry.
+// package must carry to enter the central registry, its own Approved model
+// card included (read from dev here, once: the stages after central read
+// central's copies, which hold no card).
 const centralPolicy = `    central:
       approvals: 1
       approvers: [team:ml-leads]
-      reports: [modelQuality]
+      reports: [modelQuality, modelCard]
       requireDigests: true
 `
 

@@ -32,7 +32,9 @@ import (
 // and the evidence record apply would have written (DeployedRecord), so
 // that a later stage's chain of custody and regression baseline can read
 // it. Scenarios use it to set up what is live, and to change an endpoint
-// behind modelpromote's back.
+// behind modelpromote's back. Into a registry-only stage (endpoint ""), it
+// registers the copy, copies the objects and writes the record, and
+// deploys nothing, as apply does there.
 func (w *World) Deploy(ctx context.Context, stage, group string, version int, endpoint string) error {
 	env, ok := w.Config.Environment(stage)
 	if !ok {
@@ -50,10 +52,26 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 	src := lin.Package
 	// The package is the copy apply would have registered (registry.
 	// CopyInput, every URI at the key apply writes): apply adopts only
-	// such a package (issue 12 §6).
-	desc, err := sagemaker.NewFromConfig(w.AdminAWS(DevAccount)).DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: aws.String(src.ModelPackageArn)})
+	// such a package (issue 12 §6). A stage sourced from a registry-only
+	// stage takes that stage's copy, which Deploy must have registered
+	// there first, as apply does.
+	from, fromAccount := src.ModelPackageArn, DevAccount
+	var via *plan.RecordPackage
+	if central, ok := w.Config.Upstream(env); ok {
+		cp, err := w.centralCopy(central, src.ModelPackageArn)
+		if err != nil {
+			return err
+		}
+		from, fromAccount = cp, central.Account
+		via = &plan.RecordPackage{Account: central.Account, Region: central.Region, Group: group, Version: versionOf(cp), PackageARN: cp}
+	}
+	desc, err := sagemaker.NewFromConfig(w.AdminAWS(fromAccount)).DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: aws.String(from)})
 	if err != nil {
-		return fmt.Errorf("describe %s: %w", src.ModelPackageArn, err)
+		return fmt.Errorf("describe %s: %w", from, err)
+	}
+	provenance := map[string]string{plan.ProvenanceSourceARN: src.ModelPackageArn, plan.ProvenanceSourceAccount: DevAccount}
+	if via != nil {
+		provenance[plan.ProvenanceVia] = via.PackageARN
 	}
 	prefix := plan.ArtifactPrefix(group, version)
 	in, err := registry.CopyInput(registry.CopyRequest{
@@ -61,7 +79,7 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 		Rewrite: func(uri string) (string, error) {
 			return fmt.Sprintf("s3://%s/%s", env.ArtifactBucket, plan.TargetKey(prefix, uri)), nil
 		},
-		Provenance:  map[string]string{plan.ProvenanceSourceARN: src.ModelPackageArn, plan.ProvenanceSourceAccount: DevAccount},
+		Provenance:  provenance,
 		ClientToken: registry.ClientToken(src.ModelPackageArn, group),
 	})
 	if err != nil {
@@ -76,6 +94,20 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 		out, err := sm.DescribeModelPackage(ctx, &sagemaker.DescribeModelPackageInput{ModelPackageName: pkg.ModelPackageArn})
 		return err == nil && out.ModelPackageStatus == types.ModelPackageStatusCompleted, err
 	}); err != nil {
+		return err
+	}
+	if env.RegistryOnly {
+		copies, err := w.copyArtifacts(ctx, env, fromAccount, from, group, version)
+		if err != nil {
+			return err
+		}
+		now := w.Now().UTC()
+		_, err = w.WriteRecord(ctx, stage, &plan.Record{SchemaVersion: plan.RecordSchemaVersion, Model: modelOf(group), Stage: stage, ToVersion: version,
+			PullRequest: plan.RecordPR{Repo: Repo, MergeSHA: DeployedMergeSHA(stage, group, version, endpoint)},
+			Source:      plan.RecordPackage{Account: DevAccount, Region: Region, Group: group, Version: version, PackageARN: src.ModelPackageArn},
+			Target:      plan.RecordPackage{Account: env.Account, Region: env.Region, Group: group, Version: versionOf(aws.ToString(pkg.ModelPackageArn)), PackageARN: aws.ToString(pkg.ModelPackageArn)},
+			Artifacts:   copies, RegistryOnly: true, Endpoint: plan.RecordEndpoint{Account: env.Account, Region: env.Region},
+			StartedAt: now, FinishedAt: now, Outcome: "success"})
 		return err
 	}
 	suffix := fmt.Sprintf("v%d-%d", version, time.Now().UnixNano()%1_000_000_000)
@@ -107,7 +139,7 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 	if err := w.registerScaling(ctx, env.Account, d); err != nil {
 		return err
 	}
-	copies, err := w.copyArtifacts(ctx, env, group, version)
+	copies, err := w.copyArtifacts(ctx, env, fromAccount, from, group, version)
 	if err != nil {
 		return err
 	}
@@ -116,6 +148,7 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 		PullRequest: plan.RecordPR{Repo: Repo, MergeSHA: DeployedMergeSHA(stage, group, version, endpoint)},
 		Source:      plan.RecordPackage{Account: DevAccount, Region: Region, Group: group, Version: version, PackageARN: src.ModelPackageArn},
 		Target:      plan.RecordPackage{Account: env.Account, Region: env.Region, Group: group, Version: versionOf(aws.ToString(pkg.ModelPackageArn)), PackageARN: aws.ToString(pkg.ModelPackageArn)},
+		Via:         via,
 		Artifacts:   copies,
 		Endpoint: plan.RecordEndpoint{Name: endpoint, Account: env.Account, Region: env.Region, ConfigAfter: model, Model: model, Status: string(types.EndpointStatusInService),
 			InstanceType: d.Endpoint.InstanceType, InstanceCount: d.Endpoint.InstanceCount, ProductionVariant: d.Endpoint.Variant()},
@@ -137,11 +170,13 @@ func (w *World) DeployedRecord(stage, group string, version int, endpoint string
 	return fmt.Sprintf("s3://%s/%s", env.ArtifactBucket, plan.EvidenceKey(group, version, DeployedMergeSHA(stage, group, version, endpoint)))
 }
 
-// copyArtifacts copies every object version of group names into env's
-// bucket, where apply copies it (plan.CopyObjects), under env's key, and
-// returns what the evidence record lists of each.
-func (w *World) copyArtifacts(ctx context.Context, env manifest.Environment, group string, version int) ([]plan.RecordArtifact, error) {
-	pkg, err := registry.New(w.AdminAWS(DevAccount), DevAccount).ModelPackage(ctx, group, version)
+// copyArtifacts copies every object the package from (in account) names
+// into env's bucket, where apply copies the objects of version of group
+// (plan.CopyObjects), under env's key, and returns what the evidence record
+// lists of each.
+func (w *World) copyArtifacts(ctx context.Context, env manifest.Environment, account, from, group string, version int) ([]plan.RecordArtifact, error) {
+	fromGroup, fromVersion, _ := plan.PackageGroupVersion(from)
+	pkg, err := registry.New(w.AdminAWS(account), account).ModelPackage(ctx, fromGroup, fromVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -244,4 +279,15 @@ func (w *World) WriteRecord(ctx context.Context, stage string, rec *plan.Record)
 		return "", err
 	}
 	return uri.String(), nil
+}
+
+// centralCopy is the ARN of the package a registry-only stage holds of the
+// dev package source: the one whose provenance names it.
+func (w *World) centralCopy(central manifest.Environment, source string) (string, error) {
+	for _, p := range w.SageMaker.Snapshot(central.Account, central.Region).ModelPackages {
+		if p.CustomerMetadataProperties[plan.ProvenanceSourceARN] == source {
+			return p.ModelPackageArn, nil
+		}
+	}
+	return "", fmt.Errorf("%s holds no copy of %s: Deploy it there first", central.Name, source)
 }

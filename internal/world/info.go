@@ -47,7 +47,8 @@ type AccountInfo struct {
 func (w *World) Describe(webhookURL string) Info {
 	var in Info
 	in.AWS.Endpoint, in.AWS.Region = w.AWS.URL(), Region
-	names := map[string]string{DevAccount: "dev", StagingAccount: "staging", ProdAccount: "prod", ToolsAccount: "tools", CentralAccount: "ml-shared"}
+	names := map[string]string{DevAccount: "dev", StagingAccount: "staging", ProdAccount: "prod", ToolsAccount: "tools", CentralAccount: "ml-shared",
+		GovernanceAccount: "governance"}
 	for id, c := range w.Admin {
 		in.AWS.Accounts = append(in.AWS.Accounts, AccountInfo{Name: names[id], ID: id, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey})
 	}

@@ -72,6 +72,10 @@ type Options struct {
 	// it read its groups by ARN with their own roles. The groups' policies
 	// are the test's to put (as central's platform team would).
 	SharedRegistry bool
+	// Governance adds the governance account (GovernanceAccount), with
+	// the model-card role, and `governance` in the configuration
+	// (world/governance.go).
+	Governance bool
 	// ClockOffset sets the world's clock this far from the wall clock; a
 	// negative one starts a story in the past (see Now and Advance).
 	ClockOffset time.Duration
@@ -171,6 +175,9 @@ func (w *World) startAWS(opts Options) error {
 	if opts.Central {
 		accounts = append(accounts, struct{ name, id string }{"ml-shared", CentralAccount})
 	}
+	if opts.Governance {
+		accounts = append(accounts, struct{ name, id string }{"governance", GovernanceAccount})
+	}
 	for _, a := range accounts {
 		creds, err := srv.AddAccount(a.name, a.id)
 		if err != nil {
@@ -195,6 +202,12 @@ func (w *World) startAWS(opts Options) error {
 	}
 	if err := srv.S3().CreateBucket(DevBucket, DevAccount); err != nil {
 		return err
+	}
+	if g := cfg.Governance; g != nil {
+		if err := srv.AddRole(awsemu.Role{Account: g.Account, Name: GovernanceRole, Trust: []string{ToolsAccount},
+			ExternalID: g.ExternalID, AllowSourceIdentity: true}); err != nil {
+			return err
+		}
 	}
 	var readers []string
 	for _, env := range cfg.Environments {
@@ -386,7 +399,7 @@ func (w *World) SeedVersion(v Version) (int, error) {
 			return 0, err
 		}
 		w.SageMaker.SeedModelCard(DevAccount, Region, sagemaker.ModelCard{ModelCardName: v.Group, ModelCardStatus: "Approved",
-			Content: string(evidence.SampleModelCard(v.Group, "medium", v.Metrics))})
+			Content: string(evidence.SampleModelCard(v.Group, evidence.RiskMedium, v.Metrics))})
 	}
 	w.Models[v.Group][version] = lin
 	return version, nil
@@ -456,6 +469,9 @@ func exampleConfig(opts Options) (*manifest.Config, string, error) {
 		if text, err = withCentral(text, opts.SharedRegistry); err != nil {
 			return nil, "", err
 		}
+	}
+	if opts.Governance {
+		text += governanceConfig
 	}
 	doc, ps := manifest.ParseConfig("promotions/"+manifest.ConfigFile, []byte(text))
 	if len(ps) > 0 {
