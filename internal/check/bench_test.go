@@ -44,9 +44,9 @@ func criticalPath() time.Duration { return 5*ghLatency + 9*awsLatency }
 
 // floor is the least time a check can take: its critical path, or, when
 // longer, the same GitHub calls before and after the AWS reads and, between
-// them, the busiest account's reads at plan.MaxReadsPerAccount at a time
-// (after the AssumeRole that opens it). reads maps an account to the reads
-// one check made there.
+// them, the busiest account's reads of one service at
+// plan.MaxReadsPerAccount at a time (after the AssumeRole that opens it).
+// reads maps an account and service to the reads one check made there.
 func floor(reads map[string]int) time.Duration {
 	busiest := 0
 	for _, n := range reads {
@@ -74,7 +74,7 @@ func printCheckTable(rows []checkRow) {
 	for _, r := range rows {
 		fmt.Printf("| %-16s | %8.2f | %13.2f | %7.2f | %9.0f | %12.0f | %6.2f | %-14s |\n", r.name, r.wall.Seconds(), r.floor.Seconds(), r.wall.Seconds()/r.floor.Seconds(), r.aws, r.github, r.cpuS, r.load)
 	}
-	fmt.Println("(critical path: the chain of dependent calls, or the busiest account's reads at plan.MaxReadsPerAccount at a time between the GitHub calls, whichever is longer; ratio = wall ÷ it)")
+	fmt.Println("(critical path: the chain of dependent calls, or the busiest account's reads of one service at plan.MaxReadsPerAccount at a time between the GitHub calls, whichever is longer; ratio = wall ÷ it)")
 }
 
 // processCPU is the CPU time this process has used.
@@ -173,7 +173,7 @@ func timeChecks(b *testing.B, name string, w *world.World, e check.Env, pr int) 
 	reads := map[string]int{}
 	for _, r := range reqs {
 		if r.Service != "sts" {
-			reads[r.Account]++
+			reads[r.Account+" "+r.Service]++
 		}
 	}
 	for a := range reads {

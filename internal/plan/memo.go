@@ -19,11 +19,24 @@ import (
 // promotions of one pull request disagree about it.
 
 // MaxReadsPerAccount bounds the AWS reads one check has in flight in each
-// account, so that a pull request of hundreds of promotions stays clear of
-// the per-account request rates AWS throttles at (SageMaker's Describe
-// calls are the tightest). With 50 ms per call it allows 640 calls a second
-// per account.
+// account and service (SageMaker, ECR, S3), so that a pull request of
+// hundreds of promotions stays clear of the rates AWS throttles each
+// account's calls at. Each service throttles on its own: SageMaker's
+// Describe calls are the tightest, while S3 takes at least 5,500 GET and
+// HEAD requests a second per prefix
+// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html),
+// so the reports a check reads do not wait behind its SageMaker reads.
+// With 50 ms per call the bound allows 640 calls a second per account and
+// service. It does not grow with the pull request: the account's limits
+// do not.
 const MaxReadsPerAccount = 32
+
+// Services whose reads are bounded apart (slot keys).
+const (
+	slotSageMaker = "sagemaker"
+	slotECR       = "ecr"
+	slotS3        = "s3"
+)
 
 // memoOpenMax is the largest object whose bytes are kept for the other
 // readers (reports are far smaller); a larger one is streamed to each.
@@ -97,16 +110,17 @@ type accountSlots struct {
 	m  map[string]chan struct{}
 }
 
-// do runs f in one of account's slots.
-func do[T any](ctx context.Context, a *accountSlots, account string, f func() (T, error)) (T, error) {
+// do runs f in one of the slots of account's service.
+func do[T any](ctx context.Context, a *accountSlots, account, service string, f func() (T, error)) (T, error) {
+	key := account + "\x00" + service
 	a.mu.Lock()
 	if a.m == nil {
 		a.m = map[string]chan struct{}{}
 	}
-	ch := a.m[account]
+	ch := a.m[key]
 	if ch == nil {
 		ch = make(chan struct{}, MaxReadsPerAccount)
-		a.m[account] = ch
+		a.m[key] = ch
 	}
 	a.mu.Unlock()
 	select {
@@ -164,7 +178,7 @@ type memoRegistry struct {
 // package's top level.
 func (m *memoRegistry) ModelPackage(ctx context.Context, group string, version int) (*ModelPackage, error) {
 	p, err := m.packages.do(group+"\x00"+strconv.Itoa(version), func() (*ModelPackage, error) {
-		return do(ctx, m.slots, m.account, func() (*ModelPackage, error) { return m.in.ModelPackage(ctx, group, version) })
+		return do(ctx, m.slots, m.account, slotSageMaker, func() (*ModelPackage, error) { return m.in.ModelPackage(ctx, group, version) })
 	})
 	if p == nil {
 		return nil, err
@@ -176,7 +190,7 @@ func (m *memoRegistry) ModelPackage(ctx context.Context, group string, version i
 // PipelineExecution implements Registry.
 func (m *memoRegistry) PipelineExecution(ctx context.Context, arn string) (*PipelineExecution, error) {
 	p, err := m.pipelines.do(arn, func() (*PipelineExecution, error) {
-		return do(ctx, m.slots, m.account, func() (*PipelineExecution, error) { return m.in.PipelineExecution(ctx, arn) })
+		return do(ctx, m.slots, m.account, slotSageMaker, func() (*PipelineExecution, error) { return m.in.PipelineExecution(ctx, arn) })
 	})
 	if p == nil {
 		return nil, err
@@ -188,7 +202,7 @@ func (m *memoRegistry) PipelineExecution(ctx context.Context, arn string) (*Pipe
 // TrainingJob implements Registry.
 func (m *memoRegistry) TrainingJob(ctx context.Context, nameOrARN string) (*TrainingJob, error) {
 	j, err := m.jobs.do(nameOrARN, func() (*TrainingJob, error) {
-		return do(ctx, m.slots, m.account, func() (*TrainingJob, error) { return m.in.TrainingJob(ctx, nameOrARN) })
+		return do(ctx, m.slots, m.account, slotSageMaker, func() (*TrainingJob, error) { return m.in.TrainingJob(ctx, nameOrARN) })
 	})
 	if j == nil {
 		return nil, err
@@ -200,7 +214,7 @@ func (m *memoRegistry) TrainingJob(ctx context.Context, nameOrARN string) (*Trai
 // ModelCard implements Registry.
 func (m *memoRegistry) ModelCard(ctx context.Context, name string) (*ModelCard, error) {
 	c, err := m.cards.do(name, func() (*ModelCard, error) {
-		return do(ctx, m.slots, m.account, func() (*ModelCard, error) { return m.in.ModelCard(ctx, name) })
+		return do(ctx, m.slots, m.account, slotSageMaker, func() (*ModelCard, error) { return m.in.ModelCard(ctx, name) })
 	})
 	if c == nil {
 		return nil, err
@@ -219,7 +233,7 @@ type memoStages struct {
 // Registered implements Stages.
 func (m *memoStages) Registered(ctx context.Context, env manifest.Environment, group, sourceARN string) (*Live, error) {
 	l, err := m.registered.do(envKey(env)+"\x00"+group+"\x00"+sourceARN, func() (*Live, error) {
-		return do(ctx, m.slots, env.Account, func() (*Live, error) { return m.in.Registered(ctx, env, group, sourceARN) })
+		return do(ctx, m.slots, env.Account, slotSageMaker, func() (*Live, error) { return m.in.Registered(ctx, env, group, sourceARN) })
 	})
 	if l == nil {
 		return nil, err
@@ -231,7 +245,7 @@ func (m *memoStages) Registered(ctx context.Context, env manifest.Environment, g
 // Serving implements Stages.
 func (m *memoStages) Serving(ctx context.Context, env manifest.Environment, endpoint string) (*Serving, error) {
 	s, err := m.serving.do(envKey(env)+"\x00"+endpoint, func() (*Serving, error) {
-		return do(ctx, m.slots, env.Account, func() (*Serving, error) { return m.in.Serving(ctx, env, endpoint) })
+		return do(ctx, m.slots, env.Account, slotSageMaker, func() (*Serving, error) { return m.in.Serving(ctx, env, endpoint) })
 	})
 	if s == nil {
 		return nil, err
@@ -262,7 +276,7 @@ func imageKey(env *manifest.Environment, image ImageRef) (key, account string) {
 func (m *memoImages) Digest(ctx context.Context, env *manifest.Environment, image ImageRef) (string, error) {
 	key, account := imageKey(env, image)
 	return m.digests.do(key, func() (string, error) {
-		return do(ctx, m.slots, account, func() (string, error) { return m.in.Digest(ctx, env, image) })
+		return do(ctx, m.slots, account, slotECR, func() (string, error) { return m.in.Digest(ctx, env, image) })
 	})
 }
 
@@ -270,7 +284,7 @@ func (m *memoImages) Digest(ctx context.Context, env *manifest.Environment, imag
 func (m *memoImages) RepositoryPolicy(ctx context.Context, env *manifest.Environment, image ImageRef) (string, error) {
 	key, account := imageKey(env, ImageRef{Registry: image.Registry, Region: image.Region, Suffix: image.Suffix, Repository: image.Repository})
 	return m.policies.do(key, func() (string, error) {
-		return do(ctx, m.slots, account, func() (string, error) { return m.in.RepositoryPolicy(ctx, env, image) })
+		return do(ctx, m.slots, account, slotECR, func() (string, error) { return m.in.RepositoryPolicy(ctx, env, image) })
 	})
 }
 
@@ -284,7 +298,7 @@ type memoHistory struct {
 // Records implements History. Each reader gets its own slice.
 func (m *memoHistory) Records(ctx context.Context, env manifest.Environment, group string, version int) ([]StoredRecord, error) {
 	d, err := m.records.do(envKey(env)+"\x00"+group+"\x00"+strconv.Itoa(version), func() ([]StoredRecord, error) {
-		return do(ctx, m.slots, env.Account, func() ([]StoredRecord, error) { return m.in.Records(ctx, env, group, version) })
+		return do(ctx, m.slots, env.Account, slotS3, func() ([]StoredRecord, error) { return m.in.Records(ctx, env, group, version) })
 	})
 	return append([]StoredRecord(nil), d...), err
 }
@@ -292,7 +306,7 @@ func (m *memoHistory) Records(ctx context.Context, env manifest.Environment, gro
 // ReadAll implements History. Readers share the bytes: they only read.
 func (m *memoHistory) ReadAll(ctx context.Context, env manifest.Environment, uri string, limit int64) ([]byte, error) {
 	return m.reads.do(envKey(env)+"\x00"+uri+"\x00"+strconv.FormatInt(limit, 10), func() ([]byte, error) {
-		return do(ctx, m.slots, env.Account, func() ([]byte, error) { return m.in.ReadAll(ctx, env, uri, limit) })
+		return do(ctx, m.slots, env.Account, slotS3, func() ([]byte, error) { return m.in.ReadAll(ctx, env, uri, limit) })
 	})
 }
 
@@ -316,14 +330,14 @@ type openedObject struct {
 // Stat implements Objects.
 func (m *memoObjects) Stat(ctx context.Context, uri string) (ObjectInfo, error) {
 	return m.stats.do(uri, func() (ObjectInfo, error) {
-		return do(ctx, m.slots, m.account, func() (ObjectInfo, error) { return m.in.Stat(ctx, uri) })
+		return do(ctx, m.slots, m.account, slotS3, func() (ObjectInfo, error) { return m.in.Stat(ctx, uri) })
 	})
 }
 
 // Open implements Objects.
 func (m *memoObjects) Open(ctx context.Context, uri string) (io.ReadCloser, ObjectInfo, error) {
 	o, err := m.opens.do(uri, func() (*openedObject, error) {
-		return do(ctx, m.slots, m.account, func() (*openedObject, error) { return m.open(ctx, uri) })
+		return do(ctx, m.slots, m.account, slotS3, func() (*openedObject, error) { return m.open(ctx, uri) })
 	})
 	if err != nil {
 		return nil, ObjectInfo{}, err

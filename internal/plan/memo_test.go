@@ -294,3 +294,76 @@ func TestMemoizedUpstreamIsMadeOnceAndShared(t *testing.T) {
 		t.Errorf("Upstream made %d times, package read %d times; want 1 and 1", made, c.calls["package fraud"])
 	}
 }
+
+// slowAccount is one account's SageMaker (Stages) and S3 (Objects), each
+// answering after a pause, recording the most calls in flight per service
+// and in all.
+type slowAccount struct {
+	mu               sync.Mutex
+	inFlight, peak   map[string]int
+	total, peakTotal int
+}
+
+func (s *slowAccount) call(service string) {
+	s.mu.Lock()
+	s.inFlight[service]++
+	s.total++
+	s.peak[service] = max(s.peak[service], s.inFlight[service])
+	s.peakTotal = max(s.peakTotal, s.total)
+	s.mu.Unlock()
+	time.Sleep(5 * time.Millisecond)
+	s.mu.Lock()
+	s.inFlight[service]--
+	s.total--
+	s.mu.Unlock()
+}
+
+func (s *slowAccount) Serving(_ context.Context, _ manifest.Environment, endpoint string) (*Serving, error) {
+	s.call("sagemaker")
+	return &Serving{Endpoint: endpoint}, nil
+}
+
+func (s *slowAccount) Registered(context.Context, manifest.Environment, string, string) (*Live, error) {
+	return nil, ErrNotFound
+}
+
+func (s *slowAccount) Stat(_ context.Context, uri string) (ObjectInfo, error) {
+	s.call("s3")
+	return ObjectInfo{URI: uri, Size: 1}, nil
+}
+
+func (s *slowAccount) Open(context.Context, string) (io.ReadCloser, ObjectInfo, error) {
+	return nil, ObjectInfo{}, ErrNotFound
+}
+
+// SageMaker and S3 throttle each account apart: a check's S3 reads (its
+// reports) are bounded on their own and do not wait behind its SageMaker
+// reads in the same account.
+func TestMemoizedSourcesBoundS3ApartFromSageMaker(t *testing.T) {
+	const account = "111111111111"
+	acct := &slowAccount{inFlight: map[string]int{}, peak: map[string]int{}}
+	src := Sources{Source: manifest.Source{Account: account}, Stages: acct, Objects: acct}.memoized()
+	env := manifest.Environment{Name: "dev", Account: account}
+	var wg sync.WaitGroup
+	for i := range 4 * MaxReadsPerAccount {
+		wg.Go(func() {
+			if _, err := src.Stages.Serving(t.Context(), env, fmt.Sprintf("e-%d", i)); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Go(func() {
+			if _, err := src.Objects.Stat(t.Context(), fmt.Sprintf("s3://b/k-%d", i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, service := range []string{"sagemaker", "s3"} {
+		if p := acct.peak[service]; p > MaxReadsPerAccount {
+			t.Errorf("%s: %d reads in flight at once, want at most %d", service, p, MaxReadsPerAccount)
+		}
+	}
+	if acct.peakTotal <= MaxReadsPerAccount {
+		t.Errorf("at most %d reads in flight in the account, want S3's beside SageMaker's (more than %d)", acct.peakTotal, MaxReadsPerAccount)
+	}
+}
