@@ -8,9 +8,13 @@ import (
 // DefaultBudget is the process-wide bound on part buffers: every copy of
 // every apply of one process (the CLI's, or the server's with several
 // applies at once) shares it, so that four copies at once hold what one
-// held before, not four times that. 32 MiB is 4 parts of DefaultPartSize;
-// with the Go runtime, the binary and the SDK it keeps a copying
-// process's peak RSS under 64 MiB (see README, Performance).
+// held before, not four times that. 32 MiB is 4 parts of DefaultPartSize
+// in flight. A copying process's peak RSS is about twice its live heap
+// (GOGC=100) plus the runtime and binary: 74–82 MiB (median of 5) with
+// 32 MiB; 24 MiB saved nothing measurable, 16 MiB gave 66 MiB but halves
+// the parts in flight, which is what streamed copies' speed against S3
+// rests on; so it stays 32 MiB, and a process that must stay under 64 MiB
+// sets GOMEMLIMIT=48MiB (57 MiB). See bench/README.md, Copy.
 const DefaultBudget = 32 << 20
 
 // processBudget is the budget of Copiers that name none.
