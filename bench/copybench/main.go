@@ -4,8 +4,9 @@
 // JSON line of results. bench/copy.sh runs it against a local S3-compatible
 // server; see bench/README.md.
 //
-//	copybench -generate -size-mib 4096 ... > SHA256SUMS
+//	copybench -generate -size-mib 4096 -parts-out PARTS ... > SHA256SUMS
 //	copybench -expect-path streamed ...
+//	copybench -digests SHA256SUMS -bound-parts PARTS ...  # as apply copies what the check bound
 package main
 
 import (
@@ -36,6 +37,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
+	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
 // Dataset shape: one large object holding three quarters of the bytes and
@@ -59,6 +61,12 @@ type options struct {
 	label                              string
 	cpuProfile, memProfile             string
 	copyPartsAbove                     int64
+	// The check's parts digests: written by -generate (-parts-out), each
+	// the composite SHA-256 of the object's canonical parts (plan.PartsLayout,
+	// or -part-mib), and passed to CopyBound with the digests (-parts).
+	partsOut, parts    string
+	partMiB, singleMiB int64
+	partCopyConc       int
 }
 
 func main() {
@@ -80,6 +88,11 @@ func main() {
 	flag.IntVar(&o.partConcurrency, "parts", 0, "Copier.Concurrency (0: artifacts.DefaultConcurrency)")
 	flag.StringVar(&o.label, "label", "", "variant name echoed in the result")
 	flag.Int64Var(&o.copyPartsAbove, "copy-parts-above-mib", 0, "Copier.CopyPartsAbove in MiB: server-side copies of larger objects are parallel UploadPartCopy (0: the default, 5 GiB)")
+	flag.StringVar(&o.partsOut, "parts-out", "", "with -generate: write each object's parts digest (what the check binds: the composite SHA-256 of its canonical parts) to this file")
+	flag.Int64Var(&o.partMiB, "part-mib", 0, "with -generate: parts digests of parts of this many MiB, for every object over 5 MiB (0: plan.PartsLayout, objects over 64 MiB only)")
+	flag.Int64Var(&o.singleMiB, "single-mib", 0, "with -generate: the dataset is one object of this many MiB (model.bin) instead of the standard shape")
+	flag.StringVar(&o.parts, "bound-parts", "", "parts digests written by -generate -parts-out: copy each object as apply copies one the check bound with them (needs -digests)")
+	flag.IntVar(&o.partCopyConc, "part-copies", 0, "Copier.PartCopyConcurrency (0: artifacts.DefaultPartCopyConcurrency)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the copies to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile (alloc_space) of the copies to this file")
 	flag.Parse()
@@ -118,7 +131,10 @@ type object struct {
 	size int64
 }
 
-func dataset(prefix string, sizeMiB int64) ([]object, error) {
+func dataset(prefix string, sizeMiB, singleMiB int64) ([]object, error) {
+	if singleMiB > 0 {
+		return []object{{key: prefix + "model.bin", size: singleMiB << 20}}, nil
+	}
 	if sizeMiB <= 0 || sizeMiB%256 != 0 {
 		return nil, fmt.Errorf("-size-mib %d: want a positive multiple of 256", sizeMiB)
 	}
@@ -145,34 +161,53 @@ func generate(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	objs, err := dataset(o.prefix, o.sizeMiB)
+	objs, err := dataset(o.prefix, o.sizeMiB, o.singleMiB)
 	if err != nil {
 		return err
 	}
+	var parts strings.Builder
 	for _, obj := range objs {
-		sum, err := upload(ctx, src, o.srcBucket, obj)
+		partSize := plan.PartsLayout(obj.size)
+		if o.partMiB > 0 && obj.size > 5<<20 {
+			partSize = o.partMiB << 20
+		}
+		sum, d, err := upload(ctx, src, o.srcBucket, obj, partSize)
 		if err != nil {
 			return fmt.Errorf("upload %s: %w", obj.key, err)
 		}
-		fmt.Fprintf(out, "%s  %s\n", sum, strings.TrimPrefix(obj.key, o.prefix))
+		name := strings.TrimPrefix(obj.key, o.prefix)
+		fmt.Fprintf(out, "%s  %s\n", sum, name)
+		if d != nil {
+			fmt.Fprintf(&parts, "%s %d %s\n", d.SHA256, d.PartSize, name)
+		}
+	}
+	if o.partsOut != "" {
+		return os.WriteFile(o.partsOut, []byte(parts.String()), 0o644)
 	}
 	return nil
 }
 
-func upload(ctx context.Context, c *s3.Client, bucket string, obj object) (string, error) {
-	r, h := content(obj.key), sha256.New()
+// upload uploads obj and returns its SHA-256 and, when partSize > 0, its
+// parts digest.
+func upload(ctx context.Context, c *s3.Client, bucket string, obj object, partSize int64) (string, *plan.PartsDigest, error) {
+	r, h := content(obj.key), plan.NewDigester(partSize)
+	digest := func() (string, *plan.PartsDigest) {
+		full, parts := h.Sums()
+		return hex.EncodeToString(full), parts
+	}
 	if obj.size <= uploadPart {
 		data := make([]byte, obj.size)
 		if _, err := io.ReadFull(r, data); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		h.Write(data)
 		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &obj.key, Body: bytes.NewReader(data), ContentLength: &obj.size})
-		return hex.EncodeToString(h.Sum(nil)), err
+		sum, parts := digest()
+		return sum, parts, err
 	}
 	mu, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: &obj.key})
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	// Parts are generated in order and uploaded four at a time.
 	type job struct {
@@ -207,7 +242,7 @@ func upload(ctx context.Context, c *s3.Client, bucket string, obj object) (strin
 		if _, err := io.ReadFull(r, data); err != nil {
 			close(jobs)
 			wg.Wait()
-			return "", err
+			return "", nil, err
 		}
 		h.Write(data)
 		jobs <- job{n: n, data: data}
@@ -215,12 +250,13 @@ func upload(ctx context.Context, c *s3.Client, bucket string, obj object) (strin
 	close(jobs)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	sort.Slice(parts, func(i, j int) bool { return *parts[i].PartNumber < *parts[j].PartNumber })
 	_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &bucket, Key: &obj.key, UploadId: mu.UploadId,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
-	return hex.EncodeToString(h.Sum(nil)), err
+	sum, digests := digest()
+	return sum, digests, err
 }
 
 // result is copyAll's one line of output.
@@ -236,6 +272,9 @@ type result struct {
 	// Hashed counts the copies whose SHA-256 was computed by reading
 	// bytes into the process, not by S3 (Result.Hashed).
 	Hashed int `json:"hashed"`
+	// InParts counts the copies made in the bound parts and verified
+	// by S3's part SHA-256s (Result.Parts > 0).
+	InParts int `json:"in_parts"`
 }
 
 // copyAll copies every object under -prefix in the source bucket to the
@@ -255,11 +294,21 @@ func copyAll(ctx context.Context, o options, out io.Writer) error {
 			return err
 		}
 	}
+	parts := map[string]*plan.PartsDigest{}
+	if o.parts != "" {
+		if o.digests == "" {
+			return errors.New("-bound-parts needs -digests: the check binds both")
+		}
+		if parts, err = readParts(o.parts, o.prefix); err != nil {
+			return err
+		}
+	}
 	keys, err := list(ctx, src, o.srcBucket, o.prefix)
 	if err != nil {
 		return err
 	}
-	c := &artifacts.Copier{Source: src, Target: dst, KMSKeyARN: benchKMSKey, Concurrency: o.partConcurrency, CopyPartsAbove: o.copyPartsAbove << 20}
+	c := &artifacts.Copier{Source: src, Target: dst, KMSKeyARN: benchKMSKey, Concurrency: o.partConcurrency, CopyPartsAbove: o.copyPartsAbove << 20,
+		PartCopyConcurrency: o.partCopyConc}
 
 	stop, err := profile(o)
 	if err != nil {
@@ -274,7 +323,8 @@ func copyAll(ctx context.Context, o options, out io.Writer) error {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			res, err := c.Copy(ctx, artifacts.URI{Bucket: o.srcBucket, Key: key}, artifacts.URI{Bucket: o.dstBucket, Key: key}, want[key])
+			res, err := c.CopyBound(ctx, artifacts.URI{Bucket: o.srcBucket, Key: key}, artifacts.URI{Bucket: o.dstBucket, Key: key},
+				artifacts.Bound{SHA256: want[key], Parts: parts[key]})
 			results[i], errs[i] = res, err
 			if err == nil && o.expectPath != "" && res.Path != o.expectPath {
 				errs[i] = fmt.Errorf("copy %s: took the %s path, want %s", key, res.Path, o.expectPath)
@@ -298,6 +348,9 @@ func copyAll(ctx context.Context, o options, out io.Writer) error {
 		r.Paths[res.Path]++
 		if res.Hashed {
 			r.Hashed++
+		}
+		if res.Parts > 0 {
+			r.InParts++
 		}
 	}
 	r.MiBPerSec = float64(r.Bytes) / (1 << 20) / r.Seconds
@@ -366,6 +419,28 @@ func readDigests(path, prefix string) (map[string]string, error) {
 			return nil, fmt.Errorf("%s: bad line %q", path, line)
 		}
 		m[prefix+name] = sum
+	}
+	return m, nil
+}
+
+// readParts reads -parts-out lines ("COMPOSITE PARTSIZE NAME"), keyed by
+// prefix+NAME.
+func readParts(path, prefix string) (map[string]*plan.PartsDigest, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]*plan.PartsDigest{}
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("%s: bad line %q", path, line)
+		}
+		size, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: bad line %q", path, line)
+		}
+		m[prefix+f[2]] = &plan.PartsDigest{PartSize: size, SHA256: f[0]}
 	}
 	return m, nil
 }

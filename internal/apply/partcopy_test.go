@@ -46,8 +46,8 @@ func TestLargeModelDataIsCopiedInTheChecksPartsWithoutReadingIt(t *testing.T) {
 	if got == nil {
 		t.Fatalf("model data not in the record: %+v", rec.Artifacts)
 	}
-	if got.Path != artifacts.PathServerSideMultipart || got.SHA256 != want || got.Size != size || got.Parts == nil || got.Parts.PartSize != 16<<20 {
-		t.Fatalf("model data recorded as %+v (parts %+v), want multipart in 16 MiB parts with SHA-256 %s", got, got.Parts, want)
+	if got.Path != artifacts.PathServerSideMultipart || got.SHA256 != want || got.Size != size || got.Parts == nil || got.Parts.PartSize != 32<<20 {
+		t.Fatalf("model data recorded as %+v (parts %+v), want multipart in 32 MiB parts with SHA-256 %s", got, got.Parts, want)
 	}
 	bucket, tkey, _ := strings.Cut(strings.TrimPrefix(got.Target, "s3://"), "/")
 	o, _ := w.AWS.S3().Object(bucket, tkey)

@@ -138,7 +138,7 @@ func bindObject(ctx context.Context, src Sources, rr *reportReader, uri string, 
 	// One read, two digests: the whole SHA-256 (the object's identity)
 	// and, for a large object, the composite SHA-256 of its parts, which
 	// lets apply verify a parallel server-side copy without reading it.
-	h := newDigestWriter(PartsLayout(info.Size))
+	h := NewDigester(PartsLayout(info.Size))
 	n, err := io.Copy(h, body)
 	if err != nil {
 		return Binding{}, fmt.Errorf("could not bind %s to its digest: reading it: %w", uri, err)
@@ -146,7 +146,7 @@ func bindObject(ctx context.Context, src Sources, rr *reportReader, uri string, 
 	if info.Size != n {
 		return Binding{}, fmt.Errorf("could not bind %s to its digest: read %d bytes of %d", uri, n, info.Size)
 	}
-	full, parts := h.sums()
+	full, parts := h.Sums()
 	b := binding(uri, info, hex.EncodeToString(full))
 	b.Parts = parts
 	return b, nil

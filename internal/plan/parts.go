@@ -48,16 +48,18 @@ const (
 )
 
 // PartsDigestAbove is the size above which the check binds an object's
-// composite SHA-256 too (PartsLayout): below it one CopyObject is as fast
-// as parts (bench/README.md, "crossover"), and hashing the parts costs the
-// check a second SHA-256 pass over the bytes.
-const PartsDigestAbove = 64 << 20
+// composite SHA-256 too (PartsLayout): up to it one CopyObject was as
+// fast as parts or faster (bench/README.md, "crossover": 128 MiB 1.6× slower
+// in parts, 256 MiB 0.72×, 768 MiB 0.56× on versitygw), and hashing the
+// parts costs the check a second SHA-256 pass over the bytes.
+const PartsDigestAbove = 128 << 20
 
-// partsDigestMinPartSize is the smallest canonical part.
-const partsDigestMinPartSize = 16 << 20
+// partsDigestMinPartSize is the smallest canonical part: of 8, 16, 32, 64
+// and 128 MiB parts, 32 and 64 copied 768 MiB fastest (bench/README.md).
+const partsDigestMinPartSize = 32 << 20
 
 // PartsLayout is the canonical part size for an object of size bytes:
-// 16 MiB, grown in whole MiB so that there are at most 10,000 parts; 0 for
+// 32 MiB, grown in whole MiB so that there are at most 10,000 parts; 0 for
 // an object of at most PartsDigestAbove bytes (or over S3's 5 TiB limit),
 // which gets no parts digest. It depends on the size alone, so the check
 // and apply agree; the binding records it anyway, so that apply copies the
@@ -104,10 +106,10 @@ func CompositeSHA256(parts [][]byte) string {
 	return base64.StdEncoding.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(parts))
 }
 
-// digestWriter hashes what is written to it twice: the whole (SHA-256)
+// Digester hashes what is written to it twice: the whole (SHA-256)
 // and, when partSize > 0, each part of partSize bytes: one read of the
-// object gives both digests.
-type digestWriter struct {
+// object gives both digests, as the check binds them.
+type Digester struct {
 	full     hash.Hash
 	partSize int64
 	part     hash.Hash
@@ -115,15 +117,16 @@ type digestWriter struct {
 	parts    [][]byte
 }
 
-func newDigestWriter(partSize int64) *digestWriter {
-	w := &digestWriter{full: sha256.New(), partSize: partSize}
+// NewDigester hashes in parts of partSize bytes (none when 0).
+func NewDigester(partSize int64) *Digester {
+	w := &Digester{full: sha256.New(), partSize: partSize}
 	if partSize > 0 {
 		w.part = sha256.New()
 	}
 	return w
 }
 
-func (w *digestWriter) Write(p []byte) (int, error) {
+func (w *Digester) Write(p []byte) (int, error) {
 	w.full.Write(p)
 	for rest := p; w.part != nil && len(rest) > 0; {
 		n := min(int64(len(rest)), w.partSize-w.inPart)
@@ -137,9 +140,9 @@ func (w *digestWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// sums returns the whole SHA-256 (binary) and the parts digest (nil when
+// Sums returns the whole SHA-256 (binary) and the parts digest (nil when
 // not asked for).
-func (w *digestWriter) sums() ([]byte, *PartsDigest) {
+func (w *Digester) Sums() ([]byte, *PartsDigest) {
 	full := w.full.Sum(nil)
 	if w.part == nil {
 		return full, nil
@@ -151,4 +154,4 @@ func (w *digestWriter) sums() ([]byte, *PartsDigest) {
 	return full, &PartsDigest{PartSize: w.partSize, SHA256: CompositeSHA256(parts)}
 }
 
-var _ io.Writer = (*digestWriter)(nil)
+var _ io.Writer = (*Digester)(nil)

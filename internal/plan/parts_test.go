@@ -15,14 +15,13 @@ func TestPartsLayoutIsCanonicalAndWithinS3sLimits(t *testing.T) {
 	}{
 		{0, 0},
 		{PartsDigestAbove, 0}, // one CopyObject
-		{PartsDigestAbove + 1, 16 * mib},
-		{10000 * 16 * mib, 16 * mib}, // exactly 10,000 parts
-		{10000*16*mib + 1, 17 * mib}, // grown in whole MiB
+		{PartsDigestAbove + 1, 32 * mib},
+		{10000 * 32 * mib, 32 * mib}, // exactly 10,000 parts
+		{10000*32*mib + 1, 33 * mib}, // grown in whole MiB
 		{5 << 40, 525 * mib},         // S3's largest object: 9,987 parts
 		{5<<40 + 1, 0},               // larger than S3 holds
-		{3 << 30, 16 * mib},          // 192 parts
-		{200<<30 + 12345, 21 * mib},  // 200 GiB: 9,753 parts
-		{PartsDigestAbove + 5, 16 * mib},
+		{3 << 30, 32 * mib},          // 96 parts
+		{400<<30 + 12345, 41 * mib},  // 400 GiB: 9,991 parts
 	} {
 		got := PartsLayout(tt.size)
 		if got != tt.want {
@@ -81,13 +80,13 @@ func TestDigestWriterGivesBothDigestsInOneRead(t *testing.T) {
 		data[i] = byte(r.Uint32())
 	}
 	for _, size := range []int{len(data), 3 * (5 << 20)} { // a short last part, and none
-		w := newDigestWriter(5 << 20)
+		w := NewDigester(5 << 20)
 		for rest := data[:size]; len(rest) > 0; { // writes of odd sizes, across part bounds
 			n := min(len(rest), 1+r.IntN(3<<20))
 			w.Write(rest[:n])
 			rest = rest[n:]
 		}
-		full, d := w.sums()
+		full, d := w.Sums()
 		want := sha256.Sum256(data[:size])
 		if hex.EncodeToString(full) != hex.EncodeToString(want[:]) {
 			t.Errorf("%d bytes: whole SHA-256 differs", size)
@@ -96,7 +95,7 @@ func TestDigestWriterGivesBothDigestsInOneRead(t *testing.T) {
 			t.Errorf("%d bytes: parts digest %+v, want %s", size, d, parts(data[:size], 5<<20))
 		}
 	}
-	if _, d := newDigestWriter(0).sums(); d != nil {
+	if _, d := NewDigester(0).Sums(); d != nil {
 		t.Errorf("no parts asked for: %+v", d)
 	}
 }
@@ -125,7 +124,7 @@ func TestCheckBindsLargeModelDataToItsPartsDigest(t *testing.T) {
 	if len(c.Objects) != 2 || c.Objects[0].SHA256 != hex.EncodeToString(sum[:]) {
 		t.Fatalf("objects %+v", c.Objects)
 	}
-	want := PartsDigest{PartSize: 16 << 20, SHA256: parts(data, 16<<20)}
+	want := PartsDigest{PartSize: 32 << 20, SHA256: parts(data, 32<<20)}
 	if got := c.Objects[0].Parts; got == nil || *got != want {
 		t.Errorf("model data parts digest %+v, want %+v", got, want)
 	}
