@@ -9,9 +9,14 @@
 #
 #   bash bench/copy.sh              # 4 GiB
 #   SIZE_GIB=1 bash bench/copy.sh   # smaller
+#   PAIRS=0 bash bench/copy.sh      # without the paired runs (farm-bench) after the table
+#   CROSSOVER=1 bash bench/copy.sh  # also one object of each CROSSOVER_MIB size, in parts vs CopyObject
 set -euo pipefail
 
 SIZE_GIB=${SIZE_GIB:-4}
+PAIRS=${PAIRS:-3}                       # farm-bench runs of each paired comparison (0: none)
+CROSSOVER=${CROSSOVER:-0}
+CROSSOVER_MIB=${CROSSOVER_MIB:-"64 128 256 768"}
 VERSITYGW_VERSION=${VERSITYGW_VERSION:-v1.8.0}
 PORT=${PORT:-17070}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -96,7 +101,9 @@ COPYBENCH=("$WORK/copybench" -endpoint "$ENDPOINT" -src-access "$SRC_ACCESS" -sr
 # --- dataset ---------------------------------------------------------------
 log "generating ${SIZE_GIB} GiB in s3://$SRC/$PREFIX"
 t0=$(date +%s.%N)
-"${COPYBENCH[@]}" -generate -size-mib $((SIZE_GIB * 1024)) >"$WORK/SHA256SUMS"
+# PARTS: what the check binds beside each SHA-256 for objects it reads
+# over 128 MiB: the composite SHA-256 of their canonical parts.
+"${COPYBENCH[@]}" -generate -size-mib $((SIZE_GIB * 1024)) -parts-out "$WORK/PARTS" >"$WORK/SHA256SUMS"
 log "generated $(wc -l <"$WORK/SHA256SUMS") objects in $(echo "$(date +%s.%N) - $t0" | bc) s"
 BYTES=$(find "$WORK/data/$SRC/$PREFIX" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f\n", s}')
 (cd "$WORK/data/$SRC/$PREFIX" && sha256sum --quiet -c "$WORK/SHA256SUMS")
@@ -125,7 +132,10 @@ run() {
 	if [ "$by" = copybench ]; then
 		local hashed
 		hashed=$(sed -n 's/.*"hashed":\([0-9]*\).*/\1/p' "$WORK/out.txt")
+		local inparts
+		inparts=$(sed -n 's/.*"in_parts":\([0-9]*\).*/\1/p' "$WORK/out.txt")
 		if [ "$path" = streamed ]; then by="process, 1 pass"
+		elif [ "${inparts:-0}" != 0 ] && [ "${hashed:-0}" = 0 ]; then by="S3 (parts: $inparts by composite)"
 		elif [ "${hashed:-0}" = 0 ]; then by="S3 (the server)"
 		else by="process: $hashed of $(wc -l <"$WORK/SHA256SUMS") read"; fi
 	fi
@@ -149,7 +159,14 @@ clear_dst
 run "modelpromote server-side, digest known" "$WORK/data/$DST/$PREFIX" server-side copybench -- \
 	"${COPYBENCH[@]}" -label server-side-digest -expect-path server-side -digests "$WORK/SHA256SUMS"
 clear_dst
-# The crossover: the large object as parallel UploadPartCopy (8 MiB parts, 4
+# Model data as apply copies it now: the check read it (S3 keeps no full
+# SHA-256) and bound its SHA-256 and, over 128 MiB, the composite SHA-256
+# of its 32 MiB parts; apply copies those parts in parallel and verifies
+# S3's part SHA-256s against the composite, reading nothing.
+run "modelpromote server-side, check-bound parts" "$WORK/data/$DST/$PREFIX" server-side copybench -- \
+	"${COPYBENCH[@]}" -label server-side-bound-parts -digests "$WORK/SHA256SUMS" -bound-parts "$WORK/PARTS"
+clear_dst
+# The large object as parallel UploadPartCopy (8 MiB parts, 4
 # in flight), the source read to check the parts' SHA-256 against the
 # digest (S3 keeps no full-object SHA-256 of a multipart copy).
 run "modelpromote server-side, known, in parts" "$WORK/data/$DST/$PREFIX" server-side copybench -- \
@@ -159,6 +176,51 @@ run "aws s3 cp --recursive" "$WORK/data/$DST/$PREFIX" server-side "none (no end-
 	env AWS_ACCESS_KEY_ID=$DST_ACCESS AWS_SECRET_ACCESS_KEY=$DST_SECRET \
 	"$AWS" --endpoint-url "$ENDPOINT" s3 cp --quiet --recursive "s3://$SRC/$PREFIX" "s3://$DST/$PREFIX"
 clear_dst
+
+# --- paired runs (farm-bench): ours and the CLI in turn, ratios pair by pair
+# Each run deletes the target's files on the posix backend first (no S3
+# call), so that neither side skips an existing copy.
+if [ "$PAIRS" -gt 0 ] && command -v farm-bench >/dev/null; then
+	rmdst="rm -rf $WORK/data/$DST/$PREFIX"
+	CLI_CMD="sh -c '$rmdst; AWS_ACCESS_KEY_ID=$DST_ACCESS AWS_SECRET_ACCESS_KEY=$DST_SECRET exec $AWS --endpoint-url $ENDPOINT s3 cp --quiet --recursive s3://$SRC/$PREFIX s3://$DST/$PREFIX'"
+	OURS_PARTS="$rmdst; exec ${COPYBENCH[*]} -digests $WORK/SHA256SUMS -bound-parts $WORK/PARTS >>$WORK/pairs.out 2>&1"
+	OURS_OBJECT="$rmdst; exec ${COPYBENCH[*]} >>$WORK/pairs.out 2>&1"
+	pair() { # NAME A-SCRIPT B-COMMAND
+		log "paired: $1"
+		local c0 c1
+		c0=$(server_cpu)
+		farm-bench -n "$PAIRS" --warmup 1 --timeout 3600 --vs "$3" -- sh -c "$2" >"$WORK/pair.txt" 2>&1 || true
+		c1=$(server_cpu)
+		{
+			echo "### $1"
+			grep -E '^(farm-bench|A exit|B exit|A cpu|B cpu|A wall|B wall|A peak|B peak|A/B cpu|A/B wall)' "$WORK/pair.txt"
+			echo "server CPU s, both sides, warm-up included: $(echo "($c1 - $c0) / $(getconf CLK_TCK)" | bc -l | cut -c1-6)"
+		} >>"$WORK/pairs.txt"
+	}
+	pair "server-side, check-bound parts (A) vs aws s3 cp --recursive (B)" "$OURS_PARTS" "$CLI_CMD"
+	pair "server-side, digest unknown: one CopyObject per object (A) vs aws s3 cp --recursive (B)" "$OURS_OBJECT" "$CLI_CMD"
+	pair "server-side, check-bound parts (A) vs one CopyObject per object (B)" "$OURS_PARTS" "sh -c '$OURS_OBJECT'"
+	rm -rf "${WORK:?}/data/$DST/$PREFIX"
+fi
+
+# --- crossover: one object of each size, 32 MiB parts vs CopyObject ----------
+if [ "$CROSSOVER" = 1 ] && command -v farm-bench >/dev/null; then
+	for mib in $CROSSOVER_MIB; do
+		p=x$mib/
+		"${COPYBENCH[@]}" -prefix "$p" -generate -single-mib "$mib" -part-mib 32 -parts-out "$WORK/PARTS.$mib" >"$WORK/SUMS.$mib"
+		rmx="rm -rf $WORK/data/$DST/x$mib"
+		c0=$(server_cpu)
+		farm-bench -n "${PAIRS/#0/3}" --warmup 1 --timeout 3600 \
+			--vs "sh -c '$rmx; exec ${COPYBENCH[*]} -prefix $p -digests $WORK/SUMS.$mib >>$WORK/pairs.out 2>&1'" -- \
+			sh -c "$rmx; exec ${COPYBENCH[*]} -prefix $p -digests $WORK/SUMS.$mib -bound-parts $WORK/PARTS.$mib >>$WORK/pairs.out 2>&1" >"$WORK/pair.txt" 2>&1 || true
+		c1=$(server_cpu)
+		{
+			echo "### crossover: one $mib MiB object, 32 MiB parts (A) vs one CopyObject (B)"
+			grep -E '^(A exit|B exit|A wall|B wall|A/B wall)' "$WORK/pair.txt"
+			echo "server CPU s, both sides, warm-up included: $(echo "($c1 - $c0) / $(getconf CLK_TCK)" | bc -l | cut -c1-6)"
+		} >>"$WORK/pairs.txt"
+	done
+fi
 
 revoke
 if as_dst s3api head-object --bucket "$SRC" --key "$(head -1 <<<"$KEYS")" >/dev/null 2>&1; then
@@ -199,4 +261,9 @@ clear_dst
 			}
 		}' "$WORK/results.tsv"
 	echo "(÷ columns: the variant's wall time divided by cp's, and by the AWS CLI's on the same path; peak RSS is the largest single process's)"
+	if [ -s "$WORK/pairs.txt" ]; then
+		echo
+		echo "Paired runs (farm-bench -n $PAIRS: A and B in turn; quote the median of the pair ratios A/B, min and max beside it):"
+		cat "$WORK/pairs.txt"
+	fi
 }

@@ -169,3 +169,28 @@ func TestCustodyCarriesTheRecordedPartsDigest(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDigester is the check's cost of binding an object it reads:
+// the whole SHA-256 alone (objects up to PartsDigestAbove) and with the
+// parts digest beside it (larger ones), over the same bytes.
+func BenchmarkDigester(b *testing.B) {
+	data := make([]byte, 64<<20)
+	for i := range data {
+		data[i] = byte(i * 13 / 4091)
+	}
+	for _, bc := range []struct {
+		name     string
+		partSize int64
+	}{{"whole", 0}, {"whole+parts", 32 << 20}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				d := NewDigester(bc.partSize)
+				for off := 0; off < len(data); off += 32 << 10 { // io.Copy's buffer
+					d.Write(data[off : off+32<<10])
+				}
+				d.Sums()
+			}
+		})
+	}
+}
