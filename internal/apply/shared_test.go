@@ -136,7 +136,10 @@ func TestSharedCentralRegistryFeedsStagingAndProdByItsPolicy(t *testing.T) {
 func TestSharedCentralRegistryWithoutThePolicyKeepsTheGateShut(t *testing.T) {
 	w := sharedWorld(t)
 	promoteToCentral(t, w)
-	shut := func(t *testing.T) int {
+	// shut opens staging's promotion, approved, and checks that the check
+	// stays shut (lineage and those of gates) with the finding want, told
+	// on the pull request.
+	shut := func(t *testing.T, want string, gates ...plan.Gate) int {
 		t.Helper()
 		n := openPR(t, w, change{file: riskFile, from: "stages:\n", to: "stages:\n" + riskStaging})
 		if _, err := w.GitHub.Review(world.Repo, n, world.Bob, "APPROVE", "ok"); err != nil {
@@ -146,30 +149,50 @@ func TestSharedCentralRegistryWithoutThePolicyKeepsTheGateShut(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pr := cr.Plan.Promotions[0]
-		if cr.Verdict != plan.StatusFail || pr.Status(plan.GateLineage) != plan.StatusFail || pr.Status(plan.GatePolicy) != plan.StatusFail {
-			t.Fatalf("verdict %s, lineage %s, policy %s", cr.Verdict, pr.Status(plan.GateLineage), pr.Status(plan.GatePolicy))
+		if cr.Verdict != plan.StatusFail {
+			t.Fatalf("verdict %s", cr.Verdict)
 		}
-		want := "central's registry (account " + world.CentralAccount + ") does not share model package group risk-score with arn:aws:iam::" + world.StagingAccount + ":role/modelpromote-inspect"
+		for _, g := range append(gates, plan.GateLineage) {
+			if s := cr.Plan.Promotions[0].Status(g); s != plan.StatusFail {
+				t.Errorf("%s gate %s", g, s)
+			}
+		}
 		if !hasFinding(cr.Plan, want) {
 			t.Errorf("no finding %q in %+v", want, cr.Plan.Findings)
 		}
-		if c := w.GitHub.Comments(world.Repo, n); len(c) == 0 || !strings.Contains(c[len(c)-1].Body, "does not share model package group risk-score") {
+		if c := w.GitHub.Comments(world.Repo, n); len(c) == 0 || !strings.Contains(c[len(c)-1].Body, strings.NewReplacer("'", "&#39;", "(", "&#40;", ")", "&#41;").Replace(want)) {
 			t.Errorf("the pull request was not told: %+v", c)
 		}
 		return n
 	}
+	notShared := "central's registry (account " + world.CentralAccount + ") does not share model package group risk-score with arn:aws:iam::" + world.StagingAccount + ":role/modelpromote-inspect"
 
 	t.Run("a policy for prod's roles only", func(t *testing.T) {
 		putGroupPolicy(t, w, groupPolicy(t, func(p string) bool { return strings.Contains(p, world.ProdAccount) }))
-		shut(t)
+		shut(t, notShared, plan.GatePolicy)
+	})
+	t.Run("the group shared, the bucket not", func(t *testing.T) {
+		putGroupPolicy(t, w, groupPolicy(t, func(string) bool { return true }))
+		var bucketPolicy string
+		for _, b := range w.AWS.S3().Buckets() {
+			if b.Name == world.CentralBucket {
+				bucketPolicy = b.Policy
+			}
+		}
+		if err := w.AWS.S3().SetBucketPolicy(world.CentralBucket, ""); err != nil {
+			t.Fatal(err)
+		}
+		shut(t, "central's bucket "+world.CentralBucket+" does not share its evidence records with this stage's roles")
+		if err := w.AWS.S3().SetBucketPolicy(world.CentralBucket, bucketPolicy); err != nil {
+			t.Fatal(err)
+		}
 	})
 	t.Run("no policy", func(t *testing.T) {
 		c := sm.NewFromConfig(w.AdminAWS(world.CentralAccount), func(o *sm.Options) { o.Region = world.Region })
 		if _, err := c.DeleteModelPackageGroupPolicy(t.Context(), &sm.DeleteModelPackageGroupPolicyInput{ModelPackageGroupName: aws.String(riskScore)}); err != nil {
 			t.Fatal(err)
 		}
-		n := shut(t)
+		n := shut(t, notShared, plan.GatePolicy)
 		// Merged regardless (an admin merge): apply refuses, and nothing
 		// reaches staging.
 		if _, err := w.GitHub.Merge(world.Repo, n, world.Pat, "merge"); err != nil {

@@ -47,6 +47,7 @@ func TestStageSourcedFromASharedCentralRegistry(t *testing.T) {
 		name  string
 		reg   error // the copy's read fails with it
 		held  error // the held copy's read fails with it
+		recs  error // the evidence records' read fails with it
 		want  []want
 		gates map[Gate]Status
 	}{
@@ -60,6 +61,15 @@ func TestStageSourcedFromASharedCentralRegistry(t *testing.T) {
 				{GatePolicy, SeverityError, []string{"central's registry (account 444444444444) does not share model package group fraud-detector with arn:aws:iam::222222222222:role/modelpromote-inspect"}},
 			},
 			gates: map[Gate]Status{GateLineage: StatusFail, GatePolicy: StatusFail, GateCompliance: StatusFail, GateEvaluation: StatusFail},
+		},
+		{
+			name: "the bucket does not share the evidence records",
+			recs: fmt.Errorf("%w: AccessDenied: Access Denied", ErrNotShared),
+			want: []want{
+				{GateLineage, SeverityError, []string{"central's bucket acme-ml-artifacts-central does not share its evidence records with this stage's roles", "s3:ListBucket and s3:GetObject"}},
+				{GatePolicy, SeverityError, []string{"could not read central's evidence records of version 13"}},
+			},
+			gates: map[Gate]Status{GateLineage: StatusFail, GatePolicy: StatusFail},
 		},
 		{
 			name: "another failure is not called a missing share",
@@ -84,7 +94,9 @@ func TestStageSourcedFromASharedCentralRegistry(t *testing.T) {
 				if c.reg != nil {
 					reg.broken[fraud+"/13"] = c.reg
 				}
-				return Upstream{Reg: reg, Objects: s.objs, History: s.history, Held: held, Mode: UpstreamShared, ReadWith: stage.ReadRoleARN}, nil
+				h := *s.history
+				h.err = c.recs
+				return Upstream{Reg: reg, Objects: s.objs, History: h, Held: held, Mode: UpstreamShared, ReadWith: stage.ReadRoleARN}, nil
 			}
 			base := edit(t, centralTree(t, ""), "promotions/modelpromote.yaml", "    after: central\n", "    after: central\n    source: central\n")
 			base = edit(t, base, "promotions/modelpromote.yaml", "    registryOnly: true\n", "    registryOnly: true\n    sharedRegistry: true\n")

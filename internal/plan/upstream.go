@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -220,6 +221,10 @@ func copyLineage(ctx context.Context, src Sources, pkg *ModelPackage, add func(G
 		return lin
 	}
 	recs, err := readStageRecords(ctx, src.History, central, pkg.Group, version)
+	if errors.Is(err, ErrNotShared) {
+		add(GateLineage, SeverityError, fmt.Sprintf("%s's bucket %s does not share its evidence records with this stage's roles: its bucket policy (as in docs/iam/bucket-policy-central-shared.json) must allow them s3:ListBucket and s3:GetObject, and %s's key policy kms:Decrypt: %v; %s cannot be shown to be what apply wrote and verified", central.Name, central.ArtifactBucket, central.Name, err, unverified))
+		return lin
+	}
 	if err != nil {
 		add(GateLineage, SeverityError, fmt.Sprintf("could not read %s's evidence records of version %d: %v; %s cannot be shown to be what apply wrote and verified", central.Name, version, err, unverified))
 		return lin

@@ -55,7 +55,16 @@ func (r *Registry) groupRef(group string) string {
 // shareErr marks a refusal by a shared registry as plan.ErrNotShared:
 // the group's resource policy does not grant the caller.
 func (r *Registry) shareErr(err error) error {
-	if r.Shared && awserr.IsAccessDenied(err) {
+	if r.Shared {
+		return notShared(err)
+	}
+	return err
+}
+
+// notShared marks a refusal by another account's resource policy as
+// plan.ErrNotShared.
+func notShared(err error) error {
+	if err != nil && awserr.IsAccessDenied(err) {
 		return fmt.Errorf("%w: %w", plan.ErrNotShared, err)
 	}
 	return err

@@ -85,11 +85,27 @@ func Upstreams(accts *accounts.Accounts, origin manifest.Source, pathStyle, depl
 		r := Upstream(accts, central, stage, deploy)
 		up := plan.Upstream{Reg: Copies{Registry: r.Registry, Origin: origin}, Objects: artifacts.New(r.Config, central.Account, pathStyle), Mode: r.Mode, ReadWith: r.ReadWith}
 		if central.SharedRegistry {
-			up.History = &artifacts.Evidence{Configs: oneConfig{r.Config}, PathStyle: pathStyle}
+			up.History = sharedHistory{&artifacts.Evidence{Configs: oneConfig{r.Config}, PathStyle: pathStyle}}
 			up.Held = r.Registry
 		}
 		return up, nil
 	}
+}
+
+// sharedHistory reads a shared registry's evidence records, a refusal by
+// its bucket policy marked plan.ErrNotShared.
+type sharedHistory struct{ plan.History }
+
+// Records implements plan.History.
+func (h sharedHistory) Records(ctx context.Context, env manifest.Environment, group string, version int) ([]plan.StoredRecord, error) {
+	r, err := h.History.Records(ctx, env, group, version)
+	return r, notShared(err)
+}
+
+// ReadAll implements plan.History.
+func (h sharedHistory) ReadAll(ctx context.Context, env manifest.Environment, uri string, limit int64) ([]byte, error) {
+	b, err := h.History.ReadAll(ctx, env, uri, limit)
+	return b, notShared(err)
 }
 
 // oneConfig hands out one configuration for every environment.
