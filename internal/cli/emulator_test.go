@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -133,6 +134,7 @@ func TestDemoKeepWritesTheConnectionDetailsToAFile(t *testing.T) {
 	if strings.Contains(story.String(), info.AWS.Bot.SecretAccessKey) {
 		t.Error("the story on standard output carries the credentials too")
 	}
+	cardReadBack(t, info)
 	if code := stop(); code != ExitOK {
 		t.Errorf("exit %d after interrupt", code)
 	}
@@ -147,5 +149,56 @@ func TestEmulatorHelpNamesItsArgument(t *testing.T) {
 	// argument.
 	if _, _, errOut := run(t, "", nil, "demo", "--help"); strings.Contains(errOut, "-keep FILE") || !strings.Contains(errOut, "--keep=FILE") {
 		t.Errorf("demo --help:\n%s", errOut)
+	}
+}
+
+// cardReadBack reads the model card the demo's applies left in the
+// governance account with the AWS CLI, as the kept demo's read-backs do,
+// with the connection file's credentials. Without the CLI it is skipped,
+// unless CI is set (.ci/run installs awscli).
+func cardReadBack(t *testing.T, info world.Info) {
+	t.Helper()
+	bin, err := exec.LookPath("aws")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("aws CLI not installed (CI is set): apt-get install -y awscli")
+		}
+		t.Log("aws CLI not installed: the card is not read back with it")
+		return
+	}
+	var gov world.AccountInfo
+	for _, a := range info.AWS.Accounts {
+		if a.Name == "governance" {
+			gov = a
+		}
+	}
+	home := t.TempDir()
+	cmd := exec.Command(bin, "--endpoint-url", info.AWS.Endpoint, "--region", info.AWS.Region, "--output", "json",
+		"sagemaker", "describe-model-card", "--model-card-name", "fraud-detector")
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "AWS_ACCESS_KEY_ID=" + gov.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + gov.SecretAccessKey,
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none"), "AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true"}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("aws sagemaker describe-model-card as %q: %v", gov.Name, err)
+	}
+	var card struct {
+		ModelCardStatus string
+		Content         string
+	}
+	if err := json.Unmarshal(out, &card); err != nil {
+		t.Fatal(err)
+	}
+	var content struct {
+		Evaluations []struct{ Name string } `json:"evaluation_details"`
+		Additional  struct {
+			Custom map[string]string `json:"custom_details"`
+		} `json:"additional_information"`
+	}
+	if err := json.Unmarshal([]byte(card.Content), &content); err != nil {
+		t.Fatal(err)
+	}
+	if card.ModelCardStatus != "PendingReview" || len(content.Evaluations) != 4 || content.Evaluations[0].Name != "v14 model quality" ||
+		!strings.HasPrefix(content.Additional.Custom["modelpromote_stage_central"], "v14 registered") {
+		t.Errorf("the card read back with the AWS CLI: %s", out)
 	}
 }
