@@ -147,15 +147,23 @@ type Outcome struct {
 
 // Run applies merged pull request number.
 func Run(ctx context.Context, env Env, number int) (*Result, error) {
-	if env.Dir == "" {
-		env.Dir = manifest.DefaultDir
-	}
-	res := &Result{}
 	m, err := env.Repo.MergedPullRequest(ctx, number)
 	if err != nil {
 		return nil, err
 	}
-	res.Merge = m
+	return RunMerge(ctx, env, m)
+}
+
+// RunMerge applies a pull request as the caller has just read it
+// (github.Repo.MergedPullRequest), for a caller that needed it first: the
+// server takes its apply lease on the merge commit. Everything Run decides
+// is decided here.
+func RunMerge(ctx context.Context, env Env, m *github.Merge) (*Result, error) {
+	if env.Dir == "" {
+		env.Dir = manifest.DefaultDir
+	}
+	number := m.Number
+	res := &Result{Merge: m}
 	def, refused, err := admit(ctx, env, m)
 	if res.Refused = refused; err != nil || len(res.Refused) > 0 {
 		if err == nil && m.Merged && !m.Fork {
@@ -195,30 +203,41 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 // the default branch, whose history is the only source of policy. A merge
 // into another branch would be judged by that branch's configuration, which
 // anyone who can push a branch can loosen. It returns no reasons when the
-// pull request may go on to preflight.
-func admit(ctx context.Context, env Env, m *github.Merge) (def string, refused []string, err error) {
+// pull request may go on to preflight, with the default branch as read
+// once: superseded judges the merge against that same tip.
+func admit(ctx context.Context, env Env, m *github.Merge) (def defaultBranch, refused []string, err error) {
 	switch {
 	case !m.Merged:
-		return "", []string{fmt.Sprintf("pull request #%d is not merged", m.Number)}, nil
+		return def, []string{fmt.Sprintf("pull request #%d is not merged", m.Number)}, nil
 	case m.Fork:
-		return "", []string{fmt.Sprintf("pull request #%d comes from a fork: nothing from a fork is ever applied", m.Number)}, nil
+		return def, []string{fmt.Sprintf("pull request #%d comes from a fork: nothing from a fork is ever applied", m.Number)}, nil
 	}
-	def, err = env.Repo.DefaultBranch(ctx)
-	if err != nil {
-		return "", nil, err
+	if def.name, err = env.Repo.DefaultBranch(ctx); err != nil {
+		return def, nil, err
 	}
-	if m.BaseRef != def {
-		return def, []string{fmt.Sprintf("pull request #%d was merged into %s, not the default branch %s: only merges into %s are applied, with its policy", m.Number, m.BaseRef, def, def)}, nil
+	if m.BaseRef != def.name {
+		return def, []string{fmt.Sprintf("pull request #%d was merged into %s, not the default branch %s: only merges into %s are applied, with its policy", m.Number, m.BaseRef, def.name, def.name)}, nil
 	}
-	in, err := env.Repo.InHistory(ctx, def, m.MergeSHA)
-	if err != nil {
-		return "", nil, err
+	if def.tip, err = env.Repo.BranchSHA(ctx, def.name); err != nil {
+		return def, nil, err
+	}
+	// The merge is the tip right after merging: in the history, without
+	// asking GitHub to compare.
+	in := def.tip != "" && def.tip == m.MergeSHA
+	if !in && def.tip != "" {
+		if in, err = env.Repo.InHistory(ctx, def.tip, m.MergeSHA); err != nil {
+			return def, nil, err
+		}
 	}
 	if !in {
-		return def, []string{fmt.Sprintf("merge commit %s of pull request #%d is not in the history of %s (was it force-pushed away?): nothing outside the default branch's history is applied", gitsha.Short(m.MergeSHA), m.Number, def)}, nil
+		return def, []string{fmt.Sprintf("merge commit %s of pull request #%d is not in the history of %s (was it force-pushed away?): nothing outside the default branch's history is applied", gitsha.Short(m.MergeSHA), m.Number, def.name)}, nil
 	}
 	return def, nil, nil
 }
+
+// defaultBranch is the repository's default branch and the commit it
+// pointed at when apply admitted the merge.
+type defaultBranch struct{ name, tip string }
 
 // judgedHere says why the pull request's check, as the modelpromote App
 // (appID) recorded it on the final head, does not stand for this apply:

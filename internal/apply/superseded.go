@@ -36,16 +36,11 @@ func (r *runner) supersededOutcome(ctx context.Context, pr *plan.Promotion, why 
 // stage at all. An older merge applied after a newer one (a manual rerun,
 // reconciliation after a lost delivery, a rerun after a failed rollout)
 // would otherwise put the endpoint back on the older version while main
-// says the newer. It returns the reason per promotion key.
-func superseded(ctx context.Context, env Env, def, mergeSHA string, p *plan.Plan) (map[string]string, error) {
-	if len(p.Promotions) == 0 {
-		return nil, nil
-	}
-	tip, err := env.Repo.BranchSHA(ctx, def)
-	if err != nil {
-		return nil, err
-	}
-	if tip == "" || tip == mergeSHA {
+// says the newer. It reads the branch's tip as admit found it, and returns
+// the reason per promotion key.
+func superseded(ctx context.Context, env Env, branch defaultBranch, mergeSHA string, p *plan.Plan) (map[string]string, error) {
+	def, tip := branch.name, branch.tip
+	if len(p.Promotions) == 0 || tip == "" || tip == mergeSHA {
 		return nil, nil
 	}
 	tree, err := env.Repo.Tree(ctx, tip, env.Dir)

@@ -145,13 +145,35 @@ func gather(ctx context.Context, env Env, facts *plan.PullRequest) (plan.Input, 
 		mu.Unlock()
 	}
 	var wg sync.WaitGroup
+	// One read per commit: a merge queue's commits and merge bases are
+	// often the same commit (the queue's base is the branch's head, which
+	// is the policy's commit and may be the pull request's merge base).
+	// Nothing changes a tree once read, so one read serves every use.
+	type treeRead struct {
+		done chan struct{}
+		t    manifest.Tree
+		err  error
+	}
+	reads := map[string]*treeRead{}
 	tree := func(sha string, dst *manifest.Tree) {
-		t, err := env.Repo.Tree(ctx, sha, env.Dir)
-		if err != nil {
-			fail(err)
+		mu.Lock()
+		r, again := reads[sha]
+		if !again {
+			r = &treeRead{done: make(chan struct{})}
+			reads[sha] = r
+		}
+		mu.Unlock()
+		if again {
+			<-r.done
+		} else {
+			r.t, r.err = env.Repo.Tree(ctx, sha, env.Dir)
+			close(r.done)
+		}
+		if r.err != nil {
+			fail(r.err)
 			return
 		}
-		*dst = t
+		*dst = r.t
 	}
 	wg.Go(func() {
 		mb, err := env.Repo.MergeBase(ctx, facts.BaseSHA, facts.HeadSHA)

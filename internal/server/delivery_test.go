@@ -46,12 +46,10 @@ func held(t *testing.T, w *world.World, events ...string) []ghemu.Delivery {
 	return out
 }
 
-func TestSameDeliveryTenTimesAppliesOnce(t *testing.T) {
-	w := newWorld(t, world.Options{})
-	r := newReplica(t, w, replicaOptions{})
-	w.GitHub.AddWebhook(ghemu.Webhook{URL: r.URL, Secret: secret})
-	n := approvedPR(t, w, r)
-
+// heldMerge merges pull request n with deliveries held and returns the
+// pull_request delivery of the merge, not delivered (the others dropped).
+func heldMerge(t *testing.T, w *world.World, n int) ghemu.Delivery {
+	t.Helper()
 	w.GitHub.SetDeliveryMode(ghemu.Hold)
 	if _, err := w.GitHub.Merge(world.Repo, n, world.Pat, "merge"); err != nil {
 		t.Fatal(err)
@@ -60,12 +58,22 @@ func TestSameDeliveryTenTimesAppliesOnce(t *testing.T) {
 	if len(closed) != 1 {
 		t.Fatalf("%d pull_request deliveries held", len(closed))
 	}
+	return closed[0]
+}
+
+func TestSameDeliveryTenTimesAppliesOnce(t *testing.T) {
+	w := newWorld(t, world.Options{})
+	r := newReplica(t, w, replicaOptions{})
+	w.GitHub.AddWebhook(ghemu.Webhook{URL: r.URL, Secret: secret})
+	n := approvedPR(t, w, r)
+
+	closed := heldMerge(t, w, n)
 	before := awsWrites(w)
-	if d, err := w.GitHub.Deliver(closed[0].GUID); err != nil || d.Status != http.StatusAccepted {
+	if d, err := w.GitHub.Deliver(closed.GUID); err != nil || d.Status != http.StatusAccepted {
 		t.Fatalf("first delivery: %d %v", d.Status, err)
 	}
 	for range 9 {
-		if d, err := w.GitHub.Redeliver(closed[0].GUID); err != nil || d.Status != http.StatusOK {
+		if d, err := w.GitHub.Redeliver(closed.GUID); err != nil || d.Status != http.StatusOK {
 			t.Fatalf("redelivery: %d %v", d.Status, err)
 		}
 	}

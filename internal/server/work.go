@@ -121,12 +121,15 @@ func (s *Server) check(ctx context.Context, repo *github.Repo, j route.Job, log 
 
 // apply applies a merge under the lease (see the package doc).
 func (s *Server) apply(ctx context.Context, repo *github.Repo, j route.Job, log *slog.Logger) error {
+	// A delivery without merge_commit_sha: the lease needs the commit, so
+	// the pull request is read here, and apply judges it as read.
+	var merge *github.Merge
 	if j.SHA == "" {
 		m, err := repo.MergedPullRequest(ctx, j.PR)
 		if err != nil {
 			return err
 		}
-		j.SHA = m.MergeSHA
+		merge, j.SHA = m, m.MergeSHA
 	}
 	l, why, err := s.acquire(ctx, repo, j.SHA)
 	if err != nil {
@@ -141,9 +144,15 @@ func (s *Server) apply(ctx context.Context, repo *github.Repo, j route.Job, log 
 	var renewing sync.WaitGroup
 	renewing.Go(func() { l.keep(renewCtx) })
 	start := time.Now()
-	res, err := apply.Run(ctx, apply.Env{Repo: repo, AppID: s.opts.AppID, AWS: s.opts.AWS, S3PathStyle: s.opts.S3PathStyle, Dir: s.opts.Dir,
+	env := apply.Env{Repo: repo, AppID: s.opts.AppID, AWS: s.opts.AWS, S3PathStyle: s.opts.S3PathStyle, Dir: s.opts.Dir,
 		Now: s.opts.Now, Poll: s.opts.Poll, EndpointTimeout: s.opts.EndpointTimeout, RecreateFailed: s.opts.RecreateFailed,
-		Version: s.opts.Version, Progress: func(line string) { log.Debug(line) }, Notifier: s.notifier}, j.PR)
+		Version: s.opts.Version, Progress: func(line string) { log.Debug(line) }, Notifier: s.notifier}
+	var res *apply.Result
+	if merge != nil {
+		res, err = apply.RunMerge(ctx, env, merge)
+	} else {
+		res, err = apply.Run(ctx, env, j.PR)
+	}
 	stopRenew()
 	renewing.Wait()
 	s.metrics.observe(&s.metrics.applyDur, time.Since(start))
