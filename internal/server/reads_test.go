@@ -11,8 +11,8 @@ import (
 
 // A merge whose delivery lacks merge_commit_sha: the server reads the pull
 // request once, for the commit its apply lease is taken on, and apply
-// judges the merge as that read found it instead of reading it again.
-// (The count failed at 4 when apply read it again.)
+// judges the merge as that read found it instead of reading it again
+// (the count was 4 when apply read it again).
 func TestMergeDeliveryWithoutTheMergeCommitReadsThePullRequestOnce(t *testing.T) {
 	w := newWorld(t, world.Options{})
 	r := newReplica(t, w, replicaOptions{})

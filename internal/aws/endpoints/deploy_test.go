@@ -238,9 +238,15 @@ func busyEndpoint(t *testing.T, e *env) (serving string, release func()) {
 	}
 }
 
+// Deploy finds the endpoint updating, waits, then updates it. From the
+// busy endpoint on, the emulator's transitions wait for the test: the
+// other update ends when Deploy has seen it, and each phase of Deploy's
+// own update once Deploy has seen the one before, so every status is seen
+// however slowly Deploy polls.
 func TestUpdatingEndpointIsWaitedForThenUpdated(t *testing.T) {
 	e := newEnv(t, 5*time.Millisecond)
 	serving, release := busyEndpoint(t, e)
+	e.sm.SetManual(true)
 	var seen []string
 	released := false
 	e.d.Progress = func(s endpoints.Status) {
@@ -249,9 +255,12 @@ func TestUpdatingEndpointIsWaitedForThenUpdated(t *testing.T) {
 		if st := s.EndpointStatus + "@" + s.Config; len(seen) == 0 || seen[len(seen)-1] != st {
 			seen = append(seen, st)
 		}
-		if !released {
+		switch {
+		case !released:
 			released = true
-			time.AfterFunc(30*time.Millisecond, release)
+			release()
+		case s.EndpointStatus == "Updating":
+			e.sm.Advance()
 		}
 	}
 

@@ -21,8 +21,15 @@ import (
 // for an update.
 func scaledEndpoint(t *testing.T) (*env, *sagemaker.Service, *autoscaling.Service, *sm.Client, *aas.Client) {
 	t.Helper()
+	return scaledEndpointWith(t, sagemaker.Options{EndpointDelay: 5 * time.Millisecond})
+}
+
+// scaledEndpointWith is scaledEndpoint on a SageMaker with opts; with
+// opts.Manual, its transitions wait for Advance.
+func scaledEndpointWith(t *testing.T, opts sagemaker.Options) (*env, *sagemaker.Service, *autoscaling.Service, *sm.Client, *aas.Client) {
+	t.Helper()
 	e := newEnv(t)
-	svc := sagemaker.New(sagemaker.Options{EndpointDelay: 5 * time.Millisecond})
+	svc := sagemaker.New(opts)
 	as := autoscaling.New(autoscaling.Options{Variants: svc})
 	svc.SetScaling(as)
 	e.srv.Mount(svc)
@@ -40,6 +47,10 @@ func scaledEndpoint(t *testing.T) (*env, *sagemaker.Service, *autoscaling.Servic
 	}
 	if _, err := c.CreateEndpoint(ctx(t), &sm.CreateEndpointInput{EndpointName: aws.String("fraud"), EndpointConfigName: aws.String("fraud-1")}); err != nil {
 		t.Fatal(err)
+	}
+	if opts.Manual {
+		svc.Advance() // Creating
+		svc.Advance() // the new fleet: InService
 	}
 	waitInService(t, c, "fraud")
 	return e, svc, as, c, ac
@@ -61,8 +72,10 @@ func counts(t *testing.T, c *sm.Client, name string) (current, desired int32) {
 // UpdateEndpointWeightsAndCapacities resizes the running variant in place:
 // Updating, then InService at the new count; the config keeps its
 // InitialInstanceCount. The AWS CLI can make the call and read it back.
+// The resize waits for Advance, so "right after the call" holds however
+// slowly the test runs.
 func TestUpdateEndpointWeightsAndCapacitiesResizesTheRunningVariant(t *testing.T) {
-	e, _, _, c, _ := scaledEndpoint(t)
+	e, svc, _, c, _ := scaledEndpointWith(t, sagemaker.Options{Manual: true})
 	_, err := c.UpdateEndpointWeightsAndCapacities(ctx(t), &sm.UpdateEndpointWeightsAndCapacitiesInput{EndpointName: aws.String("fraud"),
 		DesiredWeightsAndCapacities: []smtypes.DesiredWeightAndCapacity{{VariantName: aws.String("AllTraffic"), DesiredInstanceCount: aws.Int32(5)}}})
 	if err != nil {
@@ -80,6 +93,7 @@ func TestUpdateEndpointWeightsAndCapacitiesResizesTheRunningVariant(t *testing.T
 	if d := denial(t, err); !strings.Contains(d, "in-progress") {
 		t.Errorf("a second change during the first: %s", d)
 	}
+	svc.Advance()
 	waitInService(t, c, "fraud")
 	if cur, want := counts(t, c, "fraud"); cur != 5 || want != 5 {
 		t.Errorf("after the change: current %d desired %d, want 5 and 5", cur, want)
@@ -92,6 +106,7 @@ func TestUpdateEndpointWeightsAndCapacitiesResizesTheRunningVariant(t *testing.T
 	run := awsCLI(t, e, e.prod)
 	run("sagemaker", "update-endpoint-weights-and-capacities", "--endpoint-name", "fraud",
 		"--desired-weights-and-capacities", "VariantName=AllTraffic,DesiredInstanceCount=3")
+	svc.Advance()
 	waitInService(t, c, "fraud")
 	var cli struct {
 		ProductionVariants []struct{ CurrentInstanceCount, DesiredInstanceCount int32 }

@@ -37,7 +37,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		entry.Status = rec.status()
 		entry.Duration = time.Since(start)
-		s.log.add(entry)
+		s.log.add(entry, start)
 		s.logger.Info("aws request", "service", entry.Service, "op", entry.Operation,
 			"account", entry.Account, "caller", entry.Caller, "status", entry.Status, "fault", entry.Fault)
 	}()

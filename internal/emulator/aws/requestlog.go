@@ -34,11 +34,21 @@ type requestLog struct {
 	limit   int
 	entries []Request
 	counts  map[string]int
+	// since is the last ResetRequests: a request that began before it is
+	// not logged, even when it is answered after it.
+	since time.Time
 }
 
-func (l *requestLog) add(r Request) {
+// add logs r, which began at began. A request is logged once answered,
+// and a client can have read its whole answer (and gone on) before
+// then: a request from before ResetRequests must not land in the log
+// after it.
+func (l *requestLog) add(r Request, began time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if began.Before(l.since) {
+		return
+	}
 	if l.limit > 0 && len(l.entries) >= l.limit {
 		// Keep the newest half; amortized O(1) per request.
 		l.entries = append(l.entries[:0], l.entries[len(l.entries)-l.limit/2:]...)
@@ -77,10 +87,12 @@ func (s *Server) Counts() map[string]int {
 	return out
 }
 
-// ResetRequests empties the request log and the counts.
+// ResetRequests empties the request log and the counts. Requests that
+// began before it are not logged when they finish after it.
 func (s *Server) ResetRequests() {
 	s.log.mu.Lock()
 	defer s.log.mu.Unlock()
 	s.log.entries = nil
 	s.log.counts = nil
+	s.log.since = time.Now()
 }

@@ -52,6 +52,7 @@ func inService(t *testing.T, e *env) {
 
 func waitInService(t *testing.T, e *env) *sm.DescribeEndpointOutput {
 	t.Helper()
+	settle(t, e)
 	w := sm.NewEndpointInServiceWaiter(e.prod, func(o *sm.EndpointInServiceWaiterOptions) {
 		o.MinDelay, o.MaxDelay = 5*time.Millisecond, 10*time.Millisecond
 	})
@@ -110,7 +111,7 @@ func canary(alarms ...string) *types.DeploymentConfig {
 }
 
 func TestCreateEndpointBecomesInService(t *testing.T) {
-	e := newEnvDelay(t, 200*time.Millisecond)
+	e := newManualEnv(t)
 	deployable(t, e, "v1")
 	out, err := e.prod.CreateEndpoint(ctx(t), &sm.CreateEndpointInput{EndpointName: aws.String("churn"), EndpointConfigName: aws.String("v1")})
 	if err != nil {
@@ -142,7 +143,7 @@ func TestCreateEndpointBecomesInService(t *testing.T) {
 }
 
 func TestUpdateEndpointSwitchesConfig(t *testing.T) {
-	e := newEnvDelay(t, 200*time.Millisecond)
+	e := newManualEnv(t)
 	inService(t, e)
 	deployable(t, e, "v2")
 	dc := canary()
@@ -195,7 +196,7 @@ func TestFailedRolloutRollsBackAndFoolsTheWaiter(t *testing.T) {
 }
 
 func TestUpdateInProgressEndpointIsRefused(t *testing.T) {
-	e := newEnvDelay(t, 200*time.Millisecond)
+	e := newManualEnv(t)
 	deployable(t, e, "v1")
 	deployable(t, e, "v2")
 	if _, err := e.prod.CreateEndpoint(ctx(t), &sm.CreateEndpointInput{EndpointName: aws.String("churn"), EndpointConfigName: aws.String("v1")}); err != nil {
@@ -213,7 +214,7 @@ func TestUpdateInProgressEndpointIsRefused(t *testing.T) {
 	if msg := apiError(t, update(t, e, "v2", nil), "ValidationException"); msg != want {
 		t.Errorf("while Updating: %q", msg)
 	}
-	time.Sleep(100 * time.Millisecond)
+	settle(t, e)
 	if d := describe(t, e); d.EndpointStatus != types.EndpointStatusUpdating {
 		t.Errorf("stuck endpoint is %s", d.EndpointStatus)
 	}
@@ -422,28 +423,26 @@ func TestCreateEndpointErrors(t *testing.T) {
 // VariantStatus: the new fleet launching, then each traffic shift baking
 // (a canary's share first, then all).
 func TestCanaryShowsItsTrafficStages(t *testing.T) {
-	e := newEnvDelay(t, 100*time.Millisecond)
+	// Transitions wait for Advance: every stage is seen however slowly
+	// this test runs.
+	e := newManualEnv(t)
 	inService(t, e)
 	deployable(t, e, "v2")
 	if err := update(t, e, "v2", canary()); err != nil {
 		t.Fatal(err)
 	}
 	var seen []string
-	for {
-		d := describe(t, e)
-		if d.EndpointStatus != types.EndpointStatusUpdating {
-			break
-		}
+	for d := describe(t, e); d.EndpointStatus == types.EndpointStatusUpdating; d = describe(t, e) {
 		p := d.PendingDeploymentSummary
 		if p == nil || len(p.ProductionVariants) != 1 || len(p.ProductionVariants[0].VariantStatus) != 1 {
 			t.Fatalf("updating without a variant status: %+v", p)
 		}
 		vs := p.ProductionVariants[0].VariantStatus[0]
-		stage := string(vs.Status) + ": " + aws.ToString(vs.StatusMessage)
-		if len(seen) == 0 || seen[len(seen)-1] != stage {
-			seen = append(seen, stage)
+		seen = append(seen, string(vs.Status)+": "+aws.ToString(vs.StatusMessage))
+		if len(seen) > 10 {
+			t.Fatalf("still updating after %d phases: %v", len(seen), seen)
 		}
-		time.Sleep(5 * time.Millisecond)
+		e.sm.Advance()
 	}
 	want := []string{
 		"Creating: Launching the new fleet; no traffic on it yet.",
@@ -451,7 +450,7 @@ func TestCanaryShowsItsTrafficStages(t *testing.T) {
 		"Baking: 100% of traffic on the new fleet (shift 2 of 2); watching the auto-rollback alarms.",
 	}
 	if !slices.Equal(seen, want) {
-		t.Errorf("stages:\n%s\nwant:\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))
+		t.Errorf("stages, one per phase:\n%s\nwant:\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))
 	}
 	if d := describe(t, e); d.PendingDeploymentSummary != nil || aws.ToString(d.EndpointConfigName) != "v2" {
 		t.Errorf("after the update: config %s, pending %+v", aws.ToString(d.EndpointConfigName), d.PendingDeploymentSummary)

@@ -61,6 +61,8 @@ type env struct {
 	url  string
 	dev  *sm.Client
 	prod *sm.Client
+	// manual is set when transitions wait for e.sm.Advance.
+	manual bool
 }
 
 func newEnv(t *testing.T) *env {
@@ -75,6 +77,28 @@ func newEnvDelay(t *testing.T, d time.Duration) *env {
 	cw := cloudwatch.New(cloudwatch.Options{})
 	svc := sagemaker.New(sagemaker.Options{PackageDelay: d, EndpointDelay: d, Alarms: cw})
 	return newEnvWith(t, svc, cw)
+}
+
+// newManualEnv is newEnv whose transitions wait for e.sm.Advance (or
+// settle): a test that must see an intermediate status sees it however
+// slowly it runs.
+func newManualEnv(t *testing.T) *env {
+	t.Helper()
+	cw := cloudwatch.New(cloudwatch.Options{})
+	e := newEnvWith(t, sagemaker.New(sagemaker.Options{Alarms: cw, Manual: true}), cw)
+	e.manual = true
+	return e
+}
+
+// settle runs a manual env's transitions until none is due: every
+// endpoint reaches where it is going.
+func settle(t *testing.T, e *env) {
+	t.Helper()
+	for i := 0; e.manual && e.sm.Advance() > 0; i++ {
+		if i > 20 {
+			t.Fatal("transitions never settle")
+		}
+	}
 }
 
 func newEnvWith(t *testing.T, svc *sagemaker.Service, cw *cloudwatch.Service) *env {

@@ -75,6 +75,10 @@ type Options struct {
 	ImageAccess func(account, region, image string) error
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Manual, when set, makes status transitions wait for Advance instead
+	// of PackageDelay and EndpointDelay: a test then sees every
+	// intermediate status however slowly it polls.
+	Manual bool
 }
 
 // Alarms is what the SageMaker emulator needs from CloudWatch: whether an
@@ -104,6 +108,8 @@ type Service struct {
 	// Scaling (SetScaling; nil: none), for UpdateEndpoint's instance-type
 	// rule.
 	scaling ScalableTargets
+	// due are the transitions waiting for Advance (Options.Manual).
+	due []func()
 }
 
 var _ service.Service = (*Service)(nil)
@@ -231,6 +237,10 @@ func (s *Service) after(d time.Duration, f func()) {
 	if s.closed {
 		return
 	}
+	if s.opts.Manual {
+		s.due = append(s.due, f)
+		return
+	}
 	time.AfterFunc(d, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -238,6 +248,39 @@ func (s *Service) after(d time.Duration, f func()) {
 			f()
 		}
 	})
+}
+
+// SetManual turns Options.Manual on or off from now on. Turning it off
+// starts the transitions waiting for Advance, each after EndpointDelay.
+func (s *Service) SetManual(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Manual = on
+	if !on {
+		due := s.due
+		s.due = nil
+		for _, f := range due {
+			s.after(s.opts.EndpointDelay, f)
+		}
+	}
+}
+
+// Advance runs, in order, the status transitions due by now, as if their
+// delay had passed, and returns how many ran; those they schedule wait for
+// the next Advance. It is for Options.Manual: one call moves every pending
+// endpoint one phase on (a traffic shift or bake of an update; creating
+// takes two) and every new model package to Completed.
+func (s *Service) Advance() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	due := s.due
+	s.due = nil
+	for _, f := range due {
+		if !s.closed {
+			f()
+		}
+	}
+	return len(due)
 }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
