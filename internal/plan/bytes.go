@@ -139,7 +139,7 @@ func bindObject(ctx context.Context, src Sources, rr *reportReader, uri string, 
 	// and, for a large object, the composite SHA-256 of its parts, which
 	// lets apply verify a parallel server-side copy without reading it.
 	h := NewDigester(PartsLayout(info.Size))
-	n, err := io.Copy(h, body)
+	n, err := io.CopyBuffer(h, body, make([]byte, DigestBuffer))
 	if err != nil {
 		return Binding{}, fmt.Errorf("could not bind %s to its digest: reading it: %w", uri, err)
 	}

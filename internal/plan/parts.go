@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Parts: what lets apply copy a large object server-side in parallel parts
@@ -126,9 +127,36 @@ func NewDigester(partSize int64) *Digester {
 	return w
 }
 
+// Write hashes p into both digests; a large p is hashed into the two at
+// once, on two goroutines, so that the second digest costs CPU but little
+// wall time where a core is free.
 func (w *Digester) Write(p []byte) (int, error) {
-	w.full.Write(p)
-	for rest := p; w.part != nil && len(rest) > 0; {
+	if w.part == nil {
+		w.full.Write(p)
+		return len(p), nil
+	}
+	if len(p) < parallelDigestMin {
+		w.full.Write(p)
+		w.writeParts(p)
+		return len(p), nil
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { w.full.Write(p) })
+	w.writeParts(p)
+	wg.Wait()
+	return len(p), nil
+}
+
+// parallelDigestMin is the smallest write hashed on two goroutines: below
+// it, starting one costs more than it saves.
+const parallelDigestMin = 256 << 10
+
+// DigestBuffer is the read buffer to copy into a Digester with
+// (io.CopyBuffer): large enough for its two hashes to run at once.
+const DigestBuffer = 1 << 20
+
+func (w *Digester) writeParts(p []byte) {
+	for rest := p; len(rest) > 0; {
 		n := min(int64(len(rest)), w.partSize-w.inPart)
 		w.part.Write(rest[:n])
 		rest, w.inPart = rest[n:], w.inPart+n
@@ -137,7 +165,6 @@ func (w *Digester) Write(p []byte) (int, error) {
 			w.part.Reset()
 		}
 	}
-	return len(p), nil
 }
 
 // Sums returns the whole SHA-256 (binary) and the parts digest (nil when

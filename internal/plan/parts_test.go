@@ -186,8 +186,8 @@ func BenchmarkDigester(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
 				d := NewDigester(bc.partSize)
-				for off := 0; off < len(data); off += 32 << 10 { // io.Copy's buffer
-					d.Write(data[off : off+32<<10])
+				for off := 0; off < len(data); off += DigestBuffer { // the check's read buffer
+					d.Write(data[off : off+DigestBuffer])
 				}
 				d.Sums()
 			}
