@@ -145,8 +145,8 @@ func clip(s string, n int) string {
 // creating it (Draft) when there is none. An Archived card is refused:
 // SageMaker allows no content change to it. A card that already records d
 // (a rerun) is left as it is. An Approved card whose content changes is set
-// back to PendingReview, so that no content carries an approval it did not
-// get.
+// back to PendingReview first, so that no content carries an approval it
+// did not get, not even for the moment between the two calls.
 func (r *Registry) RecordDeployment(ctx context.Context, name string, d CardDeployment) error {
 	sm := r.SM
 	cur, err := sm.DescribeModelCard(ctx, &sagemaker.DescribeModelCardInput{ModelCardName: aws.String(name)})
@@ -181,14 +181,19 @@ func (r *Registry) RecordDeployment(ctx context.Context, name string, d CardDepl
 	if err != nil {
 		return err
 	}
+	if cur.ModelCardStatus == types.ModelCardStatusApproved {
+		// Content and status cannot change in one call ("You cannot update
+		// both model card content and model card status in a single call",
+		// the UpdateModelCard API reference). The approval is withdrawn
+		// first, so that no card version ever holds content nobody approved
+		// marked Approved; a crash between the two calls leaves the
+		// approved content PendingReview, and the rerun writes the content.
+		if _, err := sm.UpdateModelCard(ctx, &sagemaker.UpdateModelCardInput{ModelCardName: aws.String(name), ModelCardStatus: types.ModelCardStatusPendingreview}); err != nil {
+			return fmt.Errorf("set model card %s back to PendingReview before its content changes: %w", name, err)
+		}
+	}
 	if _, err := sm.UpdateModelCard(ctx, &sagemaker.UpdateModelCardInput{ModelCardName: aws.String(name), Content: aws.String(content)}); err != nil {
 		return fmt.Errorf("update model card %s: %w", name, err)
-	}
-	if cur.ModelCardStatus == types.ModelCardStatusApproved {
-		// Content and status cannot change in one call.
-		if _, err := sm.UpdateModelCard(ctx, &sagemaker.UpdateModelCardInput{ModelCardName: aws.String(name), ModelCardStatus: types.ModelCardStatusPendingreview}); err != nil {
-			return fmt.Errorf("set model card %s back to PendingReview after its content changed: %w", name, err)
-		}
 	}
 	return nil
 }
