@@ -22,7 +22,12 @@ func (r *renderer) promotionHead(pr *plan.Promotion) piece {
 		fmt.Fprintf(&b, "Endpoint **%s** in account %s (%s): %s, %s", esc(pr.To.Name), esc(env.Account), esc(env.Region),
 			esc(plan.CapacitySummary(pr.To)), esc(plan.RolloutSummary(pr.To.Rollout)))
 	}
-	if pkg := pr.Details.Package; pkg != nil {
+	if pkg, src := pr.Details.Package, pr.Details.Source; pkg != nil && src != nil && src.Mode != "" {
+		// A stage sourced from a registry-only stage reads that registry's
+		// copy, which has its own version number; the model file's
+		// version is the source registry's, and stays the one shown.
+		fmt.Fprintf(&b, " · package %s v%d, %s's copy v%d (%s)", esc(pr.ModelPackageGroup), pr.ToVersion, esc(src.Stage), pkg.Version, esc(pkg.ApprovalStatus))
+	} else if pkg != nil {
 		fmt.Fprintf(&b, " · package %s v%d (%s)", esc(pkg.Group), pkg.Version, esc(pkg.ApprovalStatus))
 	} else {
 		fmt.Fprintf(&b, " · package %s v%d", esc(pr.ModelPackageGroup), pr.ToVersion)
