@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	gogh "github.com/google/go-github/v60/github"
 
 	"github.com/modelpromote/modelpromote/internal/aws/accounts"
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
@@ -67,7 +68,7 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 	if env.Dir == "" {
 		env.Dir = manifest.DefaultDir
 	}
-	facts, _, err := env.Repo.PullRequest(ctx, number)
+	facts, raw, err := env.Repo.PullRequest(ctx, number)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +85,7 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 		}
 		wg.Go(func() { run, runErr = env.Repo.StartCheckRun(ctx, at, scope) })
 	}
-	in, prFacts, qt, err := gather(ctx, env, facts)
+	in, prFacts, qt, err := gather(ctx, env, facts, raw)
 	wg.Wait()
 	if err != nil {
 		return nil, err
@@ -134,7 +135,7 @@ func Run(ctx context.Context, env Env, number int) (*Result, error) {
 // trees at the merge base, the base and the head, the reviews and GitHub's
 // records of who contributed; for a merge queue's commit, its trees too,
 // and the policy from the base branch's history instead of the base.
-func gather(ctx context.Context, env Env, facts *plan.PullRequest) (plan.Input, plan.PullRequestFacts, *queueTrees, error) {
+func gather(ctx context.Context, env Env, facts *plan.PullRequest, raw *gogh.PullRequest) (plan.Input, plan.PullRequestFacts, *queueTrees, error) {
 	in := plan.Input{Dir: env.Dir, Base: facts.BaseSHA, Head: facts.HeadSHA}
 	prFacts := plan.PullRequestFacts{Author: facts.Author, HeadSHA: facts.HeadSHA}
 	var mu sync.Mutex
@@ -206,7 +207,7 @@ func gather(ctx context.Context, env Env, facts *plan.PullRequest) (plan.Input, 
 		prFacts.Reviews = rs
 	})
 	wg.Go(func() {
-		c, err := env.Repo.Contributors(ctx, facts.Number)
+		c, err := env.Repo.ContributorsOf(ctx, raw) // the pull request as read above, not again
 		if err != nil {
 			fail(err)
 			return
@@ -214,7 +215,7 @@ func gather(ctx context.Context, env Env, facts *plan.PullRequest) (plan.Input, 
 		prFacts.Contributors = c
 	})
 	wg.Go(func() {
-		bg, err := env.Repo.BreakGlass(ctx, facts.Number)
+		bg, err := env.Repo.BreakGlassOf(ctx, raw)
 		if err != nil {
 			fail(err)
 			return

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	gogh "github.com/google/go-github/v60/github"
+
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 )
@@ -19,6 +21,13 @@ func (r *Repo) BreakGlass(ctx context.Context, number int) (*plan.BreakGlassRequ
 	if err != nil {
 		return nil, fmt.Errorf("get pull request #%d: %w", number, err)
 	}
+	return r.BreakGlassOf(ctx, pr)
+}
+
+// BreakGlassOf is BreakGlass of a pull request already read (its labels as
+// they were then), without reading it again.
+func (r *Repo) BreakGlassOf(ctx context.Context, pr *gogh.PullRequest) (*plan.BreakGlassRequest, error) {
+	number := pr.GetNumber()
 	labelled := false
 	for _, l := range pr.Labels {
 		if l.GetName() == manifest.BreakGlassLabel {

@@ -31,6 +31,13 @@ func (r *Repo) Contributors(ctx context.Context, number int) (*plan.Contributors
 	if err != nil {
 		return nil, fmt.Errorf("get pull request #%d: %w", number, err)
 	}
+	return r.ContributorsOf(ctx, pr)
+}
+
+// ContributorsOf is Contributors of a pull request already read (its head
+// repository as it was then), without reading it again.
+func (r *Repo) ContributorsOf(ctx context.Context, pr *gogh.PullRequest) (*plan.Contributors, error) {
+	number := pr.GetNumber()
 	c := &plan.Contributors{}
 	emails := map[string]string{} // lower-cased email → login, from commits GitHub attributed
 	var trailers []plan.CoAuthor
