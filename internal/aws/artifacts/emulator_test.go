@@ -191,7 +191,18 @@ func pattern(n int) []byte {
 }
 
 func ctx(t testing.TB) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	// The test binary's own -timeout, less a margin so that the test reports
+	// which copy ran out of time before the binary panics: the 6 GiB copies
+	// under MODELPROMOTE_LONG_TESTS take longer than any fixed bound on a
+	// loaded machine. Benchmarks, and tests run with -timeout 0, get 5
+	// minutes.
+	deadline := time.Now().Add(5 * time.Minute)
+	if tt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if d, ok := tt.Deadline(); ok {
+			deadline = d.Add(-min(30*time.Second, time.Until(d)/10))
+		}
+	}
+	c, cancel := context.WithDeadline(context.Background(), deadline)
 	t.Cleanup(cancel)
 	return c
 }
