@@ -340,7 +340,7 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 		reviews = r
 	})
 	wg.Go(func() {
-		c, err := env.Repo.Contributors(ctx, m.Number)
+		c, err := env.Repo.MergeContributors(ctx, m)
 		if err != nil {
 			fail(err)
 		}
@@ -348,7 +348,7 @@ func preflight(ctx context.Context, env Env, m *github.Merge, res *Result) (*run
 	})
 	var breakGlass *plan.BreakGlassRequest
 	wg.Go(func() {
-		bg, err := env.Repo.BreakGlass(ctx, m.Number)
+		bg, err := env.Repo.MergeBreakGlass(ctx, m)
 		if err != nil {
 			fail(err)
 		}

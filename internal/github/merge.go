@@ -9,6 +9,7 @@ import (
 	gogh "github.com/google/go-github/v60/github"
 
 	"github.com/modelpromote/modelpromote/internal/gitsha"
+	"github.com/modelpromote/modelpromote/internal/plan"
 )
 
 // Merge is a merged pull request, as apply needs it.
@@ -25,6 +26,29 @@ type Merge struct {
 	BaseRef string
 	Fork    bool
 	Merged  bool
+
+	// pr is the pull request as MergedPullRequest read it: who
+	// contributed and the break-glass label are taken from it rather than
+	// from two more reads (nil for a Merge made by hand: then they read it).
+	pr *gogh.PullRequest
+}
+
+// MergeContributors is Contributors of m's pull request, from the read
+// that made m.
+func (r *Repo) MergeContributors(ctx context.Context, m *Merge) (*plan.Contributors, error) {
+	if m.pr == nil {
+		return r.Contributors(ctx, m.Number)
+	}
+	return r.ContributorsOf(ctx, m.pr)
+}
+
+// MergeBreakGlass is BreakGlass of m's pull request, from the read that
+// made m.
+func (r *Repo) MergeBreakGlass(ctx context.Context, m *Merge) (*plan.BreakGlassRequest, error) {
+	if m.pr == nil {
+		return r.BreakGlass(ctx, m.Number)
+	}
+	return r.BreakGlassOf(ctx, m.pr)
 }
 
 // MergedPullRequest returns what apply needs to know about a pull request.
@@ -43,6 +67,7 @@ func (r *Repo) MergedPullRequest(ctx context.Context, number int) (*Merge, error
 		BaseRef:  pr.GetBase().GetRef(),
 		Fork:     pr.GetHead().GetRepo().GetFullName() != pr.GetBase().GetRepo().GetFullName(),
 		Merged:   pr.GetMerged(),
+		pr:       pr,
 	}, nil
 }
 

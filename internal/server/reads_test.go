@@ -37,10 +37,9 @@ func TestMergeDeliveryWithoutTheMergeCommitReadsThePullRequestOnce(t *testing.T)
 	if s := serving(t, w); s == nil || s.SourceVersion != 13 {
 		t.Fatalf("staging serves %+v", s)
 	}
-	// The server's read, then preflight's two (the contributors and the
-	// break-glass label each read the pull request); apply reads it no
-	// more.
-	if got := w.GitHub.Calls("pulls/get"); got != 3 {
-		t.Errorf("the pull request was read %d times, want 3: the server's, the contributors' and the break-glass label's (calls %v)", got, w.GitHub.CallCounts())
+	// The server's read only: preflight takes who contributed and the
+	// break-glass label from it, and apply reads it no more.
+	if got := w.GitHub.Calls("pulls/get"); got != 1 {
+		t.Errorf("the pull request was read %d times, want once: the server's (calls %v)", got, w.GitHub.CallCounts())
 	}
 }
