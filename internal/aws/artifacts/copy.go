@@ -320,18 +320,22 @@ func (c *Copier) existing(ctx context.Context, s source, dst URI, want string, p
 		return stale("its composite SHA-256 is not the check's parts digest")
 	}
 	if out.ChecksumType != types.ChecksumTypeComposite {
-		if got, ok := fullObjectSHA256(aws.ToString(out.ChecksumSHA256)); ok {
-			if sum != "" && got != sum {
-				return stale("S3's checksum differs from the recorded SHA-256")
-			}
-			sum = got
+		// Every single-part copy asks S3 for the copy's SHA-256
+		// (CopyObject, PutObject). The metadata's is written before
+		// the copy is verified, so without S3's it is no evidence: the
+		// copy may have been left before it was hashed.
+		got, ok := fullObjectSHA256(aws.ToString(out.ChecksumSHA256))
+		if ok && sum != "" && got != sum {
+			return stale("S3's checksum differs from the recorded SHA-256")
 		}
+		sum = got
 	}
 	if sum == "" {
 		// A streamed multipart copy of a source with no known digest
 		// could not record one when its upload was created (the digest
-		// was known only at the end); hash the target, bytes in only,
-		// rather than copy it again.
+		// was known only at the end), and a single-part target without
+		// S3's SHA-256 has none to trust; hash the target, bytes in
+		// only, rather than copy it again.
 		t := source{uri: dst, size: s.size, etag: aws.ToString(out.ETag)}
 		var sums partSums
 		if sums, err = c.readParts(ctx, c.Target, c.TargetOwner, t, partNone, nil, nil); err != nil {

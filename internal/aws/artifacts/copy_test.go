@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/modelpromote/modelpromote/internal/aws/artifacts"
 	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
@@ -562,5 +563,43 @@ func TestCopyOverTLS(t *testing.T) {
 			}
 			w.assertCopy(t, key, sha256Hex(data))
 		}
+	}
+}
+
+// A target whose metadata names the source and the bound digest but of
+// which S3 keeps no SHA-256 (a server that computes none, or a copy left
+// before it was hashed: CopyObject writes the metadata before the copy is
+// verified) is not taken for a verified copy on its metadata: a rerun
+// hashes it, and other bytes are refused and deleted, not kept.
+func TestCopyRerunDoesNotTrustMetadataWithoutS3Checksum(t *testing.T) {
+	w := newWorld(t)
+	data := pattern(3 << 20)
+	w.put(t, shared, "m.bin", data, false)
+	o, _ := w.srv.S3().Object(shared, "m.bin")
+	other := pattern(3 << 20)
+	other[5] ^= 1
+	_, err := w.prod.PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: aws.String(target), Key: aws.String("m.bin"), Body: bytes.NewReader(other),
+		Metadata: map[string]string{
+			"modelpromote-source-etag": o.ETag,
+			"modelpromote-source-size": fmt.Sprint(len(data)),
+			"modelpromote-sha256":      sha256Hex(data),
+		},
+		ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String(prodKMSKey),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := w.srv.S3().Object(target, "m.bin"); p.ChecksumAlgorithm == "SHA256" {
+		t.Fatalf("the planted target has S3's SHA-256 (%s %s): the test needs one without", p.ChecksumAlgorithm, p.ChecksumType)
+	}
+	res, err := w.copier().CopyBound(ctx(t), artifacts.URI{Bucket: shared, Key: "m.bin"}, artifacts.URI{Bucket: target, Key: "m.bin"},
+		artifacts.Bound{SHA256: sha256Hex(data), ETag: o.ETag, Size: int64(len(data))})
+	var mismatch *artifacts.DigestMismatchError
+	if !errors.As(err, &mismatch) || mismatch.Got != sha256Hex(other) {
+		t.Fatalf("CopyBound = %+v, %v; want a mismatch of the target's bytes %s", res, err, sha256Hex(other))
+	}
+	if _, ok := w.srv.S3().Object(target, "m.bin"); ok {
+		t.Error("the target that failed verification was kept")
 	}
 }
