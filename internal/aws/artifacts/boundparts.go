@@ -79,20 +79,12 @@ func (c *Copier) copyBoundParts(ctx context.Context, s source, dst URI, want str
 	}
 	if missing > 0 {
 		c.log().Warn("S3 returned no SHA-256 of the copied parts; hashing the copy", "src", s.uri, "dst", dst, "size", s.size, "parts", len(parts), "without", missing)
-		t := source{uri: dst, size: s.size, etag: aws.ToString(out.ETag)}
-		if t.etag == "" {
-			h, herr := c.Target.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &dst.Bucket, Key: &dst.Key, ExpectedBucketOwner: optional(c.TargetOwner)})
-			if herr != nil {
-				return Result{}, c.discard(ctx, dst, fmt.Errorf("head the copy %s: %w", dst, herr))
-			}
-			t.etag = aws.ToString(h.ETag)
-		}
-		got, herr := c.readParts(ctx, c.Target, c.TargetOwner, t, partNone, c.newProgress(s.uri, dst, PathServerSideMultipart, PhaseHashing, s.size), nil)
+		got, herr := c.hashCopy(ctx, s, dst, aws.ToString(out.ETag), PathServerSideMultipart)
 		if herr != nil {
-			return Result{}, c.discard(ctx, dst, fmt.Errorf("hash the copy %s: %w", dst, herr))
+			return Result{}, c.discard(ctx, dst, herr)
 		}
-		if got.hex() != want {
-			return Result{}, c.discard(ctx, dst, &DigestMismatchError{Object: dst, Want: want, Got: got.hex(), Source: "the check's SHA-256 of " + s.uri.String()})
+		if got != want {
+			return Result{}, c.discard(ctx, dst, &DigestMismatchError{Object: dst, Want: want, Got: got, Source: "the check's SHA-256 of " + s.uri.String()})
 		}
 		res.Hashed = true
 	}

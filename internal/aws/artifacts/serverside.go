@@ -50,19 +50,11 @@ func (c *Copier) copyObject(ctx context.Context, s source, dst URI, known, want 
 	}
 	if res.SHA256 == "" {
 		c.log().Warn("S3 returned no SHA-256 of the copy; hashing the copy", "src", s.uri, "dst", dst, "size", s.size)
-		if etag == "" {
-			h, err := c.Target.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &dst.Bucket, Key: &dst.Key, ExpectedBucketOwner: optional(c.TargetOwner)})
-			if err != nil {
-				return Result{}, c.discard(ctx, dst, fmt.Errorf("head the copy %s: %w", dst, err))
-			}
-			etag = aws.ToString(h.ETag)
-		}
-		t := source{uri: dst, size: s.size, etag: etag}
-		sums, err := c.readParts(ctx, c.Target, c.TargetOwner, t, partNone, c.newProgress(s.uri, dst, PathServerSide, PhaseHashing, s.size), nil)
+		sum, err := c.hashCopy(ctx, s, dst, etag, PathServerSide)
 		if err != nil {
-			return Result{}, c.discard(ctx, dst, fmt.Errorf("hash the copy %s: %w", dst, err))
+			return Result{}, c.discard(ctx, dst, err)
 		}
-		res.SHA256, res.Hashed = sums.hex(), true
+		res.SHA256, res.Hashed = sum, true
 	}
 	if known != "" && res.SHA256 != known {
 		return Result{}, c.discard(ctx, dst, &DigestMismatchError{Object: dst, Want: known, Got: res.SHA256, Source: from})
@@ -188,4 +180,23 @@ func (c *Copier) abortOnError(ctx context.Context, dst URI, id *string, err *err
 	if aerr := c.abort(ctx, dst, *id); aerr != nil {
 		c.log().Warn("could not abort a failed upload; a rerun will", "dst", dst, "upload", *id, "err", aerr)
 	}
+}
+
+// hashCopy reads the copy of s at dst (bytes in only, If-Match etag, or
+// the ETag a HEAD gives when etag is empty) and returns its hex SHA-256:
+// how a copy is verified when the server returned no SHA-256 of it.
+func (c *Copier) hashCopy(ctx context.Context, s source, dst URI, etag, path string) (string, error) {
+	if etag == "" {
+		h, err := c.Target.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &dst.Bucket, Key: &dst.Key, ExpectedBucketOwner: optional(c.TargetOwner)})
+		if err != nil {
+			return "", fmt.Errorf("head the copy %s: %w", dst, err)
+		}
+		etag = aws.ToString(h.ETag)
+	}
+	t := source{uri: dst, size: s.size, etag: etag}
+	sums, err := c.readParts(ctx, c.Target, c.TargetOwner, t, partNone, c.newProgress(s.uri, dst, path, PhaseHashing, s.size), nil)
+	if err != nil {
+		return "", fmt.Errorf("hash the copy %s: %w", dst, err)
+	}
+	return sums.hex(), nil
 }
