@@ -418,12 +418,7 @@ func TestCopyWrongDigestFailsAndLeavesNothing(t *testing.T) {
 			if msg := err.Error(); !strings.Contains(msg, wrong) || !strings.Contains(msg, sha256Hex(data)) {
 				t.Errorf("error %q does not name both digests", msg)
 			}
-			if _, ok := w.srv.S3().Object(target, "report.json"); ok {
-				t.Error("the unverified target object was left behind")
-			}
-			if ups := w.srv.S3().MultipartUploads(target); len(ups) > 0 {
-				t.Errorf("uploads left: %v", ups)
-			}
+			w.assertNothingLeft(t, "report.json")
 		})
 	}
 }

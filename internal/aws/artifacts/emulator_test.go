@@ -167,6 +167,18 @@ func (w *world) assertCopy(t *testing.T, key, sum string) {
 	}
 }
 
+// assertNothingLeft checks, in emulator state, that a refused copy left
+// neither a target object at key nor an open upload.
+func (w *world) assertNothingLeft(t *testing.T, key string) {
+	t.Helper()
+	if _, ok := w.srv.S3().Object(target, key); ok {
+		t.Errorf("s3://%s/%s was written", target, key)
+	}
+	if ups := w.srv.S3().MultipartUploads(target); len(ups) > 0 {
+		t.Errorf("uploads left in %s: %v", target, ups)
+	}
+}
+
 func (w *world) sha256Of(t testing.TB, bucket, key string) string {
 	t.Helper()
 	sum, err := w.srv.S3().SHA256(bucket, key)

@@ -101,12 +101,7 @@ func TestCopyServerSideMultipartSourceReplacedMidCopy(t *testing.T) {
 	if awserr.Code(err) != "PreconditionFailed" && (!errors.As(err, &mismatch) || mismatch.Part != 2) {
 		t.Fatalf("Copy = %v, want S3's PreconditionFailed or a part's digest mismatch", err)
 	}
-	if _, ok := w.srv.S3().Object(target, "m.bin"); ok {
-		t.Error("a target object was written")
-	}
-	if ups := w.srv.S3().MultipartUploads(target); len(ups) > 0 {
-		t.Errorf("uploads left: %v", ups)
-	}
+	w.assertNothingLeft(t, "m.bin")
 }
 
 func TestCopyServerSideMultipartWrongDigestLeavesNothing(t *testing.T) {
@@ -120,12 +115,7 @@ func TestCopyServerSideMultipartWrongDigestLeavesNothing(t *testing.T) {
 		if !errors.As(err, &mismatch) || mismatch.Want != wrong || mismatch.Got != sha256Hex(data) {
 			t.Fatalf("source with SHA-256 checksum %v: Copy = %v, want a mismatch between %s and %s", withSHA256, err, wrong, sha256Hex(data))
 		}
-		if _, ok := w.srv.S3().Object(target, "m.bin"); ok {
-			t.Error("a target object was written")
-		}
-		if ups := w.srv.S3().MultipartUploads(target); len(ups) > 0 {
-			t.Errorf("uploads left: %v", ups)
-		}
+		w.assertNothingLeft(t, "m.bin")
 	}
 }
 
@@ -196,12 +186,7 @@ func TestStreamedPartCorruptedInTransitIsRefused(t *testing.T) {
 	if awserr.Code(err) != "BadDigest" {
 		t.Fatalf("Copy = %v, want S3's BadDigest", err)
 	}
-	if _, ok := w.srv.S3().Object(target, "m.bin"); ok {
-		t.Error("a target object was written")
-	}
-	if ups := w.srv.S3().MultipartUploads(target); len(ups) > 0 {
-		t.Errorf("uploads left: %v", ups)
-	}
+	w.assertNothingLeft(t, "m.bin")
 }
 
 // flipper flips one bit of the body of part 2's upload.
