@@ -117,7 +117,7 @@ func (w *World) Deploy(ctx context.Context, stage, group string, version int, en
 		VpcConfig:        vpcOf(env), EnableNetworkIsolation: aws.Bool(env.NetworkIsolation), Tags: tagList(d.Settings.Tags)}); err != nil {
 		return fmt.Errorf("create model: %w", err)
 	}
-	if _, err := sm.CreateEndpointConfig(ctx, endpointConfigInput(d, model, model)); err != nil {
+	if _, err := sm.CreateEndpointConfig(ctx, endpointConfigInput(d, model)); err != nil {
 		return fmt.Errorf("create endpoint config: %w", err)
 	}
 	_, err = sm.DescribeEndpoint(ctx, &sagemaker.DescribeEndpointInput{EndpointName: aws.String(endpoint)})

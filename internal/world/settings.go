@@ -2,17 +2,15 @@ package world
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
 	"maps"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
-	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
+	"github.com/modelpromote/modelpromote/internal/aws/endpoints"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 	"github.com/modelpromote/modelpromote/internal/plan"
 	"github.com/modelpromote/modelpromote/promotions"
@@ -53,40 +51,11 @@ func tagList(tags map[string]string) []types.Tag {
 }
 
 // endpointConfigInput is the config apply would create for d serving
-// model: its variant, volume key, data capture and asynchronous output.
-func endpointConfigInput(d *plan.Deploy, name, model string) *sagemaker.CreateEndpointConfigInput {
-	ep, s := d.Endpoint, d.Settings
-	v := types.ProductionVariant{VariantName: aws.String(ep.Variant()), ModelName: aws.String(model)}
-	if sl := ep.Serverless; sl != nil {
-		v.ServerlessConfig = &types.ProductionVariantServerlessConfig{MemorySizeInMB: aws.Int32(int32(sl.MemorySizeMB)), MaxConcurrency: aws.Int32(int32(sl.MaxConcurrency))}
-		if sl.ProvisionedConcurrency > 0 {
-			v.ServerlessConfig.ProvisionedConcurrency = aws.Int32(int32(sl.ProvisionedConcurrency))
-		}
-	} else {
-		v.InstanceType, v.InitialInstanceCount = types.ProductionVariantInstanceType(ep.InstanceType), aws.Int32(int32(ep.InstanceCount))
-	}
-	in := &sagemaker.CreateEndpointConfigInput{EndpointConfigName: aws.String(name), ProductionVariants: []types.ProductionVariant{v}, Tags: tagList(s.Tags)}
-	if s.VolumeKMSKeyARN != "" {
-		in.KmsKeyId = aws.String(s.VolumeKMSKeyARN)
-	}
-	if dc := ep.DataCapture; dc != nil && s.DataCaptureURI != "" {
-		c := &types.DataCaptureConfig{EnableCapture: aws.Bool(true), InitialSamplingPercentage: aws.Int32(int32(dc.SamplingPercent)),
-			DestinationS3Uri: aws.String(s.DataCaptureURI), KmsKeyId: aws.String(s.OutputKMSKeyARN)}
-		for _, m := range dc.Capture {
-			mode := types.CaptureModeInput
-			if m == manifest.CaptureOutput {
-				mode = types.CaptureModeOutput
-			}
-			c.CaptureOptions = append(c.CaptureOptions, types.CaptureOption{CaptureMode: mode})
-		}
-		in.DataCaptureConfig = c
-	}
-	if a := ep.Async; a != nil && s.AsyncOutputURI != "" {
-		in.AsyncInferenceConfig = &types.AsyncInferenceConfig{OutputConfig: &types.AsyncInferenceOutputConfig{S3OutputPath: aws.String(s.AsyncOutputURI), KmsKeyId: aws.String(s.OutputKMSKeyARN)}}
-		if a.MaxConcurrentInvocationsPerInstance > 0 {
-			in.AsyncInferenceConfig.ClientConfig = &types.AsyncInferenceClientConfig{MaxConcurrentInvocationsPerInstance: aws.Int32(int32(a.MaxConcurrentInvocationsPerInstance))}
-		}
-	}
+// model (endpoints.ConfigInput), with the environment's tags only: the
+// provenance tags name an apply's deployment, and this is none.
+func endpointConfigInput(d *plan.Deploy, model string) *sagemaker.CreateEndpointConfigInput {
+	in := endpoints.ConfigInput(endpoints.Request{Endpoint: d.Endpoint, Settings: d.Settings}, model)
+	in.Tags = tagList(d.Settings.Tags)
 	return in
 }
 
@@ -97,20 +66,5 @@ func (w *World) registerScaling(ctx context.Context, account string, d *plan.Dep
 	if a == nil {
 		return nil
 	}
-	aas := applicationautoscaling.NewFromConfig(w.AdminAWS(account))
-	id := aws.String("endpoint/" + d.Endpoint.Name + "/variant/" + d.Endpoint.Variant())
-	dim := aastypes.ScalableDimensionSageMakerVariantDesiredInstanceCount
-	if _, err := aas.RegisterScalableTarget(ctx, &applicationautoscaling.RegisterScalableTargetInput{ServiceNamespace: aastypes.ServiceNamespaceSagemaker,
-		ResourceId: id, ScalableDimension: dim, MinCapacity: aws.Int32(int32(a.MinInstances)), MaxCapacity: aws.Int32(int32(a.MaxInstances))}); err != nil {
-		return fmt.Errorf("register scalable target: %w", err)
-	}
-	_, err := aas.PutScalingPolicy(ctx, &applicationautoscaling.PutScalingPolicyInput{PolicyName: aws.String("modelpromote-" + d.Endpoint.Name + "-" + d.Endpoint.Variant()),
-		PolicyType: aastypes.PolicyTypeTargetTrackingScaling, ServiceNamespace: aastypes.ServiceNamespaceSagemaker, ResourceId: id, ScalableDimension: dim,
-		TargetTrackingScalingPolicyConfiguration: &aastypes.TargetTrackingScalingPolicyConfiguration{TargetValue: aws.Float64(float64(a.TargetInvocationsPerInstance)),
-			PredefinedMetricSpecification: &aastypes.PredefinedMetricSpecification{PredefinedMetricType: aastypes.MetricTypeSageMakerVariantInvocationsPerInstance},
-			ScaleInCooldown:               aws.Int32(int32(a.ScaleInCooldownSeconds)), ScaleOutCooldown: aws.Int32(int32(a.ScaleOutCooldownSeconds))}})
-	if err != nil {
-		return fmt.Errorf("put scaling policy: %w", err)
-	}
-	return nil
+	return endpoints.NewDeployer(w.AdminAWS(account)).RegisterScaling(ctx, d.Endpoint.Name, d.Endpoint.Variant(), *a)
 }

@@ -51,7 +51,8 @@ func (d *Deployer) ensureModel(ctx context.Context, r Request, name string) erro
 // ensureConfig creates the deployment's endpoint config, or adopts an
 // existing one with the same single production variant.
 func (d *Deployer) ensureConfig(ctx context.Context, r Request, name string) error {
-	want := productionVariant(r, name)
+	in := ConfigInput(r, name)
+	want := in.ProductionVariants[0]
 	c, err := d.SM.DescribeEndpointConfig(ctx, &sagemaker.DescribeEndpointConfigInput{EndpointConfigName: aws.String(name)})
 	if err == nil {
 		if len(c.ProductionVariants) != 1 || !sameVariant(c.ProductionVariants[0], want) {
@@ -63,17 +64,26 @@ func (d *Deployer) ensureConfig(ctx context.Context, r Request, name string) err
 	if !awserr.IsNotFound(err) {
 		return fmt.Errorf("describe endpoint config %s: %w", name, err)
 	}
-	in := &sagemaker.CreateEndpointConfigInput{
-		EndpointConfigName: aws.String(name),
-		ProductionVariants: []types.ProductionVariant{want},
-		Tags:               tags(r),
-	}
-	configSettings(in, r)
 	_, err = d.SM.CreateEndpointConfig(ctx, in)
 	if err != nil {
 		return fmt.Errorf("create endpoint config %s: %w", name, err)
 	}
 	return nil
+}
+
+// ConfigInput is the endpoint config a deployment of r creates, named name
+// and serving the model of the same name: its one production variant, its
+// tags (tags), and the environment's volume key, data capture and
+// asynchronous output (configSettings). The world package seeds what an
+// earlier apply left with it.
+func ConfigInput(r Request, name string) *sagemaker.CreateEndpointConfigInput {
+	in := &sagemaker.CreateEndpointConfigInput{
+		EndpointConfigName: aws.String(name),
+		ProductionVariants: []types.ProductionVariant{productionVariant(r, name)},
+		Tags:               tags(r),
+	}
+	configSettings(in, r)
+	return in
 }
 
 func sameVariant(got, want types.ProductionVariant) bool {

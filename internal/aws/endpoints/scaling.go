@@ -140,9 +140,10 @@ func (d *Deployer) restore(ctx context.Context, reg *registration) error {
 	return nil
 }
 
-// register registers the variant with the manifest's autoscaling. Both
-// calls replace what is there, so a rerun converges.
-func (d *Deployer) register(ctx context.Context, endpoint, variant string, a manifest.Autoscaling) error {
+// RegisterScaling registers the variant with the manifest's autoscaling,
+// as apply does after a rollout. Both calls replace what is there, so a
+// rerun converges.
+func (d *Deployer) RegisterScaling(ctx context.Context, endpoint, variant string, a manifest.Autoscaling) error {
 	id := scalingResource(endpoint, variant)
 	if _, err := d.AAS.RegisterScalableTarget(ctx, &applicationautoscaling.RegisterScalableTargetInput{
 		ServiceNamespace: aastypes.ServiceNamespaceSagemaker, ResourceId: aws.String(id), ScalableDimension: scalingDimension,
@@ -389,7 +390,7 @@ func (x *deployment) settleScaling(ctx context.Context, rollout error) error {
 		err = x.restore(ctx, x.suspended)
 	case rollout != nil:
 	case a != nil:
-		err = x.register(ctx, x.r.Endpoint.Name, x.r.Endpoint.Variant(), *a)
+		err = x.RegisterScaling(ctx, x.r.Endpoint.Name, x.r.Endpoint.Variant(), *a)
 	case x.suspended != nil:
 		x.out.Scaling = "the scaling registration made outside modelpromote was put back on the new fleet"
 		err = x.restore(ctx, x.suspended)
