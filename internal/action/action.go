@@ -154,12 +154,12 @@ func Run(ctx context.Context, env Env) (*Result, error) {
 		if ref == "" {
 			return nil, fmt.Errorf("drift: neither $GITHUB_SHA nor the event names a commit to read the manifests at")
 		}
-		d, err := runDrift(ctx, repo, awsCfg, env.S3PathStyle, in.Dir, ref, &notify.Notifier{Getenv: a.Getenv})
+		d, set, err := runDrift(ctx, repo, awsCfg, env.S3PathStyle, in.Dir, ref, &notify.Notifier{Getenv: a.Getenv})
 		if err != nil {
 			return nil, fmt.Errorf("drift: %w", err)
 		}
 		res.Failed = rep.drifted(job, ref, d)
-		refreshDashboard(ctx, a, repo, env, in, awsCfg, ref)
+		refreshDashboard(ctx, a, repo, env, in, awsCfg, ref, set)
 	}
 	return res, nil
 }

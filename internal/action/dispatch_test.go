@@ -224,8 +224,13 @@ func TestScheduledDriftKeepsTheDashboard(t *testing.T) {
 		t.Errorf("summary does not link the dashboard:\n%s", r.summary)
 	}
 
-	// The next run edits the same issue.
+	// The next run edits the same issue, and reads the manifests once: the
+	// dashboard takes them from the drift run.
+	w.GitHub.ResetCalls()
 	run(t, w, schedule).must(t)
+	if got := w.GitHub.Calls("git/get-tree"); got != 1 {
+		t.Errorf("the tree was read %d times, want once (calls %v)", got, w.GitHub.CallCounts())
+	}
 	n := 0
 	for _, is := range w.GitHub.Issues(world.Repo) {
 		if is.Author == action.DefaultBotLogin {

@@ -23,20 +23,20 @@ import (
 // API) with what its endpoint serves, as `modelpromote drift` does with a
 // checkout, and announces the drift to the configuration's notification
 // targets.
-func runDrift(ctx context.Context, repo *github.Repo, cfg aws.Config, pathStyle bool, dir, ref string, n *notify.Notifier) (*drift.Report, error) {
+func runDrift(ctx context.Context, repo *github.Repo, cfg aws.Config, pathStyle bool, dir, ref string, n *notify.Notifier) (*drift.Report, *manifest.Set, error) {
 	tree, err := repo.Tree(ctx, ref, dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	set := manifest.Load(tree, dir)
 	if len(set.Problems) > 0 || set.Config == nil {
-		return nil, fmt.Errorf("the manifests at %s have problems (run modelpromote validate):\n%w", gitsha.Short(ref), set.Problems)
+		return nil, nil, fmt.Errorf("the manifests at %s have problems (run modelpromote validate):\n%w", gitsha.Short(ref), set.Problems)
 	}
 	readers := accounts.New(accounts.Options{Base: cfg, SessionName: "modelpromote-drift"}).Readers()
 	stages := drift.WithJournals(endpoints.NewStages(readers), &artifacts.Evidence{Configs: readers, PathStyle: pathStyle})
 	r := drift.Detect(ctx, set.Config.Config, set.Models, stages)
 	n.Send(ctx, set.Config.Config.Notifications, drift.Events(r, repo.FullName(), time.Now())...)
-	return r, nil
+	return r, set, nil
 }
 
 // Drift verdicts.

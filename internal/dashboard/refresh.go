@@ -29,6 +29,9 @@ type Env struct {
 	// Dir is the promotions directory; the manifests are read at the tip
 	// of the default branch (Ref overrides it).
 	Dir, Ref string
+	// Set, when not nil, is the manifests at Ref as the caller already
+	// read them (the Action's drift run): they are not read again.
+	Set *manifest.Set
 	// AWS is the base configuration; stages and records are read through
 	// each environment's read role.
 	AWS         aws.Config
@@ -56,23 +59,15 @@ type Result struct {
 // promotion pull requests and recent failures, and writes the dashboard
 // issue, when the configuration has `dashboard: true`.
 func Refresh(ctx context.Context, env Env) (*Result, error) {
-	ref := env.Ref
-	if ref == "" {
-		branch, err := env.Repo.DefaultBranch(ctx)
-		if err != nil {
+	set := env.Set
+	switch {
+	case set == nil:
+		var err error
+		if set, err = readManifests(ctx, env); err != nil {
 			return nil, err
 		}
-		if ref, err = env.Repo.BranchSHA(ctx, branch); err != nil {
-			return nil, err
-		}
-	}
-	tree, err := env.Repo.Tree(ctx, ref, env.Dir)
-	if err != nil {
-		return nil, err
-	}
-	set := manifest.Load(tree, env.Dir)
-	if len(set.Problems) > 0 || set.Config == nil {
-		return nil, fmt.Errorf("the manifests at %.7s have problems (run modelpromote validate):\n%w", ref, set.Problems)
+	case len(set.Problems) > 0 || set.Config == nil:
+		return nil, fmt.Errorf("the manifests at %.7s have problems (run modelpromote validate):\n%w", env.Ref, set.Problems)
 	}
 	cfg := set.Config.Config
 	if !cfg.Dashboard && !env.DryRun {
@@ -98,4 +93,28 @@ func Refresh(ctx context.Context, env Env) (*Result, error) {
 		return nil, err
 	}
 	return &Result{Issue: issue, Note: note, Body: body}, nil
+}
+
+// readManifests reads the manifests at env.Ref, else at the tip of the
+// default branch.
+func readManifests(ctx context.Context, env Env) (*manifest.Set, error) {
+	ref := env.Ref
+	if ref == "" {
+		branch, err := env.Repo.DefaultBranch(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if ref, err = env.Repo.BranchSHA(ctx, branch); err != nil {
+			return nil, err
+		}
+	}
+	tree, err := env.Repo.Tree(ctx, ref, env.Dir)
+	if err != nil {
+		return nil, err
+	}
+	set := manifest.Load(tree, env.Dir)
+	if len(set.Problems) > 0 || set.Config == nil {
+		return nil, fmt.Errorf("the manifests at %.7s have problems (run modelpromote validate):\n%w", ref, set.Problems)
+	}
+	return set, nil
 }
