@@ -7,6 +7,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/modelpromote/modelpromote/internal/github"
 	"github.com/modelpromote/modelpromote/internal/manifest"
 )
 
@@ -199,21 +200,17 @@ func intInput(a *githubactions.Action, name string) (int, error) {
 	return n, nil
 }
 
-// EnvAppID is the variable the App ID is read from when the app-id input
-// is empty, as `modelpromote apply` and `serve` read it.
-const EnvAppID = "MODELPROMOTE_APP_ID"
-
 // appIDInput reads input app-id, else $MODELPROMOTE_APP_ID.
 func appIDInput(a *githubactions.Action) (int64, error) {
 	name, v := "input app-id", a.GetInput("app-id")
 	if v == "" {
-		name, v = "$"+EnvAppID, a.Getenv(EnvAppID)
+		name, v = "$"+github.EnvAppID, a.Getenv(github.EnvAppID)
 	}
 	if v == "" {
 		return 0, nil
 	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := github.ParseAppID(v)
+	if !ok {
 		return 0, fmt.Errorf("%s: %q is not a GitHub App ID", name, v)
 	}
 	return id, nil

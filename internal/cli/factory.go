@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -166,7 +165,7 @@ func (c *connection) s3PathStyle() bool { return c.S3PathStyle || c.f.S3PathStyl
 // appIDFlag registers --app-id, the modelpromote GitHub App's ID: only
 // check runs that App created stand for a pull request's check.
 func appIDFlag(fs *flag.FlagSet, id *int64) {
-	fs.Int64Var(id, "app-id", 0, "the modelpromote GitHub App's ID: apply accepts only check runs it created (default $"+envAppID+")")
+	fs.Int64Var(id, "app-id", 0, "the modelpromote GitHub App's ID: apply accepts only check runs it created (default $"+github.EnvAppID+")")
 }
 
 // appID is the --app-id flag's value, else $MODELPROMOTE_APP_ID's (0 when
@@ -178,13 +177,13 @@ func appID(s Streams, flagValue int64) (int64, error) {
 		}
 		return flagValue, nil
 	}
-	v := s.Getenv(envAppID)
+	v := s.Getenv(github.EnvAppID)
 	if v == "" {
 		return 0, nil
 	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("$%s: %q is not an App ID", envAppID, v)
+	id, ok := github.ParseAppID(v)
+	if !ok {
+		return 0, fmt.Errorf("$%s: %q is not an App ID", github.EnvAppID, v)
 	}
 	return id, nil
 }

@@ -44,7 +44,6 @@ type serveOptions struct {
 
 // Environment variables serve reads.
 const (
-	envAppID         = "MODELPROMOTE_APP_ID"
 	envKey           = "MODELPROMOTE_APP_PRIVATE_KEY" // the PEM itself
 	envKeyFile       = "MODELPROMOTE_APP_PRIVATE_KEY_FILE"
 	envSecret        = "MODELPROMOTE_WEBHOOK_SECRET"
@@ -132,7 +131,7 @@ func (o *serveOptions) server(ctx context.Context, log *slog.Logger) (*server.Se
 		return nil, nil, err
 	}
 	if o.AppID = id; o.AppID == 0 {
-		return nil, nil, errors.New("--app-id (or $" + envAppID + ") is required")
+		return nil, nil, errors.New("--app-id (or $" + github.EnvAppID + ") is required")
 	}
 	key, err := secret(s, o.KeyFile, envKeyFile, envKey, "the App's private key")
 	if err != nil {

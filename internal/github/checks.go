@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	gogh "github.com/google/go-github/v60/github"
@@ -37,6 +38,17 @@ type CheckRunState struct {
 // ActionsAppID is the github-actions App: every Actions GITHUB_TOKEN's
 // check runs are its own, whichever workflow created them.
 const ActionsAppID = 15368
+
+// EnvAppID is the variable the modelpromote App's ID is read from when
+// neither a flag (--app-id) nor the Action's input (app-id) gives it.
+const EnvAppID = "MODELPROMOTE_APP_ID"
+
+// ParseAppID parses a GitHub App ID, as a flag, an input or EnvAppID
+// gives it: a positive integer.
+func ParseAppID(v string) (int64, bool) {
+	id, err := strconv.ParseInt(v, 10, 64)
+	return id, err == nil && id > 0
+}
 
 // CheckRuns are the modelpromote check runs of one commit, as far as the
 // modelpromote App is concerned.
