@@ -73,6 +73,23 @@ func IsAccessDenied(err error) bool {
 	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden && Code(err) == ""
 }
 
+// ErrGuardrail: the account's service control policies denied a create
+// (the registry's and the endpoint deployer's errors wrap it).
+var ErrGuardrail = errors.New("denied by the account's guardrails")
+
+// SCPDeny returns AWS's message when err is a service control policy's
+// explicit deny (IAM's wording,
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
+// Such a deny does not name the condition that failed.
+func SCPDeny(err error) (string, bool) {
+	var ae smithy.APIError
+	if err == nil || !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" ||
+		!strings.Contains(ae.ErrorMessage(), "explicit deny in a service control policy") {
+		return "", false
+	}
+	return ae.ErrorMessage(), true
+}
+
 // IsThrottle reports whether err is throttling.
 func IsThrottle(err error) bool {
 	return retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool()

@@ -1,17 +1,16 @@
 package endpoints
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
-	"github.com/aws/smithy-go"
+	"github.com/modelpromote/modelpromote/internal/aws/awserr"
 )
 
 // ErrGuardrail: the account's service control policies denied a create.
-var ErrGuardrail = errors.New("denied by the account's guardrails")
+var ErrGuardrail = awserr.ErrGuardrail
 
 // explainGuardrail turns an AccessDeniedException that a service control
 // policy's explicit deny caused into words a model team can act on: which
@@ -20,12 +19,10 @@ var ErrGuardrail = errors.New("denied by the account's guardrails")
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html),
 // so the explanation lists what the request lacked of the usual ones.
 func explainGuardrail(err error, r Request) error {
-	var ae smithy.APIError
-	if err == nil || !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" ||
-		!strings.Contains(ae.ErrorMessage(), "explicit deny in a service control policy") {
+	msg, ok := awserr.SCPDeny(err)
+	if !ok {
 		return err
 	}
-	msg := ae.ErrorMessage()
 	action := "a SageMaker create"
 	if _, rest, ok := strings.Cut(msg, "perform: "); ok {
 		action, _, _ = strings.Cut(rest, " ")

@@ -1,30 +1,17 @@
 package registry
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
-	"github.com/aws/smithy-go"
+	"github.com/modelpromote/modelpromote/internal/aws/awserr"
 )
 
 // ErrGuardrail: the account's service control policies denied creating a
 // model package group or package.
-var ErrGuardrail = errors.New("denied by the account's guardrails")
-
-// scpDeny returns AWS's message when err is a service control policy's
-// explicit deny (IAM's wording,
-// https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
-func scpDeny(err error) (string, bool) {
-	var ae smithy.APIError
-	if err == nil || !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" ||
-		!strings.Contains(ae.ErrorMessage(), "explicit deny in a service control policy") {
-		return "", false
-	}
-	return ae.ErrorMessage(), true
-}
+var ErrGuardrail = awserr.ErrGuardrail
 
 func tagNames(tags map[string]string) string {
 	if len(tags) == 0 {
@@ -37,7 +24,7 @@ func tagNames(tags map[string]string) string {
 // a group was denied. An SCP's deny does not name the condition that
 // failed; for a group, the usual one is a required tag.
 func explainGroupDeny(err error, group string, tags map[string]string) error {
-	msg, ok := scpDeny(err)
+	msg, ok := awserr.SCPDeny(err)
 	if !ok {
 		return err
 	}
@@ -49,7 +36,7 @@ func explainGroupDeny(err error, group string, tags map[string]string) error {
 // versioned package takes its group's tags, so a policy requiring a tag
 // judges the group's.
 func explainPackageDeny(err error, group string, tags map[string]string) error {
-	msg, ok := scpDeny(err)
+	msg, ok := awserr.SCPDeny(err)
 	if !ok {
 		return err
 	}
