@@ -160,6 +160,17 @@ func (m *memo[T]) do(key string, f func() (T, error)) (T, error) {
 	return e.v, e.err
 }
 
+// shared reads key once, in one of the slots of account's service, and
+// gives each reader its own copy of the answer's top level.
+func shared[T any](ctx context.Context, m *memo[*T], slots *accountSlots, account, service, key string, read func() (*T, error)) (*T, error) {
+	v, err := m.do(key, func() (*T, error) { return do(ctx, slots, account, service, read) })
+	if v == nil {
+		return nil, err
+	}
+	cp := *v
+	return &cp, err
+}
+
 func envKey(env manifest.Environment) string {
 	return env.Name + "\x00" + env.Account + "\x00" + env.Region
 }
@@ -177,50 +188,30 @@ type memoRegistry struct {
 // ModelPackage implements Registry. Each reader gets its own copy of the
 // package's top level.
 func (m *memoRegistry) ModelPackage(ctx context.Context, group string, version int) (*ModelPackage, error) {
-	p, err := m.packages.do(group+"\x00"+strconv.Itoa(version), func() (*ModelPackage, error) {
-		return do(ctx, m.slots, m.account, slotSageMaker, func() (*ModelPackage, error) { return m.in.ModelPackage(ctx, group, version) })
+	return shared(ctx, &m.packages, m.slots, m.account, slotSageMaker, group+"\x00"+strconv.Itoa(version), func() (*ModelPackage, error) {
+		return m.in.ModelPackage(ctx, group, version)
 	})
-	if p == nil {
-		return nil, err
-	}
-	cp := *p
-	return &cp, err
 }
 
 // PipelineExecution implements Registry.
 func (m *memoRegistry) PipelineExecution(ctx context.Context, arn string) (*PipelineExecution, error) {
-	p, err := m.pipelines.do(arn, func() (*PipelineExecution, error) {
-		return do(ctx, m.slots, m.account, slotSageMaker, func() (*PipelineExecution, error) { return m.in.PipelineExecution(ctx, arn) })
+	return shared(ctx, &m.pipelines, m.slots, m.account, slotSageMaker, arn, func() (*PipelineExecution, error) {
+		return m.in.PipelineExecution(ctx, arn)
 	})
-	if p == nil {
-		return nil, err
-	}
-	cp := *p
-	return &cp, err
 }
 
 // TrainingJob implements Registry.
 func (m *memoRegistry) TrainingJob(ctx context.Context, nameOrARN string) (*TrainingJob, error) {
-	j, err := m.jobs.do(nameOrARN, func() (*TrainingJob, error) {
-		return do(ctx, m.slots, m.account, slotSageMaker, func() (*TrainingJob, error) { return m.in.TrainingJob(ctx, nameOrARN) })
+	return shared(ctx, &m.jobs, m.slots, m.account, slotSageMaker, nameOrARN, func() (*TrainingJob, error) {
+		return m.in.TrainingJob(ctx, nameOrARN)
 	})
-	if j == nil {
-		return nil, err
-	}
-	cp := *j
-	return &cp, err
 }
 
 // ModelCard implements Registry.
 func (m *memoRegistry) ModelCard(ctx context.Context, name string) (*ModelCard, error) {
-	c, err := m.cards.do(name, func() (*ModelCard, error) {
-		return do(ctx, m.slots, m.account, slotSageMaker, func() (*ModelCard, error) { return m.in.ModelCard(ctx, name) })
+	return shared(ctx, &m.cards, m.slots, m.account, slotSageMaker, name, func() (*ModelCard, error) {
+		return m.in.ModelCard(ctx, name)
 	})
-	if c == nil {
-		return nil, err
-	}
-	cp := *c
-	return &cp, err
 }
 
 type memoStages struct {
@@ -232,26 +223,16 @@ type memoStages struct {
 
 // Registered implements Stages.
 func (m *memoStages) Registered(ctx context.Context, env manifest.Environment, group, sourceARN string) (*Live, error) {
-	l, err := m.registered.do(envKey(env)+"\x00"+group+"\x00"+sourceARN, func() (*Live, error) {
-		return do(ctx, m.slots, env.Account, slotSageMaker, func() (*Live, error) { return m.in.Registered(ctx, env, group, sourceARN) })
+	return shared(ctx, &m.registered, m.slots, env.Account, slotSageMaker, envKey(env)+"\x00"+group+"\x00"+sourceARN, func() (*Live, error) {
+		return m.in.Registered(ctx, env, group, sourceARN)
 	})
-	if l == nil {
-		return nil, err
-	}
-	cp := *l
-	return &cp, err
 }
 
 // Serving implements Stages.
 func (m *memoStages) Serving(ctx context.Context, env manifest.Environment, endpoint string) (*Serving, error) {
-	s, err := m.serving.do(envKey(env)+"\x00"+endpoint, func() (*Serving, error) {
-		return do(ctx, m.slots, env.Account, slotSageMaker, func() (*Serving, error) { return m.in.Serving(ctx, env, endpoint) })
+	return shared(ctx, &m.serving, m.slots, env.Account, slotSageMaker, envKey(env)+"\x00"+endpoint, func() (*Serving, error) {
+		return m.in.Serving(ctx, env, endpoint)
 	})
-	if s == nil {
-		return nil, err
-	}
-	cp := *s
-	return &cp, err
 }
 
 // memoImages resolves each image once per check, so that every promotion
