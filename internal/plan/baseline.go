@@ -35,16 +35,9 @@ func liveDeployment(ctx context.Context, src Sources, env manifest.Environment, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("could not read %s's evidence records of version %d: %w", stage, version, err)
 	}
-	var best *PastDeployment
-	for i, r := range recs.trusted {
-		if r.Outcome != "success" || r.Stage != stage || r.Version != version ||
-			!strings.EqualFold(r.SourcePackageARN, s.SourcePackageARN) || !strings.EqualFold(r.Endpoint, endpoint) {
-			continue
-		}
-		if best == nil || r.FinishedAt.After(best.FinishedAt) {
-			best = &recs.trusted[i]
-		}
-	}
+	best := recs.newest(stage, version, s.SourcePackageARN, func(r PastDeployment) bool {
+		return strings.EqualFold(r.Endpoint, endpoint)
+	})
 	if best == nil {
 		return nil, recs.untrusted, fmt.Errorf("%s has no evidence record of the deployment of version %d on %s, which names the verified copies of its reports", stage, version, endpoint)
 	}

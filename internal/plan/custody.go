@@ -65,15 +65,9 @@ func afterStageRecord(ctx context.Context, src Sources, cfg *manifest.Config, pr
 		c.err = fmt.Sprintf("%s's bucket holds evidence records of version %d that apply did not write: %s; the bytes to deploy cannot be shown to have run in %s", after, pr.ToVersion, strings.Join(recs.untrusted, "; "), after)
 		return c
 	}
-	for i, r := range recs.trusted {
-		if r.Outcome != "success" || r.Stage != after || r.Model != pr.Model || r.Version != pr.ToVersion ||
-			!strings.EqualFold(r.SourcePackageARN, pkg.Identity()) || !strings.EqualFold(r.Endpoint, pr.AfterEndpoint) {
-			continue
-		}
-		if c.record == nil || r.FinishedAt.After(c.record.FinishedAt) {
-			c.record = &recs.trusted[i]
-		}
-	}
+	c.record = recs.newest(after, pr.ToVersion, pkg.Identity(), func(r PastDeployment) bool {
+		return r.Model == pr.Model && strings.EqualFold(r.Endpoint, pr.AfterEndpoint)
+	})
 	if c.record == nil {
 		on := " on " + pr.AfterEndpoint
 		if pr.AfterRegistry {

@@ -279,6 +279,23 @@ type stageRecords struct {
 	untrusted []string
 }
 
+// newest is the newest trusted record of a successful deployment to stage
+// of version from the source package sourceARN that keep also accepts;
+// nil when there is none. Rollback, custody, the baseline and a
+// registry-only stage's copies all ask it this way.
+func (s stageRecords) newest(stage string, version int, sourceARN string, keep func(PastDeployment) bool) *PastDeployment {
+	var best *PastDeployment
+	for i, r := range s.trusted {
+		if r.Outcome != "success" || r.Stage != stage || r.Version != version || !strings.EqualFold(r.SourcePackageARN, sourceARN) || !keep(r) {
+			continue
+		}
+		if best == nil || r.FinishedAt.After(best.FinishedAt) {
+			best = &s.trusted[i]
+		}
+	}
+	return best
+}
+
 // readStageRecords reads the evidence records of version of group in env
 // and judges each (Untrusted). A record under env's key that this
 // modelpromote cannot decode is an error: apply wrote it, and what it

@@ -127,16 +127,9 @@ func findRollback(ctx context.Context, src Sources, pr *Promotion, self *PullReq
 		out = append(out, finding(fmt.Sprintf("evidence record %s; it does not count as a deployment of version %d to %s, which is judged with every gate", why, pr.ToVersion, pr.Stage)))
 	}
 	want := SourceARN(src.Source, pr.ModelPackageGroup, pr.ToVersion)
-	var best *PastDeployment
-	for i, r := range recs.trusted {
-		if r.Outcome != "success" || r.Stage != pr.Stage || r.Model != pr.Model || r.Version != pr.ToVersion ||
-			!strings.EqualFold(r.SourcePackageARN, want) || self != nil && self.Number > 0 && r.PullRequest == self.Number {
-			continue
-		}
-		if best == nil || r.FinishedAt.After(best.FinishedAt) {
-			best = &recs.trusted[i]
-		}
-	}
+	best := recs.newest(pr.Stage, pr.ToVersion, want, func(r PastDeployment) bool {
+		return r.Model == pr.Model && (self == nil || self.Number <= 0 || r.PullRequest != self.Number)
+	})
 	if best == nil {
 		return nil, out
 	}

@@ -229,12 +229,11 @@ func copyLineage(ctx context.Context, src Sources, pkg *ModelPackage, add func(G
 		add(GateLineage, SeverityError, fmt.Sprintf("could not read %s's evidence records of version %d: %v; %s cannot be shown to be what apply wrote and verified", central.Name, version, err, unverified))
 		return lin
 	}
-	for _, r := range recs.trusted {
-		if r.URI == named && r.Outcome == "success" && r.Stage == central.Name && r.Version == version &&
-			strings.EqualFold(r.SourcePackageARN, pkg.Origin) && strings.EqualFold(r.TargetPackageARN, pkg.ARN) {
-			copyStep.Name += " (evidence " + r.URI + ")"
-			return lin
-		}
+	if r := recs.newest(central.Name, version, pkg.Origin, func(r PastDeployment) bool {
+		return r.URI == named && strings.EqualFold(r.TargetPackageARN, pkg.ARN)
+	}); r != nil {
+		copyStep.Name += " (evidence " + r.URI + ")"
+		return lin
 	}
 	add(GateLineage, SeverityError, fmt.Sprintf("%s names evidence record %s, which is not a trusted record of apply registering it: it cannot be shown to be what apply wrote and verified", unverified, named))
 	return lin
