@@ -63,17 +63,6 @@ func readCopies(ctx context.Context, src Sources, env manifest.Environment, rec 
 	// registry's), which is the record's: a registry-only stage's copy of
 	// the live version has a number of its own.
 	prefix := ArtifactPrefix(pkg.Group, rec.Version)
-	type read struct {
-		once sync.Once
-		data []byte
-		err  error
-	}
-	reads := map[string]*read{}
-	for _, ref := range refs {
-		if reads[ref.S3URI] == nil {
-			reads[ref.S3URI] = &read{}
-		}
-	}
 	checks := make([]ReportCheck, len(refs))
 	parsed := make([]any, len(refs))
 	var wg sync.WaitGroup
@@ -94,24 +83,25 @@ func readCopies(ctx context.Context, src Sources, env manifest.Environment, rec 
 				fail("has no verified copy: the evidence record %s lists %q with SHA-256 %q, not apply's copy %s", rec.URI, a.Target, a.SHA256, want)
 				return
 			}
-			r := reads[ref.S3URI]
-			r.once.Do(func() { r.data, r.err = src.History.ReadAll(ctx, env, a.Target, limit) })
+			// Reports sharing a file share its read: the check's History
+			// is memoized (Sources.memoized).
+			data, err := src.History.ReadAll(ctx, env, a.Target, limit)
 			switch {
-			case errors.Is(r.err, ErrNotFound):
+			case errors.Is(err, ErrNotFound):
 				fail("has no copy in %s: %s does not exist", env.Name, a.Target)
 				return
-			case r.err != nil:
-				fail("could not read its copy %s: %v", a.Target, r.err)
+			case err != nil:
+				fail("could not read its copy %s: %v", a.Target, err)
 				return
 			}
-			sum := sha256.Sum256(r.data)
+			sum := sha256.Sum256(data)
 			if got := hex.EncodeToString(sum[:]); got != strings.ToLower(a.SHA256) {
 				fail("has a copy %s whose SHA-256 %s is not the %s its evidence record %s says (the copy changed after apply wrote it)", a.Target, got, a.SHA256, rec.URI)
 				return
 			}
-			c.ComputedDigest = evidence.DigestOf(r.data).String()
-			c.Size = int64(len(r.data))
-			v, err := parseReport(ref, r.data, &evidence.Options{Name: a.Target, MaxBytes: limit})
+			c.ComputedDigest = evidence.DigestOf(data).String()
+			c.Size = int64(len(data))
+			v, err := parseReport(ref, data, &evidence.Options{Name: a.Target, MaxBytes: limit})
 			if err != nil {
 				fail("does not parse: %v", err)
 				return
