@@ -94,17 +94,10 @@ func observation(pr *plan.Promotion, title string, checks []plan.ReportCheck) st
 		if rc.Problem != "" {
 			verdict += ": " + rc.Problem
 		}
-		parts = append(parts, fmt.Sprintf("%s %s (%s, %s)", rc.Part, rc.S3URI, or(digest, "no digest"), verdict))
+		parts = append(parts, fmt.Sprintf("%s %s (%s, %s)", rc.Part, rc.S3URI, orDefault(digest, "no digest"), verdict))
 	}
 	return fmt.Sprintf("The %s report of v%d, read by modelpromote from %s for the promotion to %s: %s.",
 		title, pr.ToVersion, from, pr.Stage, strings.Join(parts, "; "))
-}
-
-func or(s, alt string) string {
-	if s != "" {
-		return s
-	}
-	return alt
 }
 
 // metricGroups are the candidate's metrics by report kind: model quality
