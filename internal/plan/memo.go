@@ -80,8 +80,8 @@ func (s Sources) memoized() Sources {
 
 // memoUpstream shares a registry-only stage's readers among the promotions
 // sourced from it: each (central, stage) pair is made once, and its
-// registry and objects are memoized like the source account's, within the
-// central account's slots.
+// registry, objects, evidence records and held copies are memoized like
+// the source account's, within the central account's slots.
 func memoUpstream(up func(central, stage manifest.Environment) (Upstream, error), slots *accountSlots) func(central, stage manifest.Environment) (Upstream, error) {
 	made := &memo[Upstream]{}
 	return func(central, stage manifest.Environment) (Upstream, error) {
@@ -98,6 +98,9 @@ func memoUpstream(up func(central, stage manifest.Environment) (Upstream, error)
 			}
 			if u.History != nil {
 				u.History = &memoHistory{in: u.History, slots: slots}
+			}
+			if u.Held != nil {
+				u.Held = &memoHolder{in: u.Held, slots: slots, account: central.Account}
 			}
 			return u, nil
 		})
@@ -232,6 +235,23 @@ func (m *memoStages) Registered(ctx context.Context, env manifest.Environment, g
 func (m *memoStages) Serving(ctx context.Context, env manifest.Environment, endpoint string) (*Serving, error) {
 	return shared(ctx, &m.serving, m.slots, env.Account, slotSageMaker, envKey(env)+"\x00"+endpoint, func() (*Serving, error) {
 		return m.in.Serving(ctx, env, endpoint)
+	})
+}
+
+// memoHolder finds each copy a registry-only stage holds once per check,
+// within the central account's SageMaker slots, as memoStages does for
+// Registered.
+type memoHolder struct {
+	in      Holder
+	slots   *accountSlots
+	account string
+	held    memo[*Live]
+}
+
+// Held implements Holder.
+func (m *memoHolder) Held(ctx context.Context, group, sourceARN string) (*Live, error) {
+	return shared(ctx, &m.held, m.slots, m.account, slotSageMaker, group+"\x00"+sourceARN, func() (*Live, error) {
+		return m.in.Held(ctx, group, sourceARN)
 	})
 }
 

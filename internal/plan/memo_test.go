@@ -62,6 +62,10 @@ func (c *countingSources) Registered(_ context.Context, env manifest.Environment
 	c.count("registered " + env.Name + " " + sourceARN)
 	return &Live{}, nil
 }
+func (c *countingSources) Held(_ context.Context, group, sourceARN string) (*Live, error) {
+	c.count("held " + group + " " + sourceARN)
+	return &Live{}, nil
+}
 func (c *countingSources) Records(_ context.Context, env manifest.Environment, group string, version int) ([]StoredRecord, error) {
 	c.count("deployed " + env.Name + " " + group)
 	return []StoredRecord{{URI: "s3://b/evidence/1.json"}}, nil
@@ -268,13 +272,14 @@ func TestMemoizedImagesResolveEachImageOnce(t *testing.T) {
 }
 
 // The promotions sourced from a registry-only stage share its readers: one
-// Upstream per (central, stage), whose registry answers each package once.
+// Upstream per (central, stage), whose registry answers each package once
+// and finds each held copy once.
 func TestMemoizedUpstreamIsMadeOnceAndShared(t *testing.T) {
 	c := &countingSources{}
 	made := 0
 	src := Sources{Upstream: func(central, stage manifest.Environment) (Upstream, error) {
 		made++
-		return Upstream{Reg: c, Objects: c, Mode: UpstreamRole}, nil
+		return Upstream{Reg: c, Objects: c, Held: c, Mode: UpstreamShared}, nil
 	}}.memoized()
 	if again := src.memoized(); again.upstreamMemoized != true {
 		t.Error("memoized twice lost the mark")
@@ -289,9 +294,12 @@ func TestMemoizedUpstreamIsMadeOnceAndShared(t *testing.T) {
 		if _, err := up.Reg.ModelPackage(t.Context(), "fraud", 13); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := up.Held.Held(t.Context(), "fraud", "arn:src/fraud/13"); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if made != 1 || c.calls["package fraud"] != 1 {
-		t.Errorf("Upstream made %d times, package read %d times; want 1 and 1", made, c.calls["package fraud"])
+	if made != 1 || c.calls["package fraud"] != 1 || c.calls["held fraud arn:src/fraud/13"] != 1 {
+		t.Errorf("Upstream made %d times, package read %d times, held copy found %d times; want 1, 1 and 1", made, c.calls["package fraud"], c.calls["held fraud arn:src/fraud/13"])
 	}
 }
 
