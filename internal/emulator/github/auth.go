@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -283,13 +284,37 @@ func (c *call) authenticate() (string, bool) {
 	return "", true
 }
 
+// writePermissions names, for each operation that writes, the App
+// permissions any one of which, at write, lets an installation token do it
+// (https://docs.github.com/en/rest/authentication/permissions-required-for-github-apps).
+var writePermissions = map[string][]string{
+	"checks/create": {"checks"}, "checks/update": {"checks"},
+	"git/create-ref": {"contents"}, "git/update-ref": {"contents"},
+	"pulls/merge": {"contents"}, "repos/create-or-update-file-contents": {"contents"},
+	"issues/create":     {"issues"},
+	"issues/update":     {"issues", "pull_requests"},
+	"issues/add-labels": {"issues", "pull_requests"}, "issues/remove-label": {"issues", "pull_requests"},
+	"issues/create-comment": {"issues", "pull_requests"}, "issues/update-comment": {"issues", "pull_requests"},
+	"pulls/create": {"pull_requests"}, "pulls/update": {"pull_requests"},
+	"pulls/create-review": {"pull_requests"}, "pulls/dismiss-review": {"pull_requests"},
+	"repos/create-commit-status": {"statuses"},
+	"repos/create-deployment":    {"deployments"}, "repos/create-deployment-status": {"deployments"},
+}
+
 // authorize refuses what the caller's token may not do: writes with a
-// read-only token, team reads with an Actions token.
+// read-only token, writes its App has no permission for (an installation
+// acts with its App's permissions; a write the table does not know is
+// refused), team reads with an Actions token.
 func (c *call) authorize() (string, bool) {
 	if c.who == nil {
 		return "", true
 	}
-	if c.who.readOnly && c.r.Method != http.MethodGet && c.r.Method != http.MethodHead {
+	write := c.r.Method != http.MethodGet && c.r.Method != http.MethodHead
+	if c.who.readOnly && write {
+		return "Resource not accessible by integration", false
+	}
+	if in := c.who.inst; in != nil && write && c.rt.auth == authToken && (in.app == nil ||
+		!slices.ContainsFunc(writePermissions[c.rt.id], func(p string) bool { return in.app.permissions[p] == "write" })) {
 		return "Resource not accessible by integration", false
 	}
 	if c.who.actions && strings.HasPrefix(c.rt.id, "teams/") {

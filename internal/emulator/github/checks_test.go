@@ -398,3 +398,62 @@ func TestCurlReadsACheckRunsApp(t *testing.T) {
 		t.Errorf("unfiltered: %v runs", m["total_count"])
 	}
 }
+
+// TestAnotherAppActsWithItsPermissions: an App with checks: write and
+// contents: read (AddApp) may create check runs, but not label, comment
+// on, merge or update a pull request: GitHub answers 403 "Resource not
+// accessible by integration" and nothing changes.
+func TestAnotherAppActsWithItsPermissions(t *testing.T) {
+	f := newFixture(t)
+	n, head := f.openPR(t, "promote", promotionChange)
+	other, err := f.e.AddApp("ci-bot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := f.e.InstallApp(other.ID, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := f.e.InstallationToken(inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci := f.e.Client(tok)
+	if _, _, err := ci.Checks.CreateCheckRun(ctx, "acme", "models", github.CreateCheckRunOptions{Name: "ci", HeadSHA: head}); err != nil {
+		t.Fatalf("checks: write did not create a check run: %v", err)
+	}
+	for name, write := range map[string]func() error{
+		"add a label": func() error {
+			_, _, err := ci.Issues.AddLabelsToIssue(ctx, "acme", "models", n, []string{"break-glass"})
+			return err
+		},
+		"label through the issue": func() error {
+			_, _, err := ci.Issues.Edit(ctx, "acme", "models", n, &github.IssueRequest{Labels: &[]string{"break-glass"}})
+			return err
+		},
+		"comment": func() error {
+			_, _, err := ci.Issues.CreateComment(ctx, "acme", "models", n, &github.IssueComment{Body: github.String("hi")})
+			return err
+		},
+		"merge": func() error {
+			_, _, err := ci.PullRequests.Merge(ctx, "acme", "models", n, "", nil)
+			return err
+		},
+		"close": func() error {
+			_, _, err := ci.PullRequests.Edit(ctx, "acme", "models", n, &github.PullRequest{State: github.String("closed")})
+			return err
+		},
+	} {
+		if err := write(); statusOf(t, err) != http.StatusForbidden || !strings.Contains(err.Error(), "Resource not accessible by integration") {
+			t.Errorf("%s: %v, want 403 Resource not accessible by integration", name, err)
+		}
+	}
+	pr, ok := f.e.PullRequest(repoName, n)
+	if !ok || pr.Merged || pr.State != "open" {
+		t.Errorf("a refused write changed the pull request: %+v", pr)
+	}
+	is, _, err := f.alice.Issues.Get(ctx, "acme", "models", n)
+	if err != nil || len(is.Labels) != 0 {
+		t.Errorf("a refused write labelled the pull request: %v, %v", is.Labels, err)
+	}
+}
