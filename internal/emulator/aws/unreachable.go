@@ -1,8 +1,10 @@
 package awsemu
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -15,10 +17,13 @@ import (
 // reach: its credentials revoked, a service control policy denying
 // everything, a network cut. Every request that would reach it is refused
 // with the service's AccessDenied: one signed with its credentials, an
-// AssumeRole into one of its roles, and an S3 request naming one of its
+// AssumeRole into one of its roles, an S3 request naming one of its
 // buckets (as the bucket, or as the copy source of CopyObject and
-// UploadPartCopy). The request log marks each refusal "unreachable", so a
-// test can assert that nothing tried to reach the account.
+// UploadPartCopy), and a SageMaker request naming one of its model package
+// groups or packages by ARN (a shared group or one of its versions, which
+// SageMaker resolves in the ARN's account). The request log marks each refusal
+// "unreachable", so a test can assert that nothing tried to reach the
+// account.
 type unreachableSet struct {
 	mu       sync.Mutex
 	accounts map[string]bool
@@ -69,6 +74,19 @@ func (s *Server) reachesUnreachable(svc string, r *http.Request, caller service.
 				return true
 			}
 		}
+	case "sagemaker":
+		body, err := bufferBody(r)
+		if err != nil {
+			return false
+		}
+		var doc any
+		if json.Unmarshal(body, &doc) == nil {
+			for _, ref := range packageRefs(doc, nil) {
+				if m := sagemakerARN.FindStringSubmatch(ref); m != nil && s.unreachable.has(m[1]) {
+					return true
+				}
+			}
+		}
 	case "s3":
 		buckets := []string{pathBucket(r.URL.Path)}
 		if src := r.Header.Get("X-Amz-Copy-Source"); src != "" {
@@ -88,6 +106,32 @@ func (s *Server) reachesUnreachable(svc string, r *http.Request, caller service.
 		}
 	}
 	return false
+}
+
+// sagemakerARN matches a SageMaker resource ARN, capturing its account.
+var sagemakerARN = regexp.MustCompile(`^arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:([0-9]{12}):`)
+
+// packageRefs collects, at any depth of a SageMaker request, the values of
+// the members SageMaker resolves in another account when given an ARN:
+// ModelPackageGroupName and ModelPackageName (a container's too). An ARN
+// that is only recorded (in CustomerMetadataProperties, say) reaches
+// nothing.
+func packageRefs(v any, out []string) []string {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if s, ok := x.(string); ok && (k == "ModelPackageGroupName" || k == "ModelPackageName") {
+				out = append(out, s)
+				continue
+			}
+			out = packageRefs(x, out)
+		}
+	case []any:
+		for _, x := range v {
+			out = packageRefs(x, out)
+		}
+	}
+	return out
 }
 
 func pathBucket(p string) string {

@@ -6,15 +6,18 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	sm "github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	awsemu "github.com/modelpromote/modelpromote/internal/emulator/aws"
+	"github.com/modelpromote/modelpromote/internal/emulator/aws/sagemaker"
 )
 
 // An unreachable account refuses whatever would reach it, by whoever, and
 // the request log says so; other accounts carry on.
 func TestUnreachableAccountRefusesEverythingThatWouldReachIt(t *testing.T) {
 	e := newEnv(t)
+	e.srv.Mount(sagemaker.New(sagemaker.Options{}))
 	if err := e.srv.AddRole(awsemu.Role{Account: devAccount, Name: "read", Trust: []string{prodAccount}}); err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +55,11 @@ func TestUnreachableAccountRefusesEverythingThatWouldReachIt(t *testing.T) {
 			return err
 		}},
 		{"reading the dev bucket cross-account", func() error { return get(e.prod, "dev-models") }},
+		{"reading a dev model package group by ARN", func() error {
+			_, err := sm.NewFromConfig(e.srv.Config(e.prod, noRetries)).DescribeModelPackageGroup(ctx(t), &sm.DescribeModelPackageGroupInput{
+				ModelPackageGroupName: aws.String("arn:aws:sagemaker:us-east-1:" + devAccount + ":model-package-group/churn")})
+			return err
+		}},
 		{"copying out of the dev bucket", func() error {
 			_, err := e.s3(e.prod, noRetries).CopyObject(ctx(t), &s3.CopyObjectInput{Bucket: aws.String("prod-models"), Key: aws.String("copy"), CopySource: aws.String("dev-models/m")})
 			return err
