@@ -274,17 +274,25 @@ func (c *call) createIssue() {
 	}
 	var labels []string
 	if c.canPush(r) { // "Labels are silently dropped otherwise."
-		for _, l := range req.Labels {
-			if l != "" && !slices.Contains(labels, l) {
-				labels = append(labels, l)
-			}
-		}
+		labels = issueLabels(req.Labels)
 	}
 	is := c.e.addIssue(r, who, title, req.Body, labels)
 	v, _ := r.issueView(is.number)
 	out := c.e.issueJSON(c.u(), r, v, true)
 	c.w.Header().Set("Location", out["url"].(string))
 	c.json(http.StatusCreated, out)
+}
+
+// issueLabels is the labels set by a create or update: in order, without
+// empty names or repeats.
+func issueLabels(names []string) []string {
+	var out []string
+	for _, l := range names {
+		if l != "" && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // titleString reads a title, which GitHub takes as a string or an integer.
@@ -389,12 +397,7 @@ func (c *call) updateIssue() {
 		is.body = *req.Body
 	}
 	if req.Labels != nil && c.canPush(r) { // "label changes are silently dropped"
-		is.labels = nil
-		for _, l := range *req.Labels {
-			if l != "" && !slices.Contains(is.labels, l) {
-				is.labels = append(is.labels, l)
-			}
-		}
+		is.labels = issueLabels(*req.Labels)
 	}
 	if req.State != nil && *req.State != is.state {
 		// "Ignored unless state is changed."
