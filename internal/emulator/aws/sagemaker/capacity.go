@@ -18,7 +18,10 @@ import (
 //     scales a variant
 //     (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling.html),
 //     and what people call by hand. The endpoint config keeps its
-//     InitialInstanceCount.
+//     InitialInstanceCount. One request changes the weight of one or more
+//     variants but the capacity of only one ("Updates variant weight of one
+//     or more variants associated with an existing endpoint, or capacity of
+//     one variant", the same page).
 //   - UpdateEndpoint with RetainAllVariantProperties
 //     (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html,
 //     https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_VariantProperty.html)
